@@ -1,0 +1,183 @@
+/**
+Argument parsing and dispatch. Turns argv into a command with validated config,
+runs it, and maps the outcome to an exit code; nothing else.
+*/
+import {Command, CommanderError, Option} from 'commander';
+import {loadSyncConfig, type OptionDef, syncOptionDefs} from '../config.js';
+import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
+import {packageVersion} from '../meta.js';
+import {sync} from '../sync/run.js';
+import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
+
+/** Exit codes, as the README documents them. */
+export const exitCodes = {
+	ok: 0,
+	/** Some files failed; or the run could not finish. */
+	failed: 1,
+	/** Bad flags, environment or config file. */
+	usage: 2,
+	/** Another sync holds the lock. */
+	locked: 3,
+} as const;
+
+/** What the process around the CLI provides; tests pass their own. */
+export type CliContext = {
+	readonly env: Readonly<Record<string, string | undefined>>;
+	readonly cwd: string;
+	readonly stdoutIsTty: boolean;
+	/** Lets a signal handler release resources; set while a command runs. */
+	onAbort?: () => Promise<void>;
+};
+
+function helpSuffix(def: OptionDef): string {
+	const parts: string[] = [];
+	if (def.defaultText) {
+		parts.push(`default: ${def.defaultText}`);
+	}
+
+	if (def.env && !def.flagOnly) {
+		parts.push(`env: ${def.env.join(', ')}`);
+	}
+
+	return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+function addOptions(command: Command, defs: readonly OptionDef[]): void {
+	for (const def of defs) {
+		const flags = def.arg ? `--${def.name} ${def.arg}` : `--${def.name}`;
+		const option = new Option(flags, def.description + helpSuffix(def));
+		if (def.repeatable) {
+			option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+		}
+
+		command.addOption(option);
+		if (def.name === 'json') {
+			command.addOption(new Option('--no-json').hideHelp());
+		}
+	}
+}
+
+/** Commander keys options by camelCase; config keys them by flag name. */
+function flagsByName(command: Command, defs: readonly OptionDef[]): Record<string, unknown> {
+	const values = command.opts();
+	const flags: Record<string, unknown> = {};
+	for (const def of defs) {
+		const key = def.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+		if (values[key] !== undefined) {
+			flags[def.name] = values[key];
+		}
+	}
+
+	return flags;
+}
+
+function pickReporter(json: boolean | undefined, context: CliContext): Reporter {
+	if (json ?? !context.stdoutIsTty) {
+		return jsonReporter();
+	}
+
+	return context.stdoutIsTty ? ttyReporter() : textReporter();
+}
+
+async function runSync(command: Command, context: CliContext): Promise<number> {
+	const config = loadSyncConfig({
+		flags: flagsByName(command, syncOptionDefs) as never,
+		env: context.env,
+		cwd: context.cwd,
+	});
+	const reporter = pickReporter(config.json, context);
+	context.onAbort = async () => reporter.close();
+	try {
+		const summary = await sync(config.options, reporter.emit);
+		return summary.result === 'success' ? exitCodes.ok : exitCodes.failed;
+	} catch (error) {
+		if (error instanceof UsageError) {
+			throw error;
+		}
+
+		reporter.error(describeError(error), error instanceof MirrorError ? error.code : 'ERR_INTERNAL');
+		return error instanceof LockHeldError ? exitCodes.locked : exitCodes.failed;
+	} finally {
+		reporter.close();
+	}
+}
+
+/** Build the command tree. `run` receives the chosen command's exit code. */
+export function createProgram(context: CliContext, done: (code: number) => void): Command {
+	const program = new Command('artifact-mirror')
+		.description('Mirror and serve Elastic Agent artifacts for air-gapped networks.')
+		.version(packageVersion)
+		.showSuggestionAfterError(true)
+		.exitOverride();
+
+	const syncCommand = program
+		.command('sync')
+		.description(
+			'Download the selected versions, products and platforms from upstream with their .sha512 and .asc, ' +
+				'verify them, and publish them atomically into the mirror tree.',
+		)
+		.exitOverride()
+		.addHelpText(
+			'after',
+			'\nExit codes: 0 all selected files present and verified (warnings allowed), 1 some files failed,\n' +
+				'2 bad usage or config, 3 another sync holds the lock.\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror sync --versions latest\n' +
+				'  artifact-mirror sync --versions "9.1.x,>=8.18.0 <9" --platforms linux-x86_64,windows-x86_64,deb-amd64\n' +
+				'  artifact-mirror sync --versions latest --products elastic-agent,fleet-server --dry-run',
+		);
+	addOptions(syncCommand, syncOptionDefs);
+	syncCommand.action(async () => {
+		done(await runSync(syncCommand, context));
+	});
+
+	return program;
+}
+
+/**
+Run the CLI with `argv` (without node and script). Resolves with the exit code;
+prints one line for usage errors.
+*/
+export async function main(argv: readonly string[], context: CliContext): Promise<number> {
+	let code: number = exitCodes.ok;
+	const program = createProgram(context, (result) => {
+		code = result;
+	});
+	let commanderMessage = '';
+	program.configureOutput({writeErr: (text) => (commanderMessage += text)});
+	for (const command of program.commands) {
+		command.configureOutput({writeErr: (text) => (commanderMessage += text)});
+	}
+
+	try {
+		if (argv.length === 0) {
+			program.outputHelp();
+			return exitCodes.usage;
+		}
+
+		await program.parseAsync([...argv], {from: 'user'});
+		return code;
+	} catch (error) {
+		if (error instanceof CommanderError) {
+			if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+				return exitCodes.ok;
+			}
+
+			// Commander's message and its "Did you mean" hint, on one line.
+			const line = commanderMessage
+				.trim()
+				.replace(/\s*\n\s*/g, ' ')
+				.replace(/^error: /, '');
+			process.stderr.write(`error: ${line || error.message}\n`);
+			return exitCodes.usage;
+		}
+
+		if (error instanceof UsageError) {
+			process.stderr.write(`error: ${error.message}\n`);
+			return exitCodes.usage;
+		}
+
+		process.stderr.write(`error: ${describeError(error)}\n`);
+		return exitCodes.failed;
+	}
+}

@@ -1,0 +1,429 @@
+/**
+Configuration, loaded and validated once per command. Every option has one entry in
+a table that gives its flag, environment variables, config-file key, default and
+parser; precedence is flags > environment > YAML config file > defaults. The
+environment arrives as an argument: nothing else in the project reads process.env.
+*/
+import {existsSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import {defaultPlatformIds, getPlatform, getProduct, platforms, products, suggest} from './catalog.js';
+import {UsageError} from './errors.js';
+import {bundledKeyPath, userAgent} from './meta.js';
+import type {SyncOptions} from './sync/run.js';
+import {parseVersionSpecs} from './versions.js';
+
+/** A raw value as it arrives from a flag, the environment or YAML. */
+type Raw = string | number | boolean | string[] | null | undefined | Record<string, unknown> | unknown[];
+
+/** Where a value came from, to name it in errors and to resolve relative paths. */
+type Origin = {label: string; baseDir: string};
+
+/** One option of one command. */
+export type OptionDef = {
+	/** Kebab-case name: the flag is `--<name>`, the config-file key is `<name>`. */
+	readonly name: string;
+	/** Other config-file keys accepted for it. */
+	readonly fileAliases?: readonly string[];
+	readonly env?: readonly string[];
+	/** Placeholder for the value; absent for on/off flags. */
+	readonly arg?: string;
+	readonly repeatable?: boolean;
+	readonly description: string;
+	/** The default as help shows it. */
+	readonly defaultText?: string;
+	/** Only a flag: no env var, no config-file key. */
+	readonly flagOnly?: boolean;
+};
+
+function splitList(raw: Raw): string[] {
+	const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
+	return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function parseBoolean(raw: Raw, origin: Origin): boolean {
+	if (typeof raw === 'boolean') {
+		return raw;
+	}
+
+	const text = String(raw).trim().toLowerCase();
+	if (['1', 'true', 'yes', 'on'].includes(text)) {
+		return true;
+	}
+
+	if (['0', 'false', 'no', 'off', ''].includes(text)) {
+		return false;
+	}
+
+	throw new UsageError(`invalid ${origin.label} "${String(raw)}": expected true or false`);
+}
+
+function parseInteger(raw: Raw, origin: Origin, min: number, max: number): number {
+	const text = String(raw).trim();
+	const value = Number(text);
+	if (!/^\d+$/.test(text) || value < min || value > max) {
+		throw new UsageError(`invalid ${origin.label} "${text}": expected a whole number from ${min} to ${max}`);
+	}
+
+	return value;
+}
+
+function parseNumber(raw: Raw, origin: Origin, min: number, max: number): number {
+	const text = String(raw).trim();
+	const value = Number(text);
+	if (text === '' || !Number.isFinite(value) || value < min || value > max) {
+		throw new UsageError(`invalid ${origin.label} "${text}": expected a number from ${min} to ${max}`);
+	}
+
+	return value;
+}
+
+function parseUrl(raw: Raw, origin: Origin): string {
+	const text = String(raw).trim();
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new UsageError(`invalid ${origin.label} "${text}": expected an http:// or https:// URL`);
+	}
+
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new UsageError(`invalid ${origin.label} "${text}": expected an http:// or https:// URL`);
+	}
+
+	return text.replace(/\/+$/, '');
+}
+
+function parsePath(raw: Raw, origin: Origin): string {
+	const text = String(raw).trim();
+	if (text === '') {
+		throw new UsageError(`invalid ${origin.label}: empty path`);
+	}
+
+	return path.resolve(origin.baseDir, text);
+}
+
+function readablePath(raw: Raw, origin: Origin, what: string): string {
+	const file = parsePath(raw, origin);
+	if (!existsSync(file)) {
+		throw new UsageError(`${what} ${file} (from ${origin.label}) does not exist`);
+	}
+
+	return file;
+}
+
+function parseNames(
+	raw: Raw,
+	origin: Origin,
+	known: readonly string[],
+	exists: (name: string) => boolean,
+	what: string,
+): string[] {
+	const names = splitList(raw);
+	if (names.length === 1 && names[0] === 'all') {
+		return [...known];
+	}
+
+	for (const name of names) {
+		if (!exists(name)) {
+			const near = suggest(name, known);
+			const hint = near ? `; did you mean "${near}"?` : `; known: ${known.join(', ')}`;
+			throw new UsageError(`unknown ${what} "${name}" in ${origin.label}${hint}`);
+		}
+	}
+
+	if (names.length === 0) {
+		throw new UsageError(`${origin.label} is empty`);
+	}
+
+	return [...new Set(names)];
+}
+
+/** The options of `sync`, in the order help lists them. */
+export const syncOptionDefs: readonly OptionDef[] = [
+	{
+		name: 'config',
+		arg: '<file>',
+		description: 'YAML config file',
+		defaultText: './mirror.yml when present',
+		flagOnly: true,
+	},
+	{
+		name: 'dir',
+		arg: '<path>',
+		env: ['MIRROR_DIR'],
+		description: 'root of the mirror tree',
+		defaultText: './artifacts',
+	},
+	{
+		name: 'upstream',
+		arg: '<url>',
+		env: ['MIRROR_UPSTREAM'],
+		description: 'upstream host root (artifacts.elastic.co or another mirror)',
+		defaultText: 'https://artifacts.elastic.co',
+	},
+	{
+		name: 'versions-api',
+		arg: '<url>',
+		env: ['MIRROR_VERSIONS_API'],
+		description: 'version list used to resolve ranges and latest',
+		defaultText: 'https://artifacts-api.elastic.co/v1/versions',
+	},
+	{
+		name: 'versions',
+		arg: '<list>',
+		env: ['MIRROR_VERSIONS'],
+		description: 'comma-separated exact versions, semver ranges (9.1.x, ">=8.17.0 <9") and latest',
+		defaultText: 'required',
+	},
+	{
+		name: 'products',
+		arg: '<list>',
+		env: ['MIRROR_PRODUCTS'],
+		description: `comma-separated products, or all: ${products.map((product) => product.name).join(', ')}`,
+		defaultText: 'elastic-agent',
+	},
+	{
+		name: 'platforms',
+		arg: '<list>',
+		env: ['MIRROR_PLATFORMS'],
+		description: `comma-separated platforms, or all: ${platforms.map((platform) => platform.id).join(', ')}`,
+		defaultText: defaultPlatformIds.join(','),
+	},
+	{
+		name: 'fips',
+		env: ['MIRROR_FIPS'],
+		description: 'also mirror elastic-agent-fips-* where published',
+		defaultText: 'off',
+	},
+	{
+		name: 'trusted-key',
+		fileAliases: ['trusted-keys'],
+		arg: '<file>',
+		repeatable: true,
+		env: ['MIRROR_TRUSTED_KEYS'],
+		description:
+			'armored public key signatures must verify against; repeatable; replaces the default (env: comma-separated)',
+		defaultText: 'the bundled GPG-KEY-elasticsearch',
+	},
+	{
+		name: 'concurrency',
+		arg: '<n>',
+		env: ['MIRROR_CONCURRENCY'],
+		description: 'files downloaded at once (1-64)',
+		defaultText: '4',
+	},
+	{
+		name: 'timeout',
+		arg: '<seconds>',
+		env: ['MIRROR_TIMEOUT'],
+		description: 'give up on a connection silent this long (connect, first byte, between bytes)',
+		defaultText: '30',
+	},
+	{
+		name: 'retries',
+		arg: '<n>',
+		env: ['MIRROR_RETRIES'],
+		description: 'retries of a failed transfer (reset, truncated, 5xx, timeout)',
+		defaultText: '5',
+	},
+	{
+		name: 'retry-delay',
+		arg: '<ms>',
+		env: ['MIRROR_RETRY_DELAY'],
+		description: 'first retry delay; doubles per retry, capped at 30 s',
+		defaultText: '1000',
+	},
+	{
+		name: 'ca-file',
+		arg: '<file>',
+		env: ['MIRROR_CA_FILE'],
+		description: 'extra CA certificate (PEM) for a TLS-intercepting proxy or an internal upstream',
+		defaultText: 'none',
+	},
+	{name: 'dry-run', description: 'print the plan (fetch, skip and why) and touch nothing', flagOnly: true},
+	{
+		name: 'json',
+		description: 'JSON lines on stdout (events, then a summary); --no-json for text',
+		defaultText: 'on unless stdout is a TTY',
+		flagOnly: true,
+	},
+];
+
+/** Every config-file key any command reads; others are reported as typos. */
+const knownFileKeys = new Set(
+	syncOptionDefs.filter((def) => !def.flagOnly).flatMap((def) => [def.name, ...(def.fileAliases ?? [])]),
+);
+
+/** The sources the loader merges. */
+export type ConfigSources = {
+	/** Flags as the CLI parsed them, keyed by kebab-case name; absent when not given. */
+	readonly flags: Readonly<Record<string, Raw>>;
+	readonly env: Readonly<Record<string, string | undefined>>;
+	readonly cwd: string;
+};
+
+type Lookup = (def: OptionDef) => {raw: Raw; origin: Origin} | undefined;
+
+function readConfigFile(sources: ConfigSources): {data: Record<string, Raw>; file: string} | undefined {
+	const given = sources.flags.config;
+	const file = given ? path.resolve(sources.cwd, String(given)) : path.join(sources.cwd, 'mirror.yml');
+	if (!existsSync(file)) {
+		if (given) {
+			throw new UsageError(`config file ${file} does not exist`);
+		}
+
+		return undefined;
+	}
+
+	let data: unknown;
+	try {
+		data = YAML.parse(readFileSync(file, 'utf8'));
+	} catch (error) {
+		throw new UsageError(`cannot read config file ${file}: ${(error as Error).message.split('\n')[0]}`);
+	}
+
+	if (data === null || data === undefined) {
+		return {data: {}, file};
+	}
+
+	if (typeof data !== 'object' || Array.isArray(data)) {
+		throw new UsageError(`config file ${file} must be a mapping of option names to values`);
+	}
+
+	for (const key of Object.keys(data)) {
+		if (!knownFileKeys.has(key)) {
+			const near = suggest(key, [...knownFileKeys]);
+			throw new UsageError(`unknown key "${key}" in ${file}${near ? `; did you mean "${near}"?` : ''}`);
+		}
+	}
+
+	return {data: data as Record<string, Raw>, file};
+}
+
+function createLookup(sources: ConfigSources): Lookup {
+	const config = readConfigFile(sources);
+	return (def) => {
+		const flag = sources.flags[def.name];
+		if (flag !== undefined) {
+			return {raw: flag, origin: {label: `--${def.name}`, baseDir: sources.cwd}};
+		}
+
+		if (def.flagOnly) {
+			return undefined;
+		}
+
+		for (const name of def.env ?? []) {
+			const value = sources.env[name];
+			if (value !== undefined && value !== '') {
+				return {raw: value, origin: {label: name, baseDir: sources.cwd}};
+			}
+		}
+
+		if (config) {
+			for (const key of [def.name, ...(def.fileAliases ?? [])]) {
+				if (key in config.data) {
+					return {
+						raw: config.data[key],
+						origin: {label: `${path.basename(config.file)}: ${key}`, baseDir: path.dirname(config.file)},
+					};
+				}
+			}
+		}
+
+		return undefined;
+	};
+}
+
+function option(lookup: Lookup, defs: readonly OptionDef[], name: string) {
+	const def = defs.find((candidate) => candidate.name === name);
+	if (!def) {
+		throw new Error(`no option ${name}`);
+	}
+
+	return lookup(def);
+}
+
+/** What `sync` runs with, and how it reports. */
+export type SyncConfig = {
+	readonly options: SyncOptions;
+	/** undefined: decide by whether stdout is a TTY. */
+	readonly json: boolean | undefined;
+};
+
+/** Load and validate everything `sync` needs. Throws UsageError (exit 2). */
+export function loadSyncConfig(sources: ConfigSources): SyncConfig {
+	const lookup = createLookup(sources);
+	const get = (name: string) => option(lookup, syncOptionDefs, name);
+	const orDefault = <T>(name: string, parse: (raw: Raw, origin: Origin) => T, fallback: T): T => {
+		const found = get(name);
+		return found ? parse(found.raw, found.origin) : fallback;
+	};
+
+	const versions = get('versions');
+	if (!versions) {
+		throw new UsageError('no versions selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest');
+	}
+
+	const productNames = products.map((product) => product.name);
+	const platformIds = platforms.map((platform) => platform.id);
+	const trustedKeys = orDefault(
+		'trusted-key',
+		(raw, origin) => splitList(raw).map((file) => readablePath(file, origin, 'trusted key')),
+		[bundledKeyPath],
+	);
+	if (trustedKeys.length === 0) {
+		throw new UsageError('no trusted keys: give at least one --trusted-key');
+	}
+
+	const caFile = orDefault('ca-file', (raw, origin) => readablePath(raw, origin, 'CA file'), undefined);
+	const env = sources.env;
+	const proxy = {
+		https: env.HTTPS_PROXY ?? env.https_proxy,
+		http: env.HTTP_PROXY ?? env.http_proxy,
+		noProxy: env.NO_PROXY ?? env.no_proxy,
+	};
+	for (const [name, value] of Object.entries(proxy)) {
+		if (name !== 'noProxy' && value) {
+			parseUrl(value.includes('://') ? value : `http://${value}`, {
+				label: `${name.toUpperCase()}_PROXY`,
+				baseDir: '',
+			});
+		}
+	}
+
+	const jsonFlag = sources.flags.json;
+	return {
+		json: jsonFlag === undefined ? undefined : Boolean(jsonFlag),
+		options: {
+			dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+			upstream: orDefault('upstream', parseUrl, 'https://artifacts.elastic.co'),
+			versionsApi: orDefault('versions-api', parseUrl, 'https://artifacts-api.elastic.co/v1/versions'),
+			versions: parseVersionSpecs(splitList(versions.raw), versions.origin.label),
+			products: orDefault(
+				'products',
+				(raw, origin) =>
+					parseNames(raw, origin, productNames, (name) => getProduct(name) !== undefined, 'product'),
+				['elastic-agent'],
+			),
+			platforms: orDefault(
+				'platforms',
+				(raw, origin) =>
+					parseNames(raw, origin, platformIds, (name) => getPlatform(name) !== undefined, 'platform'),
+				[...defaultPlatformIds],
+			),
+			fips: orDefault('fips', parseBoolean, false),
+			trustedKeyPaths: trustedKeys,
+			concurrency: orDefault('concurrency', (raw, origin) => parseInteger(raw, origin, 1, 64), 4),
+			dryRun: Boolean(sources.flags['dry-run']),
+			http: {
+				timeoutMs: orDefault('timeout', (raw, origin) => parseNumber(raw, origin, 0.1, 3600), 30) * 1000,
+				retries: orDefault('retries', (raw, origin) => parseInteger(raw, origin, 0, 20), 5),
+				retryDelayMs: orDefault('retry-delay', (raw, origin) => parseInteger(raw, origin, 0, 600_000), 1000),
+				ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
+				proxy,
+				userAgent,
+			},
+		},
+	};
+}

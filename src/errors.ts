@@ -1,0 +1,100 @@
+/**
+One base error for everything this project reports. `code` is a stable string that
+scripts and tests can match; `message` is one line a human can act on.
+*/
+export class MirrorError extends Error {
+	readonly code: string;
+
+	constructor(code: string, message: string, options?: {cause?: unknown}) {
+		super(message, options);
+		this.name = 'MirrorError';
+		this.code = code;
+	}
+}
+
+/** A flag, environment variable or config file value is wrong. Exit code 2. */
+export class UsageError extends MirrorError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('ERR_USAGE', message, options);
+		this.name = 'UsageError';
+	}
+}
+
+/** Another process holds the mirror's sync lock. Exit code 3. */
+export class LockHeldError extends MirrorError {
+	constructor(message: string) {
+		super('ERR_LOCKED', message);
+		this.name = 'LockHeldError';
+	}
+}
+
+/** The upstream answered 404: the file is not published there. */
+export class NotFoundError extends MirrorError {
+	readonly url: string;
+
+	constructor(url: string) {
+		super('ERR_NOT_FOUND', `not published upstream (404 for ${url})`);
+		this.name = 'NotFoundError';
+		this.url = url;
+	}
+}
+
+/**
+The upstream misbehaved in a way that may pass: connection reset, timeout, 5xx,
+truncated body. The download layer retries these; `retryable` says whether it should.
+*/
+export class UpstreamError extends MirrorError {
+	readonly url: string;
+	readonly status: number | undefined;
+	readonly retryable: boolean;
+
+	constructor(
+		url: string,
+		message: string,
+		options: {status?: number; retryable: boolean; cause?: unknown; code?: string},
+	) {
+		super(options.code ?? 'ERR_UPSTREAM', message, {cause: options.cause});
+		this.name = 'UpstreamError';
+		this.url = url;
+		this.status = options.status;
+		this.retryable = options.retryable;
+	}
+}
+
+/** A `.sha512` or `.asc` sidecar is missing or unusable. */
+export class SidecarError extends MirrorError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('ERR_SIDECAR', message, options);
+		this.name = 'SidecarError';
+	}
+}
+
+/** The artifact's sha512 differs from its `.sha512` sidecar. */
+export class ChecksumError extends MirrorError {
+	constructor(message: string) {
+		super('ERR_CHECKSUM', message);
+		this.name = 'ChecksumError';
+	}
+}
+
+/** The detached PGP signature is invalid or made by a key that is not trusted. */
+export class SignatureError extends MirrorError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('ERR_SIGNATURE', message, options);
+		this.name = 'SignatureError';
+	}
+}
+
+/** One line for a human, whatever was thrown. */
+export function describeError(error: unknown): string {
+	if (error instanceof MirrorError) {
+		return error.message;
+	}
+
+	if (error instanceof Error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+	}
+
+	return String(error);
+}

@@ -1,0 +1,85 @@
+/**
+The manifest: what the mirror has published, with sizes and hashes. Sync trusts it
+to skip work (a re-run fetches no artifact bodies); a full re-hash belongs to a
+separate check. Written atomically, so a reader sees the old or the new one.
+*/
+import {readFile} from 'node:fs/promises';
+import {writeFileAtomic} from './atomic.js';
+import type {Layout} from './layout.js';
+
+/** One published artifact (its sidecars travel with it). */
+export type ManifestEntry = {
+	readonly path: string;
+	readonly product: string;
+	readonly version: string;
+	readonly platform: string;
+	readonly fips: boolean;
+	readonly size: number;
+	readonly sha512: string;
+	/** ISO time the mirror published it. */
+	readonly publishedAt: string;
+	/** ISO time from the upstream's Last-Modified, when it sent one. */
+	readonly upstreamModified?: string | undefined;
+};
+
+/** One mirrored signing key file at the tree root. */
+export type KeyEntry = {
+	readonly path: string;
+	readonly fingerprints: readonly string[];
+	readonly size: number;
+	readonly sha512: string;
+	readonly publishedAt: string;
+};
+
+/** The whole manifest. */
+export type Manifest = {
+	readonly schema: 1;
+	files: Record<string, ManifestEntry>;
+	keys: Record<string, KeyEntry>;
+};
+
+/** An empty manifest. */
+export function emptyManifest(): Manifest {
+	return {schema: 1, files: {}, keys: {}};
+}
+
+/**
+Read the manifest. A missing one is empty; an unreadable one is reported through
+`warning` and treated as empty, since sync re-verifies and adopts what is on disk.
+*/
+export async function readManifest(mirror: Layout): Promise<{manifest: Manifest; warning?: string}> {
+	let text: string;
+	try {
+		text = await readFile(mirror.manifest, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+			return {manifest: emptyManifest()};
+		}
+
+		throw error;
+	}
+
+	try {
+		const data = JSON.parse(text) as Partial<Manifest>;
+		if (data.schema !== 1 || typeof data.files !== 'object' || data.files === null) {
+			throw new Error('unknown schema');
+		}
+
+		return {manifest: {schema: 1, files: data.files, keys: data.keys ?? {}}};
+	} catch (error) {
+		return {
+			manifest: emptyManifest(),
+			warning: `ignoring unreadable manifest ${mirror.manifest} (${(error as Error).message}); files on disk will be re-verified`,
+		};
+	}
+}
+
+/** Write the manifest atomically. */
+export async function writeManifest(mirror: Layout, manifest: Manifest): Promise<void> {
+	const files = Object.fromEntries(Object.entries(manifest.files).sort(([a], [b]) => a.localeCompare(b)));
+	await writeFileAtomic(
+		mirror.manifest,
+		`${JSON.stringify({...manifest, files}, null, '\t')}\n`,
+		mirror.state,
+	);
+}

@@ -1,0 +1,413 @@
+/**
+Everything that talks HTTP to the upstream, and the only module that uses got.
+Requests are retried here with bounded exponential backoff; downloads hash while
+they stream to disk and resume a partial file with `Range` when the upstream allows.
+*/
+import {createHash, type Hash} from 'node:crypto';
+import {once} from 'node:events';
+import {createReadStream, createWriteStream} from 'node:fs';
+import {readFile, rm, stat, writeFile} from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import {Transform} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import tls from 'node:tls';
+import got, {type Agents, RequestError} from 'got';
+import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
+import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {type ProxyConfig, proxyFor} from './proxy.js';
+
+/** How to reach the upstream. */
+export type HttpConfig = {
+	/** Seconds-scale inactivity limit, in ms: connect, first byte, and between bytes. */
+	readonly timeoutMs: number;
+	/** Further attempts after the first, for failures that may pass. */
+	readonly retries: number;
+	/** First backoff delay in ms; doubles each attempt, capped at 30 s, with jitter. */
+	readonly retryDelayMs: number;
+	/** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
+	readonly ca?: string | undefined;
+	readonly proxy: ProxyConfig;
+	readonly userAgent: string;
+};
+
+/** A retry about to happen, for progress output. */
+export type RetryEvent = {url: string; attempt: number; delayMs: number; reason: string};
+
+/** Where a download writes, and what it reports while it runs. */
+export type DownloadTarget = {
+	/** The partial file; kept between attempts and runs so that they can resume. */
+	readonly partPath: string;
+	/** Small JSON file beside the partial file holding the validator for `If-Range`. */
+	readonly metaPath: string;
+	readonly onStart?: (info: {total: number | undefined; resumedFrom: number}) => void;
+	readonly onProgress?: (bytes: number) => void;
+	readonly onRetry?: (event: RetryEvent) => void;
+};
+
+/** A finished download: the bytes are all in `partPath`. */
+export type DownloadResult = {
+	readonly size: number;
+	/** Lowercase hex sha512 of the whole file, resumed part included. */
+	readonly sha512: string;
+	/** Bytes that were already on disk from an earlier attempt or run. */
+	readonly resumedFrom: number;
+	readonly lastModified: Date | undefined;
+};
+
+/** A small body fetched whole. */
+export type TextResult = {readonly body: Buffer; readonly lastModified: Date | undefined};
+
+/** The client sync uses; create with createHttpClient, close when done. */
+export type HttpClient = {
+	/** GET a small file whole. Throws NotFoundError on 404. */
+	fetch(
+		url: string,
+		options?: {maxBytes?: number; onRetry?: (event: RetryEvent) => void},
+	): Promise<TextResult>;
+	/** HEAD: whether the upstream has the file. */
+	exists(url: string): Promise<boolean>;
+	/** GET a file into `target.partPath`, resuming what is there. */
+	download(url: string, target: DownloadTarget): Promise<DownloadResult>;
+	/** Requests sent so far, by method, for the summary and tests. */
+	readonly counts: {get: number; head: number};
+	close(): void;
+};
+
+const maxDelayMs = 30_000;
+
+const nonRetryableCodes = new Set([
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'CERT_HAS_EXPIRED',
+	'DEPTH_ZERO_SELF_SIGNED_CERT',
+	'SELF_SIGNED_CERT_IN_CHAIN',
+	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+	'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function isTlsTrustError(code: string | undefined): boolean {
+	return code !== undefined && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN' && nonRetryableCodes.has(code);
+}
+
+/** Turn whatever a request threw into an UpstreamError that knows whether to retry. */
+function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundError {
+	if (error instanceof UpstreamError || error instanceof NotFoundError) {
+		return error;
+	}
+
+	const code = (error as {code?: string}).code;
+	if (isTlsTrustError(code)) {
+		return new UpstreamError(
+			url,
+			`TLS certificate of ${new URL(url).host} not trusted (${code}); see --ca-file`,
+			{
+				retryable: false,
+				cause: error,
+				code: 'ERR_TLS',
+			},
+		);
+	}
+
+	const message = error instanceof RequestError ? `${error.code}: ${error.message}` : describeError(error);
+	return new UpstreamError(url, `${message} (${url})`, {
+		retryable: !nonRetryableCodes.has(code ?? ''),
+		cause: error,
+	});
+}
+
+function statusError(url: string, status: number): UpstreamError | NotFoundError {
+	if (status === 404 || status === 410) {
+		return new NotFoundError(url);
+	}
+
+	const retryable = status >= 500 || status === 408 || status === 429;
+	return new UpstreamError(url, `upstream answered HTTP ${status} for ${url}`, {status, retryable});
+}
+
+function backoff(config: HttpConfig, attempt: number): number {
+	const base = Math.min(maxDelayMs, config.retryDelayMs * 2 ** (attempt - 1));
+	return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+async function withRetry<T>(
+	config: HttpConfig,
+	url: string,
+	onRetry: ((event: RetryEvent) => void) | undefined,
+	action: (attempt: number) => Promise<T>,
+): Promise<T> {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await action(attempt);
+		} catch (error) {
+			const failure = toUpstreamError(url, error);
+			if (!(failure instanceof UpstreamError) || !failure.retryable || attempt > config.retries) {
+				throw failure;
+			}
+
+			const delayMs = backoff(config, attempt);
+			onRetry?.({url, attempt, delayMs, reason: failure.message});
+			await new Promise((resolve) => {
+				setTimeout(resolve, delayMs);
+			});
+		}
+	}
+}
+
+function parseDate(value: string | undefined): Date | undefined {
+	if (!value) {
+		return undefined;
+	}
+
+	const date = new Date(value);
+	return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** `bytes START-END/TOTAL` → its numbers, or undefined when malformed. */
+function parseContentRange(
+	value: string | undefined,
+): {start: number; total: number | undefined} | undefined {
+	const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value ?? '');
+	if (!match) {
+		return undefined;
+	}
+
+	return {start: Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3])};
+}
+
+async function hashFile(hash: Hash, path: string): Promise<void> {
+	for await (const chunk of createReadStream(path)) {
+		hash.update(chunk as Buffer);
+	}
+}
+
+async function fileSize(path: string): Promise<number> {
+	try {
+		return (await stat(path)).size;
+	} catch {
+		return 0;
+	}
+}
+
+type PartMeta = {url: string; validator: string};
+
+async function readMeta(path: string): Promise<PartMeta | undefined> {
+	try {
+		return JSON.parse(await readFile(path, 'utf8')) as PartMeta;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Create the upstream client for one run. */
+export function createHttpClient(config: HttpConfig): HttpClient {
+	const ca = config.ca ? [...tls.rootCertificates, config.ca] : undefined;
+	const agentOptions = {keepAlive: true, maxSockets: 32, ...(ca ? {ca} : {})};
+	const direct = {http: new http.Agent(agentOptions), https: new https.Agent(agentOptions)} satisfies Agents;
+	const proxied = new Map<string, typeof direct>();
+	const counts = {get: 0, head: 0};
+
+	function agentsFor(url: string): Agents {
+		const proxy = proxyFor(url, config.proxy);
+		if (!proxy) {
+			return direct;
+		}
+
+		let agents = proxied.get(proxy);
+		if (!agents) {
+			agents = {
+				http: new HttpProxyAgent({...agentOptions, proxy}),
+				https: new HttpsProxyAgent({...agentOptions, proxy}),
+			};
+			proxied.set(proxy, agents);
+		}
+
+		return agents;
+	}
+
+	const client = got.extend({
+		timeout: {
+			lookup: config.timeoutMs,
+			connect: config.timeoutMs,
+			secureConnect: config.timeoutMs,
+			socket: config.timeoutMs,
+			response: config.timeoutMs,
+		},
+		retry: {limit: 0},
+		// Upstream bytes must land as they are; never let HTTP decode them.
+		decompress: false,
+		throwHttpErrors: false,
+		followRedirect: true,
+		maxRedirects: 10,
+		headers: {'user-agent': config.userAgent, 'accept-encoding': 'identity'},
+		...(ca ? {https: {certificateAuthority: ca}} : {}),
+	});
+
+	/** Open a GET stream and wait for its response head. */
+	async function open(url: string, headers: Record<string, string> = {}) {
+		counts.get++;
+		const request = client.stream(url, {headers, agent: agentsFor(url)});
+		try {
+			const [response] = (await once(request, 'response')) as [http.IncomingMessage & {statusCode: number}];
+			return {request, response};
+		} catch (error) {
+			request.destroy();
+			throw toUpstreamError(url, error);
+		}
+	}
+
+	async function fetchOnce(url: string, maxBytes: number): Promise<TextResult> {
+		const {request, response} = await open(url);
+		if (response.statusCode !== 200) {
+			request.destroy();
+			throw statusError(url, response.statusCode);
+		}
+
+		const chunks: Buffer[] = [];
+		let size = 0;
+		try {
+			for await (const chunk of request) {
+				size += (chunk as Buffer).length;
+				if (size > maxBytes) {
+					request.destroy();
+					throw new UpstreamError(url, `${url} is larger than ${maxBytes} bytes; refusing it`, {
+						retryable: false,
+					});
+				}
+
+				chunks.push(chunk as Buffer);
+			}
+		} catch (error) {
+			throw toUpstreamError(url, error);
+		}
+
+		const body = Buffer.concat(chunks);
+		const expected = response.headers['content-length'];
+		if (expected !== undefined && Number(expected) !== body.length) {
+			throw new UpstreamError(url, `truncated body: got ${body.length} of ${expected} bytes from ${url}`, {
+				retryable: true,
+			});
+		}
+
+		return {body, lastModified: parseDate(response.headers['last-modified'])};
+	}
+
+	async function downloadOnce(url: string, target: DownloadTarget): Promise<DownloadResult> {
+		let offset = await fileSize(target.partPath);
+		const meta = offset > 0 ? await readMeta(target.metaPath) : undefined;
+		const headers: Record<string, string> = {};
+		if (offset > 0 && meta?.url === url && meta.validator) {
+			// If-Range makes a changed upstream file come back whole (200) instead of
+			// being spliced onto bytes of its previous version.
+			headers.range = `bytes=${offset}-`;
+			headers['if-range'] = meta.validator;
+		}
+
+		const {request, response} = await open(url, headers);
+		const status = response.statusCode;
+		if (status === 206 && headers.range) {
+			const range = parseContentRange(response.headers['content-range']);
+			if (!range || range.start !== offset) {
+				request.destroy();
+				await rm(target.partPath, {force: true});
+				throw new UpstreamError(url, `upstream sent an unexpected Content-Range for ${url}; starting over`, {
+					retryable: true,
+				});
+			}
+		} else if (status === 200) {
+			offset = 0;
+		} else {
+			request.destroy();
+			if (status === 416) {
+				// The partial file is longer than the upstream's: it is not a prefix of it.
+				await rm(target.partPath, {force: true});
+				throw new UpstreamError(url, `upstream refused the resume range for ${url}; starting over`, {
+					retryable: true,
+				});
+			}
+
+			throw statusError(url, status);
+		}
+
+		const etag = response.headers.etag;
+		const validator = etag && !etag.startsWith('W/') ? etag : (response.headers['last-modified'] ?? '');
+		await writeFile(target.metaPath, JSON.stringify({url, validator} satisfies PartMeta));
+
+		const length = response.headers['content-length'];
+		const total = length === undefined ? undefined : offset + Number(length);
+		target.onStart?.({total, resumedFrom: offset});
+
+		const hash = createHash('sha512');
+		if (offset > 0) {
+			await hashFile(hash, target.partPath);
+		}
+
+		let received = offset;
+		const meter = new Transform({
+			transform(chunk: Buffer, _encoding, callback) {
+				hash.update(chunk);
+				received += chunk.length;
+				target.onProgress?.(received);
+				callback(null, chunk);
+			},
+		});
+		const file = createWriteStream(target.partPath, {flags: offset > 0 ? 'a' : 'w'});
+		try {
+			await pipeline(request, meter, file);
+		} catch (error) {
+			if (!file.closed) {
+				await once(file, 'close');
+			}
+
+			throw toUpstreamError(url, error);
+		}
+
+		if (total !== undefined && received !== total) {
+			throw new UpstreamError(url, `truncated body: got ${received} of ${total} bytes from ${url}`, {
+				retryable: true,
+			});
+		}
+
+		return {
+			size: received,
+			sha512: hash.digest('hex'),
+			resumedFrom: offset,
+			lastModified: parseDate(response.headers['last-modified']),
+		};
+	}
+
+	return {
+		counts,
+		fetch(url, options = {}) {
+			return withRetry(config, url, options.onRetry, () => fetchOnce(url, options.maxBytes ?? 1024 * 1024));
+		},
+		exists(url) {
+			return withRetry(config, url, undefined, async () => {
+				counts.head++;
+				const response = await client.head(url, {agent: agentsFor(url)}).catch((error: unknown) => {
+					throw toUpstreamError(url, error);
+				});
+				if (response.statusCode === 200) {
+					return true;
+				}
+
+				const failure = statusError(url, response.statusCode);
+				if (failure instanceof NotFoundError) {
+					return false;
+				}
+
+				throw failure;
+			});
+		},
+		download(url, target) {
+			return withRetry(config, url, target.onRetry, () => downloadOnce(url, target));
+		},
+		close() {
+			for (const agents of [direct, ...proxied.values()]) {
+				agents.http.destroy();
+				agents.https.destroy();
+			}
+		},
+	};
+}

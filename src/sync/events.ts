@@ -1,0 +1,42 @@
+/**
+What a sync run reports while it works. The CLI turns these into progress bars or
+JSON lines; tests collect them.
+*/
+import type {Action} from './plan.js';
+
+/** A file that did not make it, and why. */
+export type Failure = {readonly path: string; readonly reason: string; readonly code: string};
+
+/** The end of a run. */
+export type Summary = {
+	readonly result: 'success' | 'failed';
+	readonly dryRun: boolean;
+	readonly versions: string[];
+	readonly published: number;
+	readonly present: number;
+	readonly notPublished: number;
+	readonly failed: Failure[];
+	readonly warnings: string[];
+	/** Artifact bytes downloaded by this run. */
+	readonly bytes: number;
+	readonly durationMs: number;
+	/** Upstream requests by method. */
+	readonly requests: {readonly get: number; readonly head: number};
+};
+
+/** Every event a run emits. */
+export type SyncEvent =
+	| {type: 'start'; dir: string; upstream: string; versions: string[]; files: number}
+	| {type: 'plan'; action: Action['kind']; path: string; reason: string}
+	| {type: 'download'; path: string; total: number | undefined; resumedFrom: number}
+	| {type: 'progress'; path: string; bytes: number; total: number | undefined}
+	| {type: 'retry'; path: string; url: string; attempt: number; delayMs: number; reason: string}
+	| {type: 'published'; path: string; size: number; sha512: string; resumedFrom: number}
+	| {type: 'present'; path: string; reason: string}
+	| {type: 'not-published'; path: string}
+	| {type: 'failed'; path: string; reason: string; code: string}
+	| {type: 'warning'; message: string}
+	| {type: 'summary'; summary: Summary};
+
+/** Receives events. */
+export type EventSink = (event: SyncEvent) => void;

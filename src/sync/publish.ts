@@ -1,0 +1,74 @@
+/**
+Moving verified files into the served tree. Every file arrives by rename from the
+mirror's temp folder (same filesystem), so a reader sees either nothing or the whole
+file, and an artifact only ever appears after its own sidecars.
+*/
+import {mkdir, rename, rm, utimes} from 'node:fs/promises';
+import path from 'node:path';
+import type {ArtifactRef} from '../catalog.js';
+import {syncPath, writeDurable} from '../store/atomic.js';
+import {type Layout, tempName, treePath} from '../store/layout.js';
+
+/** The verified pieces of one artifact, ready to publish. */
+export type VerifiedArtifact = {
+	readonly ref: ArtifactRef;
+	/** The downloaded artifact, already in the temp folder. */
+	readonly partPath: string;
+	readonly sha512Sidecar: Uint8Array;
+	readonly ascSidecar: Uint8Array;
+	/** Upstream's Last-Modified, kept as the files' mtime so that served dates match upstream. */
+	readonly modified: Date | undefined;
+	/** Whether an earlier copy is in the tree and is being replaced. */
+	readonly replacing: boolean;
+};
+
+/**
+Publish an artifact and its sidecars.
+
+Order matters to a reader that looks at the tree at any instant:
+1. a replaced artifact is removed first, so the old bytes are never next to new sidecars;
+2. the sidecars are renamed into place;
+3. the artifact is renamed into place last.
+A reader therefore never finds an artifact without its sidecars or with another build's.
+*/
+export async function publishArtifact(mirror: Layout, artifact: VerifiedArtifact): Promise<void> {
+	const target = treePath(mirror, artifact.ref.path);
+	const directory = path.dirname(target);
+	await mkdir(directory, {recursive: true});
+
+	const base = path.join(mirror.tmp, tempName(artifact.ref.path));
+	const sidecars: Array<[string, Uint8Array]> = [
+		['.sha512', artifact.sha512Sidecar],
+		['.asc', artifact.ascSidecar],
+	];
+	for (const [extension, data] of sidecars) {
+		await writeDurable(`${base}${extension}`, data);
+	}
+
+	await syncPath(artifact.partPath);
+	if (artifact.modified) {
+		for (const file of [artifact.partPath, ...sidecars.map(([extension]) => `${base}${extension}`)]) {
+			await utimes(file, artifact.modified, artifact.modified);
+		}
+	}
+
+	if (artifact.replacing) {
+		await rm(target, {force: true});
+	}
+
+	for (const [extension] of sidecars) {
+		await rename(`${base}${extension}`, `${target}${extension}`);
+	}
+
+	await rename(artifact.partPath, target);
+	await syncPath(directory);
+}
+
+/** Publish one small root file (a signing key) from bytes. */
+export async function publishRootFile(mirror: Layout, name: string, data: Uint8Array): Promise<void> {
+	const temp = path.join(mirror.tmp, `${name}.tmp`);
+	await mkdir(mirror.tmp, {recursive: true});
+	await writeDurable(temp, data);
+	await rename(temp, treePath(mirror, name));
+	await syncPath(mirror.root);
+}

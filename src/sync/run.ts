@@ -1,0 +1,550 @@
+/**
+One sync run: resolve versions, plan, then fetch, verify and publish under the lock,
+and record the result. The only module that sequences the others.
+*/
+import {createHash} from 'node:crypto';
+import {createReadStream} from 'node:fs';
+import {mkdir, readFile, rm, stat} from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
+import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import {type Layout, layout, tempName, treePath} from '../store/layout.js';
+import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
+import {recordRun} from '../store/status.js';
+import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
+import {createHttpClient, type HttpClient, type HttpConfig} from './download.js';
+import type {EventSink, Failure, Summary} from './events.js';
+import {acquireLock} from './lock.js';
+import {type Action, type LocalFile, plan} from './plan.js';
+import {publishArtifact, publishRootFile} from './publish.js';
+import {
+	checkKeyFile,
+	checkSha512,
+	loadTrustedKeys,
+	parseSha512Sidecar,
+	type TrustedKeys,
+	verifySignature,
+} from './verify.js';
+
+/** Everything a run needs, already validated by the config loader. */
+export type SyncOptions = {
+	readonly dir: string;
+	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
+	readonly upstream: string;
+	readonly versionsApi: string;
+	readonly versions: readonly VersionSpec[];
+	readonly products: readonly string[];
+	readonly platforms: readonly string[];
+	readonly fips: boolean;
+	/** Armored public key files; signatures must verify against one of them. */
+	readonly trustedKeyPaths: readonly string[];
+	readonly concurrency: number;
+	readonly dryRun: boolean;
+	readonly http: HttpConfig;
+};
+
+type Outcome = 'published' | 'present' | 'not-published' | 'failed';
+
+const sidecarMaxBytes = 64 * 1024;
+const keyMaxBytes = 1024 * 1024;
+const versionsMaxBytes = 32 * 1024 * 1024;
+
+function joinUrl(root: string, relative: string): string {
+	return `${root.replace(/\/+$/, '')}/${relative}`;
+}
+
+async function statSize(file: string): Promise<number | undefined> {
+	try {
+		const info = await stat(file);
+		return info.isFile() ? info.size : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** One stat per file of every wanted artifact. */
+async function inspect(mirror: Layout, wanted: readonly ArtifactRef[]): Promise<Map<string, LocalFile>> {
+	const limit = pLimit(64);
+	const entries = await Promise.all(
+		wanted.map((ref) =>
+			limit(async (): Promise<[string, LocalFile]> => {
+				const file = treePath(mirror, ref.path);
+				const [size, sha512, asc] = await Promise.all([
+					statSize(file),
+					statSize(`${file}.sha512`),
+					statSize(`${file}.asc`),
+				]);
+				return [ref.path, {size, sidecars: sha512 !== undefined && asc !== undefined}];
+			}),
+		),
+	);
+	return new Map(entries);
+}
+
+async function sha512File(file: string): Promise<string> {
+	const hash = createHash('sha512');
+	for await (const chunk of createReadStream(file)) {
+		hash.update(chunk as Buffer);
+	}
+
+	return hash.digest('hex');
+}
+
+/** Resolve the version specs, asking the versions API only when a range or `latest` needs it. */
+async function resolve(
+	options: SyncOptions,
+	client: HttpClient,
+	emit: EventSink,
+): Promise<{versions: string[]; warnings: string[]}> {
+	let available: string[] = [];
+	if (needsVersionList(options.versions)) {
+		const {body} = await client.fetch(options.versionsApi, {maxBytes: versionsMaxBytes});
+		try {
+			available = parseVersionList(body.toString('utf8'));
+		} catch (error) {
+			throw new UpstreamError(options.versionsApi, `${(error as Error).message} (${options.versionsApi})`, {
+				retryable: false,
+				cause: error,
+			});
+		}
+	}
+
+	const resolution = resolveVersions(options.versions, available);
+	for (const message of resolution.warnings) {
+		emit({type: 'warning', message});
+	}
+
+	return resolution;
+}
+
+/** Sync state shared by the workers of one run. */
+type RunContext = {
+	readonly options: SyncOptions;
+	readonly mirror: Layout;
+	readonly client: HttpClient;
+	readonly trusted: TrustedKeys;
+	readonly manifest: Manifest;
+	readonly emit: EventSink;
+	readonly failures: Failure[];
+	bytes: number;
+	saveSoon(): void;
+};
+
+function fail(context: RunContext, filePath: string, error: unknown): Outcome {
+	const failure = {
+		path: filePath,
+		reason: describeError(error),
+		code: error instanceof MirrorError ? error.code : 'ERR_INTERNAL',
+	};
+	context.failures.push(failure);
+	context.emit({type: 'failed', ...failure});
+	return 'failed';
+}
+
+type Sidecars = {sha512: Buffer; asc: Buffer; expected: string};
+
+/** Fetch both sidecars; undefined when the artifact is not published at all. */
+async function fetchSidecars(
+	context: RunContext,
+	ref: ArtifactRef,
+	url: string,
+): Promise<Sidecars | undefined> {
+	const onRetry = (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
+		context.emit({type: 'retry', path: ref.path, ...event});
+	};
+
+	let sha512: Buffer;
+	try {
+		sha512 = (await context.client.fetch(`${url}.sha512`, {maxBytes: sidecarMaxBytes, onRetry})).body;
+	} catch (error) {
+		if (!(error instanceof NotFoundError)) {
+			throw error;
+		}
+
+		if (!(await context.client.exists(url))) {
+			return undefined;
+		}
+
+		throw new SidecarError(`${ref.fileName}.sha512 is missing upstream (the artifact itself exists)`);
+	}
+
+	const expected = parseSha512Sidecar(sha512.toString('utf8'), ref.fileName);
+	let asc: Buffer;
+	try {
+		asc = (await context.client.fetch(`${url}.asc`, {maxBytes: sidecarMaxBytes, onRetry})).body;
+	} catch (error) {
+		if (error instanceof NotFoundError) {
+			throw new SidecarError(`${ref.fileName}.asc is missing upstream`);
+		}
+
+		throw error;
+	}
+
+	return {sha512, asc, expected};
+}
+
+async function fetchArtifact(
+	context: RunContext,
+	ref: ArtifactRef,
+	replacing: boolean,
+	knownSha512?: string,
+): Promise<Outcome> {
+	const url = joinUrl(context.options.upstream, ref.path);
+	const base = path.join(context.mirror.tmp, tempName(ref.path));
+	const partPath = `${base}.part`;
+	const metaPath = `${base}.part.json`;
+	const discardPart = () => Promise.all([rm(partPath, {force: true}), rm(metaPath, {force: true})]);
+
+	try {
+		const sidecars = await fetchSidecars(context, ref, url);
+		if (!sidecars) {
+			context.emit({type: 'not-published', path: ref.path});
+			return 'not-published';
+		}
+
+		if (knownSha512 === sidecars.expected) {
+			context.emit({type: 'present', path: ref.path, reason: 'unchanged upstream'});
+			return 'present';
+		}
+
+		const target = {
+			partPath,
+			metaPath,
+			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
+				context.emit({type: 'download', path: ref.path, total, resumedFrom});
+			},
+			onProgress: (bytes: number) => {
+				context.emit({type: 'progress', path: ref.path, bytes, total: undefined});
+			},
+			onRetry: (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
+				context.emit({type: 'retry', path: ref.path, ...event});
+			},
+		};
+
+		let result = await context.client.download(url, target);
+		context.bytes += result.size - result.resumedFrom;
+		try {
+			checkSha512(ref.fileName, result.sha512, sidecars.expected);
+		} catch (error) {
+			if (result.resumedFrom === 0) {
+				throw error;
+			}
+
+			// The kept prefix may be from another build of this file: start over once.
+			context.emit({
+				type: 'warning',
+				message: `${ref.path}: resumed download did not verify; downloading it whole`,
+			});
+			await discardPart();
+			result = await context.client.download(url, target);
+			context.bytes += result.size;
+			checkSha512(ref.fileName, result.sha512, sidecars.expected);
+		}
+
+		await verifySignature(partPath, ref.fileName, sidecars.asc.toString('utf8'), context.trusted);
+		await publishArtifact(context.mirror, {
+			ref,
+			partPath,
+			sha512Sidecar: sidecars.sha512,
+			ascSidecar: sidecars.asc,
+			modified: result.lastModified,
+			replacing,
+		});
+		await rm(metaPath, {force: true});
+		context.manifest.files[ref.path] = {
+			path: ref.path,
+			product: ref.product,
+			version: ref.version,
+			platform: ref.platform,
+			fips: ref.fips,
+			size: result.size,
+			sha512: result.sha512,
+			publishedAt: new Date().toISOString(),
+			upstreamModified: result.lastModified?.toISOString(),
+		};
+		context.saveSoon();
+		context.emit({
+			type: 'published',
+			path: ref.path,
+			size: result.size,
+			sha512: result.sha512,
+			resumedFrom: result.resumedFrom,
+		});
+		return 'published';
+	} catch (error) {
+		// Bad bytes are thrown away; a transfer that merely broke off is kept to resume.
+		if (!(error instanceof UpstreamError)) {
+			await discardPart();
+		}
+
+		return fail(context, ref.path, error);
+	}
+}
+
+/** Verify a triple that is on disk but not in the manifest, and record it when good. */
+async function adopt(context: RunContext, ref: ArtifactRef): Promise<Outcome> {
+	const file = treePath(context.mirror, ref.path);
+	try {
+		const [sidecar, asc, actual, info] = await Promise.all([
+			readFile(`${file}.sha512`, 'utf8'),
+			readFile(`${file}.asc`, 'utf8'),
+			sha512File(file),
+			stat(file),
+		]);
+		checkSha512(ref.fileName, actual, parseSha512Sidecar(sidecar, ref.fileName));
+		await verifySignature(file, ref.fileName, asc, context.trusted);
+		context.manifest.files[ref.path] = {
+			path: ref.path,
+			product: ref.product,
+			version: ref.version,
+			platform: ref.platform,
+			fips: ref.fips,
+			size: info.size,
+			sha512: actual,
+			publishedAt: info.mtime.toISOString(),
+		};
+		context.saveSoon();
+		context.emit({type: 'present', path: ref.path, reason: 'on disk and verified'});
+		return 'present';
+	} catch (error) {
+		context.emit({
+			type: 'warning',
+			message: `${ref.path} is on disk but does not verify (${describeError(error)}); downloading it again`,
+		});
+		return fetchArtifact(context, ref, true);
+	}
+}
+
+async function act(context: RunContext, action: Action): Promise<Outcome> {
+	switch (action.kind) {
+		case 'skip': {
+			return 'present';
+		}
+
+		case 'adopt': {
+			return adopt(context, action.ref);
+		}
+
+		case 'refresh': {
+			return fetchArtifact(context, action.ref, true, action.entry.sha512);
+		}
+
+		case 'fetch': {
+			return fetchArtifact(context, action.ref, action.replacing);
+		}
+	}
+}
+
+/** Mirror the signing keys at the upstream root, when they hold only trusted keys. */
+async function syncKeys(context: RunContext): Promise<Outcome[]> {
+	const outcomes: Outcome[] = [];
+	for (const name of keyFiles) {
+		const url = joinUrl(context.options.upstream, name);
+		try {
+			const {body} = await context.client.fetch(url, {maxBytes: keyMaxBytes});
+			let check: Awaited<ReturnType<typeof checkKeyFile>>;
+			try {
+				check = await checkKeyFile(body.toString('utf8'), context.trusted);
+			} catch {
+				context.emit({type: 'warning', message: `${name} upstream is not an armored PGP key; not mirrored`});
+				continue;
+			}
+
+			if (check.untrusted.length > 0) {
+				context.emit({
+					type: 'warning',
+					message: `${name} upstream holds key ${check.untrusted.join(', ')}, which is not a trusted key; not mirrored`,
+				});
+				continue;
+			}
+
+			const local = await readFile(treePath(context.mirror, name)).catch(() => undefined);
+			const sha512 = createHash('sha512').update(body).digest('hex');
+			if (local?.equals(body)) {
+				outcomes.push('present');
+			} else {
+				await publishRootFile(context.mirror, name, body);
+				context.emit({type: 'published', path: name, size: body.length, sha512, resumedFrom: 0});
+				outcomes.push('published');
+			}
+
+			context.manifest.keys[name] = {
+				path: name,
+				fingerprints: check.fingerprints,
+				size: body.length,
+				sha512,
+				publishedAt:
+					context.manifest.keys[name]?.sha512 === sha512
+						? (context.manifest.keys[name]?.publishedAt ?? '')
+						: new Date().toISOString(),
+			};
+		} catch (error) {
+			if (error instanceof NotFoundError) {
+				context.emit({type: 'warning', message: `upstream has no ${name}; not mirrored`});
+				continue;
+			}
+
+			outcomes.push(fail(context, name, error));
+		}
+	}
+
+	return outcomes;
+}
+
+/** Failures for versions of which nothing at all exists upstream: most likely a typo. */
+function emptyVersions(wanted: readonly ArtifactRef[], outcomes: readonly Outcome[]): Failure[] {
+	const byVersion = new Map<string, Outcome[]>();
+	wanted.forEach((ref, index) => {
+		if (!ref.fips) {
+			const list = byVersion.get(ref.version) ?? [];
+			list.push(outcomes[index] ?? 'failed');
+			byVersion.set(ref.version, list);
+		}
+	});
+	return [...byVersion]
+		.filter(([, list]) => list.length > 0 && list.every((outcome) => outcome === 'not-published'))
+		.map(([version]) => ({
+			path: version,
+			reason: `nothing is published upstream for version ${version}; is the version right?`,
+			code: 'ERR_NO_SUCH_VERSION',
+		}));
+}
+
+/**
+Run one sync. Resolves with the summary (also emitted as the last event); rejects
+only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
+an unreachable versions API (UpstreamError).
+*/
+export async function sync(options: SyncOptions, emit: EventSink): Promise<Summary> {
+	const startedAt = new Date();
+	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
+	const client = createHttpClient(options.http);
+	try {
+		const {versions, warnings: versionWarnings} = await resolve(options, client, emit);
+		const wanted = wantedArtifacts({...options, versions});
+		const mirror = layout(options.dir);
+		emit({type: 'start', dir: mirror.root, upstream: options.upstream, versions, files: wanted.length});
+
+		const lock = options.dryRun ? undefined : await acquireLock(mirror.lock);
+		try {
+			const {manifest, warning} = await readManifest(mirror);
+			const warnings = [...versionWarnings];
+			if (warning) {
+				warnings.push(warning);
+				emit({type: 'warning', message: warning});
+			}
+
+			const actions = plan(wanted, manifest, await inspect(mirror, wanted));
+			for (const action of actions) {
+				if (options.dryRun || action.kind !== 'skip') {
+					emit({type: 'plan', action: action.kind, path: action.ref.path, reason: action.reason});
+				}
+			}
+
+			if (options.dryRun) {
+				const summary: Summary = {
+					result: 'success',
+					dryRun: true,
+					versions,
+					published: 0,
+					present: actions.filter((action) => action.kind === 'skip').length,
+					notPublished: 0,
+					failed: [],
+					warnings,
+					bytes: 0,
+					durationMs: Date.now() - startedAt.getTime(),
+					requests: {...client.counts},
+				};
+				emit({type: 'summary', summary});
+				return summary;
+			}
+
+			await mkdir(mirror.tmp, {recursive: true});
+			let saving = Promise.resolve();
+			let dirty = false;
+			const save = () => {
+				saving = saving.then(async () => {
+					if (dirty) {
+						dirty = false;
+						await writeManifest(mirror, manifest);
+					}
+				});
+				return saving;
+			};
+
+			let timer: NodeJS.Timeout | undefined;
+			const context: RunContext = {
+				options,
+				mirror,
+				client,
+				trusted,
+				manifest,
+				emit: (event) => {
+					if (event.type === 'warning') {
+						warnings.push(event.message);
+					}
+
+					emit(event);
+				},
+				failures: [],
+				bytes: 0,
+				saveSoon() {
+					// Saved at most once a second while files publish: a killed run loses
+					// little, and what it loses is re-verified from disk (adopt).
+					dirty = true;
+					timer ??= setTimeout(() => {
+						timer = undefined;
+						void save();
+					}, 1000);
+				},
+			};
+
+			const limit = pLimit(options.concurrency);
+			const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action))));
+			const keyOutcomes = await syncKeys(context);
+			clearTimeout(timer);
+			dirty = true;
+			await save();
+
+			const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
+			for (const failure of failures.slice(context.failures.length)) {
+				emit({type: 'failed', ...failure});
+			}
+
+			const all = [...outcomes, ...keyOutcomes];
+			const count = (kind: Outcome) => all.filter((outcome) => outcome === kind).length;
+			const summary: Summary = {
+				result: failures.length > 0 ? 'failed' : 'success',
+				dryRun: false,
+				versions,
+				published: count('published'),
+				present: count('present'),
+				notPublished: count('not-published'),
+				failed: failures,
+				warnings,
+				bytes: context.bytes,
+				durationMs: Date.now() - startedAt.getTime(),
+				requests: {...client.counts},
+			};
+			await recordRun(mirror, {
+				startedAt: startedAt.toISOString(),
+				finishedAt: new Date().toISOString(),
+				result: summary.result,
+				counts: {
+					published: summary.published,
+					present: summary.present,
+					notPublished: summary.notPublished,
+					failed: failures.length,
+					bytes: summary.bytes,
+				},
+			});
+			emit({type: 'summary', summary});
+			return summary;
+		} finally {
+			await lock?.release();
+		}
+	} finally {
+		client.close();
+	}
+}
