@@ -1,9 +1,9 @@
 import {createHash} from 'node:crypto';
 import {readFile, stat} from 'node:fs/promises';
 import path from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import * as openpgp from 'openpgp';
-import {startFakeUpstream} from './helpers/fake-upstream.js';
+import {type FakeUpstreamOptions, startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runSync, syncFlags} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';
@@ -13,16 +13,7 @@ test.before(async () => {
 	key = await createTestKey();
 });
 
-async function setup(
-	t: Parameters<Parameters<typeof test>[1]>[0],
-	options: {
-		versions: string[];
-		apiVersions?: string[];
-		products?: string[];
-		platforms?: string[];
-		fips?: boolean;
-	},
-) {
+async function setup(t: ExecutionContext, options: Omit<FakeUpstreamOptions, 'key'>) {
 	const upstream = await startFakeUpstream({key, ...options});
 	t.teardown(() => upstream.close());
 	const dir = await tempDir(t);

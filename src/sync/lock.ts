@@ -27,6 +27,9 @@ export type Lock = {
 	release(): Promise<void>;
 };
 
+/** Locks this process holds: a lock file naming our own pid is otherwise a leftover. */
+const heldHere = new Set<string>();
+
 /** A half-written lock file older than this is abandoned. */
 const unreadableGraceMs = 10_000;
 
@@ -41,7 +44,8 @@ function processStart(pid: number): string | undefined {
 }
 
 function isAlive(holder: LockHolder): boolean {
-	// Containers restart with the same pid and host name: that pid is now us.
+	// Containers restart with the same pid and host name: a lock naming our pid that
+	// this process does not hold was left by an earlier incarnation.
 	if (holder.pid === process.pid) {
 		return false;
 	}
@@ -142,6 +146,10 @@ Take the lock at `path` or throw LockHeldError. A lock left by a dead process on
 this host is taken over.
 */
 export async function acquireLock(path: string): Promise<Lock> {
+	if (heldHere.has(path)) {
+		throw new LockHeldError(`another sync in this process holds the lock ${path}`);
+	}
+
 	await mkdir(dirname(path), {recursive: true});
 	const holder: LockHolder = {
 		pid: process.pid,
@@ -158,10 +166,12 @@ export async function acquireLock(path: string): Promise<Lock> {
 		}
 	}
 
+	heldHere.add(path);
 	return {
 		path,
 		holder,
 		async release() {
+			heldHere.delete(path);
 			const current = await readHolder(path);
 			if (current?.token === holder.token) {
 				await rm(path, {force: true});

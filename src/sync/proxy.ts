@@ -29,9 +29,18 @@ function bypasses(url: URL, noProxy: string): boolean {
 			return true;
 		}
 
-		const match = /^(.*?)(?::(\d+))?$/.exec(entry.replace(/^\[|\](?=:|$)/g, ''));
-		const entryHost = (match?.[1] ?? entry).replace(/^\*?\./, '.');
-		const entryPort = match?.[2];
+		// `[v6]:port`, `host:port`, or a bare host (a bare IPv6 address has several colons).
+		let entryHost = entry;
+		let entryPort: string | undefined;
+		const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+		if (bracketed) {
+			entryHost = bracketed[1] ?? '';
+			entryPort = bracketed[2];
+		} else if (entry.split(':').length === 2) {
+			[entryHost = '', entryPort] = entry.split(':');
+		}
+
+		entryHost = entryHost.replace(/^\*?\./, '.');
 		if (entryPort && entryPort !== port) {
 			continue;
 		}

@@ -208,13 +208,18 @@ async function fetchArtifact(
 			return 'present';
 		}
 
+		// Bytes that crossed the wire, failed attempts included.
+		let seen = 0;
 		const target = {
 			partPath,
 			metaPath,
 			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
+				seen = resumedFrom;
 				context.emit({type: 'download', path: ref.path, total, resumedFrom});
 			},
 			onProgress: (bytes: number) => {
+				context.bytes += bytes - seen;
+				seen = bytes;
 				context.emit({type: 'progress', path: ref.path, bytes, total: undefined});
 			},
 			onRetry: (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
@@ -223,7 +228,6 @@ async function fetchArtifact(
 		};
 
 		let result = await context.client.download(url, target);
-		context.bytes += result.size - result.resumedFrom;
 		try {
 			checkSha512(ref.fileName, result.sha512, sidecars.expected);
 		} catch (error) {
@@ -238,7 +242,6 @@ async function fetchArtifact(
 			});
 			await discardPart();
 			result = await context.client.download(url, target);
-			context.bytes += result.size;
 			checkSha512(ref.fileName, result.sha512, sidecars.expected);
 		}
 

@@ -22,6 +22,8 @@ export type Fault = {
 	ignoreRange?: boolean;
 	/** Send the body this slowly. */
 	bytesPerSecond?: number;
+	/** Send a few bytes and then nothing, this many times. */
+	stalls?: number;
 };
 
 /** One request as the upstream saw it. */
@@ -195,6 +197,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
 			response.write(slice.subarray(0, fault.cutAfterBytes), () => {
 				setTimeout(() => response.socket?.destroy(), 20);
 			});
+			return;
+		}
+
+		if (fault?.stalls) {
+			fault.stalls--;
+			response.write(slice.subarray(0, 16));
 			return;
 		}
 

@@ -60,7 +60,7 @@ export type CliResult = {
 	signal: NodeJS.Signals | null;
 	stdout: string;
 	stderr: string;
-	lines: any[];
+	lines: Array<Record<string, unknown>>;
 };
 
 /** Start the CLI; `result` settles when it exits. */
@@ -86,7 +86,7 @@ export function startCli(
 			const lines = stdout
 				.split('\n')
 				.filter((line) => line.startsWith('{'))
-				.map((line) => JSON.parse(line) as unknown);
+				.map((line) => JSON.parse(line) as Record<string, unknown>);
 			resolve({code, signal, stdout, stderr, lines});
 		});
 	});

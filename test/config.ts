@@ -1,0 +1,124 @@
+import {mkdir, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import test from 'ava';
+import {loadSyncConfig} from '../src/config.js';
+import {UsageError} from '../src/errors.js';
+import {bundledKeyPath} from '../src/meta.js';
+import {tempDir} from './helpers/temp.js';
+
+const load = (cwd: string, flags: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
+	loadSyncConfig({flags: flags as never, env, cwd}).options;
+
+test('defaults: the table in the README', async (t) => {
+	const cwd = await tempDir(t);
+	const options = load(cwd, {versions: 'latest'});
+	t.is(options.dir, path.join(cwd, 'artifacts'));
+	t.is(options.upstream, 'https://artifacts.elastic.co');
+	t.is(options.versionsApi, 'https://artifacts-api.elastic.co/v1/versions');
+	t.deepEqual(options.products, ['elastic-agent']);
+	t.deepEqual(options.platforms, [
+		'linux-x86_64',
+		'linux-arm64',
+		'darwin-x86_64',
+		'darwin-aarch64',
+		'windows-x86_64',
+	]);
+	t.false(options.fips);
+	t.deepEqual(options.trustedKeyPaths, [bundledKeyPath]);
+	t.is(options.concurrency, 4);
+	t.is(options.http.timeoutMs, 30_000);
+	t.is(options.http.retries, 5);
+	t.false(options.dryRun);
+});
+
+test('precedence: flags > environment > ./mirror.yml > defaults', async (t) => {
+	const cwd = await tempDir(t);
+	await writeFile(
+		path.join(cwd, 'mirror.yml'),
+		'versions: [9.1.x, latest]\nconcurrency: 2\nupstream: http://file.example\nproducts:\n  - elastic-agent\n  - fleet-server\ndir: from-file\n',
+	);
+	const fileOnly = load(cwd);
+	t.deepEqual(
+		fileOnly.versions.map((spec) => spec.text),
+		['9.1.x', 'latest'],
+	);
+	t.is(fileOnly.concurrency, 2);
+	t.deepEqual(fileOnly.products, ['elastic-agent', 'fleet-server']);
+	t.is(fileOnly.dir, path.join(cwd, 'from-file'));
+
+	const env = {MIRROR_CONCURRENCY: '6', MIRROR_UPSTREAM: 'http://env.example/'};
+	const withEnv = load(cwd, {}, env);
+	t.is(withEnv.concurrency, 6);
+	t.is(withEnv.upstream, 'http://env.example');
+
+	const withFlags = load(cwd, {concurrency: '8', versions: '9.0.0'}, env);
+	t.is(withFlags.concurrency, 8);
+	t.deepEqual(
+		withFlags.versions.map((spec) => spec.text),
+		['9.0.0'],
+	);
+	t.is(withFlags.upstream, 'http://env.example');
+});
+
+test('--config names the file; its relative paths resolve from its folder', async (t) => {
+	const cwd = await tempDir(t);
+	const etc = path.join(cwd, 'etc');
+	await mkdir(etc);
+	await writeFile(path.join(etc, 'key.asc'), 'x');
+	await writeFile(path.join(etc, 'conf.yaml'), 'versions: 9.1.3\ndir: ../data\ntrusted-keys: [key.asc]\n');
+	const options = load(cwd, {config: 'etc/conf.yaml'});
+	t.is(options.dir, path.join(cwd, 'data'));
+	t.deepEqual(options.trustedKeyPaths, [path.join(etc, 'key.asc')]);
+	t.throws(() => load(cwd, {config: 'nope.yml'}), {
+		instanceOf: UsageError,
+		message: /config file .*nope\.yml does not exist/,
+	});
+});
+
+test('bad values are one-line usage errors naming where they came from', async (t) => {
+	const cwd = await tempDir(t);
+	const error = (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
+		t.throws(() => load(cwd, {versions: 'latest', ...flags}, env), {instanceOf: UsageError})?.message ?? '';
+
+	t.is(
+		error({platforms: 'linux-amd64'}),
+		'unknown platform "linux-amd64" in --platforms; did you mean "linux-x86_64"?',
+	);
+	t.is(
+		error({}, {MIRROR_PRODUCTS: 'elastic-agnet'}),
+		'unknown product "elastic-agnet" in MIRROR_PRODUCTS; did you mean "elastic-agent"?',
+	);
+	t.regex(error({concurrency: '0'}), /invalid --concurrency "0": expected a whole number from 1 to 64/);
+	t.regex(error({}, {MIRROR_CONCURRENCY: 'four'}), /invalid MIRROR_CONCURRENCY "four"/);
+	t.regex(error({upstream: 'ftp://x'}), /invalid --upstream "ftp:\/\/x": expected an http/);
+	t.regex(
+		error({'trusted-key': ['/no/such.asc']}),
+		/trusted key \/no\/such\.asc \(from --trusted-key\) does not exist/,
+	);
+	t.regex(error({}, {MIRROR_FIPS: 'maybe'}), /invalid MIRROR_FIPS "maybe"/);
+	t.regex(error({}, {HTTPS_PROXY: 'http://[bad'}), /HTTPS_PROXY/);
+	t.throws(() => load(cwd), {message: /no versions selected/});
+	for (const message of [error({platforms: 'linux-amd64'}), error({concurrency: '0'})]) {
+		t.false(message.includes('\n'));
+	}
+});
+
+test('an unknown config-file key is reported with a suggestion', async (t) => {
+	const cwd = await tempDir(t);
+	await writeFile(path.join(cwd, 'mirror.yml'), 'versions: latest\nplatfroms: linux-x86_64\n');
+	t.throws(() => load(cwd), {
+		instanceOf: UsageError,
+		message: /unknown key "platfroms" in .*mirror\.yml; did you mean "platforms"\?/,
+	});
+	await writeFile(path.join(cwd, 'mirror.yml'), '- a\n- b\n');
+	t.throws(() => load(cwd), {instanceOf: UsageError, message: /must be a mapping/});
+	await writeFile(path.join(cwd, 'mirror.yml'), 'versions: [\n');
+	t.throws(() => load(cwd), {instanceOf: UsageError, message: /cannot read config file/});
+});
+
+test('all selects every product or platform', async (t) => {
+	const cwd = await tempDir(t);
+	const options = load(cwd, {versions: 'latest', products: 'all', platforms: 'all'});
+	t.true(options.products.includes('cloudbeat'));
+	t.true(options.platforms.includes('msi-x86_64'));
+});
