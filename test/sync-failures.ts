@@ -210,3 +210,19 @@ test('an upstream key file holding an untrusted key is not mirrored', async (t) 
 	);
 	t.false((await listFiles(dir)).includes('GPG-KEY-elasticsearch'));
 });
+
+test('an unreachable or broken versions API fails the run with one line, exit 1, and touches nothing', async (t) => {
+	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
+	t.teardown(() => upstream.close());
+	upstream.faults.set('v1/versions', {statuses: [500, 500, 500]});
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const result = await runCli([
+		'sync',
+		'--no-json',
+		...toArgs(syncFlags(upstream.url, dir, keyPath, {versions: 'latest', retries: '2'})),
+	]);
+	t.is(result.code, 1);
+	t.regex(result.stderr, /^error: upstream answered HTTP 500 for http:\/\/127\.0\.0\.1:\d+\/v1\/versions\n$/);
+	t.deepEqual(await listFiles(dir), []);
+});

@@ -87,6 +87,9 @@ const nonRetryableCodes = new Set([
 	'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The local disk failed us: retrying the upstream will not help. */
+const localIoCodes = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
+
 function isTlsTrustError(code: string | undefined): boolean {
 	return code !== undefined && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN' && nonRetryableCodes.has(code);
 }
@@ -108,6 +111,14 @@ function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundE
 				code: 'ERR_TLS',
 			},
 		);
+	}
+
+	if (localIoCodes.has(code ?? '') && !(error instanceof RequestError)) {
+		return new UpstreamError(url, `cannot write the download of ${url}: ${describeError(error)}`, {
+			retryable: false,
+			cause: error,
+			code: 'ERR_LOCAL_IO',
+		});
 	}
 
 	const message = error instanceof RequestError ? `${error.code}: ${error.message}` : describeError(error);

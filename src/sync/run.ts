@@ -4,7 +4,7 @@ and record the result. The only module that sequences the others.
 */
 import {createHash} from 'node:crypto';
 import {createReadStream} from 'node:fs';
-import {mkdir, readFile, rm, stat} from 'node:fs/promises';
+import {mkdir, readdir, readFile, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
@@ -49,6 +49,8 @@ type Outcome = 'published' | 'present' | 'not-published' | 'failed';
 const sidecarMaxBytes = 64 * 1024;
 const keyMaxBytes = 1024 * 1024;
 const versionsMaxBytes = 32 * 1024 * 1024;
+/** Partial downloads untouched this long belong to files no longer selected. */
+const staleTempMs = 7 * 24 * 60 * 60 * 1000;
 
 function joinUrl(root: string, relative: string): string {
 	return `${root.replace(/\/+$/, '')}/${relative}`;
@@ -89,6 +91,16 @@ async function sha512File(file: string): Promise<string> {
 	}
 
 	return hash.digest('hex');
+}
+
+async function removeStaleTemp(mirror: Layout): Promise<void> {
+	for (const name of await readdir(mirror.tmp)) {
+		const file = path.join(mirror.tmp, name);
+		const info = await stat(file).catch(() => undefined);
+		if (info && Date.now() - info.mtimeMs > staleTempMs) {
+			await rm(file, {force: true, recursive: true});
+		}
+	}
 }
 
 /** Resolve the version specs, asking the versions API only when a range or `latest` needs it. */
@@ -464,6 +476,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 			}
 
 			await mkdir(mirror.tmp, {recursive: true});
+			await removeStaleTemp(mirror);
 			let saving = Promise.resolve();
 			let dirty = false;
 			const save = () => {

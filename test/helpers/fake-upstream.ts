@@ -52,6 +52,8 @@ export type FakeUpstreamOptions = {
 	readonly tls?: {cert: string; key: string};
 	/** Key served at /GPG-KEY-elasticsearch and /GPG-KEY-elastic-agent (default: `key`'s). */
 	readonly rootKey?: string;
+	/** Port to listen on (default: a free one). */
+	readonly port?: number;
 };
 
 export type FakeUpstream = {
@@ -136,20 +138,20 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
 			});
 		};
 
-		if (path === 'v1/versions') {
-			record(200);
-			const versions = options.apiVersions ?? options.versions;
-			response.setHeader('content-type', 'application/json');
-			response.end(JSON.stringify({versions, aliases: []}));
-			return;
-		}
-
 		const fault = faults.get(path);
 		const status = fault?.statuses?.shift();
 		if (status !== undefined) {
 			record(status);
 			response.statusCode = status;
 			response.end(`fault ${status}\n`);
+			return;
+		}
+
+		if (path === 'v1/versions') {
+			record(200);
+			const versions = options.apiVersions ?? options.versions;
+			response.setHeader('content-type', 'application/json');
+			response.end(JSON.stringify({versions, aliases: []}));
 			return;
 		}
 
@@ -216,7 +218,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions): Promise<F
 
 	const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
 	await new Promise<void>((resolve) => {
-		server.listen(0, '127.0.0.1', resolve);
+		server.listen(options.port ?? 0, '127.0.0.1', resolve);
 	});
 	const {port} = server.address() as AddressInfo;
 
