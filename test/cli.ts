@@ -1,9 +1,9 @@
 import test from 'ava';
 import {syncOptionDefs} from '../src/config.js';
-import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 test('--help lists the commands; sync --help lists every option with its default', async (t) => {
 	const top = await runCli(['--help']);
@@ -46,10 +46,10 @@ test('bad usage exits 2 with one line on stderr', async (t) => {
 
 test('without --json and without a TTY, output is JSON lines ending in a summary; --no-json gives text', async (t) => {
 	const key = await createTestKey();
-	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
 	const flags = syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'});
 
 	const json = await runCli(['sync', ...toArgs(flags)]);

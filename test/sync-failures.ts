@@ -1,10 +1,11 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {startFakeUpstream} from './helpers/fake-upstream.js';
+import {type FakeUpstream, sha512Line} from './helpers/fake-upstream.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
-import {listFiles, tempDir} from './helpers/temp.js';
+import {listFiles} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 let key: TestKey;
 let stranger: TestKey;
@@ -26,14 +27,10 @@ A mirror that already holds a good SNAPSHOT for two platforms. SNAPSHOTs are reb
 upstream, so the next run fetches whatever upstream now publishes for them.
 */
 async function mirrored(t: ExecutionContext) {
-	const upstream = await startFakeUpstream({
-		key,
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
 		versions: [version],
 		platforms: ['linux-x86_64', 'linux-arm64'],
 	});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const flags = syncFlags(upstream.url, dir, keyPath, {
 		versions: version,
 		platforms: 'linux-x86_64,linux-arm64',
@@ -51,7 +48,7 @@ async function mirrored(t: ExecutionContext) {
 }
 
 /** Upstream rebuilds `linux`: new bytes, matching sidecar, signature by `signer`. */
-async function rebuild(upstream: Awaited<ReturnType<typeof startFakeUpstream>>, signer = key) {
+async function rebuild(upstream: FakeUpstream, signer = key) {
 	await upstream.publish(linux, Buffer.from(`rebuilt ${Math.random()}`), signer);
 }
 
@@ -97,10 +94,7 @@ test('a signature that does not match the bytes is not published, even with a ma
 	// An attacker swaps the artifact and its checksum but cannot re-sign.
 	const evil = Buffer.from('malicious payload');
 	upstream.files.set(linux, evil);
-	upstream.files.set(
-		`${linux}.sha512`,
-		Buffer.from(`${(await import('./helpers/fake-upstream.js')).sha512Line(evil, path.basename(linux))}`),
-	);
+	upstream.files.set(`${linux}.sha512`, Buffer.from(sha512Line(evil, path.basename(linux))));
 
 	const {summary} = await runSync(flags);
 	t.is(summary.failed[0]?.code, 'ERR_SIGNATURE');
@@ -147,15 +141,11 @@ test('an error page served with 200 under an artifact name never reaches the tre
 });
 
 test('a platform not published upstream is a warning and the run succeeds (exit 0)', async (t) => {
-	const upstream = await startFakeUpstream({
-		key,
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
 		versions: ['9.1.3'],
 		platforms: ['linux-x86_64', 'linux-arm64'],
 		omit: [release.arm],
 	});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const result = await runCli([
 		'sync',
 		'--json',
@@ -173,10 +163,10 @@ test('a platform not published upstream is a warning and the run succeeds (exit 
 });
 
 test('a version of which nothing exists upstream is a failure (likely a typo), exit 1', async (t) => {
-	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
 	const result = await runCli([
 		'sync',
 		'--json',
@@ -190,15 +180,11 @@ test('a version of which nothing exists upstream is a failure (likely a typo), e
 });
 
 test('an upstream key file holding an untrusted key is not mirrored', async (t) => {
-	const upstream = await startFakeUpstream({
-		key,
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
 		versions: ['9.1.3'],
 		platforms: ['linux-x86_64'],
 		rootKey: stranger.armoredPublic,
 	});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const {summary} = await runSync(
 		syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'}),
 	);
@@ -212,11 +198,11 @@ test('an upstream key file holding an untrusted key is not mirrored', async (t) 
 });
 
 test('an unreachable or broken versions API fails the run with one line, exit 1, and touches nothing', async (t) => {
-	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
-	t.teardown(() => upstream.close());
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
 	upstream.faults.set('v1/versions', {statuses: [500, 500, 500]});
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const result = await runCli([
 		'sync',
 		'--no-json',

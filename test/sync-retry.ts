@@ -1,10 +1,11 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {type FakeUpstreamOptions, startFakeUpstream} from './helpers/fake-upstream.js';
+import type {FakeUpstream, FakeUpstreamOptions} from './helpers/fake-upstream.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runSync, syncFlags} from './helpers/run.js';
-import {listFiles, tempDir} from './helpers/temp.js';
+import {listFiles} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 let key: TestKey;
 test.before(async () => {
@@ -14,25 +15,17 @@ test.before(async () => {
 const artifact = 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz';
 
 async function setup(t: ExecutionContext, options: Partial<FakeUpstreamOptions> = {}) {
-	const upstream = await startFakeUpstream({
-		key,
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
 		versions: ['9.1.3'],
 		platforms: ['linux-x86_64'],
 		size: 256 * 1024,
 		...options,
 	});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const flags = syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'});
 	return {upstream, dir, flags};
 }
 
-async function assertPublished(
-	t: ExecutionContext,
-	dir: string,
-	upstream: Awaited<ReturnType<typeof startFakeUpstream>>,
-) {
+async function assertPublished(t: ExecutionContext, dir: string, upstream: FakeUpstream) {
 	for (const file of [artifact, `${artifact}.sha512`, `${artifact}.asc`]) {
 		t.deepEqual(await readFile(path.join(dir, file)), upstream.files.get(file), file);
 	}

@@ -3,23 +3,19 @@ import {readFile, stat} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import * as openpgp from 'openpgp';
-import {type FakeUpstreamOptions, startFakeUpstream} from './helpers/fake-upstream.js';
+import type {FakeUpstreamOptions} from './helpers/fake-upstream.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runSync, syncFlags} from './helpers/run.js';
-import {listFiles, tempDir} from './helpers/temp.js';
+import {listFiles} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 let key: TestKey;
 test.before(async () => {
 	key = await createTestKey();
 });
 
-async function setup(t: ExecutionContext, options: Omit<FakeUpstreamOptions, 'key'>) {
-	const upstream = await startFakeUpstream({key, ...options});
-	t.teardown(() => upstream.close());
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
-	return {upstream, dir, keyPath};
-}
+const setup = (t: ExecutionContext, options: Omit<FakeUpstreamOptions, 'key'>) =>
+	withUpstream(t, key, options);
 
 test('a clean sync publishes every selected artifact with byte-identical sidecars, and the keys', async (t) => {
 	const {upstream, dir, keyPath} = await setup(t, {

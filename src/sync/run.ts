@@ -154,6 +154,26 @@ function fail(context: RunContext, filePath: string, error: unknown): Outcome {
 	return 'failed';
 }
 
+/** Enter a published artifact in the manifest. */
+function record(
+	context: RunContext,
+	ref: ArtifactRef,
+	facts: {size: number; sha512: string; publishedAt: Date; upstreamModified?: Date | undefined},
+): void {
+	context.manifest.files[ref.path] = {
+		path: ref.path,
+		product: ref.product,
+		version: ref.version,
+		platform: ref.platform,
+		fips: ref.fips,
+		size: facts.size,
+		sha512: facts.sha512,
+		publishedAt: facts.publishedAt.toISOString(),
+		upstreamModified: facts.upstreamModified?.toISOString(),
+	};
+	context.saveSoon();
+}
+
 type Sidecars = {sha512: Buffer; asc: Buffer; expected: string};
 
 /** Fetch both sidecars; undefined when the artifact is not published at all. */
@@ -267,18 +287,12 @@ async function fetchArtifact(
 			replacing,
 		});
 		await rm(metaPath, {force: true});
-		context.manifest.files[ref.path] = {
-			path: ref.path,
-			product: ref.product,
-			version: ref.version,
-			platform: ref.platform,
-			fips: ref.fips,
+		record(context, ref, {
 			size: result.size,
 			sha512: result.sha512,
-			publishedAt: new Date().toISOString(),
-			upstreamModified: result.lastModified?.toISOString(),
-		};
-		context.saveSoon();
+			publishedAt: new Date(),
+			upstreamModified: result.lastModified,
+		});
 		context.emit({
 			type: 'published',
 			path: ref.path,
@@ -309,17 +323,7 @@ async function adopt(context: RunContext, ref: ArtifactRef): Promise<Outcome> {
 		]);
 		checkSha512(ref.fileName, actual, parseSha512Sidecar(sidecar, ref.fileName));
 		await verifySignature(file, ref.fileName, asc, context.trusted);
-		context.manifest.files[ref.path] = {
-			path: ref.path,
-			product: ref.product,
-			version: ref.version,
-			platform: ref.platform,
-			fips: ref.fips,
-			size: info.size,
-			sha512: actual,
-			publishedAt: info.mtime.toISOString(),
-		};
-		context.saveSoon();
+		record(context, ref, {size: info.size, sha512: actual, publishedAt: info.mtime});
 		context.emit({type: 'present', path: ref.path, reason: 'on disk and verified'});
 		return 'present';
 	} catch (error) {
