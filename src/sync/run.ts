@@ -388,15 +388,13 @@ async function syncKeys(context: RunContext): Promise<Outcome[]> {
 				outcomes.push('published');
 			}
 
+			const previous = context.manifest.keys[name];
 			context.manifest.keys[name] = {
 				path: name,
 				fingerprints: check.fingerprints,
 				size: body.length,
 				sha512,
-				publishedAt:
-					context.manifest.keys[name]?.sha512 === sha512
-						? (context.manifest.keys[name]?.publishedAt ?? '')
-						: new Date().toISOString(),
+				publishedAt: previous?.sha512 === sha512 ? previous.publishedAt : new Date().toISOString(),
 			};
 		} catch (error) {
 			if (error instanceof NotFoundError) {
