@@ -3,9 +3,9 @@ Everything that talks HTTP to the upstream, and the only module that uses got.
 Requests are retried here with bounded exponential backoff; downloads hash while
 they stream to disk and resume a partial file with `Range` when the upstream allows.
 */
-import {createHash, type Hash} from 'node:crypto';
+import {createHash} from 'node:crypto';
 import {once} from 'node:events';
-import {createReadStream, createWriteStream} from 'node:fs';
+import {createWriteStream} from 'node:fs';
 import {readFile, rm, stat, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -15,6 +15,7 @@ import tls from 'node:tls';
 import got, {type Agents, RequestError} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {feedFile} from '../store/hash.js';
 import {type ProxyConfig, proxyFor} from './proxy.js';
 
 /** How to reach the upstream. */
@@ -76,9 +77,8 @@ export type HttpClient = {
 
 const maxDelayMs = 30_000;
 
-const nonRetryableCodes = new Set([
-	'ENOTFOUND',
-	'EAI_AGAIN',
+/** The upstream's certificate is not trusted: retrying will not help, --ca-file might. */
+const tlsTrustCodes = new Set([
 	'CERT_HAS_EXPIRED',
 	'DEPTH_ZERO_SELF_SIGNED_CERT',
 	'SELF_SIGNED_CERT_IN_CHAIN',
@@ -87,12 +87,11 @@ const nonRetryableCodes = new Set([
 	'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** Failures that will not pass by retrying: the host does not resolve, or is not trusted. */
+const nonRetryableCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', ...tlsTrustCodes]);
+
 /** The local disk failed us: retrying the upstream will not help. */
 const localIoCodes = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
-
-function isTlsTrustError(code: string | undefined): boolean {
-	return code !== undefined && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN' && nonRetryableCodes.has(code);
-}
 
 /** Turn whatever a request threw into an UpstreamError that knows whether to retry. */
 function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundError {
@@ -101,7 +100,7 @@ function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundE
 	}
 
 	const code = (error as {code?: string}).code;
-	if (isTlsTrustError(code)) {
+	if (tlsTrustCodes.has(code ?? '')) {
 		return new UpstreamError(
 			url,
 			`TLS certificate of ${new URL(url).host} not trusted (${code}); see --ca-file`,
@@ -185,12 +184,6 @@ function parseContentRange(
 	}
 
 	return {start: Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3])};
-}
-
-async function hashFile(hash: Hash, path: string): Promise<void> {
-	for await (const chunk of createReadStream(path)) {
-		hash.update(chunk as Buffer);
-	}
 }
 
 async function fileSize(path: string): Promise<number> {
@@ -351,7 +344,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const hash = createHash('sha512');
 		if (offset > 0) {
-			await hashFile(hash, target.partPath);
+			await feedFile(hash, target.partPath);
 		}
 
 		let received = offset;

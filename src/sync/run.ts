@@ -3,12 +3,12 @@ One sync run: resolve versions, plan, then fetch, verify and publish under the l
 and record the result. The only module that sequences the others.
 */
 import {createHash} from 'node:crypto';
-import {createReadStream} from 'node:fs';
 import {mkdir, readdir, readFile, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import {sha512File} from '../store/hash.js';
 import {type Layout, layout, tempName, treePath} from '../store/layout.js';
 import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
 import {recordRun} from '../store/status.js';
@@ -82,15 +82,6 @@ async function inspect(mirror: Layout, wanted: readonly ArtifactRef[]): Promise<
 		),
 	);
 	return new Map(entries);
-}
-
-async function sha512File(file: string): Promise<string> {
-	const hash = createHash('sha512');
-	for await (const chunk of createReadStream(file)) {
-		hash.update(chunk as Buffer);
-	}
-
-	return hash.digest('hex');
 }
 
 async function removeStaleTemp(mirror: Layout): Promise<void> {
