@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compiles src/ to dist/ and copies the non-TypeScript assets (the bundled
-// trusted key) next to the code that loads them relative to import.meta.url.
+// trusted key, the pages' stylesheet and script) next to the code that loads them relative to import.meta.url.
 import {spawnSync} from 'node:child_process';
 import {chmodSync, cpSync, rmSync} from 'node:fs';
 import {createRequire} from 'node:module';
@@ -24,4 +24,5 @@ if (result.status !== 0) {
 }
 
 cpSync(path.join(root, 'src', 'keys'), path.join(dist, 'keys'), {recursive: true});
+cpSync(path.join(root, 'src', 'server', 'public'), path.join(dist, 'server', 'public'), {recursive: true});
 chmodSync(path.join(dist, 'cli', 'index.js'), 0o755);

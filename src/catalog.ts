@@ -191,6 +191,63 @@ export function wantedArtifacts(selection: {
 	return wanted;
 }
 
+/** Whether upstream may publish different bytes under this version later (SNAPSHOTs, prereleases). */
+export function isMutableVersion(version: string): boolean {
+	return (semver.parse(version)?.prerelease.length ?? 0) > 0;
+}
+
+/** What a tree path names: an artifact, one of its sidecars, or a signing key. */
+export type PathKind =
+	| {readonly kind: 'artifact'; readonly ref: ArtifactRef}
+	| {
+			readonly kind: 'sidecar';
+			readonly ref: ArtifactRef;
+			readonly extension: (typeof sidecarExtensions)[number];
+	  }
+	| {readonly kind: 'key'; readonly name: string};
+
+const productsByFolder = new Map(products.map((product) => [product.folder, product]));
+
+/**
+Recognize a tree path (`downloads/beats/elastic-agent/elastic-agent-9.1.0-linux-x86_64.tar.gz`,
+its `.sha512` or `.asc`, or a key at the root). Undefined for anything else.
+*/
+export function classifyPath(treePath: string): PathKind | undefined {
+	if ((keyFiles as readonly string[]).includes(treePath)) {
+		return {kind: 'key', name: treePath};
+	}
+
+	const sidecar = sidecarExtensions.find((extension) => treePath.endsWith(extension));
+	const artifactPath = sidecar ? treePath.slice(0, -sidecar.length) : treePath;
+	const slash = artifactPath.lastIndexOf('/');
+	const folder = artifactPath.slice(0, slash);
+	const fileName = artifactPath.slice(slash + 1);
+	const product = folder.startsWith('downloads/') ? productsByFolder.get(folder.slice(10)) : undefined;
+	if (!product) {
+		return undefined;
+	}
+
+	for (const fips of product.fips ? [true, false] : [false]) {
+		const prefix = `${product.name}${fips ? '-fips' : ''}-`;
+		if (!fileName.startsWith(prefix)) {
+			continue;
+		}
+
+		for (const platformId of product.platformIds) {
+			const platform = platformsById.get(platformId);
+			if (platform && fileName.endsWith(`-${platform.suffix}`)) {
+				const version = fileName.slice(prefix.length, -platform.suffix.length - 1);
+				if (semver.valid(version)) {
+					const ref = artifactRef(product, version, platform, fips);
+					return sidecar ? {kind: 'sidecar', ref, extension: sidecar} : {kind: 'artifact', ref};
+				}
+			}
+		}
+	}
+
+	return undefined;
+}
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 function distance(a: string, b: string): number {
 	const row = Array.from({length: b.length + 1}, (_, index) => index);

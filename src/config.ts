@@ -34,6 +34,8 @@ export type OptionDef = {
 	readonly defaultText?: string;
 	/** Only a flag: no env var, no config-file key. */
 	readonly flagOnly?: boolean;
+	/** On by default or by the environment: `--no-<name>` turns it off. */
+	readonly negatable?: boolean;
 };
 
 function splitList(raw: Raw): string[] {
@@ -139,22 +141,26 @@ function parseNames(
 	return [...new Set(names)];
 }
 
+const configDef: OptionDef = {
+	name: 'config',
+	arg: '<file>',
+	description: 'YAML config file (sync and serve read the same one)',
+	defaultText: './mirror.yml when present',
+	flagOnly: true,
+};
+
+const dirDef: OptionDef = {
+	name: 'dir',
+	arg: '<path>',
+	env: ['MIRROR_DIR'],
+	description: 'root of the mirror tree',
+	defaultText: './artifacts',
+};
+
 /** The options of `sync`, in the order help lists them. */
 export const syncOptionDefs: readonly OptionDef[] = [
-	{
-		name: 'config',
-		arg: '<file>',
-		description: 'YAML config file',
-		defaultText: './mirror.yml when present',
-		flagOnly: true,
-	},
-	{
-		name: 'dir',
-		arg: '<path>',
-		env: ['MIRROR_DIR'],
-		description: 'root of the mirror tree',
-		defaultText: './artifacts',
-	},
+	configDef,
+	dirDef,
 	{
 		name: 'upstream',
 		arg: '<url>',
@@ -247,12 +253,75 @@ export const syncOptionDefs: readonly OptionDef[] = [
 		description: 'JSON lines on stdout (events, then a summary); --no-json for text',
 		defaultText: 'on unless stdout is a TTY',
 		flagOnly: true,
+		negatable: true,
+	},
+];
+
+/** The options of `serve`, in the order help lists them. */
+export const serveOptionDefs: readonly OptionDef[] = [
+	configDef,
+	dirDef,
+	{
+		name: 'host',
+		arg: '<address>',
+		env: ['MIRROR_HOST'],
+		description: 'address to listen on',
+		defaultText: '0.0.0.0',
+	},
+	{
+		name: 'port',
+		arg: '<n>',
+		env: ['MIRROR_PORT', 'PORT'],
+		description: 'port to listen on (0: any free port)',
+		defaultText: '8080',
+	},
+	{
+		name: 'public-url',
+		arg: '<url>',
+		env: ['MIRROR_PUBLIC_URL'],
+		description: 'URL users reach this server at, used in generated commands and API links',
+		defaultText: 'derived from each request',
+	},
+	{
+		name: 'tls-cert',
+		arg: '<file>',
+		env: ['MIRROR_TLS_CERT'],
+		description: 'PEM certificate chain: serve HTTPS (re-read on SIGHUP)',
+		defaultText: 'plain HTTP',
+	},
+	{
+		name: 'tls-key',
+		arg: '<file>',
+		env: ['MIRROR_TLS_KEY'],
+		description: 'PEM private key for --tls-cert (re-read on SIGHUP)',
+	},
+	{
+		name: 'trust-proxy',
+		env: ['MIRROR_TRUST_PROXY'],
+		description: 'trust X-Forwarded-Proto/Host/For from a reverse proxy in front',
+		defaultText: 'off',
+	},
+	{
+		name: 'drain-timeout',
+		arg: '<seconds>',
+		env: ['MIRROR_DRAIN_TIMEOUT'],
+		description: 'on SIGTERM, how long in-flight downloads may take to finish',
+		defaultText: '30',
+	},
+	{
+		name: 'access-log',
+		env: ['MIRROR_ACCESS_LOG'],
+		description: 'one JSON line per request on stdout; --no-access-log to turn off',
+		defaultText: 'on',
+		negatable: true,
 	},
 ];
 
 /** Every config-file key any command reads; others are reported as typos. */
 const knownFileKeys = new Set(
-	syncOptionDefs.filter((def) => !def.flagOnly).flatMap((def) => [def.name, ...(def.fileAliases ?? [])]),
+	[...syncOptionDefs, ...serveOptionDefs]
+		.filter((def) => !def.flagOnly)
+		.flatMap((def) => [def.name, ...(def.fileAliases ?? [])]),
 );
 
 /** The sources the loader merges. */
@@ -425,5 +494,76 @@ export function loadSyncConfig(sources: ConfigSources): SyncConfig {
 				userAgent,
 			},
 		},
+	};
+}
+
+/** What `serve` runs with. */
+export type ServeConfig = {
+	readonly dir: string;
+	readonly host: string;
+	readonly port: number;
+	/** Without a trailing slash; undefined: derive from each request. */
+	readonly publicUrl: string | undefined;
+	readonly tls: {readonly certPath: string; readonly keyPath: string} | undefined;
+	readonly trustProxy: boolean;
+	readonly drainTimeoutMs: number;
+	readonly accessLog: boolean;
+};
+
+/** Load and validate everything `serve` needs. Throws UsageError (exit 2). */
+export function loadServeConfig(sources: ConfigSources): ServeConfig {
+	const lookup = createLookup(sources);
+	const get = (name: string) => option(lookup, serveOptionDefs, name);
+	const orDefault = <T>(name: string, parse: (raw: Raw, origin: Origin) => T, fallback: T): T => {
+		const found = get(name);
+		return found ? parse(found.raw, found.origin) : fallback;
+	};
+
+	const certPath = orDefault(
+		'tls-cert',
+		(raw, origin) => readablePath(raw, origin, 'TLS certificate'),
+		undefined,
+	);
+	const keyPath = orDefault('tls-key', (raw, origin) => readablePath(raw, origin, 'TLS key'), undefined);
+	if (Boolean(certPath) !== Boolean(keyPath)) {
+		throw new UsageError('--tls-cert and --tls-key go together: give both to serve HTTPS, or neither');
+	}
+
+	const publicUrl = orDefault(
+		'public-url',
+		(raw, origin) => {
+			const url = parseUrl(raw, origin);
+			if (/[?#]/.test(url)) {
+				throw new UsageError(
+					`invalid ${origin.label} "${url}": no query or fragment, just scheme, host and path`,
+				);
+			}
+
+			return url;
+		},
+		undefined,
+	);
+	const host = orDefault(
+		'host',
+		(raw, origin) => {
+			const text = String(raw).trim();
+			if (!/^[\w.:-]+$/.test(text)) {
+				throw new UsageError(`invalid ${origin.label} "${text}": expected an IP address or host name`);
+			}
+
+			return text;
+		},
+		'0.0.0.0',
+	);
+	return {
+		dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+		host,
+		port: orDefault('port', (raw, origin) => parseInteger(raw, origin, 0, 65_535), 8080),
+		publicUrl,
+		tls: certPath && keyPath ? {certPath, keyPath} : undefined,
+		trustProxy: orDefault('trust-proxy', parseBoolean, false),
+		drainTimeoutMs:
+			orDefault('drain-timeout', (raw, origin) => parseNumber(raw, origin, 0, 86_400), 30) * 1000,
+		accessLog: orDefault('access-log', parseBoolean, true),
 	};
 }

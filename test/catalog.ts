@@ -1,9 +1,11 @@
 import test from 'ava';
 import {
 	artifactRef,
+	classifyPath,
 	getPlatform,
 	getProduct,
 	hasFipsBuilds,
+	isMutableVersion,
 	suggest,
 	wantedArtifacts,
 } from '../src/catalog.js';
@@ -112,4 +114,29 @@ test('suggestions for near misses know architecture synonyms', (t) => {
 	t.is(suggest('windows-x86-64', ids), 'windows-x86_64');
 	t.is(suggest('elastic-agnet', ['elastic-agent', 'fleet-server']), 'elastic-agent');
 	t.is(suggest('solaris-sparc', ids), undefined);
+});
+
+test('classifyPath recognizes artifacts, sidecars and keys, FIPS and prerelease included', (t) => {
+	t.like(classifyPath('downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz'), {
+		kind: 'artifact',
+		ref: {product: 'elastic-agent', version: '9.1.3', platform: 'linux-x86_64', fips: false},
+	});
+	t.like(classifyPath('downloads/beats/elastic-agent/elastic-agent-fips-9.2.0-SNAPSHOT-amd64.deb.sha512'), {
+		kind: 'sidecar',
+		extension: '.sha512',
+		ref: {product: 'elastic-agent', version: '9.2.0-SNAPSHOT', platform: 'deb-amd64', fips: true},
+	});
+	t.like(classifyPath('downloads/endpoint-dev/endpoint-security-8.19.4-windows-x86_64.zip.asc'), {
+		kind: 'sidecar',
+		ref: {product: 'endpoint-security', platform: 'windows-x86_64'},
+	});
+	t.like(classifyPath('downloads/beats/elastic-agent/elastic-agent-9.1.3-windows-x86_64.msi'), {
+		ref: {platform: 'msi-x86_64'},
+	});
+	t.deepEqual(classifyPath('GPG-KEY-elastic-agent'), {kind: 'key', name: 'GPG-KEY-elastic-agent'});
+	t.is(classifyPath('downloads/beats/elastic-agent/notes.txt'), undefined);
+	t.is(classifyPath('downloads/beats/elastic-agent/elastic-agent-latest-linux-x86_64.tar.gz'), undefined);
+	t.is(classifyPath('downloads/fleet-server/elastic-agent-9.1.3-linux-x86_64.tar.gz'), undefined);
+	t.true(isMutableVersion('9.2.0-SNAPSHOT'));
+	t.false(isMutableVersion('9.1.3'));
 });

@@ -1,7 +1,7 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {loadSyncConfig} from '../src/config.js';
+import {loadServeConfig, loadSyncConfig} from '../src/config.js';
 import {UsageError} from '../src/errors.js';
 import {bundledKeyPath} from '../src/meta.js';
 import {tempDir} from './helpers/temp.js';
@@ -121,4 +121,58 @@ test('all selects every product or platform', async (t) => {
 	const options = load(cwd, {versions: 'latest', products: 'all', platforms: 'all'});
 	t.true(options.products.includes('cloudbeat'));
 	t.true(options.platforms.includes('msi-x86_64'));
+});
+
+const loadServe = (cwd: string, flags: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
+	loadServeConfig({flags: flags as never, env, cwd});
+
+test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
+	const cwd = await tempDir(t);
+	const defaults = loadServe(cwd);
+	t.deepEqual(defaults, {
+		dir: path.join(cwd, 'artifacts'),
+		host: '0.0.0.0',
+		port: 8080,
+		publicUrl: undefined,
+		tls: undefined,
+		trustProxy: false,
+		drainTimeoutMs: 30_000,
+		accessLog: true,
+	});
+
+	await writeFile(
+		path.join(cwd, 'mirror.yml'),
+		'dir: /srv/mirror\nversions: latest\nport: 9000\npublic-url: https://mirror.example.internal/\ntrust-proxy: true\n',
+	);
+	const fromFile = loadServe(cwd);
+	t.is(fromFile.dir, '/srv/mirror');
+	t.is(fromFile.port, 9000);
+	t.is(fromFile.publicUrl, 'https://mirror.example.internal');
+	t.true(fromFile.trustProxy);
+	// sync reads the same file without tripping over serve's keys.
+	t.is(load(cwd).dir, '/srv/mirror');
+});
+
+test('serve: MIRROR_PORT wins over PORT; flags over both; bad values are one-line usage errors', async (t) => {
+	const cwd = await tempDir(t);
+	t.is(loadServe(cwd, {}, {PORT: '3000'}).port, 3000);
+	t.is(loadServe(cwd, {}, {PORT: '3000', MIRROR_PORT: '4000'}).port, 4000);
+	t.is(loadServe(cwd, {port: '5000'}, {PORT: '3000', MIRROR_PORT: '4000'}).port, 5000);
+	t.false(loadServe(cwd, {}, {MIRROR_ACCESS_LOG: 'off'}).accessLog);
+	t.false(loadServe(cwd, {'access-log': false}).accessLog);
+	t.is(loadServe(cwd, {'drain-timeout': '2.5'}).drainTimeoutMs, 2500);
+
+	const bad: Array<[Record<string, unknown>, Record<string, string>, RegExp]> = [
+		[{port: '-1'}, {}, /invalid --port "-1"/],
+		[{}, {PORT: 'http'}, /invalid PORT "http"/],
+		[{'public-url': 'https://x.example/?a=1'}, {}, /no query or fragment/],
+		[{host: 'a b'}, {}, /invalid --host/],
+		[{'tls-key': 'nope.pem'}, {}, /TLS key .*nope.pem .*does not exist/],
+		[{}, {MIRROR_TRUST_PROXY: 'maybe'}, /invalid MIRROR_TRUST_PROXY "maybe"/],
+	];
+	for (const [flags, env, message] of bad) {
+		const error = t.throws(() => loadServe(cwd, flags, env), {instanceOf: UsageError});
+		t.regex(error?.message ?? '', message);
+		t.false(error?.message.includes('\n'));
+	}
 });

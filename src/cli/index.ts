@@ -8,17 +8,29 @@ const context: CliContext = {
 	stdoutIsTty: Boolean(process.stdout.isTTY),
 };
 
-// Ctrl-C or a service manager's stop: leave the terminal tidy. Partial downloads
-// stay in the temp folder and the next run resumes them; the lock of a dead
-// process is taken over, so nothing else needs undoing.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-	process.once(signal, () => {
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+	process.on(signal, () => {
+		// serve drains and reloads on its own terms.
+		if (context.onSignal) {
+			context.onSignal(signal);
+			return;
+		}
+
+		// Ctrl-C or a service manager's stop during sync: leave the terminal tidy.
+		// Partial downloads stay in the temp folder and the next run resumes them;
+		// the lock of a dead process is taken over, so nothing else needs undoing.
+		if (interrupted) {
+			return;
+		}
+
+		interrupted = true;
 		void (async () => {
 			await context.onAbort?.();
 			process.stderr.write(
 				`\ninterrupted by ${signal}; partial downloads are kept and resumed by the next run\n`,
 			);
-			process.exit(signal === 'SIGINT' ? 130 : 143);
+			process.exit(signal === 'SIGINT' ? 130 : signal === 'SIGHUP' ? 129 : 143);
 		})();
 	});
 }

@@ -3,9 +3,11 @@ Argument parsing and dispatch. Turns argv into a command with validated config,
 runs it, and maps the outcome to an exit code; nothing else.
 */
 import {Command, CommanderError, Option} from 'commander';
-import {loadSyncConfig, type OptionDef, syncOptionDefs} from '../config.js';
+import {loadServeConfig, loadSyncConfig, type OptionDef, serveOptionDefs, syncOptionDefs} from '../config.js';
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
+import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
+import {startServer} from '../server/serve.js';
 import {sync} from '../sync/run.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
@@ -27,6 +29,8 @@ export type CliContext = {
 	readonly stdoutIsTty: boolean;
 	/** Lets a signal handler release resources; set while a command runs. */
 	onAbort?: () => Promise<void>;
+	/** Takes over SIGINT, SIGTERM and SIGHUP while a long-running command (serve) runs. */
+	onSignal?: (signal: NodeJS.Signals) => void;
 };
 
 function helpSuffix(def: OptionDef): string {
@@ -51,8 +55,8 @@ function addOptions(command: Command, defs: readonly OptionDef[]): void {
 		}
 
 		command.addOption(option);
-		if (def.name === 'json') {
-			command.addOption(new Option('--no-json').hideHelp());
+		if (def.negatable) {
+			command.addOption(new Option(`--no-${def.name}`).hideHelp());
 		}
 	}
 }
@@ -102,6 +106,50 @@ async function runSync(command: Command, context: CliContext): Promise<number> {
 	}
 }
 
+async function runServe(command: Command, context: CliContext): Promise<number> {
+	const config = loadServeConfig({
+		flags: flagsByName(command, serveOptionDefs) as never,
+		env: context.env,
+		cwd: context.cwd,
+	});
+	const logger = createLogger();
+	const running = await startServer(config, logger);
+	logger.info({
+		msg: `serving ${config.dir} at ${running.url}`,
+		url: running.url,
+		dir: config.dir,
+		tls: Boolean(config.tls),
+		publicUrl: config.publicUrl ?? null,
+	});
+	return new Promise((resolve) => {
+		let stopping = false;
+		context.onSignal = (signal) => {
+			if (signal === 'SIGHUP') {
+				running.reloadTls().then(
+					() =>
+						logger.info({msg: config.tls ? 'TLS certificate reloaded' : 'SIGHUP ignored: not serving TLS'}),
+					(error: unknown) =>
+						logger.error({msg: `TLS reload failed, keeping the old certificate: ${describeError(error)}`}),
+				);
+				return;
+			}
+
+			if (stopping) {
+				logger.warn({msg: `${signal} again: closing every connection now`});
+				running.server.closeAllConnections();
+				return;
+			}
+
+			stopping = true;
+			logger.info({msg: `${signal}: draining (up to ${config.drainTimeoutMs / 1000} s)`});
+			void running.shutdown().then(({cut}) => {
+				logger.info({msg: cut > 0 ? `stopped; cut ${cut} unfinished connections` : 'stopped', cut});
+				resolve(exitCodes.ok);
+			});
+		};
+	});
+}
+
 /** Build the command tree. `run` receives the chosen command's exit code. */
 export function createProgram(context: CliContext, done: (code: number) => void): Command {
 	const program = new Command('artifact-mirror')
@@ -129,6 +177,27 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 	addOptions(syncCommand, syncOptionDefs);
 	syncCommand.action(async () => {
 		done(await runSync(syncCommand, context));
+	});
+
+	const serveCommand = program
+		.command('serve')
+		.description(
+			'Serve the mirror tree at upstream paths (the --source-uri target), a browsable catalogue, ' +
+				'an API and metrics.',
+		)
+		.exitOverride()
+		.addHelpText(
+			'after',
+			'\nSignals: SIGTERM/SIGINT drain in-flight downloads (up to --drain-timeout) and exit 0;\n' +
+				'SIGHUP re-reads the TLS certificate and key.\n\n' +
+				'Exit codes: 0 stopped by a signal, 1 could not listen, 2 bad usage or config.\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror serve\n' +
+				'  artifact-mirror serve --port 8443 --tls-cert cert.pem --tls-key key.pem --public-url https://mirror.example.internal:8443',
+		);
+	addOptions(serveCommand, serveOptionDefs);
+	serveCommand.action(async () => {
+		done(await runServe(serveCommand, context));
 	});
 
 	return program;

@@ -3,8 +3,7 @@ The plan: a pure function from what is wanted and what the mirror holds to what 
 run must do. Nothing here touches the disk or the network, so `--dry-run` and the
 real run decide the same way.
 */
-import semver from 'semver';
-import type {ArtifactRef} from '../catalog.js';
+import {type ArtifactRef, isMutableVersion} from '../catalog.js';
 import type {Manifest, ManifestEntry} from '../store/manifest.js';
 
 /** What the tree holds at one artifact path, from one stat per file. */
@@ -30,11 +29,6 @@ export type Action =
 	| {readonly kind: 'adopt'; readonly ref: ArtifactRef; readonly reason: string}
 	/** Download, verify and publish. `replacing` when an artifact is on disk at that path. */
 	| {readonly kind: 'fetch'; readonly ref: ArtifactRef; readonly reason: string; readonly replacing: boolean};
-
-/** Whether upstream may publish different bytes under this version later (SNAPSHOTs, prereleases). */
-export function isMutableVersion(version: string): boolean {
-	return (semver.parse(version)?.prerelease.length ?? 0) > 0;
-}
 
 /** Decide the action for every wanted artifact. */
 export function plan(

@@ -67,7 +67,7 @@ export type CliResult = {
 export function startCli(
 	args: readonly string[],
 	options: {env?: Record<string, string | undefined>; cwd?: string} = {},
-): {child: ChildProcess; result: Promise<CliResult>} {
+): {child: ChildProcess; result: Promise<CliResult>; stdoutSoFar: () => string} {
 	const child = spawn(process.execPath, ['--import', tsxLoader, cliPath, ...args], {
 		cwd: options.cwd ?? root,
 		env: {PATH: process.env.PATH, HOME: process.env.HOME, ...options.env},
@@ -90,7 +90,7 @@ export function startCli(
 			resolve({code, signal, stdout, stderr, lines});
 		});
 	});
-	return {child, result};
+	return {child, result, stdoutSoFar: () => stdout};
 }
 
 /** Run the CLI to completion. */

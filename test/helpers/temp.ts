@@ -2,10 +2,10 @@
 import {mkdtemp, readdir, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type {ExecutionContext} from 'ava';
+import type {Teardown} from './teardown.js';
 
 /** A new empty directory, deleted on teardown. */
-export async function tempDir(t: ExecutionContext, prefix = 'mirror-test-'): Promise<string> {
+export async function tempDir(t: Teardown, prefix = 'mirror-test-'): Promise<string> {
 	const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
 	t.teardown(() => rm(dir, {recursive: true, force: true}));
 	return dir;

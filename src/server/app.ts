@@ -1,0 +1,84 @@
+/**
+The Koa application: middleware and routes, without listening, so tests can drive
+it on a port-0 server and the CLI can put it behind HTTP or HTTPS.
+*/
+import {Router} from '@koa/router';
+import Koa from 'koa';
+import type {Logger} from 'pino';
+import {layout} from '../store/layout.js';
+import {createMetrics, type Metrics} from './metrics.js';
+import {conditionalBody} from './middleware/conditional.js';
+import {handleErrors, isClientAbort} from './middleware/errors.js';
+import {checkPath, readOnly, securityHeaders} from './middleware/headers.js';
+import {observe} from './middleware/observe.js';
+import {createMirrorIndex, type MirrorIndex} from './mirror-index.js';
+import {apiRoutes} from './routes/api.js';
+import {opsRoutes} from './routes/ops.js';
+import {pageRoutes} from './routes/pages.js';
+import {treeRoutes} from './routes/tree.js';
+
+/** What the app needs to know. */
+export type AppOptions = {
+	/** The mirror directory sync writes. */
+	readonly dir: string;
+	/** The URL users reach the server at (no trailing slash); undefined: from each request. */
+	readonly publicUrl?: string | undefined;
+	/** Believe X-Forwarded-* from a reverse proxy. */
+	readonly trustProxy?: boolean | undefined;
+	/** Access log and error log; undefined: silent. */
+	readonly logger?: Logger | undefined;
+	/** Whether a shutdown is draining connections (responses then close them). */
+	readonly isDraining?: (() => boolean) | undefined;
+};
+
+/** The app and the pieces tests and the server look at. */
+export type MirrorApp = {
+	readonly app: Koa;
+	readonly index: MirrorIndex;
+	readonly metrics: Metrics;
+};
+
+/** `scheme://host[:port]` as the client addressed this server (X-Forwarded-* only when trusted). */
+function requestOrigin(ctx: Koa.Context): string {
+	const host = /^[\w.:[\]-]+$/.test(ctx.host)
+		? ctx.host
+		: `${ctx.socket.localAddress ?? 'localhost'}:${ctx.socket.localPort ?? ''}`;
+	return `${ctx.protocol}://${host}`;
+}
+
+/** Build the application for the mirror in `options.dir`. */
+export function createApp(options: AppOptions): MirrorApp {
+	const mirror = layout(options.dir);
+	const index = createMirrorIndex(mirror);
+	const metrics = createMetrics(index);
+	const app = new Koa({proxy: options.trustProxy ?? false});
+	// Errors reach users through handleErrors; what is left here is a client that
+	// hung up mid-body, or a stream that failed after the headers went out.
+	app.silent = true;
+	app.on('error', (error: unknown) => {
+		if (!isClientAbort(error)) {
+			options.logger?.error({msg: 'response failed', err: error});
+		}
+	});
+
+	const router = new Router();
+	const deps = {
+		mirror,
+		index,
+		metrics,
+		publicUrl: (ctx: Koa.Context) => options.publicUrl ?? requestOrigin(ctx),
+	};
+	pageRoutes(router, deps);
+	apiRoutes(router, deps);
+	opsRoutes(router, deps);
+
+	app.use(observe(metrics, options.logger));
+	app.use(handleErrors(options.logger));
+	app.use(securityHeaders(options.isDraining ?? (() => false)));
+	app.use(readOnly());
+	app.use(checkPath());
+	app.use(conditionalBody());
+	app.use(router.routes());
+	app.use(treeRoutes(mirror));
+	return {app, index, metrics};
+}

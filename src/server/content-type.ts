@@ -1,0 +1,36 @@
+/**
+Content types of the files in the tree. Fixed here rather than looked up by the
+last extension, because `.tar.gz` is one format and sidecars must never be guessed
+as something a browser renders or a client decompresses.
+*/
+import {keyFiles} from '../catalog.js';
+
+const byEnding: ReadonlyArray<readonly [string, string]> = [
+	['.tar.gz', 'application/gzip'],
+	['.zip', 'application/zip'],
+	['.asc', 'application/pgp-signature'],
+	['.sha512', 'text/plain; charset=utf-8'],
+	// IANA registers the Debian one; RPM and MSI have no IANA entry, so these are
+	// the names shared-mime-info and most servers use.
+	['.deb', 'application/vnd.debian.binary-package'],
+	['.rpm', 'application/x-rpm'],
+	['.msi', 'application/x-msi'],
+	['.json', 'application/json; charset=utf-8'],
+	['.txt', 'text/plain; charset=utf-8'],
+];
+
+/** The Content-Type for a file in the tree, by its name. */
+export function contentTypeFor(fileName: string): string {
+	if ((keyFiles as readonly string[]).includes(fileName)) {
+		// Armored text: readable in a browser, fetched as-is by Fleet Server and agents.
+		return 'text/plain; charset=utf-8';
+	}
+
+	for (const [ending, type] of byEnding) {
+		if (fileName.endsWith(ending)) {
+			return type;
+		}
+	}
+
+	return 'application/octet-stream';
+}

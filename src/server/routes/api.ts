@@ -1,0 +1,154 @@
+/**
+The mirror's own API (`/api/v1/...`) and the artifacts-api compatible one
+(`/v1/versions`, `/v1/search/...`) over what this mirror holds, so that another
+mirror or a tool written for artifacts-api.elastic.co can use it as upstream.
+*/
+import type {Router, RouterContext} from '@koa/router';
+import semver from 'semver';
+import {getPlatform, getProduct} from '../../catalog.js';
+import type {ManifestEntry} from '../../store/manifest.js';
+import type {Snapshot} from '../mirror-index.js';
+import type {RouteDeps} from './context.js';
+import {shortCache} from './tree.js';
+
+function artifactJson(entry: ManifestEntry, base: string) {
+	const url = `${base}/${entry.path}`;
+	return {
+		product: entry.product,
+		version: entry.version,
+		platform: entry.platform,
+		fips: entry.fips,
+		file: entry.path.split('/').pop(),
+		path: entry.path,
+		url,
+		sha512Url: `${url}.sha512`,
+		ascUrl: `${url}.asc`,
+		size: entry.size,
+		sha512: entry.sha512,
+		publishedAt: entry.publishedAt,
+	};
+}
+
+/** artifacts-api's `manifests` object, from the last successful sync. */
+function manifestsJson(snapshot: Snapshot, now: number) {
+	const last = snapshot.status.lastSuccess?.finishedAt;
+	return last
+		? {
+				'last-update-time': new Date(last).toUTCString(),
+				'seconds-since-last-update': Math.max(0, Math.round((now - new Date(last).getTime()) / 1000)),
+			}
+		: {};
+}
+
+/** `8.15`, `8.15-SNAPSHOT`, ...: artifacts-api's aliases for the versions held. */
+export function aliasesOf(versions: readonly string[]): string[] {
+	const aliases = new Set<string>();
+	for (const version of versions) {
+		const parsed = semver.parse(version);
+		if (parsed) {
+			const snapshot = parsed.prerelease.includes('SNAPSHOT') ? '-SNAPSHOT' : '';
+			aliases.add(`${parsed.major}.${parsed.minor}${snapshot}`);
+		}
+	}
+
+	return [...aliases].sort(
+		(a, b) => semver.compare(`${a.split('-')[0]}.0`, `${b.split('-')[0]}.0`) || a.localeCompare(b),
+	);
+}
+
+/** Register the API routes on `router`. */
+export function apiRoutes(router: Router, deps: RouteDeps): void {
+	router.get('/api/v1/artifacts', async (ctx) => {
+		ctx.state.route = 'api';
+		const snapshot = await deps.index.snapshot();
+		const base = deps.publicUrl(ctx);
+		const filters = (['product', 'version', 'platform'] as const).flatMap((name) => {
+			const value = ctx.query[name];
+			return typeof value === 'string' && value !== '' ? [[name, value] as const] : [];
+		});
+		const artifacts = [...snapshot.byPath.values()]
+			.filter((entry) => filters.every(([name, value]) => entry[name] === value))
+			.sort(
+				(a, b) =>
+					a.product.localeCompare(b.product) ||
+					semver.compareBuild(b.version, a.version) ||
+					a.path.localeCompare(b.path),
+			);
+		ctx.set('Cache-Control', shortCache);
+		ctx.body = {
+			count: artifacts.length,
+			artifacts: artifacts.map((entry) => artifactJson(entry, base)),
+			keys: Object.values(snapshot.manifest.keys).map((key) => ({
+				...key,
+				url: `${base}/${key.path}`,
+			})),
+		};
+	});
+
+	router.get('/api/v1/status', async (ctx) => {
+		ctx.state.route = 'api';
+		const snapshot = await deps.index.snapshot();
+		let bytes = 0;
+		for (const entry of snapshot.byPath.values()) {
+			bytes += entry.size;
+		}
+
+		ctx.set('Cache-Control', 'no-cache');
+		ctx.body = {
+			lastRun: snapshot.status.lastRun ?? null,
+			lastSuccess: snapshot.status.lastSuccess ?? null,
+			artifacts: snapshot.byPath.size,
+			bytes,
+			versions: snapshot.versions,
+		};
+	});
+
+	router.get('/v1/versions', async (ctx) => {
+		ctx.state.route = 'artifacts-api';
+		const snapshot = await deps.index.snapshot();
+		ctx.set('Cache-Control', shortCache);
+		ctx.body = {
+			versions: snapshot.versions,
+			aliases: aliasesOf(snapshot.versions),
+			manifests: manifestsJson(snapshot, Date.now()),
+		};
+	});
+
+	const search = async (ctx: RouterContext, version: string, productName: string | undefined) => {
+		ctx.state.route = 'artifacts-api';
+		const snapshot = await deps.index.snapshot();
+		if (productName !== undefined && !getProduct(productName)) {
+			ctx.throw(404, `unknown product ${productName}`);
+		}
+
+		const entries = [...snapshot.byPath.values()].filter(
+			(entry) => entry.version === version && (productName === undefined || entry.product === productName),
+		);
+		if (entries.length === 0) {
+			ctx.throw(404, `no artifacts for ${version}${productName ? ` of ${productName}` : ''} on this mirror`);
+		}
+
+		const base = deps.publicUrl(ctx);
+		const packages: Record<string, unknown> = {};
+		for (const entry of entries.sort((a, b) => a.path.localeCompare(b.path))) {
+			const platform = getPlatform(entry.platform);
+			const url = `${base}/${entry.path}`;
+			packages[entry.path.split('/').pop() ?? entry.path] = {
+				url,
+				sha_url: `${url}.sha512`,
+				asc_url: `${url}.asc`,
+				type: platform?.type,
+				architecture: platform?.architecture,
+				os: platform ? [platform.os] : [],
+			};
+		}
+
+		ctx.set('Cache-Control', shortCache);
+		ctx.body = {packages, manifests: manifestsJson(snapshot, Date.now())};
+	};
+
+	router.get('/v1/search/:version', async (ctx) => search(ctx, ctx.params.version ?? '', undefined));
+	router.get('/v1/search/:version/:product', async (ctx) =>
+		search(ctx, ctx.params.version ?? '', ctx.params.product),
+	);
+}

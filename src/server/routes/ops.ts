@@ -1,0 +1,36 @@
+/** Liveness, readiness and Prometheus metrics. */
+import {constants} from 'node:fs';
+import {access, readdir} from 'node:fs/promises';
+import type {Router} from '@koa/router';
+import type {RouteDeps} from './context.js';
+
+/** Register `/healthz`, `/readyz` and `/metrics` on `router`. */
+export function opsRoutes(router: Router, deps: RouteDeps): void {
+	router.get('/healthz', (ctx) => {
+		ctx.state.route = 'ops';
+		ctx.set('Cache-Control', 'no-store');
+		ctx.type = 'text/plain; charset=utf-8';
+		ctx.body = 'ok\n';
+	});
+
+	router.get('/readyz', async (ctx) => {
+		ctx.state.route = 'ops';
+		ctx.set('Cache-Control', 'no-store');
+		try {
+			await access(deps.mirror.root, constants.R_OK | constants.X_OK);
+			await readdir(deps.mirror.root);
+			await deps.index.snapshot();
+			ctx.body = {ready: true};
+		} catch {
+			ctx.status = 503;
+			ctx.body = {ready: false, reason: 'the mirror directory is not readable'};
+		}
+	});
+
+	router.get('/metrics', async (ctx) => {
+		ctx.state.route = 'ops';
+		ctx.set('Cache-Control', 'no-store');
+		ctx.type = deps.metrics.registry.contentType;
+		ctx.body = await deps.metrics.registry.metrics();
+	});
+}

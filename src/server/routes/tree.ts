@@ -1,0 +1,130 @@
+/**
+The mirror tree at upstream's paths: files (artifacts, sidecars, keys) through
+send-file, folders as listings (HTML, or JSON on `Accept: application/json`).
+Runs after the router, for every path it did not take.
+*/
+import type {Dirent} from 'node:fs';
+import {readdir, stat} from 'node:fs/promises';
+import path from 'node:path';
+import type {Context, Middleware} from 'koa';
+import {classifyPath, isMutableVersion, type PathKind} from '../../catalog.js';
+import type {Layout} from '../../store/layout.js';
+import {contentTypeFor} from '../content-type.js';
+import type {TreeRequest} from '../request-path.js';
+import {sendFile} from '../send-file.js';
+import {type ListingEntry, listingPage} from '../views/listing.js';
+
+/** Cache-Control for listings, keys, JSON and pages. */
+export const shortCache = 'public, max-age=60';
+
+/** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
+export function cacheControlFor(kind: PathKind | undefined): string {
+	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
+		return isMutableVersion(kind.ref.version) ? 'public, no-cache' : 'public, max-age=31536000, immutable';
+	}
+
+	return shortCache;
+}
+
+async function readListing(folder: string): Promise<ListingEntry[] | undefined> {
+	let dirents: Dirent[];
+	try {
+		dirents = await readdir(folder, {withFileTypes: true});
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT' || code === 'ENOTDIR') {
+			return undefined;
+		}
+
+		throw error;
+	}
+
+	const entries = await Promise.all(
+		dirents
+			.filter((dirent) => !dirent.name.startsWith('.') && (dirent.isFile() || dirent.isDirectory()))
+			.map(async (dirent): Promise<ListingEntry | undefined> => {
+				try {
+					const info = await stat(path.join(folder, dirent.name));
+					return {
+						name: dirent.name,
+						type: dirent.isDirectory() ? 'directory' : 'file',
+						size: dirent.isDirectory() ? undefined : info.size,
+						modified: info.mtime.toISOString(),
+					};
+				} catch {
+					// Removed between readdir and stat (a prune or a replace): leave it out.
+					return undefined;
+				}
+			}),
+	);
+	return entries
+		.filter((entry): entry is ListingEntry => entry !== undefined)
+		.sort(
+			(a, b) =>
+				(a.type === b.type ? 0 : a.type === 'directory' ? -1 : 1) ||
+				a.name.localeCompare(b.name, 'en', {numeric: true}),
+		);
+}
+
+async function sendListing(ctx: Context, request: TreeRequest, folder: string): Promise<void> {
+	const entries = await readListing(folder);
+	if (!entries) {
+		ctx.throw(404, 'not found');
+	}
+
+	ctx.state.route = 'listing';
+	ctx.set('Cache-Control', shortCache);
+	ctx.vary('Accept');
+	if (ctx.accepts('html', 'json') === 'json') {
+		const base = `/${request.segments.map(encodeURIComponent).join('/')}/`;
+		ctx.body = {
+			path: base,
+			entries: entries.map((entry) => ({
+				...entry,
+				url: `${base}${encodeURIComponent(entry.name)}${entry.type === 'directory' ? '/' : ''}`,
+			})),
+		};
+		return;
+	}
+
+	ctx.type = 'text/html; charset=utf-8';
+	ctx.body = listingPage(request.segments, entries);
+}
+
+/** The tree handler for the mirror at `mirror`. */
+export function treeRoutes(mirror: Layout): Middleware {
+	return async (ctx) => {
+		const request = ctx.state.tree as TreeRequest;
+		if (request.segments.length === 0) {
+			ctx.throw(404, 'not found');
+		}
+
+		const file = path.join(mirror.root, ...request.segments);
+		if (request.trailingSlash) {
+			await sendListing(ctx, request, file);
+			return;
+		}
+
+		const kind = classifyPath(request.relative);
+		ctx.state.route = kind?.kind ?? 'file';
+		const result = await sendFile(ctx, file, {
+			contentType: contentTypeFor(request.segments.at(-1) ?? ''),
+			cacheControl: cacheControlFor(kind),
+		});
+		if (result === 'missing') {
+			ctx.throw(404, 'not found');
+		}
+
+		if (result === 'directory') {
+			ctx.state.route = 'listing';
+			const query = ctx.querystring ? `?${ctx.querystring}` : '';
+			ctx.status = 301;
+			ctx.redirect(`/${request.segments.map(encodeURIComponent).join('/')}/${query}`);
+			return;
+		}
+
+		if (kind?.kind === 'artifact') {
+			ctx.state.download = kind.ref;
+		}
+	};
+}

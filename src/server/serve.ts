@@ -1,0 +1,142 @@
+/**
+The server's lifecycle: listen over HTTP or HTTPS, reload the certificate on
+demand, and drain on shutdown (stop accepting, let in-flight downloads finish up
+to a deadline, then close what is left).
+*/
+import {mkdir, readFile} from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type {AddressInfo} from 'node:net';
+import tls from 'node:tls';
+import type {Logger} from 'pino';
+import type {ServeConfig} from '../config.js';
+import {MirrorError, UsageError} from '../errors.js';
+import {createApp, type MirrorApp} from './app.js';
+
+/** A listening server. */
+export type RunningServer = {
+	/** Where it listens, e.g. `http://localhost:8080`. */
+	readonly url: string;
+	readonly server: http.Server;
+	readonly mirrorApp: MirrorApp;
+	/** Re-read the TLS certificate and key; throws (and keeps the old ones) when they are bad. */
+	readonly reloadTls: () => Promise<void>;
+	/**
+	Stop accepting, wait for in-flight responses up to `drainTimeoutMs`, then close
+	the rest. Resolves with how many connections had to be cut.
+	*/
+	readonly shutdown: () => Promise<{cut: number}>;
+};
+
+async function readTls(config: NonNullable<ServeConfig['tls']>): Promise<{cert: Buffer; key: Buffer}> {
+	const [cert, key] = await Promise.all([readFile(config.certPath), readFile(config.keyPath)]);
+	try {
+		tls.createSecureContext({cert, key});
+	} catch (error) {
+		throw new UsageError(
+			`cannot use TLS certificate ${config.certPath} with key ${config.keyPath}: ${(error as Error).message}`,
+		);
+	}
+
+	return {cert, key};
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+	return new Promise((resolve, reject) => {
+		const onError = (error: NodeJS.ErrnoException) => {
+			const reason =
+				error.code === 'EADDRINUSE'
+					? 'is already in use'
+					: error.code === 'EACCES'
+						? 'needs more privileges'
+						: `failed (${error.code ?? error.message})`;
+			reject(new MirrorError('ERR_LISTEN', `listening on ${host}:${port} ${reason}`, {cause: error}));
+		};
+
+		server.once('error', onError);
+		server.listen(port, host, () => {
+			server.off('error', onError);
+			resolve(server.address() as AddressInfo);
+		});
+	});
+}
+
+/** Start serving the mirror described by `config`. */
+export async function startServer(
+	config: ServeConfig,
+	logger: Logger | undefined,
+	accessLog: Logger | undefined = config.accessLog ? logger : undefined,
+): Promise<RunningServer> {
+	await mkdir(config.dir, {recursive: true});
+	let draining = false;
+	const mirrorApp = createApp({
+		dir: config.dir,
+		publicUrl: config.publicUrl,
+		trustProxy: config.trustProxy,
+		logger: accessLog ?? (logger ? logger.child({}, {level: 'warn'}) : undefined),
+		isDraining: () => draining,
+	});
+	const handler = mirrorApp.app.callback();
+	const server: http.Server = config.tls
+		? https.createServer(await readTls(config.tls), handler)
+		: http.createServer(handler);
+	// Slow clients on thin links may take hours for one artifact; only idle
+	// keep-alive connections and slow request headers are timed out.
+	server.requestTimeout = 60_000;
+	server.headersTimeout = 30_000;
+	const address = await listen(server, config.port, config.host);
+	const shownHost = ['0.0.0.0', '::', ''].includes(config.host)
+		? 'localhost'
+		: address.family === 'IPv6'
+			? `[${address.address}]`
+			: config.host;
+	const url = `${config.tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
+
+	const connections = new Set<import('node:net').Socket>();
+	server.on(config.tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
+		connections.add(socket);
+		socket.once('close', () => connections.delete(socket));
+	});
+
+	return {
+		url,
+		server,
+		mirrorApp,
+		async reloadTls() {
+			if (!config.tls) {
+				return;
+			}
+
+			(server as https.Server).setSecureContext(await readTls(config.tls));
+		},
+		async shutdown() {
+			draining = true;
+			const closed = new Promise<void>((resolve) => {
+				server.close(() => resolve());
+			});
+			// Connections that finish their response become idle and are closed
+			// here, so the drain ends as soon as the last download does.
+			const sweep = setInterval(() => server.closeIdleConnections(), 50);
+			server.closeIdleConnections();
+			let timer: NodeJS.Timeout | undefined;
+			const deadline = new Promise<'timeout'>((resolve) => {
+				timer = setTimeout(() => resolve('timeout'), config.drainTimeoutMs);
+			});
+			const outcome = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+			clearInterval(sweep);
+			clearTimeout(timer);
+			if (outcome === 'closed') {
+				return {cut: 0};
+			}
+
+			const cut = connections.size;
+			server.closeAllConnections();
+			for (const socket of connections) {
+				socket.destroy();
+			}
+
+			await closed;
+			return {cut};
+		},
+	};
+}

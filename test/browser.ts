@@ -1,0 +1,106 @@
+import {existsSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {type Browser, chromium} from 'playwright-core';
+import {createTestKey} from './helpers/keys.js';
+import {tempDir} from './helpers/temp.js';
+import {withMirror} from './helpers/with-server.js';
+
+const executablePath = '/usr/bin/chromium';
+// CI installs Debian's chromium (.ci/run); elsewhere the test says why it did not run.
+const available = existsSync(executablePath) || Boolean(process.env.CI);
+if (!available) {
+	console.warn(`browser test skipped: ${executablePath} is missing (apt-get install chromium)`);
+}
+
+const browserTest = available ? test : test.skip;
+
+async function launch(): Promise<Browser> {
+	return chromium.launch({
+		executablePath,
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-quic',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+		],
+	});
+}
+
+browserTest(
+	'the catalogue lists versions newest first, copies an upgrade command, and works without JavaScript',
+	async (t) => {
+		const mirror = await withMirror(t, await createTestKey(), {
+			versions: ['8.19.4', '9.1.2', '9.1.3', '9.2.0-SNAPSHOT'],
+			products: ['elastic-agent', 'fleet-server'],
+			platforms: ['linux-x86_64', 'linux-arm64', 'windows-x86_64', 'darwin-aarch64'],
+			fips: true,
+			size: 3 * 1024 * 1024,
+		});
+		// SCREENSHOT_DIR keeps them for a look after the run; by default they go with the temp dir.
+		const shots = process.env.SCREENSHOT_DIR ?? (await tempDir(t, 'screenshots-'));
+		const browser = await launch();
+		t.teardown(() => browser.close());
+
+		const context = await browser.newContext({
+			viewport: {width: 1360, height: 900},
+			permissions: ['clipboard-read', 'clipboard-write'],
+		});
+		const page = await context.newPage();
+		const problems: string[] = [];
+		page.on('console', (message) => {
+			if (message.type() === 'error') {
+				problems.push(message.text());
+			}
+		});
+		page.on('pageerror', (error) => problems.push(error.message));
+		await page.goto(`${mirror.url}/`);
+		t.is(await page.title(), 'Elastic Artifact Mirror');
+
+		const agentVersions = await page
+			.locator('#elastic-agent tr.version')
+			.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-version')));
+		t.deepEqual(agentVersions, ['9.2.0-SNAPSHOT', '9.1.3', '9.1.2', '8.19.4']);
+		const headers = await page.locator('#elastic-agent thead th').allTextContents();
+		t.deepEqual(headers, ['Version', 'linux-x86_64', 'linux-arm64', 'darwin-aarch64', 'windows-x86_64']);
+		t.is(await page.locator('#fleet-server tr.version').count(), 4);
+		t.is(await page.locator('#elastic-agent-fips tr.version').count(), 4);
+		t.true((await page.locator('.status').textContent())?.includes('succeeded'));
+		t.true((await page.locator('#elastic-agent').textContent())?.includes('3.0 MiB'));
+
+		const expected = `elastic-agent upgrade 9.1.3 --source-uri ${mirror.url}/downloads/`;
+		const button = page.getByRole('button', {name: 'Copy upgrade command for 9.1.3'});
+		await button.click();
+		t.is(await page.evaluate('navigator.clipboard.readText()'), expected);
+		t.is(await button.textContent(), 'Copied');
+
+		await page.getByRole('button', {name: 'Copy download host'}).click();
+		t.is(await page.evaluate('navigator.clipboard.readText()'), `${mirror.url}/downloads/`);
+
+		const link = page.locator('#elastic-agent tr[data-version="9.1.3"] a.file').first();
+		t.is(
+			await link.getAttribute('href'),
+			'/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
+		);
+		await page.screenshot({path: path.join(shots, 'catalogue-desktop.png'), fullPage: true});
+
+		await page.setViewportSize({width: 390, height: 844});
+		await page.screenshot({path: path.join(shots, 'catalogue-phone.png'), fullPage: true});
+		t.true(await page.locator('#elastic-agent tr[data-version="9.1.3"]').isVisible());
+		// Strings, not functions: they run in the page, and this project compiles without DOM types.
+		const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+		t.true(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);
+		t.deepEqual(problems, [], 'console errors (a CSP violation shows up here)');
+
+		const noScript = await browser.newContext({javaScriptEnabled: false});
+		const plain = await noScript.newPage();
+		await plain.goto(`${mirror.url}/`);
+		t.is(await plain.locator('#elastic-agent tr.version').count(), 4);
+		t.true((await plain.locator('#elastic-agent').textContent())?.includes(expected));
+		t.false(await plain.locator('button.copy').first().isVisible());
+		t.log(`screenshots in ${shots}`);
+	},
+);
