@@ -404,13 +404,24 @@ function createLookup(sources: ConfigSources): Lookup {
 	};
 }
 
-function option(lookup: Lookup, defs: readonly OptionDef[], name: string) {
-	const def = defs.find((candidate) => candidate.name === name);
-	if (!def) {
-		throw new Error(`no option ${name}`);
-	}
+/** Read one command's options by name: the raw value and its origin, or parsed with a fallback. */
+function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
+	const lookup = createLookup(sources);
+	const get = (name: string) => {
+		const def = defs.find((candidate) => candidate.name === name);
+		if (!def) {
+			throw new Error(`no option ${name}`);
+		}
 
-	return lookup(def);
+		return lookup(def);
+	};
+
+	const orDefault = <T>(name: string, parse: (raw: Raw, origin: Origin) => T, fallback: T): T => {
+		const found = get(name);
+		return found ? parse(found.raw, found.origin) : fallback;
+	};
+
+	return {get, orDefault};
 }
 
 /** What `sync` runs with, and how it reports. */
@@ -422,12 +433,7 @@ export type SyncConfig = {
 
 /** Load and validate everything `sync` needs. Throws UsageError (exit 2). */
 export function loadSyncConfig(sources: ConfigSources): SyncConfig {
-	const lookup = createLookup(sources);
-	const get = (name: string) => option(lookup, syncOptionDefs, name);
-	const orDefault = <T>(name: string, parse: (raw: Raw, origin: Origin) => T, fallback: T): T => {
-		const found = get(name);
-		return found ? parse(found.raw, found.origin) : fallback;
-	};
+	const {get, orDefault} = createReader(sources, syncOptionDefs);
 
 	const versions = get('versions');
 	if (!versions) {
@@ -512,12 +518,7 @@ export type ServeConfig = {
 
 /** Load and validate everything `serve` needs. Throws UsageError (exit 2). */
 export function loadServeConfig(sources: ConfigSources): ServeConfig {
-	const lookup = createLookup(sources);
-	const get = (name: string) => option(lookup, serveOptionDefs, name);
-	const orDefault = <T>(name: string, parse: (raw: Raw, origin: Origin) => T, fallback: T): T => {
-		const found = get(name);
-		return found ? parse(found.raw, found.origin) : fallback;
-	};
+	const {orDefault} = createReader(sources, serveOptionDefs);
 
 	const certPath = orDefault(
 		'tls-cert',

@@ -135,6 +135,7 @@ test('unsatisfiable ranges get 416 with the size; multi-range and malformed rang
 	const unsatisfiable = await request(mirror.url, tarball, {headers: {Range: `bytes=${bytes.length}-`}});
 	t.is(unsatisfiable.status, 416);
 	t.is(unsatisfiable.headers['content-range'], `bytes */${bytes.length}`);
+	t.is(unsatisfiable.headers['cache-control'], 'no-store');
 
 	for (const range of ['bytes=0-9,20-29', 'bytes=abc', 'items=0-9']) {
 		const response = await request(mirror.url, tarball, {headers: {Range: range}});

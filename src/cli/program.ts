@@ -158,47 +158,55 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 		.showSuggestionAfterError(true)
 		.exitOverride();
 
-	const syncCommand = program
-		.command('sync')
-		.description(
-			'Download the selected versions, products and platforms from upstream with their .sha512 and .asc, ' +
+	const commands: Array<{
+		name: string;
+		description: string;
+		help: string;
+		defs: readonly OptionDef[];
+		run: (command: Command, context: CliContext) => Promise<number>;
+	}> = [
+		{
+			name: 'sync',
+			description:
+				'Download the selected versions, products and platforms from upstream with their .sha512 and .asc, ' +
 				'verify them, and publish them atomically into the mirror tree.',
-		)
-		.exitOverride()
-		.addHelpText(
-			'after',
-			'\nExit codes: 0 all selected files present and verified (warnings allowed), 1 some files failed,\n' +
+			help:
+				'\nExit codes: 0 all selected files present and verified (warnings allowed), 1 some files failed,\n' +
 				'2 bad usage or config, 3 another sync holds the lock.\n\n' +
 				'Examples:\n' +
 				'  artifact-mirror sync --versions latest\n' +
 				'  artifact-mirror sync --versions "9.1.x,>=8.18.0 <9" --platforms linux-x86_64,windows-x86_64,deb-amd64\n' +
 				'  artifact-mirror sync --versions latest --products elastic-agent,fleet-server --dry-run',
-		);
-	addOptions(syncCommand, syncOptionDefs);
-	syncCommand.action(async () => {
-		done(await runSync(syncCommand, context));
-	});
-
-	const serveCommand = program
-		.command('serve')
-		.description(
-			'Serve the mirror tree at upstream paths (the --source-uri target), a browsable catalogue, ' +
+			defs: syncOptionDefs,
+			run: runSync,
+		},
+		{
+			name: 'serve',
+			description:
+				'Serve the mirror tree at upstream paths (the --source-uri target), a browsable catalogue, ' +
 				'an API and metrics.',
-		)
-		.exitOverride()
-		.addHelpText(
-			'after',
-			'\nSignals: SIGTERM/SIGINT drain in-flight downloads (up to --drain-timeout) and exit 0;\n' +
+			help:
+				'\nSignals: SIGTERM/SIGINT drain in-flight downloads (up to --drain-timeout) and exit 0;\n' +
 				'SIGHUP re-reads the TLS certificate and key.\n\n' +
 				'Exit codes: 0 stopped by a signal, 1 could not listen, 2 bad usage or config.\n\n' +
 				'Examples:\n' +
 				'  artifact-mirror serve\n' +
 				'  artifact-mirror serve --port 8443 --tls-cert cert.pem --tls-key key.pem --public-url https://mirror.example.internal:8443',
-		);
-	addOptions(serveCommand, serveOptionDefs);
-	serveCommand.action(async () => {
-		done(await runServe(serveCommand, context));
-	});
+			defs: serveOptionDefs,
+			run: runServe,
+		},
+	];
+	for (const spec of commands) {
+		const command = program
+			.command(spec.name)
+			.description(spec.description)
+			.exitOverride()
+			.addHelpText('after', spec.help);
+		addOptions(command, spec.defs);
+		command.action(async () => {
+			done(await spec.run(command, context));
+		});
+	}
 
 	return program;
 }

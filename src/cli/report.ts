@@ -4,9 +4,9 @@ TTY, JSON lines otherwise, and a summary at the end in every mode.
 */
 import path from 'node:path';
 import cliProgress from 'cli-progress';
+import {formatBytes, formatDuration} from '../format.js';
 import {createLogger} from '../log.js';
 import type {EventSink, Summary, SyncEvent} from '../sync/events.js';
-import {formatBytes, formatDuration} from './format.js';
 
 /** A sink plus whatever must happen when the run is over. */
 export type Reporter = {

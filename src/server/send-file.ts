@@ -96,6 +96,7 @@ export async function sendFile(ctx: Context, file: string, options: SendOptions)
 			if (ranges === -1) {
 				ctx.status = 416;
 				ctx.set('Content-Range', `bytes */${size}`);
+				ctx.set('Cache-Control', 'no-store');
 				ctx.type = 'text/plain; charset=utf-8';
 				ctx.body = 'range not satisfiable\n';
 				return 'sent';

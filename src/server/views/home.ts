@@ -1,9 +1,9 @@
 /** The catalogue: what the mirror holds, and how to point Fleet and agents at it. */
 import {keyFiles} from '../../catalog.js';
+import {formatAge, formatBytes, formatTime} from '../../format.js';
 import type {ManifestEntry} from '../../store/manifest.js';
 import type {RunRecord} from '../../store/status.js';
 import type {ProductGroup, Snapshot} from '../mirror-index.js';
-import {formatAge, formatBytes, formatTime} from './format.js';
 import {type Html, html} from './html.js';
 import {copyButton, page} from './layout.js';
 

@@ -1,5 +1,5 @@
 /** Directory listings of the tree, in HTML. */
-import {formatBytes, formatTime} from './format.js';
+import {formatBytes, formatTime} from '../../format.js';
 import {html} from './html.js';
 import {page} from './layout.js';
 

@@ -1,6 +1,6 @@
-/** Small formatting helpers shared by the pages. */
+/** Small formatters for human output: the CLI and the pages. */
 
-/** Bytes as people read them: 1 decimal, binary units. */
+/** 1536 → "1.5 KiB". */
 export function formatBytes(bytes: number): string {
 	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 	let value = bytes;
@@ -10,9 +10,22 @@ export function formatBytes(bytes: number): string {
 		unit++;
 	}
 
-	return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+	return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
 }
 
+/** 65432 → "65.4 s"; 125000 → "2 min 5 s". */
+export function formatDuration(ms: number): string {
+	if (ms < 1000) {
+		return `${Math.round(ms)} ms`;
+	}
+
+	if (ms < 60_000) {
+		return `${(ms / 1000).toFixed(1)} s`;
+	}
+
+	const seconds = Math.round(ms / 1000);
+	return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
 /** A UTC time, to the minute, unambiguous in every locale. */
 export function formatTime(iso: string): string {
 	const date = new Date(iso);
