@@ -8,6 +8,15 @@ const context: CliContext = {
 	stdoutIsTty: Boolean(process.stdout.isTTY),
 };
 
+// `artifact-mirror sync --help | head`: a reader that went away is not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code === 'EPIPE') {
+		process.exit(process.exitCode ?? 0);
+	}
+
+	throw error;
+});
+
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 	process.on(signal, () => {
