@@ -9,7 +9,10 @@ import path from 'node:path';
 import YAML from 'yaml';
 import {defaultPlatformIds, getPlatform, getProduct, platforms, products, suggest} from './catalog.js';
 import {UsageError} from './errors.js';
+import type {PruneRules} from './maintain/prune.js';
 import {bundledKeyPath, userAgent} from './meta.js';
+import {checkCronExpression} from './server/schedule.js';
+import type {Selection} from './store/select.js';
 import type {SyncOptions} from './sync/run.js';
 import {parseVersionSpecs} from './versions.js';
 
@@ -309,6 +312,14 @@ export const serveOptionDefs: readonly OptionDef[] = [
 		defaultText: '30',
 	},
 	{
+		name: 'sync-schedule',
+		arg: '<cron>',
+		env: ['MIRROR_SYNC_SCHEDULE'],
+		description:
+			'also run sync in-process on this cron schedule ("30 2 * * *"), with the sync options of the config file and environment',
+		defaultText: 'off',
+	},
+	{
 		name: 'access-log',
 		env: ['MIRROR_ACCESS_LOG'],
 		description: 'one JSON line per request on stdout; --no-access-log to turn off',
@@ -432,11 +443,11 @@ export type SyncConfig = {
 };
 
 /** Load and validate everything `sync` needs. Throws UsageError (exit 2). */
-export function loadSyncConfig(sources: ConfigSources): SyncConfig {
+export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} = {}): SyncConfig {
 	const {get, orDefault} = createReader(sources, syncOptionDefs);
 
 	const versions = get('versions');
-	if (!versions) {
+	if (!versions && requireVersions) {
 		throw new UsageError('no versions selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest');
 	}
 
@@ -474,7 +485,7 @@ export function loadSyncConfig(sources: ConfigSources): SyncConfig {
 			dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
 			upstream: orDefault('upstream', parseUrl, 'https://artifacts.elastic.co'),
 			versionsApi: orDefault('versions-api', parseUrl, 'https://artifacts-api.elastic.co/v1/versions'),
-			versions: parseVersionSpecs(splitList(versions.raw), versions.origin.label),
+			versions: versions ? parseVersionSpecs(splitList(versions.raw), versions.origin.label) : [],
 			products: orDefault(
 				'products',
 				(raw, origin) =>
@@ -514,6 +525,8 @@ export type ServeConfig = {
 	readonly trustProxy: boolean;
 	readonly drainTimeoutMs: number;
 	readonly accessLog: boolean;
+	/** The in-process sync: when, and with what (sync's own options from the same sources). */
+	readonly syncSchedule: {readonly expression: string; readonly options: SyncOptions} | undefined;
 };
 
 /** Load and validate everything `serve` needs. Throws UsageError (exit 2). */
@@ -556,8 +569,9 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		},
 		'0.0.0.0',
 	);
+	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
 	return {
-		dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+		dir,
 		host,
 		port: orDefault('port', (raw, origin) => parseInteger(raw, origin, 0, 65_535), 8080),
 		publicUrl,
@@ -566,5 +580,246 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		drainTimeoutMs:
 			orDefault('drain-timeout', (raw, origin) => parseNumber(raw, origin, 0, 86_400), 30) * 1000,
 		accessLog: orDefault('access-log', parseBoolean, true),
+		syncSchedule: orDefault(
+			'sync-schedule',
+			(raw, origin) => ({
+				expression: checkCronExpression(String(raw).trim(), origin.label),
+				// Sync's own options come from the environment and the config file; the
+				// directory is always the one being served.
+				options: loadSyncConfig({...sources, flags: {config: sources.flags.config, dir}}).options,
+			}),
+			undefined,
+		),
+	};
+}
+
+/** Pick shared option definitions by name, in this order. */
+function pick(defs: readonly OptionDef[], names: readonly string[]): OptionDef[] {
+	return names.map((name) => {
+		const def = defs.find((candidate) => candidate.name === name);
+		if (!def) {
+			throw new Error(`no option ${name}`);
+		}
+
+		return def;
+	});
+}
+
+/** The selection flags of export: flags only, so a config file's sync selection never narrows a bundle. */
+const selectionFlags: OptionDef[] = pick(syncOptionDefs, ['products', 'versions', 'platforms']).map(
+	(def) => ({
+		...def,
+		flagOnly: true,
+		description: `only these ${def.name}: ${def.name === 'versions' ? 'exact, ranges and latest, against what the mirror holds' : 'comma-separated'}`,
+		defaultText: 'all',
+	}),
+);
+
+/** The options of `export`. */
+export const exportOptionDefs: readonly OptionDef[] = [
+	configDef,
+	dirDef,
+	{
+		name: 'out',
+		arg: '<file>',
+		description: 'bundle file to write, or - for stdout',
+		defaultText: 'required',
+		flagOnly: true,
+	},
+	{
+		name: 'split-size',
+		arg: '<size>',
+		description: 'write numbered parts (<file>.001, .002, ...) of at most this size: 4G, 700M',
+		defaultText: 'one file',
+		flagOnly: true,
+	},
+	...selectionFlags,
+	{
+		name: 'since',
+		arg: '<date|last>',
+		description: 'only files published after this ISO date, or after the previous export (last)',
+		defaultText: 'everything',
+		flagOnly: true,
+	},
+];
+
+/** The options of `import`. */
+export const importOptionDefs: readonly OptionDef[] = [
+	configDef,
+	dirDef,
+	...pick(syncOptionDefs, ['trusted-key']),
+];
+
+/** The options of `verify`. */
+export const verifyOptionDefs: readonly OptionDef[] = [
+	configDef,
+	dirDef,
+	...pick(syncOptionDefs, ['trusted-key']),
+	{
+		name: 'repair',
+		description: 'move bad artifacts to .mirror/quarantine/ and fetch them again from the upstream',
+		defaultText: 'off',
+		flagOnly: true,
+	},
+	...pick(syncOptionDefs, ['upstream', 'ca-file', 'timeout', 'retries', 'retry-delay']),
+];
+
+/** The options of `prune`. */
+export const pruneOptionDefs: readonly OptionDef[] = [
+	configDef,
+	dirDef,
+	{
+		name: 'keep-latest',
+		arg: '<n>',
+		description: 'keep the newest N versions of each product and major.minor',
+		flagOnly: true,
+	},
+	{
+		name: 'keep-versions',
+		arg: '<list>',
+		description: 'keep versions matching these (syntax of sync --versions)',
+		flagOnly: true,
+	},
+	{
+		name: 'unselected',
+		description: 'remove what the sync config (versions, products, platforms, fips) no longer selects',
+		flagOnly: true,
+	},
+	{name: 'yes', description: 'delete; without it prune only prints what it would delete', flagOnly: true},
+];
+
+const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
+
+/** What `export` runs with. */
+export type ExportConfig = {
+	readonly dir: string;
+	readonly out: string;
+	readonly splitSize: number | undefined;
+	readonly selection: Selection;
+	readonly since: Date | 'last' | undefined;
+};
+
+/** Load and validate `export`'s options. */
+export function loadExportConfig(sources: ConfigSources): ExportConfig {
+	const {get, orDefault} = createReader(sources, exportOptionDefs);
+	const out = get('out');
+	if (!out) {
+		throw new UsageError('no --out given: a bundle file name, or - for stdout');
+	}
+
+	const list = (name: string, known: readonly string[], what: string) =>
+		orDefault(
+			name,
+			(raw, origin) => parseNames(raw, origin, known, (item) => known.includes(item), what),
+			undefined,
+		);
+	const outText = String(out.raw).trim();
+	return {
+		dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+		out: outText === '-' ? '-' : parsePath(outText, out.origin),
+		splitSize: orDefault(
+			'split-size',
+			(raw, origin) => {
+				const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(String(raw).trim());
+				const size = match
+					? Math.floor(Number(match[1]) * (sizeUnits[(match[2] ?? '').toUpperCase()] ?? 1))
+					: 0;
+				if (size < 1024 * 1024) {
+					throw new UsageError(
+						`invalid ${origin.label} "${String(raw)}": expected a size of at least 1M, like 4G or 700M`,
+					);
+				}
+
+				return size;
+			},
+			undefined,
+		),
+		selection: {
+			products: list(
+				'products',
+				products.map((product) => product.name),
+				'product',
+			),
+			platforms: list(
+				'platforms',
+				platforms.map((platform) => platform.id),
+				'platform',
+			),
+			versions: orDefault(
+				'versions',
+				(raw, origin) => parseVersionSpecs(splitList(raw), origin.label),
+				undefined,
+			),
+		},
+		since: orDefault(
+			'since',
+			(raw, origin) => {
+				const text = String(raw).trim();
+				if (text === 'last') {
+					return 'last' as const;
+				}
+
+				const date = new Date(text);
+				if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(date.getTime())) {
+					throw new UsageError(
+						`invalid ${origin.label} "${text}": expected an ISO date (2026-11-01 or 2026-11-01T12:00Z) or last`,
+					);
+				}
+
+				return date;
+			},
+			undefined,
+		),
+	};
+}
+
+/** What `import` runs with. */
+export type ImportConfig = {readonly dir: string; readonly trustedKeyPaths: readonly string[]};
+
+/** Load and validate `import`'s options. */
+export function loadImportConfig(sources: ConfigSources): ImportConfig {
+	const options = loadSyncConfig(sources, {requireVersions: false}).options;
+	return {dir: options.dir, trustedKeyPaths: options.trustedKeyPaths};
+}
+
+/** What `verify` runs with: sync's options give the upstream for repairs. */
+export type VerifyConfig = {readonly sync: SyncOptions; readonly repair: boolean};
+
+/** Load and validate `verify`'s options. */
+export function loadVerifyConfig(sources: ConfigSources): VerifyConfig {
+	return {
+		sync: loadSyncConfig(sources, {requireVersions: false}).options,
+		repair: Boolean(sources.flags.repair),
+	};
+}
+
+/** What `prune` runs with. */
+export type PruneConfig = {readonly dir: string; readonly rules: PruneRules; readonly yes: boolean};
+
+/** Load and validate `prune`'s options; at least one rule is required. */
+export function loadPruneConfig(sources: ConfigSources): PruneConfig {
+	const {orDefault} = createReader(sources, pruneOptionDefs);
+	const keepLatest = orDefault('keep-latest', (raw, origin) => parseInteger(raw, origin, 1, 1000), undefined);
+	const keepVersions = orDefault(
+		'keep-versions',
+		(raw, origin) => parseVersionSpecs(splitList(raw), origin.label),
+		undefined,
+	);
+	const unselected = Boolean(sources.flags.unselected);
+	if (keepLatest === undefined && keepVersions === undefined && !unselected) {
+		throw new UsageError('prune needs a rule: --keep-latest N, --keep-versions LIST or --unselected');
+	}
+
+	// --unselected: the selection sync would make from the environment and config file.
+	const selection = unselected
+		? (() => {
+				const sync = loadSyncConfig({...sources, flags: {config: sources.flags.config}}).options;
+				return {products: sync.products, platforms: sync.platforms, versions: sync.versions, fips: sync.fips};
+			})()
+		: undefined;
+	return {
+		dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+		rules: {keepLatest, keepVersions, selection},
+		yes: Boolean(sources.flags.yes),
 	};
 }

@@ -85,6 +85,14 @@ export class SignatureError extends MirrorError {
 	}
 }
 
+/** An export bundle is unreadable, incomplete, tampered with, or does not verify. */
+export class BundleError extends MirrorError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('ERR_BUNDLE', message, options);
+		this.name = 'BundleError';
+	}
+}
+
 /** One line for a human, whatever was thrown. */
 export function describeError(error: unknown): string {
 	if (error instanceof MirrorError) {

@@ -138,6 +138,7 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		trustProxy: false,
 		drainTimeoutMs: 30_000,
 		accessLog: true,
+		syncSchedule: undefined,
 	});
 
 	await writeFile(

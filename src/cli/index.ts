@@ -6,6 +6,7 @@ const context: CliContext = {
 	env: process.env,
 	cwd: process.cwd(),
 	stdoutIsTty: Boolean(process.stdout.isTTY),
+	stderrIsTty: Boolean(process.stderr.isTTY),
 };
 
 // `artifact-mirror sync --help | head`: a reader that went away is not a crash.

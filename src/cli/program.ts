@@ -3,12 +3,24 @@ Argument parsing and dispatch. Turns argv into a command with validated config,
 runs it, and maps the outcome to an exit code; nothing else.
 */
 import {Command, CommanderError, Option} from 'commander';
-import {loadServeConfig, loadSyncConfig, type OptionDef, serveOptionDefs, syncOptionDefs} from '../config.js';
+import {
+	type ConfigSources,
+	exportOptionDefs,
+	importOptionDefs,
+	loadServeConfig,
+	loadSyncConfig,
+	type OptionDef,
+	pruneOptionDefs,
+	serveOptionDefs,
+	syncOptionDefs,
+	verifyOptionDefs,
+} from '../config.js';
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
 import {startServer} from '../server/serve.js';
 import {sync} from '../sync/run.js';
+import {type Output, runExport, runImport, runPrune, runVerify} from './commands.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
 /** Exit codes, as the README documents them. */
@@ -27,6 +39,8 @@ export type CliContext = {
 	readonly env: Readonly<Record<string, string | undefined>>;
 	readonly cwd: string;
 	readonly stdoutIsTty: boolean;
+	/** Progress bars of export, import and verify go to stderr. */
+	readonly stderrIsTty?: boolean;
 	/** Lets a signal handler release resources; set while a command runs. */
 	onAbort?: () => Promise<void>;
 	/** Takes over SIGINT, SIGTERM and SIGHUP while a long-running command (serve) runs. */
@@ -150,6 +164,16 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 	});
 }
 
+function sourcesOf(command: Command, defs: readonly OptionDef[], context: CliContext): ConfigSources {
+	return {flags: flagsByName(command, defs) as never, env: context.env, cwd: context.cwd};
+}
+
+/** Lines to stdout, or to stderr when stdout carries a bundle. */
+function outputFor(context: CliContext, toStderr = false): Output {
+	const stream = toStderr ? process.stderr : process.stdout;
+	return {line: (text) => stream.write(`${text}\n`), progress: Boolean(context.stderrIsTty)};
+}
+
 /** Build the command tree. `run` receives the chosen command's exit code. */
 export function createProgram(context: CliContext, done: (code: number) => void): Command {
 	const program = new Command('artifact-mirror')
@@ -163,6 +187,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 		description: string;
 		help: string;
 		defs: readonly OptionDef[];
+		args?: string;
 		run: (command: Command, context: CliContext) => Promise<number>;
 	}> = [
 		{
@@ -195,6 +220,60 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 			defs: serveOptionDefs,
 			run: runServe,
 		},
+		{
+			name: 'export',
+			description:
+				'Write the mirror, or a selection, as one self-describing tar bundle (artifacts, sidecars, keys and a ' +
+				'manifest with every size and sha512) to carry across an air gap.',
+			help:
+				'\nExit codes: 0 written, 1 failed (nothing left behind), 2 bad usage, 3 a sync holds the lock.\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror export --out /media/usb/elastic-2026-11.tar\n' +
+				'  artifact-mirror export --out /media/dvd/bundle.tar --split-size 4G --since last\n' +
+				'  artifact-mirror export --out - --versions 9.1.x --platforms linux-x86_64 | ssh inside artifact-mirror import -',
+			defs: exportOptionDefs,
+			run: (command, context) => {
+				const sources = sourcesOf(command, exportOptionDefs, context);
+				return runExport(sources, outputFor(context, sources.flags.out === '-'));
+			},
+		},
+		{
+			name: 'import',
+			description:
+				'Load a bundle (all its parts) into the mirror: every file checked against the bundle manifest, every ' +
+				'artifact against its .sha512 and signature, then published atomically. A bad bundle changes nothing.',
+			help:
+				'\nExit codes: 0 imported (or already present), 1 the bundle was rejected, 2 bad usage, 3 locked.\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror import /media/usb/elastic-2026-11.tar\n' +
+				'  artifact-mirror import /media/dvd/bundle.tar.001   (finds .002, .003, ... next to it)',
+			defs: importOptionDefs,
+			args: '<files...>',
+			run: (command, context) =>
+				runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context)),
+		},
+		{
+			name: 'verify',
+			description:
+				'Re-hash every artifact and re-check its .sha512 and signature, and the key files; report each problem. ' +
+				'--repair fetches bad files again (or leaves them quarantined when the upstream is unreachable).',
+			help: '\nExit codes: 0 all good (or all repaired), 1 problems remain, 2 bad usage, 3 a sync holds the lock.',
+			defs: verifyOptionDefs,
+			run: (command, context) => runVerify(sourcesOf(command, verifyOptionDefs, context), outputFor(context)),
+		},
+		{
+			name: 'prune',
+			description:
+				'Retention: delete artifacts (with their sidecars) that the rules do not keep. Prints what it would ' +
+				'delete unless --yes. Never deletes a key file; takes the sync lock.',
+			help:
+				'\nExamples:\n' +
+				'  artifact-mirror prune --keep-latest 2            (newest 2 patch versions of each major.minor)\n' +
+				'  artifact-mirror prune --keep-versions ">=9.0.0" --yes\n' +
+				'  artifact-mirror prune --unselected --yes         (what mirror.yml no longer selects)',
+			defs: pruneOptionDefs,
+			run: (command, context) => runPrune(sourcesOf(command, pruneOptionDefs, context), outputFor(context)),
+		},
 	];
 	for (const spec of commands) {
 		const command = program
@@ -202,6 +281,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 			.description(spec.description)
 			.exitOverride()
 			.addHelpText('after', spec.help);
+		if (spec.args) {
+			command.argument(spec.args);
+		}
+
 		addOptions(command, spec.defs);
 		command.action(async () => {
 			done(await spec.run(command, context));
@@ -252,6 +335,11 @@ export async function main(argv: readonly string[], context: CliContext): Promis
 		if (error instanceof UsageError) {
 			process.stderr.write(`error: ${error.message}\n`);
 			return exitCodes.usage;
+		}
+
+		if (error instanceof LockHeldError) {
+			process.stderr.write(`error: ${error.message}\n`);
+			return exitCodes.locked;
 		}
 
 		process.stderr.write(`error: ${describeError(error)}\n`);

@@ -16,6 +16,7 @@ import {apiRoutes} from './routes/api.js';
 import {opsRoutes} from './routes/ops.js';
 import {pageRoutes} from './routes/pages.js';
 import {treeRoutes} from './routes/tree.js';
+import type {ScheduleInfo} from './schedule.js';
 
 /** What the app needs to know. */
 export type AppOptions = {
@@ -29,6 +30,8 @@ export type AppOptions = {
 	readonly logger?: Logger | undefined;
 	/** Whether a shutdown is draining connections (responses then close them). */
 	readonly isDraining?: (() => boolean) | undefined;
+	/** The in-process sync schedule, when serve runs one. */
+	readonly schedule?: (() => ScheduleInfo) | undefined;
 };
 
 /** The app and the pieces tests and the server look at. */
@@ -50,7 +53,7 @@ function requestOrigin(ctx: Koa.Context): string {
 export function createApp(options: AppOptions): MirrorApp {
 	const mirror = layout(options.dir);
 	const index = createMirrorIndex(mirror);
-	const metrics = createMetrics(index);
+	const metrics = createMetrics(index, options.schedule);
 	const app = new Koa({proxy: options.trustProxy ?? false});
 	// Errors reach users through handleErrors; what is left here is a client that
 	// hung up mid-body, or a stream that failed after the headers went out.
@@ -67,6 +70,7 @@ export function createApp(options: AppOptions): MirrorApp {
 		index,
 		metrics,
 		publicUrl: (ctx: Koa.Context) => options.publicUrl ?? requestOrigin(ctx),
+		schedule: options.schedule,
 	};
 	pageRoutes(router, deps);
 	apiRoutes(router, deps);

@@ -4,6 +4,7 @@ process). Sync state is read at scrape time from the same index the pages use.
 */
 import {Counter, collectDefaultMetrics, Gauge, Registry} from 'prom-client';
 import type {MirrorIndex} from './mirror-index.js';
+import type {ScheduleInfo} from './schedule.js';
 
 /** The instruments the middleware updates. */
 export type Metrics = {
@@ -28,7 +29,7 @@ export function agentVersionOf(userAgent: string | undefined): string {
 }
 
 /** Create the registry and instruments. */
-export function createMetrics(index: MirrorIndex): Metrics {
+export function createMetrics(index: MirrorIndex, schedule?: () => ScheduleInfo): Metrics {
 	const registry = new Registry();
 	collectDefaultMetrics({register: registry, prefix: 'mirror_'});
 	const seconds = (iso: string | undefined) => (iso ? new Date(iso).getTime() / 1000 : 0);
@@ -56,6 +57,25 @@ export function createMetrics(index: MirrorIndex): Metrics {
 			this.set(seconds((await index.snapshot()).status.lastSuccess?.finishedAt));
 		},
 	});
+	if (schedule) {
+		new Gauge({
+			name: 'mirror_next_sync_timestamp_seconds',
+			help: 'When the scheduled sync runs next (serve --sync-schedule)',
+			registers: [registry],
+			collect() {
+				this.set((schedule().nextRun?.getTime() ?? 0) / 1000);
+			},
+		});
+		new Gauge({
+			name: 'mirror_scheduled_sync_running',
+			help: '1 while a scheduled sync runs',
+			registers: [registry],
+			collect() {
+				this.set(schedule().running ? 1 : 0);
+			},
+		});
+	}
+
 	new Gauge({
 		name: 'mirror_artifacts',
 		help: 'Artifacts the mirror holds',

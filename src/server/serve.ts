@@ -12,6 +12,7 @@ import type {Logger} from 'pino';
 import type {ServeConfig} from '../config.js';
 import {MirrorError, UsageError} from '../errors.js';
 import {createApp, type MirrorApp} from './app.js';
+import {type Schedule, startSchedule} from './schedule.js';
 
 /** A listening server. */
 export type RunningServer = {
@@ -19,6 +20,8 @@ export type RunningServer = {
 	readonly url: string;
 	readonly server: http.Server;
 	readonly mirrorApp: MirrorApp;
+	/** The in-process sync schedule, when configured. */
+	readonly schedule: Schedule | undefined;
 	/** Re-read the TLS certificate and key; throws (and keeps the old ones) when they are bad. */
 	readonly reloadTls: () => Promise<void>;
 	/**
@@ -69,7 +72,11 @@ export async function startServer(
 ): Promise<RunningServer> {
 	await mkdir(config.dir, {recursive: true});
 	let draining = false;
+	const schedule = config.syncSchedule
+		? startSchedule(config.syncSchedule.expression, config.syncSchedule.options, logger)
+		: undefined;
 	const mirrorApp = createApp({
+		schedule: schedule?.info,
 		dir: config.dir,
 		publicUrl: config.publicUrl,
 		trustProxy: config.trustProxy,
@@ -84,7 +91,14 @@ export async function startServer(
 	// keep-alive connections and slow request headers are timed out.
 	server.requestTimeout = 60_000;
 	server.headersTimeout = 30_000;
-	const address = await listen(server, config.port, config.host);
+	let address: AddressInfo;
+	try {
+		address = await listen(server, config.port, config.host);
+	} catch (error) {
+		schedule?.stop();
+		throw error;
+	}
+
 	const shownHost = ['0.0.0.0', '::', ''].includes(config.host)
 		? 'localhost'
 		: address.family === 'IPv6'
@@ -109,8 +123,10 @@ export async function startServer(
 
 			(server as https.Server).setSecureContext(await readTls(config.tls));
 		},
+		schedule,
 		async shutdown() {
 			draining = true;
+			schedule?.stop();
 			const closed = new Promise<void>((resolve) => {
 				server.close(() => resolve());
 			});

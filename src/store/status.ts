@@ -17,6 +17,8 @@ export type RunCounts = {
 
 /** One sync run as recorded. */
 export type RunRecord = {
+	/** What filled the mirror: a sync from upstream (the default) or an imported bundle. */
+	readonly kind?: 'sync' | 'import' | undefined;
 	readonly startedAt: string;
 	readonly finishedAt: string;
 	readonly result: 'success' | 'failed';

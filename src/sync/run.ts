@@ -42,6 +42,8 @@ export type SyncOptions = {
 	readonly concurrency: number;
 	readonly dryRun: boolean;
 	readonly http: HttpConfig;
+	/** Fetch exactly these artifacts instead of the selection (verify --repair). */
+	readonly only?: readonly ArtifactRef[] | undefined;
 };
 
 type Outcome = 'published' | 'present' | 'not-published' | 'failed';
@@ -429,8 +431,10 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
 	const client = createHttpClient(options.http);
 	try {
-		const {versions, warnings: versionWarnings} = await resolve(options, client, emit);
-		const wanted = wantedArtifacts({...options, versions});
+		const {versions, warnings: versionWarnings} = options.only
+			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: []}
+			: await resolve(options, client, emit);
+		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
 		const mirror = layout(options.dir);
 		emit({type: 'start', dir: mirror.root, upstream: options.upstream, versions, files: wanted.length});
 

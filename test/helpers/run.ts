@@ -10,6 +10,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const cliPath = path.join(root, 'src', 'cli', 'index.ts');
 const tsxLoader = import.meta.resolve('tsx/esm');
 
+/** The CLI as a command line (node with the tsx loader), for shell pipelines in tests. */
+export const cliCommand: readonly string[] = [process.execPath, '--import', tsxLoader, cliPath];
+
 /** Flags for a sync against a fake upstream, with fast retries. */
 export function syncFlags(
 	upstream: string,

@@ -24,6 +24,7 @@ export async function withServer(
 			trustProxy: false,
 			drainTimeoutMs: 5000,
 			accessLog: false,
+			syncSchedule: undefined,
 			...overrides,
 		},
 		undefined,

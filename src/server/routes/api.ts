@@ -56,6 +56,11 @@ export function aliasesOf(versions: readonly string[]): string[] {
 	);
 }
 
+function scheduleJson(deps: RouteDeps) {
+	const info = deps.schedule?.();
+	return info ? {...info, nextRun: info.nextRun?.toISOString() ?? null, lastRun: info.lastRun ?? null} : null;
+}
+
 /** Register the API routes on `router`. */
 export function apiRoutes(router: Router, deps: RouteDeps): void {
 	router.get('/api/v1/artifacts', async (ctx) => {
@@ -100,6 +105,7 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 			artifacts: snapshot.byPath.size,
 			bytes,
 			versions: snapshot.versions,
+			schedule: scheduleJson(deps),
 		};
 	});
 

@@ -3,6 +3,7 @@ import type {Context} from 'koa';
 import type {Layout} from '../../store/layout.js';
 import type {Metrics} from '../metrics.js';
 import type {MirrorIndex} from '../mirror-index.js';
+import type {ScheduleInfo} from '../schedule.js';
 
 /** Dependencies of the routes, built once per app. */
 export type RouteDeps = {
@@ -11,4 +12,5 @@ export type RouteDeps = {
 	readonly metrics: Metrics;
 	/** The URL users reach this server at, without a trailing slash. */
 	readonly publicUrl: (ctx: Context) => string;
+	readonly schedule: (() => ScheduleInfo) | undefined;
 };

@@ -17,7 +17,7 @@ export function pageRoutes(router: Router, deps: RouteDeps): void {
 		const snapshot = await deps.index.snapshot();
 		ctx.set('Cache-Control', shortCache);
 		ctx.type = 'text/html; charset=utf-8';
-		ctx.body = homePage(snapshot, deps.publicUrl(ctx), Date.now());
+		ctx.body = homePage(snapshot, deps.publicUrl(ctx), Date.now(), deps.schedule?.());
 	});
 
 	const assets = serveStatic(path.resolve(publicDir), {

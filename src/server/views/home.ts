@@ -4,6 +4,7 @@ import {formatAge, formatBytes, formatTime} from '../../format.js';
 import type {ManifestEntry} from '../../store/manifest.js';
 import type {RunRecord} from '../../store/status.js';
 import type {ProductGroup, Snapshot} from '../mirror-index.js';
+import type {ScheduleInfo} from '../schedule.js';
 import {type Html, html} from './html.js';
 import {copyButton, page} from './layout.js';
 
@@ -35,25 +36,37 @@ function holdings(snapshot: Snapshot): Html {
 	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}.</p>`;
 }
 
-function statusBlock(snapshot: Snapshot, now: number): Html {
+function scheduleLine(schedule: ScheduleInfo | undefined, now: number): Html | null {
+	if (!schedule) {
+		return null;
+	}
+
+	const next = schedule.nextRun?.toISOString();
+	const last = schedule.lastRun;
+	return html`<p class="schedule">${schedule.running ? html`<strong>A scheduled sync is running now.</strong> ` : null}Next scheduled sync: ${next ? html`<time datetime="${next}">${formatTime(next)}</time>` : 'none'} (<code>${schedule.expression}</code>)${last && last.result !== 'success' ? html`; the last scheduled run ${last.result === 'skipped' ? 'was skipped' : 'failed'} ${formatAge(last.finishedAt, now)}${last.message ? `: ${last.message}` : ''}` : null}.</p>`;
+}
+
+function statusBlock(snapshot: Snapshot, now: number, schedule: ScheduleInfo | undefined): Html {
 	const run: RunRecord | undefined = snapshot.status.lastRun;
 	const lastSuccess = snapshot.status.lastSuccess;
 	if (!run) {
 		return html`<section class="status status-none" aria-label="Last sync">
 <h2>Last sync</h2>
-<p>Nothing synced yet. Run <code>artifact-mirror sync --versions latest</code> against this directory.</p>
+<p>Nothing synced yet. Run <code>artifact-mirror sync --versions latest</code> against this directory, or import a bundle.</p>
+${scheduleLine(schedule, now)}
 </section>`;
 	}
 
 	const ok = run.result === 'success';
 	const counts = run.counts;
 	return html`<section class="status ${ok ? 'status-ok' : 'status-failed'}" aria-label="Last sync">
-<h2>Last sync <span class="badge ${ok ? 'ok' : 'bad'}">${ok ? 'succeeded' : 'failed'}</span></h2>
+<h2>Last ${run.kind === 'import' ? 'import' : 'sync'} <span class="badge ${ok ? 'ok' : 'bad'}">${ok ? 'succeeded' : 'failed'}</span></h2>
 <p><time datetime="${run.finishedAt}">${formatTime(run.finishedAt)}</time> (${formatAge(run.finishedAt, now)}):
 ${counts.published} published, ${counts.present} already present, ${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.</p>
 ${run.error ? html`<p class="error">${run.error}</p>` : null}
 ${!ok && lastSuccess ? html`<p>Last success: <time datetime="${lastSuccess.finishedAt}">${formatTime(lastSuccess.finishedAt)}</time> (${formatAge(lastSuccess.finishedAt, now)}).</p>` : null}
 ${holdings(snapshot)}
+${scheduleLine(schedule, now)}
 </section>`;
 }
 
@@ -119,7 +132,12 @@ ${upgradable ? html`<tr class="command-row"><td colspan="${group.platforms.lengt
 }
 
 /** The home page. `publicUrl` has no trailing slash. */
-export function homePage(snapshot: Snapshot, publicUrl: string, now: number): string {
+export function homePage(
+	snapshot: Snapshot,
+	publicUrl: string,
+	now: number,
+	schedule?: ScheduleInfo | undefined,
+): string {
 	const body = html`<div class="intro">
 <h1>Artifacts on this mirror</h1>
 <p>Verified copies of Elastic artifacts (sha512 and PGP signature checked before publishing), laid out exactly like artifacts.elastic.co.</p>
@@ -127,7 +145,7 @@ ${snapshot.groups.length > 0 ? html`<nav class="jump" aria-label="Products">${sn
 </div>
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
-${statusBlock(snapshot, now)}
+${statusBlock(snapshot, now, schedule)}
 ${setupBlock(snapshot, publicUrl)}
 </div>
 ${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl))}`;

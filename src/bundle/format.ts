@@ -1,0 +1,70 @@
+/**
+The export bundle: a tar whose first entry is a manifest listing every file that
+follows with its size and sha512, so an importer can check each file as it
+streams past and knows when the bundle is complete.
+*/
+import {BundleError} from '../errors.js';
+
+/** The name of the bundle's first entry. */
+export const bundleManifestName = 'elastic-artifact-mirror-bundle.json';
+
+/** One file in the bundle, at its tree path. */
+export type BundleFile = {
+	readonly path: string;
+	readonly size: number;
+	readonly sha512: string;
+	/** The file's modification time in the source mirror (upstream's Last-Modified). */
+	readonly modified: string;
+};
+
+/** The bundle's own manifest. */
+export type BundleManifest = {
+	readonly format: 'elastic-artifact-mirror-bundle';
+	readonly version: 1;
+	readonly createdAt: string;
+	readonly producer: string;
+	/** Only files published after this time, when the export used --since. */
+	readonly since?: string | undefined;
+	readonly artifacts: number;
+	readonly bytes: number;
+	readonly files: readonly BundleFile[];
+};
+
+const sha512Hex = /^[0-9a-f]{128}$/;
+
+/** Parse and check the manifest entry; throws BundleError on anything unexpected. */
+export function parseBundleManifest(text: string): BundleManifest {
+	let data: Partial<BundleManifest>;
+	try {
+		data = JSON.parse(text) as Partial<BundleManifest>;
+	} catch {
+		throw new BundleError(`${bundleManifestName} is not valid JSON`);
+	}
+
+	if (data.format !== 'elastic-artifact-mirror-bundle' || data.version !== 1 || !Array.isArray(data.files)) {
+		throw new BundleError(`${bundleManifestName} is not a version 1 elastic-artifact-mirror bundle manifest`);
+	}
+
+	const seen = new Set<string>();
+	for (const file of data.files) {
+		if (
+			typeof file?.path !== 'string' ||
+			!Number.isSafeInteger(file.size) ||
+			file.size < 0 ||
+			typeof file.sha512 !== 'string' ||
+			!sha512Hex.test(file.sha512)
+		) {
+			throw new BundleError(
+				`${bundleManifestName} has a malformed file entry: ${JSON.stringify(file).slice(0, 200)}`,
+			);
+		}
+
+		if (seen.has(file.path)) {
+			throw new BundleError(`${bundleManifestName} lists ${file.path} twice`);
+		}
+
+		seen.add(file.path);
+	}
+
+	return data as BundleManifest;
+}

@@ -1,0 +1,271 @@
+/**
+Import: load a bundle made by export into this mirror. Every file is checked
+against the bundle's manifest while it streams into a staging folder, then every
+artifact against its `.sha512` and its signature against the trusted keys, exactly
+as sync checks downloads. Only when the whole bundle is sound is anything
+published, by the same atomic rename as sync; a bad bundle changes nothing.
+*/
+import {createHash, randomBytes} from 'node:crypto';
+import {createWriteStream} from 'node:fs';
+import {mkdir, readFile, rm, stat} from 'node:fs/promises';
+import path from 'node:path';
+import type {Readable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import tar from 'tar-stream';
+import {type ArtifactRef, classifyPath} from '../catalog.js';
+import {BundleError, MirrorError} from '../errors.js';
+import {layout, treePath} from '../store/layout.js';
+import {readManifest, writeManifest} from '../store/manifest.js';
+import {recordRun} from '../store/status.js';
+import {acquireLock} from '../sync/lock.js';
+import {publishArtifact, publishRootFile} from '../sync/publish.js';
+import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
+import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
+
+/** Where the bundle comes from and what to trust. */
+export type ImportOptions = {
+	readonly dir: string;
+	/** The bundle's bytes, parts already concatenated. */
+	readonly input: Readable;
+	readonly trustedKeyPaths: readonly string[];
+	readonly onProgress?: ((done: number, total: number) => void) | undefined;
+};
+
+/** What an import did. */
+export type ImportSummary = {
+	readonly published: number;
+	readonly present: number;
+	readonly keys: number;
+	readonly bytes: number;
+};
+
+const manifestMaxBytes = 64 * 1024 * 1024;
+
+async function readEntry(stream: AsyncIterable<unknown>, limit: number): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	let size = 0;
+	for await (const chunk of stream) {
+		size += (chunk as Buffer).length;
+		if (size > limit) {
+			throw new BundleError(`${bundleManifestName} is larger than ${limit} bytes`);
+		}
+
+		chunks.push(chunk as Buffer);
+	}
+
+	return Buffer.concat(chunks);
+}
+
+/** Stream the bundle into `staging`, checking each file against the manifest. */
+async function stage(
+	options: ImportOptions,
+	staging: string,
+): Promise<{bundle: BundleManifest; staged: Map<string, string>}> {
+	const extract = tar.extract();
+	const input = options.input;
+	input.on('error', (error) => extract.destroy(error));
+	input.pipe(extract);
+	let bundle: BundleManifest | undefined;
+	let expected = new Map<string, BundleFile>();
+	const staged = new Map<string, string>();
+	let done = 0;
+	try {
+		for await (const entry of extract) {
+			const name = entry.header.name;
+			if (!bundle) {
+				if (name !== bundleManifestName) {
+					throw new BundleError(
+						`not an export bundle: the first entry is ${name}, not ${bundleManifestName}`,
+					);
+				}
+
+				bundle = parseBundleManifest((await readEntry(entry, manifestMaxBytes)).toString('utf8'));
+				expected = new Map(bundle.files.map((file) => [file.path, file]));
+				continue;
+			}
+
+			const file = expected.get(name);
+			if (entry.header.type !== 'file' || !file) {
+				throw new BundleError(`${name} is in the bundle but not in its manifest (a mixed-up bundle?)`);
+			}
+
+			if (staged.has(name)) {
+				throw new BundleError(`${name} appears twice in the bundle`);
+			}
+
+			const target = path.join(staging, String(staged.size));
+			const hash = createHash('sha512');
+			let size = 0;
+			entry.on('data', (data: unknown) => {
+				const chunk = data as Buffer;
+				hash.update(chunk);
+				size += chunk.length;
+				done += chunk.length;
+				options.onProgress?.(done, bundle?.bytes ?? 0);
+			});
+			await pipeline(entry, createWriteStream(target));
+			if (size !== file.size || hash.digest('hex') !== file.sha512) {
+				throw new BundleError(
+					`${name}: the bytes do not match the bundle manifest (${size} bytes, expected ${file.size}); the bundle is corrupted or was tampered with`,
+				);
+			}
+
+			staged.set(name, target);
+		}
+	} catch (error) {
+		if (error instanceof MirrorError) {
+			throw error;
+		}
+
+		throw new BundleError(
+			`the bundle is truncated or damaged (${(error as Error).message}); is a part missing or out of order?`,
+			{cause: error},
+		);
+	}
+
+	if (!bundle) {
+		throw new BundleError('the bundle is empty');
+	}
+
+	const missing = bundle.files.filter((file) => !staged.has(file.path));
+	if (missing.length > 0) {
+		throw new BundleError(
+			`the bundle ended before ${missing[0]?.path}${missing.length > 1 ? ` and ${missing.length - 1} more files` : ''}: it is truncated or its last part is missing`,
+		);
+	}
+
+	return {bundle, staged};
+}
+
+/** Import the bundle into the mirror. Throws BundleError (nothing published) for a bad bundle. */
+export async function importBundle(options: ImportOptions): Promise<ImportSummary> {
+	const mirror = layout(options.dir);
+	const startedAt = new Date();
+	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
+	const lock = await acquireLock(mirror.lock);
+	const staging = path.join(mirror.tmp, `import-${randomBytes(6).toString('hex')}`);
+	try {
+		await mkdir(staging, {recursive: true});
+		const {bundle, staged} = await stage(options, staging);
+		const files = new Map(bundle.files.map((file) => [file.path, file]));
+
+		// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.
+		const artifacts: Array<{ref: ArtifactRef; file: BundleFile}> = [];
+		const keys: BundleFile[] = [];
+		for (const file of bundle.files) {
+			const kind = classifyPath(file.path);
+			if (kind?.kind === 'artifact') {
+				for (const extension of ['.sha512', '.asc']) {
+					if (!files.has(file.path + extension)) {
+						throw new BundleError(`${file.path} comes without its ${extension} in the bundle`);
+					}
+				}
+
+				artifacts.push({ref: kind.ref, file});
+			} else if (kind?.kind === 'key') {
+				keys.push(file);
+			} else if (kind?.kind !== 'sidecar' || !files.has(kind.ref.path)) {
+				throw new BundleError(`${file.path} is not an artifact, sidecar or key this mirror serves`);
+			}
+		}
+
+		// Check everything before publishing anything.
+		const sidecarsOf = async (ref: ArtifactRef) => ({
+			sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
+			asc: await readFile(staged.get(`${ref.path}.asc`) as string),
+		});
+		for (const {ref, file} of artifacts) {
+			const sidecars = await sidecarsOf(ref);
+			const expected = parseSha512Sidecar(sidecars.sha512.toString('utf8'), ref.fileName);
+			if (expected !== file.sha512) {
+				throw new BundleError(`${ref.path}: its .sha512 does not match the file (the agent would reject it)`);
+			}
+
+			await verifySignature(
+				staged.get(ref.path) as string,
+				ref.fileName,
+				sidecars.asc.toString('utf8'),
+				trusted,
+			);
+		}
+
+		for (const key of keys) {
+			const {untrusted} = await checkKeyFile(await readFile(staged.get(key.path) as string, 'utf8'), trusted);
+			if (untrusted.length > 0) {
+				throw new BundleError(
+					`${key.path} in the bundle holds key ${untrusted.join(', ')}, which is not trusted`,
+				);
+			}
+		}
+
+		const {manifest} = await readManifest(mirror);
+		let published = 0;
+		let present = 0;
+		let bytes = 0;
+		for (const {ref, file} of artifacts) {
+			const current = manifest.files[ref.path];
+			const onDisk = await stat(treePath(mirror, ref.path)).catch(() => undefined);
+			if (current?.sha512 === file.sha512 && onDisk?.size === file.size) {
+				present++;
+				continue;
+			}
+
+			const sidecars = await sidecarsOf(ref);
+			const modified = new Date(file.modified);
+			await publishArtifact(mirror, {
+				ref,
+				partPath: staged.get(ref.path) as string,
+				sha512Sidecar: sidecars.sha512,
+				ascSidecar: sidecars.asc,
+				modified: Number.isNaN(modified.getTime()) ? undefined : modified,
+				replacing: onDisk !== undefined,
+			});
+			manifest.files[ref.path] = {
+				path: ref.path,
+				product: ref.product,
+				version: ref.version,
+				platform: ref.platform,
+				fips: ref.fips,
+				size: file.size,
+				sha512: file.sha512,
+				publishedAt: new Date().toISOString(),
+				upstreamModified: file.modified,
+			};
+			published++;
+			bytes += file.size;
+		}
+
+		let keyCount = 0;
+		for (const key of keys) {
+			const data = await readFile(staged.get(key.path) as string);
+			if (manifest.keys[key.path]?.sha512 !== key.sha512) {
+				const {fingerprints} = await checkKeyFile(data.toString('utf8'), trusted);
+				await publishRootFile(mirror, key.path, data);
+				manifest.keys[key.path] = {
+					path: key.path,
+					fingerprints,
+					size: key.size,
+					sha512: key.sha512,
+					publishedAt: new Date().toISOString(),
+				};
+				keyCount++;
+			}
+		}
+
+		if (published > 0 || keyCount > 0) {
+			await writeManifest(mirror, manifest);
+		}
+
+		await recordRun(mirror, {
+			kind: 'import',
+			startedAt: startedAt.toISOString(),
+			finishedAt: new Date().toISOString(),
+			result: 'success',
+			counts: {published, present, notPublished: 0, failed: 0, bytes},
+		});
+		return {published, present, keys: keyCount, bytes};
+	} finally {
+		await rm(staging, {recursive: true, force: true});
+		await lock.release();
+	}
+}

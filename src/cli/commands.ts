@@ -1,0 +1,140 @@
+/**
+The day-2 commands: export, import, verify, prune. Each turns validated config into
+one call and a few lines of output, and maps the result to an exit code.
+Human lines go to stderr when stdout carries data (export to -), else to stdout.
+*/
+import process from 'node:process';
+import cliProgress from 'cli-progress';
+import {exportBundle} from '../bundle/export.js';
+import {importBundle} from '../bundle/import.js';
+import {concatParts, expandParts} from '../bundle/parts.js';
+import type {ConfigSources} from '../config.js';
+import {loadExportConfig, loadImportConfig, loadPruneConfig, loadVerifyConfig} from '../config.js';
+import {formatBytes} from '../format.js';
+import {prune} from '../maintain/prune.js';
+import {verifyMirror} from '../maintain/verify.js';
+
+/** Where output goes, and whether a progress bar makes sense. */
+export type Output = {
+	readonly line: (text: string) => void;
+	readonly progress: boolean;
+};
+
+function progressBar(enabled: boolean, label: string) {
+	if (!enabled) {
+		return {update: (_done: number, _total: number) => undefined, stop: () => undefined};
+	}
+
+	const bar = new cliProgress.SingleBar(
+		{
+			format: `${label} [{bar}] {percentage}% {done}/{size}`,
+			stream: process.stderr,
+			hideCursor: true,
+			clearOnComplete: true,
+		},
+		cliProgress.Presets.shades_classic,
+	);
+	let started = false;
+	return {
+		update(done: number, total: number) {
+			if (!started) {
+				bar.start(total, 0, {done: formatBytes(0), size: formatBytes(total)});
+				started = true;
+			}
+
+			bar.update(done, {done: formatBytes(done), size: formatBytes(total)});
+		},
+		stop: () => bar.stop(),
+	};
+}
+
+/** `export`: exit 0 when the bundle is written. */
+export async function runExport(sources: ConfigSources, output: Output): Promise<number> {
+	const config = loadExportConfig(sources);
+	const bar = progressBar(output.progress, 'exporting');
+	try {
+		const summary = await exportBundle({
+			...config,
+			stdout: process.stdout,
+			onProgress: bar.update,
+			onWarning: (message) => output.line(`warning: ${message}`),
+		});
+		bar.stop();
+		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
+		output.line(
+			`exported ${summary.artifacts} artifacts (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+		);
+		return 0;
+	} finally {
+		bar.stop();
+	}
+}
+
+/** `import`: exit 0 when the bundle verified and is published (or already was). */
+export async function runImport(
+	sources: ConfigSources,
+	inputs: readonly string[],
+	output: Output,
+): Promise<number> {
+	const config = loadImportConfig(sources);
+	const fromStdin = inputs.length === 1 && inputs[0] === '-';
+	const files = fromStdin ? [] : await expandParts(inputs);
+	const bar = progressBar(output.progress, 'importing');
+	try {
+		const summary = await importBundle({
+			...config,
+			input: fromStdin ? process.stdin : concatParts(files),
+			onProgress: bar.update,
+		});
+		bar.stop();
+		output.line(
+			`imported: ${summary.published} artifacts published (${formatBytes(summary.bytes)}), ${summary.present} already present, ${summary.keys} keys updated`,
+		);
+		return 0;
+	} finally {
+		bar.stop();
+	}
+}
+
+/** `verify`: exit 0 when everything checks out (or was repaired), 1 otherwise. */
+export async function runVerify(sources: ConfigSources, output: Output): Promise<number> {
+	const config = loadVerifyConfig(sources);
+	const bar = progressBar(output.progress, 'verifying');
+	const report = await verifyMirror({...config, onChecked: bar.update}, (event) => {
+		if (event.type === 'published') {
+			output.line(`fetched again: ${event.path}`);
+		}
+	}).finally(() => bar.stop());
+	for (const problem of report.problems) {
+		output.line(`bad: ${problem.path}: ${problem.problem}`);
+	}
+
+	for (const file of report.quarantined) {
+		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
+	}
+
+	const unrepaired = report.problems.filter((problem) => !report.repaired.includes(problem.path));
+	output.line(
+		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length} quarantined` : ''}`,
+	);
+	return unrepaired.length === 0 ? 0 : 1;
+}
+
+/** `prune`: prints the plan; deletes with --yes. */
+export async function runPrune(sources: ConfigSources, output: Output): Promise<number> {
+	const config = loadPruneConfig(sources);
+	const result = await prune(config.dir, config.rules, config.yes);
+	for (const {entry, reason} of result.actions) {
+		output.line(
+			`${result.deleted ? 'deleted' : 'would delete'} ${entry.path} (${formatBytes(entry.size)}): ${reason}`,
+		);
+	}
+
+	const count = result.actions.length;
+	output.line(
+		result.deleted
+			? `deleted ${count} artifacts with their sidecars; ${formatBytes(result.bytes)} freed`
+			: `${count} artifacts (${formatBytes(result.bytes)}) would be deleted${count > 0 ? '; run again with --yes to delete them' : ''}`,
+	);
+	return 0;
+}

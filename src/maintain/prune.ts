@@ -1,0 +1,124 @@
+/**
+prune: retention. A pure plan (which artifacts go, and why) from the manifest and
+the rules, then deletion under the sync lock: artifact first, then its sidecars
+(the reverse of publishing, so a reader never finds an artifact without them).
+Keys are never touched. Dry run unless told otherwise.
+*/
+import {rm} from 'node:fs/promises';
+import semver from 'semver';
+import {layout, treePath} from '../store/layout.js';
+import {type ManifestEntry, readManifest, writeManifest} from '../store/manifest.js';
+import {type Selection, selectEntries} from '../store/select.js';
+import {acquireLock} from '../sync/lock.js';
+import type {VersionSpec} from '../versions.js';
+
+/** Which artifacts to keep. At least one rule must be given. */
+export type PruneRules = {
+	/** Keep the newest N versions per product (FIPS apart) and major.minor. */
+	readonly keepLatest?: number | undefined;
+	/** Keep versions matching these specs. */
+	readonly keepVersions?: readonly VersionSpec[] | undefined;
+	/** Remove what this selection (sync's config) does not select. */
+	readonly selection?: Selection | undefined;
+};
+
+/** One artifact to delete and why. */
+export type PruneAction = {readonly entry: ManifestEntry; readonly reason: string};
+
+/** The release line an entry belongs to for --keep-latest: `elastic-agent 9.1`. */
+function lineOf(entry: ManifestEntry): string {
+	const parsed = semver.parse(entry.version);
+	return `${entry.product}${entry.fips ? '-fips' : ''} ${parsed ? `${parsed.major}.${parsed.minor}` : entry.version}`;
+}
+
+/**
+The plan, pure. An artifact goes when the selection does not take it, or when
+keep rules are given and none of them keeps it.
+*/
+export function planPrune(entries: readonly ManifestEntry[], rules: PruneRules): PruneAction[] {
+	const keep = new Set<string>();
+	const hasKeepRules = rules.keepLatest !== undefined || rules.keepVersions !== undefined;
+	if (rules.keepLatest !== undefined) {
+		const lines = new Map<string, Set<string>>();
+		for (const entry of entries) {
+			const line = lineOf(entry);
+			const versions = lines.get(line) ?? new Set();
+			versions.add(entry.version);
+			lines.set(line, versions);
+		}
+
+		for (const [line, versions] of lines) {
+			for (const version of [...versions]
+				.sort((a, b) => semver.compareBuild(b, a))
+				.slice(0, rules.keepLatest)) {
+				keep.add(`${line}|${version}`);
+			}
+		}
+	}
+
+	const kept = rules.keepVersions
+		? new Set(selectEntries(entries, {versions: rules.keepVersions}).selected.map((entry) => entry.path))
+		: new Set<string>();
+	const selected = rules.selection
+		? new Set(selectEntries(entries, rules.selection).selected.map((entry) => entry.path))
+		: undefined;
+
+	const actions: PruneAction[] = [];
+	for (const entry of [...entries].sort((a, b) => a.path.localeCompare(b.path))) {
+		const line = lineOf(entry);
+		if (selected && !selected.has(entry.path)) {
+			actions.push({entry, reason: 'no longer selected by the sync config'});
+		} else if (hasKeepRules && !keep.has(`${line}|${entry.version}`) && !kept.has(entry.path)) {
+			actions.push({
+				entry,
+				reason:
+					rules.keepLatest === undefined
+						? 'not in --keep-versions'
+						: `older than the newest ${rules.keepLatest} of ${line}`,
+			});
+		}
+	}
+
+	return actions;
+}
+
+/** What prune decided and, with `yes`, did. */
+export type PruneResult = {
+	readonly actions: readonly PruneAction[];
+	readonly bytes: number;
+	readonly deleted: boolean;
+};
+
+/** Plan and, when `yes`, delete. Takes the sync lock either way, so the plan matches what is deleted. */
+export async function prune(dir: string, rules: PruneRules, yes: boolean): Promise<PruneResult> {
+	const mirror = layout(dir);
+	const lock = await acquireLock(mirror.lock);
+	try {
+		const {manifest, warning} = await readManifest(mirror);
+		if (warning) {
+			throw new Error(warning);
+		}
+
+		const actions = planPrune(Object.values(manifest.files), rules);
+		const bytes = actions.reduce((sum, action) => sum + action.entry.size, 0);
+		if (!yes || actions.length === 0) {
+			return {actions, bytes, deleted: false};
+		}
+
+		try {
+			for (const {entry} of actions) {
+				for (const suffix of ['', '.sha512', '.asc']) {
+					await rm(treePath(mirror, entry.path + suffix), {force: true});
+				}
+
+				delete manifest.files[entry.path];
+			}
+		} finally {
+			await writeManifest(mirror, manifest);
+		}
+
+		return {actions, bytes, deleted: true};
+	} finally {
+		await lock.release();
+	}
+}

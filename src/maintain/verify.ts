@@ -1,0 +1,207 @@
+/**
+verify: re-check everything the mirror serves, the way sync checked it on the way
+in (size, sha512 against the manifest and the `.sha512` line, PGP signature against
+the trusted keys, key files hold only trusted keys). With repair, bad artifacts are
+moved out of the served tree into a quarantine folder and fetched again.
+*/
+import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import {type ArtifactRef, classifyPath, keyFiles} from '../catalog.js';
+import {describeError} from '../errors.js';
+import {sha512File} from '../store/hash.js';
+import {type Layout, layout, treePath} from '../store/layout.js';
+import {type ManifestEntry, readManifest, writeManifest} from '../store/manifest.js';
+import type {EventSink} from '../sync/events.js';
+import {acquireLock} from '../sync/lock.js';
+import {type SyncOptions, sync} from '../sync/run.js';
+import {
+	checkKeyFile,
+	loadTrustedKeys,
+	parseSha512Sidecar,
+	type TrustedKeys,
+	verifySignature,
+} from '../sync/verify.js';
+
+/** One thing found wrong. */
+export type Problem = {readonly path: string; readonly problem: string};
+
+/** What verify found and did. */
+export type VerifyReport = {
+	readonly checked: number;
+	readonly problems: readonly Problem[];
+	/** Artifacts fetched again and verified. */
+	readonly repaired: readonly string[];
+	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
+	readonly quarantined: readonly string[];
+	readonly quarantineDir: string | undefined;
+};
+
+/** Options: the sync options give the upstream for repairs. */
+export type VerifyOptions = {
+	readonly sync: SyncOptions;
+	readonly repair: boolean;
+	readonly onChecked?: ((done: number, total: number) => void) | undefined;
+};
+
+async function checkArtifact(
+	mirror: Layout,
+	entry: ManifestEntry,
+	trusted: TrustedKeys,
+): Promise<string | undefined> {
+	const file = treePath(mirror, entry.path);
+	const fileName = path.posix.basename(entry.path);
+	try {
+		const info = await stat(file).catch(() => undefined);
+		if (!info) {
+			return 'missing from the tree';
+		}
+
+		if (info.size !== entry.size) {
+			return `size is ${info.size}, the manifest says ${entry.size}`;
+		}
+
+		const actual = await sha512File(file);
+		if (actual !== entry.sha512) {
+			return `sha512 differs from the manifest (the file changed on disk)`;
+		}
+
+		const sidecar = await readFile(`${file}.sha512`, 'utf8').catch(() => undefined);
+		if (sidecar === undefined) {
+			return '.sha512 is missing';
+		}
+
+		if (parseSha512Sidecar(sidecar, fileName) !== actual) {
+			return '.sha512 does not match the file';
+		}
+
+		const asc = await readFile(`${file}.asc`, 'utf8').catch(() => undefined);
+		if (asc === undefined) {
+			return '.asc is missing';
+		}
+
+		await verifySignature(file, fileName, asc, trusted);
+		return undefined;
+	} catch (error) {
+		return describeError(error);
+	}
+}
+
+/** Move an artifact and its sidecars out of the served tree: artifact first, as prune does. */
+async function quarantine(mirror: Layout, folder: string, relative: string): Promise<void> {
+	for (const suffix of ['', '.sha512', '.asc']) {
+		const target = path.join(folder, ...`${relative}${suffix}`.split('/'));
+		await mkdir(path.dirname(target), {recursive: true});
+		await rename(treePath(mirror, relative + suffix), target).catch((error: NodeJS.ErrnoException) => {
+			if (error.code !== 'ENOENT') {
+				throw error;
+			}
+		});
+	}
+}
+
+/** Check the whole mirror; repair when asked. */
+export async function verifyMirror(
+	options: VerifyOptions,
+	emit: EventSink = () => undefined,
+): Promise<VerifyReport> {
+	const mirror = layout(options.sync.dir);
+	const trusted = await loadTrustedKeys(options.sync.trustedKeyPaths);
+	const problems: Problem[] = [];
+	const bad: ArtifactRef[] = [];
+	let checked = 0;
+	let quarantineDir: string | undefined;
+	const lock = await acquireLock(mirror.lock);
+	try {
+		const {manifest, warning} = await readManifest(mirror);
+		if (warning) {
+			problems.push({path: '.mirror/manifest.json', problem: warning});
+		}
+
+		const entries = Object.values(manifest.files).sort((a, b) => a.path.localeCompare(b.path));
+		const limit = pLimit(4);
+		await Promise.all(
+			entries.map((entry) =>
+				limit(async () => {
+					const problem = await checkArtifact(mirror, entry, trusted);
+					checked++;
+					options.onChecked?.(checked, entries.length);
+					if (problem) {
+						problems.push({path: entry.path, problem});
+						const kind = classifyPath(entry.path);
+						if (kind?.kind === 'artifact') {
+							bad.push(kind.ref);
+						}
+					}
+				}),
+			),
+		);
+
+		for (const name of keyFiles) {
+			if (!manifest.keys[name]) {
+				continue;
+			}
+
+			checked++;
+			const text = await readFile(treePath(mirror, name), 'utf8').catch(() => undefined);
+			if (text === undefined) {
+				problems.push({path: name, problem: 'missing from the tree'});
+				continue;
+			}
+
+			try {
+				const {untrusted} = await checkKeyFile(text, trusted);
+				if (untrusted.length > 0) {
+					problems.push({path: name, problem: `holds key ${untrusted.join(', ')}, which is not trusted`});
+				}
+			} catch (error) {
+				problems.push({path: name, problem: `not a readable PGP key (${describeError(error)})`});
+			}
+		}
+
+		problems.sort((a, b) => a.path.localeCompare(b.path));
+		if (!options.repair || bad.length === 0) {
+			return {checked, problems, repaired: [], quarantined: [], quarantineDir: undefined};
+		}
+
+		quarantineDir = path.join(mirror.state, 'quarantine', new Date().toISOString().replaceAll(':', '-'));
+		for (const ref of bad) {
+			await quarantine(mirror, quarantineDir, ref.path);
+			delete manifest.files[ref.path];
+		}
+
+		await writeManifest(mirror, manifest);
+	} finally {
+		await lock.release();
+	}
+
+	// sync takes the lock itself; it fetches exactly the quarantined artifacts.
+	const refetched = new Set<string>();
+	try {
+		await sync({...options.sync, only: bad, dryRun: false}, (event) => {
+			if (event.type === 'published') {
+				refetched.add(event.path);
+			}
+
+			emit(event);
+		});
+	} catch (error) {
+		problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
+	}
+
+	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
+	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
+	for (const file of repaired) {
+		for (const suffix of ['', '.sha512', '.asc']) {
+			await rm(path.join(quarantineDir, ...`${file}${suffix}`.split('/')), {force: true});
+		}
+	}
+
+	return {
+		checked,
+		problems,
+		repaired,
+		quarantined,
+		quarantineDir: quarantined.length > 0 ? quarantineDir : undefined,
+	};
+}

@@ -1,0 +1,101 @@
+/**
+Scheduled sync inside the server (`serve --sync-schedule`): the same sync as the
+CLI's, under the same lock, so one container can serve and stay current. A run
+that finds the lock held (a cron sync, an import) is skipped, not queued.
+*/
+import {Cron} from 'croner';
+import type {Logger} from 'pino';
+import {describeError, LockHeldError, UsageError} from '../errors.js';
+import {type SyncOptions, sync} from '../sync/run.js';
+
+/** What the page and /metrics show about the schedule. */
+export type ScheduleInfo = {
+	readonly expression: string;
+	readonly nextRun: Date | undefined;
+	readonly running: boolean;
+	readonly lastRun:
+		| {
+				readonly startedAt: string;
+				readonly finishedAt: string;
+				readonly result: 'success' | 'failed' | 'skipped';
+				readonly message?: string | undefined;
+		  }
+		| undefined;
+};
+
+/** A running schedule. */
+export type Schedule = {
+	readonly info: () => ScheduleInfo;
+	/** Run now (outside the timetable); resolves when that run ends. */
+	readonly runNow: () => Promise<void>;
+	readonly stop: () => void;
+};
+
+/** Check a cron expression (5 fields, or 6 with seconds); throws UsageError. */
+export function checkCronExpression(expression: string, label: string): string {
+	try {
+		new Cron(expression, {paused: true}).stop();
+	} catch (error) {
+		throw new UsageError(`invalid ${label} "${expression}": ${(error as Error).message}`);
+	}
+
+	return expression;
+}
+
+/** Start running sync with `options` on `expression`. */
+export function startSchedule(
+	expression: string,
+	options: SyncOptions,
+	logger: Logger | undefined,
+): Schedule {
+	let running: Promise<void> | undefined;
+	let lastRun: ScheduleInfo['lastRun'];
+	const log = logger?.child({component: 'scheduled-sync'});
+
+	const run = async () => {
+		const startedAt = new Date().toISOString();
+		log?.info({msg: 'scheduled sync starting'});
+		try {
+			const summary = await sync(options, (event) => {
+				if (event.type === 'published' || event.type === 'failed' || event.type === 'warning') {
+					log?.info({msg: event.type, event});
+				}
+			});
+			lastRun = {startedAt, finishedAt: new Date().toISOString(), result: summary.result};
+			log?.info({
+				msg: `scheduled sync ${summary.result}: ${summary.published} published, ${summary.failed.length} failed`,
+			});
+		} catch (error) {
+			const skipped = error instanceof LockHeldError;
+			lastRun = {
+				startedAt,
+				finishedAt: new Date().toISOString(),
+				result: skipped ? 'skipped' : 'failed',
+				message: describeError(error),
+			};
+			(skipped ? log?.warn.bind(log) : log?.error.bind(log))?.({
+				msg: `scheduled sync ${skipped ? 'skipped' : 'failed'}: ${describeError(error)}`,
+			});
+		}
+	};
+
+	const runOnce = () => {
+		running ??= run().finally(() => {
+			running = undefined;
+		});
+		return running;
+	};
+
+	// protect: a run still going when the next is due is not started twice.
+	const job = new Cron(expression, {protect: true}, () => runOnce());
+	return {
+		info: () => ({
+			expression,
+			nextRun: job.nextRun() ?? undefined,
+			running: running !== undefined,
+			lastRun,
+		}),
+		runNow: runOnce,
+		stop: () => job.stop(),
+	};
+}
