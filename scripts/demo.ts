@@ -1,0 +1,67 @@
+/**
+`npm run demo`: the whole mirror on one machine, offline. Starts a local stand-in
+for artifacts.elastic.co (generated artifacts with real sha512 sidecars and real
+signatures by a throwaway key), syncs two versions from it into a temp folder,
+and serves the result. Open the printed URL; Ctrl-C stops everything.
+*/
+import {mkdtemp, rm} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {loadServeConfig, loadSyncConfig} from '../src/config.js';
+import {createLogger} from '../src/log.js';
+import {startServer} from '../src/server/serve.js';
+import {sync} from '../src/sync/run.js';
+import {startFakeUpstream} from '../test/helpers/fake-upstream.js';
+import {createTestKey} from '../test/helpers/keys.js';
+
+const work = await mkdtemp(path.join(os.tmpdir(), 'artifact-mirror-demo-'));
+const key = await createTestKey('Demo Upstream Signer');
+const upstream = await startFakeUpstream({
+	key,
+	versions: ['9.0.8', '9.1.2', '9.1.3', '9.2.0-SNAPSHOT'],
+	products: ['elastic-agent', 'fleet-server'],
+	platforms: ['linux-x86_64', 'linux-arm64', 'darwin-aarch64', 'windows-x86_64', 'deb-amd64'],
+	fips: true,
+	size: 2 * 1024 * 1024,
+});
+const keyPath = await key.writePublic(work, 'demo-key.asc');
+const dir = path.join(work, 'artifacts');
+const flags = {
+	dir,
+	upstream: upstream.url,
+	'versions-api': `${upstream.url}/v1/versions`,
+	'trusted-key': [keyPath],
+	versions: '9.1.x,9.2.0-SNAPSHOT',
+	products: 'elastic-agent,fleet-server',
+	platforms: 'linux-x86_64,linux-arm64,darwin-aarch64,windows-x86_64,deb-amd64',
+	fips: true,
+};
+const cwd = process.cwd();
+console.log(`demo upstream at ${upstream.url}; syncing 9.1.x and 9.2.0-SNAPSHOT into ${dir} ...`);
+const summary = await sync(loadSyncConfig({flags: flags as never, env: {}, cwd}).options, () => undefined);
+console.log(
+	`synced: ${summary.published} files published, ${summary.notPublished} not published upstream, ${summary.failed.length} failed`,
+);
+
+const port = process.env.PORT ?? '8080';
+const serveConfig = loadServeConfig({flags: {dir, host: '127.0.0.1', port} as never, env: {}, cwd});
+const running = await startServer(serveConfig, createLogger(), undefined).catch(async (error: Error) => {
+	console.log(`${error.message}; using a free port instead`);
+	return startServer({...serveConfig, port: 0}, createLogger(), undefined);
+});
+console.log(`\nOpen ${running.url}/ in a browser.`);
+console.log(
+	`Try an agent-style download: curl -O ${running.url}/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz`,
+);
+console.log('Ctrl-C to stop.\n');
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+	process.once(signal, () => {
+		void (async () => {
+			await running.shutdown();
+			await upstream.close();
+			await rm(work, {recursive: true, force: true});
+			process.exit(0);
+		})();
+	});
+}

@@ -1,0 +1,94 @@
+import {setTimeout as delay} from 'node:timers/promises';
+import test from 'ava';
+import {loadServeConfig} from '../src/config.js';
+import {UsageError} from '../src/errors.js';
+import {layout} from '../src/store/layout.js';
+import {acquireLock} from '../src/sync/lock.js';
+import {getJson, request} from './helpers/http.js';
+import {createTestKey} from './helpers/keys.js';
+import {syncFlags} from './helpers/run.js';
+import {withServer} from './helpers/with-server.js';
+import {withUpstream} from './helpers/with-upstream.js';
+
+async function until(condition: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+	const deadline = Date.now() + ms;
+	while (!(await condition())) {
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await delay(100);
+	}
+}
+
+test('serve --sync-schedule runs sync in-process on the schedule, skips while the lock is held, and shows the next run', async (t) => {
+	const setup = await withUpstream(t, await createTestKey(), {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
+	// The sync options of a scheduled run come from the environment (or config file), as for cron.
+	const flags = syncFlags(setup.upstream.url, setup.dir, setup.keyPath, {
+		versions: '9.1.3',
+		platforms: 'linux-x86_64',
+	});
+	const env = {
+		MIRROR_UPSTREAM: String(flags.upstream),
+		MIRROR_VERSIONS_API: String(flags['versions-api']),
+		MIRROR_TRUSTED_KEYS: setup.keyPath,
+		MIRROR_VERSIONS: '9.1.3',
+		MIRROR_PLATFORMS: 'linux-x86_64',
+		MIRROR_RETRY_DELAY: '5',
+	};
+	const config = loadServeConfig({
+		flags: {dir: setup.dir, 'sync-schedule': '*/1 * * * * *'} as never,
+		env,
+		cwd: process.cwd(),
+	});
+	t.is(config.syncSchedule?.options.dir, setup.dir);
+
+	// Hold the lock first: scheduled runs must skip, not wait or break it.
+	const lock = await acquireLock(layout(setup.dir).lock);
+	const server = await withServer(t, setup.dir, {syncSchedule: config.syncSchedule});
+	await until(async () => server.schedule?.info().lastRun?.result === 'skipped', 'a skipped run');
+	t.deepEqual((await getJson<{versions: string[]}>(server.url, '/v1/versions')).versions, []);
+	t.regex(server.schedule?.info().lastRun?.message ?? '', /lock/);
+	const page = await request(server.url, '/');
+	t.regex(page.text, /Next scheduled sync: <time datetime="[^"]+">/);
+	t.regex(page.text, /was skipped/);
+
+	await lock.release();
+	await until(
+		async () => (await getJson<{versions: string[]}>(server.url, '/v1/versions')).versions.includes('9.1.3'),
+		'the scheduled sync to publish 9.1.3',
+	);
+	const file = await request(
+		server.url,
+		'/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
+	);
+	t.is(file.status, 200);
+	const status = await getJson<{schedule: {expression: string; nextRun: string}}>(
+		server.url,
+		'/api/v1/status',
+	);
+	t.is(status.schedule.expression, '*/1 * * * * *');
+	t.true(Date.parse(status.schedule.nextRun) > Date.now() - 2000);
+	const metrics = (await request(server.url, '/metrics')).text;
+	const next = Number(/^mirror_next_sync_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
+	t.true(Math.abs(next - Date.now() / 1000) < 5);
+	t.regex(metrics, /^mirror_last_sync_success 1$/m);
+});
+
+test('a bad schedule or a schedule without versions is a usage error', (t) => {
+	const load = (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
+		loadServeConfig({flags: flags as never, env, cwd: process.cwd()});
+	t.throws(() => load({'sync-schedule': 'every day'}), {
+		instanceOf: UsageError,
+		message: /invalid --sync-schedule "every day"/,
+	});
+	t.throws(() => load({}, {MIRROR_SYNC_SCHEDULE: '61 * * * *'}), {message: /invalid MIRROR_SYNC_SCHEDULE/});
+	t.throws(() => load({'sync-schedule': '0 3 * * *'}), {message: /no versions selected/});
+	t.is(
+		load({'sync-schedule': '0 3 * * *'}, {MIRROR_VERSIONS: 'latest'}).syncSchedule?.expression,
+		'0 3 * * *',
+	);
+});
