@@ -98,6 +98,14 @@ export const keyFiles = ['GPG-KEY-elasticsearch', 'GPG-KEY-elastic-agent'] as co
 /** The sidecars every artifact has, in the order a reader checks them. */
 export const sidecarExtensions = ['.sha512', '.asc'] as const;
 
+/**
+An artifact's files in the order they leave the tree: the artifact first, then its
+sidecars (the reverse of publishing), so a reader never finds it without them.
+*/
+export function artifactFiles(artifactPath: string): string[] {
+	return [artifactPath, ...sidecarExtensions.map((extension) => artifactPath + extension)];
+}
+
 const productsByName = new Map(products.map((product) => [product.name, product]));
 const platformsById = new Map(platforms.map((platform) => [platform.id, platform]));
 

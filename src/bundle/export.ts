@@ -13,7 +13,7 @@ import {keyFiles, sidecarExtensions} from '../catalog.js';
 import {BundleError, MirrorError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {writeFileAtomic} from '../store/atomic.js';
-import {layout, treePath} from '../store/layout.js';
+import {type Layout, layout, treePath} from '../store/layout.js';
 import {readManifest} from '../store/manifest.js';
 import {type Selection, selectEntries} from '../store/select.js';
 import {acquireLock} from '../sync/lock.js';
@@ -46,11 +46,9 @@ export type ExportSummary = {
 
 type ExportState = {lastExportAt?: string};
 
-const exportStateName = 'export.json';
-
-async function readExportState(stateDir: string): Promise<ExportState> {
+async function readExportState(mirror: Layout): Promise<ExportState> {
 	try {
-		return JSON.parse(await readFile(`${stateDir}/${exportStateName}`, 'utf8')) as ExportState;
+		return JSON.parse(await readFile(mirror.exportState, 'utf8')) as ExportState;
 	} catch {
 		return {};
 	}
@@ -92,7 +90,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
 		let since: Date | undefined;
 		if (options.since === 'last') {
-			const last = (await readExportState(mirror.state)).lastExportAt;
+			const last = (await readExportState(mirror)).lastExportAt;
 			if (!last) {
 				throw new MirrorError('ERR_NO_PREVIOUS_EXPORT', '--since last: this mirror has no previous export');
 			}
@@ -198,7 +196,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
 		const outputs = (await writer?.commit()) ?? [];
 		await writeFileAtomic(
-			`${mirror.state}/${exportStateName}`,
+			mirror.exportState,
 			`${JSON.stringify({lastExportAt: startedAt.toISOString()}, null, '\t')}\n`,
 			mirror.state,
 		);

@@ -12,10 +12,10 @@ import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
-import {type ArtifactRef, classifyPath} from '../catalog.js';
+import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
 import {BundleError, MirrorError} from '../errors.js';
 import {layout, treePath} from '../store/layout.js';
-import {readManifest, writeManifest} from '../store/manifest.js';
+import {manifestEntry, readManifest, writeManifest} from '../store/manifest.js';
 import {recordRun} from '../store/status.js';
 import {acquireLock} from '../sync/lock.js';
 import {publishArtifact, publishRootFile} from '../sync/publish.js';
@@ -155,7 +155,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 		for (const file of bundle.files) {
 			const kind = classifyPath(file.path);
 			if (kind?.kind === 'artifact') {
-				for (const extension of ['.sha512', '.asc']) {
+				for (const extension of sidecarExtensions) {
 					if (!files.has(file.path + extension)) {
 						throw new BundleError(`${file.path} comes without its ${extension} in the bundle`);
 					}
@@ -169,28 +169,27 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 			}
 		}
 
-		// Check everything before publishing anything.
-		const sidecarsOf = async (ref: ArtifactRef) => ({
-			sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
-			asc: await readFile(staged.get(`${ref.path}.asc`) as string),
-		});
+		// Check everything before publishing anything; keep what the checks read for publishing.
+		const sidecars = new Map<string, {sha512: Buffer; asc: Buffer}>();
 		for (const {ref, file} of artifacts) {
-			const sidecars = await sidecarsOf(ref);
-			const expected = parseSha512Sidecar(sidecars.sha512.toString('utf8'), ref.fileName);
+			const pair = {
+				sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
+				asc: await readFile(staged.get(`${ref.path}.asc`) as string),
+			};
+			sidecars.set(ref.path, pair);
+			const expected = parseSha512Sidecar(pair.sha512.toString('utf8'), ref.fileName);
 			if (expected !== file.sha512) {
 				throw new BundleError(`${ref.path}: its .sha512 does not match the file (the agent would reject it)`);
 			}
 
-			await verifySignature(
-				staged.get(ref.path) as string,
-				ref.fileName,
-				sidecars.asc.toString('utf8'),
-				trusted,
-			);
+			await verifySignature(staged.get(ref.path) as string, ref.fileName, pair.asc.toString('utf8'), trusted);
 		}
 
+		const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
 		for (const key of keys) {
-			const {untrusted} = await checkKeyFile(await readFile(staged.get(key.path) as string, 'utf8'), trusted);
+			const data = await readFile(staged.get(key.path) as string);
+			const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted);
+			keyData.set(key.path, {data, fingerprints});
 			if (untrusted.length > 0) {
 				throw new BundleError(
 					`${key.path} in the bundle holds key ${untrusted.join(', ')}, which is not trusted`,
@@ -210,36 +209,31 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				continue;
 			}
 
-			const sidecars = await sidecarsOf(ref);
-			const modified = new Date(file.modified);
+			const pair = sidecars.get(ref.path) as {sha512: Buffer; asc: Buffer};
+			const parsed = new Date(file.modified);
+			const modified = Number.isNaN(parsed.getTime()) ? undefined : parsed;
 			await publishArtifact(mirror, {
 				ref,
 				partPath: staged.get(ref.path) as string,
-				sha512Sidecar: sidecars.sha512,
-				ascSidecar: sidecars.asc,
-				modified: Number.isNaN(modified.getTime()) ? undefined : modified,
+				sha512Sidecar: pair.sha512,
+				ascSidecar: pair.asc,
+				modified,
 				replacing: onDisk !== undefined,
 			});
-			manifest.files[ref.path] = {
-				path: ref.path,
-				product: ref.product,
-				version: ref.version,
-				platform: ref.platform,
-				fips: ref.fips,
+			manifest.files[ref.path] = manifestEntry(ref, {
 				size: file.size,
 				sha512: file.sha512,
-				publishedAt: new Date().toISOString(),
-				upstreamModified: file.modified,
-			};
+				publishedAt: new Date(),
+				upstreamModified: modified,
+			});
 			published++;
 			bytes += file.size;
 		}
 
 		let keyCount = 0;
 		for (const key of keys) {
-			const data = await readFile(staged.get(key.path) as string);
+			const {data, fingerprints} = keyData.get(key.path) as {data: Buffer; fingerprints: string[]};
 			if (manifest.keys[key.path]?.sha512 !== key.sha512) {
-				const {fingerprints} = await checkKeyFile(data.toString('utf8'), trusted);
 				await publishRootFile(mirror, key.path, data);
 				manifest.keys[key.path] = {
 					path: key.path,

@@ -6,6 +6,7 @@ Keys are never touched. Dry run unless told otherwise.
 */
 import {rm} from 'node:fs/promises';
 import semver from 'semver';
+import {artifactFiles} from '../catalog.js';
 import {layout, treePath} from '../store/layout.js';
 import {type ManifestEntry, readManifest, writeManifest} from '../store/manifest.js';
 import {type Selection, selectEntries} from '../store/select.js';
@@ -107,8 +108,8 @@ export async function prune(dir: string, rules: PruneRules, yes: boolean): Promi
 
 		try {
 			for (const {entry} of actions) {
-				for (const suffix of ['', '.sha512', '.asc']) {
-					await rm(treePath(mirror, entry.path + suffix), {force: true});
+				for (const file of artifactFiles(entry.path)) {
+					await rm(treePath(mirror, file), {force: true});
 				}
 
 				delete manifest.files[entry.path];

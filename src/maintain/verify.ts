@@ -7,7 +7,7 @@ moved out of the served tree into a quarantine folder and fetched again.
 import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import {type ArtifactRef, classifyPath, keyFiles} from '../catalog.js';
+import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../catalog.js';
 import {describeError} from '../errors.js';
 import {sha512File} from '../store/hash.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
@@ -89,10 +89,10 @@ async function checkArtifact(
 
 /** Move an artifact and its sidecars out of the served tree: artifact first, as prune does. */
 async function quarantine(mirror: Layout, folder: string, relative: string): Promise<void> {
-	for (const suffix of ['', '.sha512', '.asc']) {
-		const target = path.join(folder, ...`${relative}${suffix}`.split('/'));
+	for (const file of artifactFiles(relative)) {
+		const target = path.join(folder, ...file.split('/'));
 		await mkdir(path.dirname(target), {recursive: true});
-		await rename(treePath(mirror, relative + suffix), target).catch((error: NodeJS.ErrnoException) => {
+		await rename(treePath(mirror, file), target).catch((error: NodeJS.ErrnoException) => {
 			if (error.code !== 'ENOENT') {
 				throw error;
 			}
@@ -192,8 +192,8 @@ export async function verifyMirror(
 	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
 	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
 	for (const file of repaired) {
-		for (const suffix of ['', '.sha512', '.asc']) {
-			await rm(path.join(quarantineDir, ...`${file}${suffix}`.split('/')), {force: true});
+		for (const moved of artifactFiles(file)) {
+			await rm(path.join(quarantineDir, ...moved.split('/')), {force: true});
 		}
 	}
 

@@ -89,12 +89,7 @@ export function createMetrics(index: MirrorIndex, schedule?: () => ScheduleInfo)
 		help: 'Total size of the artifacts the mirror holds',
 		registers: [registry],
 		async collect() {
-			let total = 0;
-			for (const entry of (await index.snapshot()).byPath.values()) {
-				total += entry.size;
-			}
-
-			this.set(total);
+			this.set((await index.snapshot()).bytes);
 		},
 	});
 	return {

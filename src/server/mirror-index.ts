@@ -41,6 +41,8 @@ export type Snapshot = {
 	readonly versions: readonly string[];
 	/** Artifacts by tree path. */
 	readonly byPath: ReadonlyMap<string, ManifestEntry>;
+	/** Total size of the artifacts. */
+	readonly bytes: number;
 };
 
 /** The cached reader. */
@@ -130,6 +132,7 @@ export function createMirrorIndex(mirror: Layout): MirrorIndex {
 			groups: groupArtifacts(artifacts),
 			versions: [...new Set(artifacts.map((entry) => entry.version))].sort(semver.compareBuild),
 			byPath: new Map(artifacts.map((entry) => [entry.path, entry])),
+			bytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
 		};
 	};
 

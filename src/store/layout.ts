@@ -18,6 +18,8 @@ export type Layout = {
 	readonly manifest: string;
 	readonly status: string;
 	readonly lock: string;
+	/** When the last export started, for `export --since last`. */
+	readonly exportState: string;
 };
 
 /** The layout of the mirror rooted at `root`. */
@@ -31,6 +33,7 @@ export function layout(root: string): Layout {
 		manifest: path.join(state, 'manifest.json'),
 		status: path.join(state, 'status.json'),
 		lock: path.join(state, 'sync.lock'),
+		exportState: path.join(state, 'export.json'),
 	};
 }
 

@@ -4,6 +4,7 @@ to skip work (a re-run fetches no artifact bodies); a full re-hash belongs to a
 separate check. Written atomically, so a reader sees the old or the new one.
 */
 import {readFile} from 'node:fs/promises';
+import type {ArtifactRef} from '../catalog.js';
 import {writeFileAtomic} from './atomic.js';
 import type {Layout} from './layout.js';
 
@@ -21,6 +22,24 @@ export type ManifestEntry = {
 	/** ISO time from the upstream's Last-Modified, when it sent one. */
 	readonly upstreamModified?: string | undefined;
 };
+
+/** The manifest entry for an artifact published with these facts. */
+export function manifestEntry(
+	ref: ArtifactRef,
+	facts: {size: number; sha512: string; publishedAt: Date; upstreamModified?: Date | undefined},
+): ManifestEntry {
+	return {
+		path: ref.path,
+		product: ref.product,
+		version: ref.version,
+		platform: ref.platform,
+		fips: ref.fips,
+		size: facts.size,
+		sha512: facts.sha512,
+		publishedAt: facts.publishedAt.toISOString(),
+		upstreamModified: facts.upstreamModified?.toISOString(),
+	};
+}
 
 /** One mirrored signing key file at the tree root. */
 export type KeyEntry = {

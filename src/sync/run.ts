@@ -10,7 +10,7 @@ import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
 import {sha512File} from '../store/hash.js';
 import {type Layout, layout, tempName, treePath} from '../store/layout.js';
-import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
+import {type Manifest, manifestEntry, readManifest, writeManifest} from '../store/manifest.js';
 import {recordRun} from '../store/status.js';
 import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
 import {createHttpClient, type HttpClient, type HttpConfig} from './download.js';
@@ -153,17 +153,7 @@ function record(
 	ref: ArtifactRef,
 	facts: {size: number; sha512: string; publishedAt: Date; upstreamModified?: Date | undefined},
 ): void {
-	context.manifest.files[ref.path] = {
-		path: ref.path,
-		product: ref.product,
-		version: ref.version,
-		platform: ref.platform,
-		fips: ref.fips,
-		size: facts.size,
-		sha512: facts.sha512,
-		publishedAt: facts.publishedAt.toISOString(),
-		upstreamModified: facts.upstreamModified?.toISOString(),
-	};
+	context.manifest.files[ref.path] = manifestEntry(ref, facts);
 	context.saveSoon();
 }
 

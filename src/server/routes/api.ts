@@ -93,17 +93,12 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 	router.get('/api/v1/status', async (ctx) => {
 		ctx.state.route = 'api';
 		const snapshot = await deps.index.snapshot();
-		let bytes = 0;
-		for (const entry of snapshot.byPath.values()) {
-			bytes += entry.size;
-		}
-
 		ctx.set('Cache-Control', 'no-cache');
 		ctx.body = {
 			lastRun: snapshot.status.lastRun ?? null,
 			lastSuccess: snapshot.status.lastSuccess ?? null,
 			artifacts: snapshot.byPath.size,
-			bytes,
+			bytes: snapshot.bytes,
 			versions: snapshot.versions,
 			schedule: scheduleJson(deps),
 		};

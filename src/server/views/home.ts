@@ -26,11 +26,7 @@ export function downloadsRoot(publicUrl: string): string {
 }
 
 function holdings(snapshot: Snapshot): Html {
-	let bytes = 0;
-	for (const entry of snapshot.byPath.values()) {
-		bytes += entry.size;
-	}
-
+	const bytes = snapshot.bytes;
 	const count = snapshot.byPath.size;
 	const versions = snapshot.versions.length;
 	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}.</p>`;
