@@ -18,9 +18,7 @@ import {
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
-import {startServer} from '../server/serve.js';
-import {sync} from '../sync/run.js';
-import {type Output, runExport, runImport, runPrune, runVerify} from './commands.js';
+import type {Output} from './commands.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
 /** Exit codes, as the README documents them. */
@@ -106,6 +104,8 @@ async function runSync(command: Command, context: CliContext): Promise<number> {
 	const reporter = pickReporter(config.json, context);
 	context.onAbort = async () => reporter.close();
 	try {
+		// Each command loads only its own modules: a sync run should not pay for the server's start-up.
+		const {sync} = await import('../sync/run.js');
 		const summary = await sync(config.options, reporter.emit);
 		return summary.result === 'success' ? exitCodes.ok : exitCodes.failed;
 	} catch (error) {
@@ -127,6 +127,7 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 		cwd: context.cwd,
 	});
 	const logger = createLogger();
+	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
 	logger.info({
 		msg: `serving ${config.dir} at ${running.url}`,
@@ -232,8 +233,9 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror export --out /media/dvd/bundle.tar --split-size 4G --since last\n' +
 				'  artifact-mirror export --out - --versions 9.1.x --platforms linux-x86_64 | ssh inside artifact-mirror import -',
 			defs: exportOptionDefs,
-			run: (command, context) => {
+			run: async (command, context) => {
 				const sources = sourcesOf(command, exportOptionDefs, context);
+				const {runExport} = await import('./commands.js');
 				return runExport(sources, outputFor(context, sources.flags.out === '-'));
 			},
 		},
@@ -250,7 +252,9 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 			defs: importOptionDefs,
 			args: '<files...>',
 			run: (command, context) =>
-				runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context)),
+				import('./commands.js').then(({runImport}) =>
+					runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context)),
+				),
 		},
 		{
 			name: 'verify',
@@ -259,7 +263,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'--repair fetches bad files again (or leaves them quarantined when the upstream is unreachable).',
 			help: '\nExit codes: 0 all good (or all repaired), 1 problems remain, 2 bad usage, 3 a sync holds the lock.',
 			defs: verifyOptionDefs,
-			run: (command, context) => runVerify(sourcesOf(command, verifyOptionDefs, context), outputFor(context)),
+			run: async (command, context) => {
+				const {runVerify} = await import('./commands.js');
+				return runVerify(sourcesOf(command, verifyOptionDefs, context), outputFor(context));
+			},
 		},
 		{
 			name: 'prune',
@@ -272,7 +279,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror prune --keep-versions ">=9.0.0" --yes\n' +
 				'  artifact-mirror prune --unselected --yes         (what mirror.yml no longer selects)',
 			defs: pruneOptionDefs,
-			run: (command, context) => runPrune(sourcesOf(command, pruneOptionDefs, context), outputFor(context)),
+			run: async (command, context) => {
+				const {runPrune} = await import('./commands.js');
+				return runPrune(sourcesOf(command, pruneOptionDefs, context), outputFor(context));
+			},
 		},
 	];
 	for (const spec of commands) {

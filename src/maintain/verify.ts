@@ -9,7 +9,6 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../catalog.js';
 import {describeError} from '../errors.js';
-import {sha512File} from '../store/hash.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
 import {type ManifestEntry, readManifest, writeManifest} from '../store/manifest.js';
 import type {EventSink} from '../sync/events.js';
@@ -17,10 +16,13 @@ import {acquireLock} from '../sync/lock.js';
 import {type SyncOptions, sync} from '../sync/run.js';
 import {
 	checkKeyFile,
+	checkSignature,
+	hashFile,
 	loadTrustedKeys,
+	type PreparedSignature,
 	parseSha512Sidecar,
+	prepareSignature,
 	type TrustedKeys,
-	verifySignature,
 } from '../sync/verify.js';
 
 /** One thing found wrong. */
@@ -61,26 +63,38 @@ async function checkArtifact(
 			return `size is ${info.size}, the manifest says ${entry.size}`;
 		}
 
-		const actual = await sha512File(file);
-		if (actual !== entry.sha512) {
+		const [sidecar, asc] = await Promise.all([
+			readFile(`${file}.sha512`, 'utf8').catch(() => undefined),
+			readFile(`${file}.asc`, 'utf8').catch(() => undefined),
+		]);
+		// The signature is read first so that one pass over the file serves both checks.
+		let prepared: PreparedSignature | undefined;
+		let unreadable: unknown;
+		if (asc !== undefined) {
+			prepared = await prepareSignature(asc, fileName, trusted).catch((error: unknown) => {
+				unreadable = error;
+				return undefined;
+			});
+		}
+
+		const digests = await hashFile(file, prepared);
+		if (digests.sha512 !== entry.sha512) {
 			return `sha512 differs from the manifest (the file changed on disk)`;
 		}
 
-		const sidecar = await readFile(`${file}.sha512`, 'utf8').catch(() => undefined);
 		if (sidecar === undefined) {
 			return '.sha512 is missing';
 		}
 
-		if (parseSha512Sidecar(sidecar, fileName) !== actual) {
+		if (parseSha512Sidecar(sidecar, fileName) !== digests.sha512) {
 			return '.sha512 does not match the file';
 		}
 
-		const asc = await readFile(`${file}.asc`, 'utf8').catch(() => undefined);
-		if (asc === undefined) {
-			return '.asc is missing';
+		if (!prepared) {
+			return asc === undefined ? '.asc is missing' : describeError(unreadable);
 		}
 
-		await verifySignature(file, fileName, asc, trusted);
+		await checkSignature(prepared, digests, file, trusted);
 		return undefined;
 	} catch (error) {
 		return describeError(error);

@@ -4,6 +4,7 @@ it on a port-0 server and the CLI can put it behind HTTP or HTTPS.
 */
 import {Router} from '@koa/router';
 import Koa from 'koa';
+import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {layout} from '../store/layout.js';
 import {createMetrics, type Metrics} from './metrics.js';
@@ -82,7 +83,10 @@ export function createApp(options: AppOptions): MirrorApp {
 	app.use(readOnly());
 	app.use(checkPath());
 	app.use(conditionalBody());
-	app.use(router.routes());
-	app.use(treeRoutes(mirror));
+	// Paths under /downloads/ are most of the traffic and no route of the router
+	// matches them: they go straight to the tree, past route matching.
+	const tree = treeRoutes(mirror);
+	const routes = compose([router.routes() as Koa.Middleware, tree]);
+	app.use((ctx, next) => (ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next)));
 	return {app, index, metrics};
 }

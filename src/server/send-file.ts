@@ -8,9 +8,18 @@ open descriptor. Sync publishes by rename, so a reader that opened the old file
 keeps reading the old bytes to the end, and one that opens after the rename gets
 the new file whole: never a mix, never a size that disagrees with the body.
 (koa-static stats by path and opens again, which leaves a window for exactly that.)
+
+Two things keep it fast and small. Small files (sidecars, keys) are kept in memory,
+keyed by the identity a stat of the path gives (device, inode, size, mtime): a file
+published by rename is a new inode, so a stale copy is never served. Large bodies are
+pumped through two reused buffers per response, sized from a memory budget shared by
+all responses in flight, so a thousand slow clients cost a bounded few tens of MiB
+and a handful of fast ones get large reads.
 */
 import {createHash} from 'node:crypto';
-import {type FileHandle, open} from 'node:fs/promises';
+import {type BigIntStats, close, fstat, open, read, statSync} from 'node:fs';
+import type {ServerResponse} from 'node:http';
+import {promisify} from 'node:util';
 import type {Context} from 'koa';
 import parseRange from 'range-parser';
 
@@ -23,13 +32,56 @@ export type SendOptions = {
 /** What happened: the file was answered, or the path is missing or a directory. */
 export type SendResult = 'sent' | 'missing' | 'directory';
 
+/** Limits of one sender; the defaults suit a server with a few hundred MiB to spare. */
+export type SenderOptions = {
+	/** Files up to this size are kept in memory (sidecars are a few hundred bytes). */
+	readonly smallFileBytes?: number;
+	/** Total size of the small-file cache; the least recently used go first. */
+	readonly cacheBytes?: number;
+	/** Buffer memory shared by all large responses in flight. */
+	readonly streamBudgetBytes?: number;
+};
+
+/** Answers GET and HEAD for files of the tree. */
+export type FileSender = (ctx: Context, file: string, options: SendOptions) => Promise<SendResult>;
+
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
+const fstatAsync = promisify(fstat) as (fd: number, options: {bigint: true}) => Promise<BigIntStats>;
+
+const minChunk = 16 * 1024;
+const maxChunk = 1024 * 1024;
+
+/** What headers and validators come from: one identity of one file. */
+type FileMeta = {
+	readonly identity: string;
+	readonly size: number;
+	readonly etag: string;
+	readonly lastModified: Date;
+	/** The header value, formatted once per file rather than per request. */
+	readonly lastModifiedText: string;
+};
+
+type CachedFile = FileMeta & {readonly body: Buffer};
+
+function identityOf(info: BigIntStats): string {
+	return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`;
+}
+
 /**
 A strong validator from the file's identity, size and nanosecond mtime, in plain
 hex: nginx's `"mtime-size"` form has a dash that Elastic Defend's tooling strips.
 */
-function etagOf(info: {dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint}): string {
-	const digest = createHash('sha1').update(`${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}`);
-	return `"${digest.digest('hex').slice(0, 32)}"`;
+function metaOf(info: BigIntStats): FileMeta {
+	const identity = identityOf(info);
+	const lastModified = new Date(Number(info.mtimeMs));
+	return {
+		identity,
+		size: Number(info.size),
+		etag: `"${createHash('sha1').update(identity).digest('hex').slice(0, 32)}"`,
+		lastModified,
+		lastModifiedText: lastModified.toUTCString(),
+	};
 }
 
 /** RFC 9110 If-Range: a strong ETag match, or an exact Last-Modified date. */
@@ -42,12 +94,17 @@ function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): bool
 	return !Number.isNaN(date) && date === Math.floor(lastModified.getTime() / 1000) * 1000;
 }
 
-async function openFile(file: string): Promise<FileHandle | undefined> {
+const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG']);
+
+/**
+One stat by path per request. It is synchronous on purpose: on a local disk it costs
+microseconds, far less than a round trip through the thread pool.
+*/
+function statPath(file: string): BigIntStats | undefined {
 	try {
-		return await open(file, 'r');
+		return statSync(file, {bigint: true, throwIfNoEntry: false});
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG') {
+		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
 			return undefined;
 		}
 
@@ -55,16 +112,259 @@ async function openFile(file: string): Promise<FileHandle | undefined> {
 	}
 }
 
-/** Answer a GET or HEAD for `file`. */
-export async function sendFile(ctx: Context, file: string, options: SendOptions): Promise<SendResult> {
-	const handle = await openFile(file);
-	if (!handle) {
-		return 'missing';
+async function openFile(file: string): Promise<number | undefined> {
+	try {
+		return await openAsync(file, 'r');
+	} catch (error) {
+		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
+			return undefined;
+		}
+
+		throw error;
+	}
+}
+
+function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+	return new Promise((resolve, reject) => {
+		read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
+	});
+}
+
+/**
+Set the status and headers for `meta`, answering conditionals and ranges. Returns the
+byte range to send, or undefined when the response is complete without a body.
+*/
+function prepare(
+	ctx: Context,
+	meta: FileMeta,
+	options: SendOptions,
+): {start: number; end: number} | undefined {
+	ctx.status = 200;
+	ctx.set('Accept-Ranges', 'bytes');
+	ctx.set('ETag', meta.etag);
+	ctx.set('Last-Modified', meta.lastModifiedText);
+	ctx.set('Cache-Control', options.cacheControl);
+	ctx.set('Content-Type', options.contentType);
+	if (ctx.fresh) {
+		ctx.status = 304;
+		return undefined;
 	}
 
-	let handedOver = false;
-	try {
-		const info = await handle.stat({bigint: true});
+	let start = 0;
+	let end = meta.size - 1;
+	const range = ctx.get('Range');
+	const ifRange = ctx.get('If-Range');
+	if (range && (!ifRange || ifRangeMatches(ifRange, meta.etag, meta.lastModified))) {
+		const ranges = parseRange(meta.size, range, {combine: true});
+		if (ranges === -1) {
+			ctx.status = 416;
+			ctx.set('Content-Range', `bytes */${meta.size}`);
+			ctx.set('Cache-Control', 'no-store');
+			ctx.set('Content-Type', 'text/plain; charset=utf-8');
+			ctx.body = 'range not satisfiable\n';
+			return undefined;
+		}
+
+		// Malformed, non-byte and multi-range requests get the whole file, which
+		// RFC 9110 allows; no client of a mirror asks for multipart ranges.
+		const [only] = ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1 ? [] : ranges;
+		if (only) {
+			start = only.start;
+			end = only.end;
+			ctx.status = 206;
+			ctx.set('Content-Range', `bytes ${start}-${end}/${meta.size}`);
+		}
+	}
+
+	const length = end - start + 1;
+	if (ctx.method === 'HEAD' || length === 0) {
+		// An empty body first: koa would otherwise reset the length to 0.
+		ctx.body = '';
+		ctx.length = length;
+		return undefined;
+	}
+
+	ctx.length = length;
+	return {start, end};
+}
+
+/** Resolves when `res` can take more, rejects when it closes first. */
+function written(res: ServerResponse, chunk: Buffer): Promise<void> {
+	return new Promise((resolve, reject) => {
+		if (res.destroyed) {
+			reject(new Error('response closed'));
+			return;
+		}
+
+		const onClose = () => reject(new Error('response closed'));
+		res.once('close', onClose);
+		res.write(chunk, (error) => {
+			res.off('close', onClose);
+			if (error) {
+				reject(error);
+			} else {
+				resolve();
+			}
+		});
+	});
+}
+
+/** Create the file sender of one app. */
+export function createFileSender(limits: SenderOptions = {}): FileSender {
+	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
+	const cacheBytes = limits.cacheBytes ?? 32 * 1024 * 1024;
+	const streamBudgetBytes = limits.streamBudgetBytes ?? 64 * 1024 * 1024;
+	// Map order is use order: a hit moves the entry to the end, eviction takes the front.
+	const cache = new Map<string, CachedFile>();
+	let cachedBytes = 0;
+	let streaming = 0;
+
+	function remember(file: string, entry: CachedFile): void {
+		const previous = cache.get(file);
+		if (previous) {
+			cache.delete(file);
+			cachedBytes -= previous.body.length;
+		}
+
+		cache.set(file, entry);
+		cachedBytes += entry.body.length;
+		for (const [key, old] of cache) {
+			if (cachedBytes <= cacheBytes) {
+				break;
+			}
+
+			cache.delete(key);
+			cachedBytes -= old.body.length;
+		}
+	}
+
+	/** Two buffers of an even share of the budget: a large read for few clients, a small one for many. */
+	function chunkSize(): number {
+		const share = Math.floor(streamBudgetBytes / (2 * Math.max(1, streaming)));
+		let size = minChunk;
+		while (size * 2 <= Math.min(share, maxChunk)) {
+			size *= 2;
+		}
+
+		return size;
+	}
+
+	async function pump(ctx: Context, fd: number, start: number, end: number): Promise<void> {
+		const res = ctx.res;
+		streaming++;
+		let sent = 0;
+		ctx.state.bytesSent = () => sent;
+		try {
+			const size = chunkSize();
+			const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+			let position = start;
+			let previous: Promise<void> = Promise.resolve();
+			for (let turn = 0; position <= end; turn++) {
+				// This buffer's last write was awaited before the other buffer's write began.
+				const buffer = buffers[turn % 2] as Buffer;
+				const bytesRead = await readAt(fd, buffer, Math.min(size, end - position + 1), position);
+				if (bytesRead === 0) {
+					// Only a file truncated in place gets here; never end a response short silently.
+					throw new Error('file shrank while being sent');
+				}
+
+				position += bytesRead;
+				await previous;
+				previous = written(res, buffer.subarray(0, bytesRead));
+				previous.then(
+					() => {
+						sent += bytesRead;
+					},
+					() => undefined,
+				);
+			}
+
+			await previous;
+			res.end();
+		} catch {
+			// The client went away or the file broke: cut the connection so that a short
+			// body can never pass for a complete one.
+			res.destroy();
+		} finally {
+			streaming--;
+			await closeAsync(fd).catch(() => undefined);
+		}
+	}
+
+	async function sendLarge(ctx: Context, file: string, options: SendOptions): Promise<SendResult> {
+		const fd = await openFile(file);
+		if (fd === undefined) {
+			return 'missing';
+		}
+
+		let handedOver = false;
+		try {
+			const info = await fstatAsync(fd, {bigint: true});
+			if (info.isDirectory()) {
+				return 'directory';
+			}
+
+			if (!info.isFile()) {
+				return 'missing';
+			}
+
+			const range = prepare(ctx, metaOf(info), options);
+			if (range) {
+				handedOver = true;
+				// The body is written here, past koa's own response handling.
+				ctx.respond = false;
+				void pump(ctx, fd, range.start, range.end);
+			}
+
+			return 'sent';
+		} finally {
+			if (!handedOver) {
+				await closeAsync(fd);
+			}
+		}
+	}
+
+	/** Read a small file whole through one descriptor, so that bytes and identity agree. */
+	async function loadSmall(file: string): Promise<CachedFile | 'missing' | 'large'> {
+		const fd = await openFile(file);
+		if (fd === undefined) {
+			return 'missing';
+		}
+
+		try {
+			const info = await fstatAsync(fd, {bigint: true});
+			if (!info.isFile()) {
+				return 'missing';
+			}
+
+			const meta = metaOf(info);
+			if (meta.size > smallFileBytes) {
+				return 'large';
+			}
+
+			const body = Buffer.alloc(meta.size);
+			let filled = 0;
+			while (filled < meta.size) {
+				const bytesRead = await readAt(fd, body.subarray(filled), meta.size - filled, filled);
+				if (bytesRead === 0) {
+					break;
+				}
+
+				filled += bytesRead;
+			}
+
+			return filled === meta.size ? {...meta, body} : 'large';
+		} finally {
+			await closeAsync(fd);
+		}
+	}
+
+	return async (ctx, file, options) => {
+		const info = statPath(file);
+		if (!info) {
+			return 'missing';
+		}
+
 		if (info.isDirectory()) {
 			return 'directory';
 		}
@@ -73,61 +373,34 @@ export async function sendFile(ctx: Context, file: string, options: SendOptions)
 			return 'missing';
 		}
 
-		const size = Number(info.size);
-		const etag = etagOf(info);
-		const lastModified = new Date(Number(info.mtimeMs));
-		ctx.status = 200;
-		ctx.set('Accept-Ranges', 'bytes');
-		ctx.set('ETag', etag);
-		ctx.lastModified = lastModified;
-		ctx.set('Cache-Control', options.cacheControl);
-		ctx.type = options.contentType;
-		if (ctx.fresh) {
-			ctx.status = 304;
-			return 'sent';
+		if (info.size > BigInt(smallFileBytes)) {
+			return sendLarge(ctx, file, options);
 		}
 
-		let start = 0;
-		let end = size - 1;
-		const range = ctx.get('Range');
-		const ifRange = ctx.get('If-Range');
-		if (range && (!ifRange || ifRangeMatches(ifRange, etag, lastModified))) {
-			const ranges = parseRange(size, range, {combine: true});
-			if (ranges === -1) {
-				ctx.status = 416;
-				ctx.set('Content-Range', `bytes */${size}`);
-				ctx.set('Cache-Control', 'no-store');
-				ctx.type = 'text/plain; charset=utf-8';
-				ctx.body = 'range not satisfiable\n';
-				return 'sent';
-			}
-
-			// Malformed, non-byte and multi-range requests get the whole file, which
-			// RFC 9110 allows; no client of a mirror asks for multipart ranges.
-			const [only] = ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1 ? [] : ranges;
-			if (only) {
-				start = only.start;
-				end = only.end;
-				ctx.status = 206;
-				ctx.set('Content-Range', `bytes ${start}-${end}/${size}`);
-			}
-		}
-
-		const length = end - start + 1;
-		if (ctx.method === 'HEAD' || length === 0) {
-			ctx.body = '';
+		let entry = cache.get(file);
+		if (entry?.identity === identityOf(info)) {
+			cache.delete(file);
+			cache.set(file, entry);
 		} else {
-			const stream = handle.createReadStream({start, end, highWaterMark: 256 * 1024});
-			handedOver = true;
-			ctx.body = stream;
-			ctx.state.bytesSent = () => stream.bytesRead;
+			const loaded = await loadSmall(file);
+			if (loaded === 'missing') {
+				return 'missing';
+			}
+
+			if (loaded === 'large') {
+				// Replaced by a larger file since the stat: send that one.
+				return sendLarge(ctx, file, options);
+			}
+
+			entry = loaded;
+			remember(file, entry);
 		}
 
-		ctx.length = length;
-		return 'sent';
-	} finally {
-		if (!handedOver) {
-			await handle.close();
+		const range = prepare(ctx, entry, options);
+		if (range) {
+			ctx.body = entry.body.subarray(range.start, range.end + 1);
 		}
-	}
+
+		return 'sent';
+	};
 }

@@ -1,17 +1,9 @@
 /** Hashing files already on disk, streamed so that size does not matter. */
-import {createHash, type Hash} from 'node:crypto';
 import {createReadStream} from 'node:fs';
 
-/** Feed the bytes of `path` into `hash`. */
-export async function feedFile(hash: Hash, path: string): Promise<void> {
-	for await (const chunk of createReadStream(path)) {
+/** Feed the bytes of `path` into `hash` (a node:crypto Hash or a FileHasher). */
+export async function feedFile(hash: {update(chunk: Uint8Array): unknown}, path: string): Promise<void> {
+	for await (const chunk of createReadStream(path, {highWaterMark: 1024 * 1024})) {
 		hash.update(chunk as Buffer);
 	}
-}
-
-/** Lowercase hex sha512 of the file at `path`. */
-export async function sha512File(path: string): Promise<string> {
-	const hash = createHash('sha512');
-	await feedFile(hash, path);
-	return hash.digest('hex');
 }

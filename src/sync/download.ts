@@ -3,7 +3,6 @@ Everything that talks HTTP to the upstream, and the only module that uses got.
 Requests are retried here with bounded exponential backoff; downloads hash while
 they stream to disk and resume a partial file with `Range` when the upstream allows.
 */
-import {createHash} from 'node:crypto';
 import {once} from 'node:events';
 import {createWriteStream} from 'node:fs';
 import {readFile, rm, stat, writeFile} from 'node:fs/promises';
@@ -16,7 +15,10 @@ import got, {type Agents, RequestError} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
 import {feedFile} from '../store/hash.js';
+import type {FileDigests} from './digest.js';
+import {createFileHasher} from './hash-pool.js';
 import {type ProxyConfig, proxyFor} from './proxy.js';
+import type {PreparedSignature} from './verify.js';
 
 /** How to reach the upstream. */
 export type HttpConfig = {
@@ -41,6 +43,8 @@ export type DownloadTarget = {
 	readonly partPath: string;
 	/** Small JSON file beside the partial file holding the validator for `If-Range`. */
 	readonly metaPath: string;
+	/** The artifact's signature, so that its digest comes from the same pass as the sha512. */
+	readonly signature?: PreparedSignature | undefined;
 	readonly onStart?: (info: {total: number | undefined; resumedFrom: number}) => void;
 	readonly onProgress?: (bytes: number) => void;
 	readonly onRetry?: (event: RetryEvent) => void;
@@ -51,6 +55,8 @@ export type DownloadResult = {
 	readonly size: number;
 	/** Lowercase hex sha512 of the whole file, resumed part included. */
 	readonly sha512: string;
+	/** The sha512 and the digests `target.signature` covers, from one pass over the bytes. */
+	readonly digests: FileDigests;
 	/** Bytes that were already on disk from an earlier attempt or run. */
 	readonly resumedFrom: number;
 	readonly lastModified: Date | undefined;
@@ -76,6 +82,9 @@ export type HttpClient = {
 };
 
 const maxDelayMs = 30_000;
+
+/** How far the download may run ahead of the hash and the disk. */
+const streamBufferBytes = 4 * 1024 * 1024;
 
 /** The upstream's certificate is not trusted: retrying will not help, --ca-file might. */
 const tlsTrustCodes = new Set([
@@ -342,40 +351,57 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const total = length === undefined ? undefined : offset + Number(length);
 		target.onStart?.({total, resumedFrom: offset});
 
-		const hash = createHash('sha512');
-		if (offset > 0) {
-			await feedFile(hash, target.partPath);
-		}
-
+		const hash = createFileHasher(target.signature?.specs);
 		let received = offset;
-		const meter = new Transform({
-			transform(chunk: Buffer, _encoding, callback) {
-				hash.update(chunk);
-				received += chunk.length;
-				target.onProgress?.(received);
-				callback(null, chunk);
-			},
-		});
-		const file = createWriteStream(target.partPath, {flags: offset > 0 ? 'a' : 'w'});
 		try {
-			await pipeline(request, meter, file);
-		} catch (error) {
-			if (!file.closed) {
-				await once(file, 'close');
+			if (offset > 0) {
+				await feedFile(hash, target.partPath);
 			}
 
-			throw toUpstreamError(url, error);
-		}
-
-		if (total !== undefined && received !== total) {
-			throw new UpstreamError(url, `truncated body: got ${received} of ${total} bytes from ${url}`, {
-				retryable: true,
+			// Deep buffers keep the socket, the hash and the disk busy at once instead of
+			// taking turns 16 KiB at a time.
+			const meter = new Transform({
+				highWaterMark: streamBufferBytes,
+				transform(chunk: Buffer, _encoding, callback) {
+					received += chunk.length;
+					target.onProgress?.(received);
+					const wait = hash.update(chunk);
+					if (wait) {
+						wait.then(() => callback(null, chunk), callback);
+					} else {
+						callback(null, chunk);
+					}
+				},
 			});
+			const file = createWriteStream(target.partPath, {
+				flags: offset > 0 ? 'a' : 'w',
+				highWaterMark: streamBufferBytes,
+			});
+			try {
+				await pipeline(request, meter, file);
+			} catch (error) {
+				if (!file.closed) {
+					await once(file, 'close');
+				}
+
+				throw toUpstreamError(url, error);
+			}
+
+			if (total !== undefined && received !== total) {
+				throw new UpstreamError(url, `truncated body: got ${received} of ${total} bytes from ${url}`, {
+					retryable: true,
+				});
+			}
+		} catch (error) {
+			hash.abort();
+			throw error;
 		}
 
+		const digests = await hash.finish();
 		return {
 			size: received,
-			sha512: hash.digest('hex'),
+			sha512: digests.sha512,
+			digests,
 			resumedFrom: offset,
 			lastModified: parseDate(response.headers['last-modified']),
 		};

@@ -8,7 +8,6 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
-import {sha512File} from '../store/hash.js';
 import {type Layout, layout, tempName, treePath} from '../store/layout.js';
 import {type Manifest, manifestEntry, readManifest, writeManifest} from '../store/manifest.js';
 import {recordRun} from '../store/status.js';
@@ -21,8 +20,10 @@ import {publishArtifact, publishRootFile} from './publish.js';
 import {
 	checkKeyFile,
 	checkSha512,
+	checkSignature,
 	loadTrustedKeys,
 	parseSha512Sidecar,
+	prepareSignature,
 	type TrustedKeys,
 	verifySignature,
 } from './verify.js';
@@ -223,11 +224,15 @@ async function fetchArtifact(
 			return 'present';
 		}
 
+		// Read before the download so that the bytes are hashed once for both checks.
+		const signature = await prepareSignature(sidecars.asc.toString('utf8'), ref.fileName, context.trusted);
+
 		// Bytes that crossed the wire, failed attempts included.
 		let seen = 0;
 		const target = {
 			partPath,
 			metaPath,
+			signature,
 			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
 				seen = resumedFrom;
 				context.emit({type: 'download', path: ref.path, total, resumedFrom});
@@ -260,7 +265,7 @@ async function fetchArtifact(
 			checkSha512(ref.fileName, result.sha512, sidecars.expected);
 		}
 
-		await verifySignature(partPath, ref.fileName, sidecars.asc.toString('utf8'), context.trusted);
+		await checkSignature(signature, result.digests, partPath, context.trusted);
 		await publishArtifact(context.mirror, {
 			ref,
 			partPath,
@@ -298,14 +303,14 @@ async function fetchArtifact(
 async function adopt(context: RunContext, ref: ArtifactRef): Promise<Outcome> {
 	const file = treePath(context.mirror, ref.path);
 	try {
-		const [sidecar, asc, actual, info] = await Promise.all([
+		const [sidecar, asc, info] = await Promise.all([
 			readFile(`${file}.sha512`, 'utf8'),
 			readFile(`${file}.asc`, 'utf8'),
-			sha512File(file),
 			stat(file),
 		]);
-		checkSha512(ref.fileName, actual, parseSha512Sidecar(sidecar, ref.fileName));
-		await verifySignature(file, ref.fileName, asc, context.trusted);
+		const expected = parseSha512Sidecar(sidecar, ref.fileName);
+		const {sha512: actual} = await verifySignature(file, ref.fileName, asc, context.trusted);
+		checkSha512(ref.fileName, actual, expected);
 		record(context, ref, {size: info.size, sha512: actual, publishedAt: info.mtime});
 		context.emit({type: 'present', path: ref.path, reason: 'on disk and verified'});
 		return 'present';

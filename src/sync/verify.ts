@@ -7,6 +7,8 @@ import {readFile} from 'node:fs/promises';
 import {Readable} from 'node:stream';
 import * as openpgp from 'openpgp';
 import {ChecksumError, SidecarError, SignatureError, UsageError} from '../errors.js';
+import type {FileDigests, SignedDigestSpec} from './digest.js';
+import {createFileHasher} from './hash-pool.js';
 
 const sha512Hex = /^[0-9a-f]{128}$/;
 
@@ -111,17 +113,53 @@ export async function checkKeyFile(
 	};
 }
 
+/** Node's name for each OpenPGP hash algorithm id (RFC 9580 section 9.5). */
+const nodeHashNames: Readonly<Record<number, string>> = {
+	1: 'md5',
+	2: 'sha1',
+	3: 'ripemd160',
+	8: 'sha256',
+	9: 'sha384',
+	10: 'sha512',
+	11: 'sha224',
+	12: 'sha3-256',
+	14: 'sha3-512',
+};
+
+/** The fields of a signature packet the single pass needs; `hashed` is openpgp's own precomputed-digest slot. */
+type SignaturePacketFields = openpgp.SignaturePacket & {
+	salt?: Uint8Array | null;
+	hashed?: Promise<Uint8Array> | Uint8Array | null;
+};
+
 /**
-Check a detached armored signature over the file at `path` against the trusted keys.
-Throws SignatureError when the signature is malformed, made by an unknown key, or
-does not match the bytes.
+A detached signature read and matched to a trusted key before the file's bytes are
+seen, so that one pass over the bytes can feed both the sha512 and the digest the
+signature covers.
 */
-export async function verifySignature(
-	path: string,
-	fileName: string,
+export type PreparedSignature = {
+	readonly fileName: string;
+	readonly signature: openpgp.Signature;
+	/** Packets whose digest is computed in the pass; empty when `singlePass` is false. */
+	readonly packets: readonly SignaturePacketFields[];
+	/** What the pass must hash for each of `packets`. */
+	readonly specs: readonly SignedDigestSpec[];
+	/**
+	False for the rare kinds (v5, text signatures) whose digest is not a plain hash of
+	the bytes; those are checked by openpgp over a second read of the file.
+	*/
+	readonly singlePass: boolean;
+};
+
+/**
+Parse `.asc` text and check that a trusted key made it. Throws SignatureError when
+the text holds no signature or only signatures by unknown keys.
+*/
+export async function prepareSignature(
 	armoredSignature: string,
+	fileName: string,
 	trusted: TrustedKeys,
-): Promise<{keyId: string}> {
+): Promise<PreparedSignature> {
 	let signature: openpgp.Signature;
 	try {
 		signature = await openpgp.readSignature({armoredSignature});
@@ -138,17 +176,93 @@ export async function verifySignature(
 		);
 	}
 
+	const packets = [...signature.packets].filter(
+		(packet): packet is SignaturePacketFields => packet instanceof openpgp.SignaturePacket,
+	);
+	const singlePass = packets.every(
+		(packet) =>
+			(packet.version === 4 || packet.version === 6) &&
+			packet.signatureType === openpgp.enums.signature.binary &&
+			packet.signatureData !== null &&
+			nodeHashNames[packet.hashAlgorithm ?? 0] !== undefined,
+	);
+	const covered = singlePass ? packets : [];
+	const specs = covered.map((packet) => ({
+		algorithm: nodeHashNames[packet.hashAlgorithm ?? 0] as string,
+		salt: packet.version === 6 ? (packet.salt ?? new Uint8Array()) : new Uint8Array(),
+		signatureData: packet.signatureData as Uint8Array,
+		version: packet.version,
+	}));
+	return {fileName, signature, packets: covered, specs, singlePass};
+}
+
+/** Feed a file on disk through a hasher: one read for both checks. */
+export async function hashFile(path: string, prepared?: PreparedSignature): Promise<FileDigests> {
+	const hasher = createFileHasher(prepared?.specs);
+	try {
+		for await (const chunk of createReadStream(path, {highWaterMark: 1024 * 1024})) {
+			await hasher.update(chunk as Buffer);
+		}
+	} catch (error) {
+		hasher.abort();
+		throw error;
+	}
+
+	return hasher.finish();
+}
+
+/** openpgp's check over a second read of the file, for signatures the single pass does not cover. */
+async function verifyByReading(prepared: PreparedSignature, path: string, trusted: TrustedKeys) {
 	const binary = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
 	const message = await openpgp.createMessage({binary});
-	const result = await openpgp.verify({message, signature, verificationKeys: trusted.keys, format: 'binary'});
+	const result = await openpgp.verify({
+		message,
+		signature: prepared.signature,
+		verificationKeys: trusted.keys,
+		format: 'binary',
+	});
 	// With streamed input the signatures only settle once the data has been read.
 	const reader = (result.data as ReadableStream<Uint8Array>).getReader();
 	while (!(await reader.read()).done) {
 		// Draining; the hash inside openpgp sees every chunk.
 	}
 
+	return result.signatures;
+}
+
+/**
+Check a prepared signature against the digests of the file's bytes (and, for the
+rare kinds the single pass does not cover, against the file at `path`). openpgp
+still does everything but hashing: the signed-hash prefix, the public-key math, key
+validity at signing time, expiry and rejected algorithms. Throws SignatureError.
+*/
+export async function checkSignature(
+	prepared: PreparedSignature,
+	digests: FileDigests,
+	path: string,
+	trusted: TrustedKeys,
+): Promise<{keyId: string}> {
+	let signatures: openpgp.VerifyMessageResult['signatures'];
+	if (prepared.singlePass) {
+		for (const [index, packet] of prepared.packets.entries()) {
+			packet.hashed = digests.signed[index] ?? null;
+		}
+
+		// The digests stand in for the message, so its (empty) body is never hashed.
+		const message = await openpgp.createMessage({binary: new Uint8Array()});
+		const result = await openpgp.verify({
+			message,
+			signature: prepared.signature,
+			verificationKeys: trusted.keys,
+			format: 'binary',
+		});
+		signatures = result.signatures;
+	} else {
+		signatures = await verifyByReading(prepared, path, trusted);
+	}
+
 	let failure: unknown;
-	for (const entry of result.signatures) {
+	for (const entry of signatures) {
 		try {
 			await entry.verified;
 			return {keyId: entry.keyID.toHex().toUpperCase()};
@@ -158,8 +272,28 @@ export async function verifySignature(
 	}
 
 	if (failure) {
-		throw new SignatureError(`bad signature on ${fileName}: ${(failure as Error).message}`, {cause: failure});
+		throw new SignatureError(`bad signature on ${prepared.fileName}: ${(failure as Error).message}`, {
+			cause: failure,
+		});
 	}
 
-	throw new SignatureError(`${fileName}.asc holds no signature`);
+	throw new SignatureError(`${prepared.fileName}.asc holds no signature`);
+}
+
+/**
+Check a detached armored signature over the file at `path` against the trusted keys,
+reading the file once. Returns the signer and the file's sha512 from the same pass.
+Throws SignatureError when the signature is malformed, made by an unknown key, or
+does not match the bytes.
+*/
+export async function verifySignature(
+	path: string,
+	fileName: string,
+	armoredSignature: string,
+	trusted: TrustedKeys,
+): Promise<{keyId: string; sha512: string}> {
+	const prepared = await prepareSignature(armoredSignature, fileName, trusted);
+	const digests = await hashFile(path, prepared);
+	const {keyId} = await checkSignature(prepared, digests, path, trusted);
+	return {keyId, sha512: digests.sha512};
 }

@@ -9,7 +9,8 @@ export function securityHeaders(isDraining: () => boolean): Middleware {
 		ctx.set('X-Content-Type-Options', 'nosniff');
 		ctx.set('Referrer-Policy', 'no-referrer');
 		await next();
-		if (ctx.response.is('html')) {
+		// A plain prefix test: type-is parsing on every file response costs more than it says.
+		if (String(ctx.response.get('Content-Type') ?? '').startsWith('text/html')) {
 			ctx.set('Content-Security-Policy', pageCsp);
 		}
 

@@ -11,7 +11,7 @@ import {classifyPath, isMutableVersion, type PathKind} from '../../catalog.js';
 import type {Layout} from '../../store/layout.js';
 import {contentTypeFor} from '../content-type.js';
 import type {TreeRequest} from '../request-path.js';
-import {sendFile} from '../send-file.js';
+import {createFileSender} from '../send-file.js';
 import {type ListingEntry, listingPage} from '../views/listing.js';
 
 /** Cache-Control for listings, keys, JSON and pages. */
@@ -93,6 +93,7 @@ async function sendListing(ctx: Context, request: TreeRequest, folder: string): 
 
 /** The tree handler for the mirror at `mirror`. */
 export function treeRoutes(mirror: Layout): Middleware {
+	const sendFile = createFileSender();
 	return async (ctx) => {
 		const request = ctx.state.tree as TreeRequest;
 		if (request.segments.length === 0) {

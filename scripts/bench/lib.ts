@@ -1,0 +1,180 @@
+/** Shared pieces of the benchmark suite: tools, processes, timing and statistics. */
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
+import {once} from 'node:events';
+import {readFileSync} from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import {setTimeout as sleep} from 'node:timers/promises';
+
+/** A command the suite needs, with how to get it on Debian. */
+export type Tool = {readonly name: string; readonly why: string; readonly debian: string};
+
+export const tools: readonly Tool[] = [
+	{name: 'nginx', why: 'the comparison server and the local upstream', debian: 'nginx-light'},
+	{name: 'wrk', why: 'HTTP load for the serve benchmarks', debian: 'wrk'},
+	{name: 'curl', why: 'the shell pipeline downloads', debian: 'curl'},
+	{name: 'gpgv', why: 'the shell pipeline signature check', debian: 'gpgv'},
+	{name: 'sha512sum', why: 'the shell pipeline checksum', debian: 'coreutils'},
+	{name: 'xargs', why: 'the shell pipeline parallelism', debian: 'findutils'},
+];
+
+/** The absolute path of a command on PATH, or undefined. */
+export function which(name: string): string | undefined {
+	for (const dir of (process.env.PATH ?? '').split(':')) {
+		try {
+			const candidate = `${dir}/${name}`;
+			execFileSync('test', ['-x', candidate]);
+			return candidate;
+		} catch {
+			// not here
+		}
+	}
+
+	return undefined;
+}
+
+/** The tools that are missing, so the run can name them all at once. */
+export function missingTools(): Tool[] {
+	return tools.filter((tool) => !which(tool.name));
+}
+
+/** First line a command prints about its version. */
+export function versionOf(command: string, args: string[]): string {
+	try {
+		const output = execFileSync(command, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']});
+		return output.split('\n')[0]?.trim() ?? '';
+	} catch (error) {
+		const {stdout, stderr} = error as {stdout?: string; stderr?: string};
+		return `${stdout ?? ''}${stderr ?? ''}`.split('\n')[0]?.trim() ?? '';
+	}
+}
+
+/** A free loopback port. */
+export async function freePort(): Promise<number> {
+	const server = net.createServer();
+	server.listen(0, '127.0.0.1');
+	await once(server, 'listening');
+	const {port} = server.address() as net.AddressInfo;
+	server.close();
+	await once(server, 'close');
+	return port;
+}
+
+/** Median of the numbers. */
+export function median(values: readonly number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const middle = Math.floor(sorted.length / 2);
+	return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** The p-th percentile (0-100), nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+	return sorted[rank] ?? 0;
+}
+
+/** Run a command to completion; resolves with its wall time in ms, rejects on a non-zero exit. */
+export async function timed(
+	command: string,
+	args: string[],
+	options: {cwd?: string; env?: NodeJS.ProcessEnv} = {},
+): Promise<{ms: number; stdout: string; stderr: string}> {
+	const started = process.hrtime.bigint();
+	const child = spawn(command, args, {
+		cwd: options.cwd,
+		env: options.env ?? process.env,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		stdout += chunk.toString();
+	});
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const [code] = (await once(child, 'close')) as [number | null];
+	const ms = Number(process.hrtime.bigint() - started) / 1e6;
+	if (code !== 0) {
+		throw new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr.slice(-2000)}`);
+	}
+
+	return {ms, stdout, stderr};
+}
+
+/** GET a URL once; resolves with the status and the time to the first body byte. */
+export function getOnce(
+	url: string,
+	agent?: http.Agent,
+): Promise<{status: number; firstByteMs: number; ms: number}> {
+	const started = process.hrtime.bigint();
+	return new Promise((resolve, reject) => {
+		const request = http.get(url, {agent: agent ?? false}, (response) => {
+			let firstByteMs = -1;
+			response.on('data', () => {
+				if (firstByteMs < 0) {
+					firstByteMs = Number(process.hrtime.bigint() - started) / 1e6;
+				}
+			});
+			response.on('end', () => {
+				const ms = Number(process.hrtime.bigint() - started) / 1e6;
+				resolve({status: response.statusCode ?? 0, firstByteMs: firstByteMs < 0 ? ms : firstByteMs, ms});
+			});
+			response.on('error', reject);
+		});
+		request.on('error', reject);
+	});
+}
+
+/** Wait until a GET of `url` answers 200; throws after `timeoutMs`. */
+export async function waitFor(url: string, timeoutMs = 20_000): Promise<number> {
+	const started = Date.now();
+	for (;;) {
+		try {
+			const {status} = await getOnce(url);
+			if (status === 200) {
+				return Date.now() - started;
+			}
+		} catch {
+			// not listening yet
+		}
+
+		if (Date.now() - started > timeoutMs) {
+			throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+		}
+
+		await sleep(5);
+	}
+}
+
+/** Stop a child and wait for it. */
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) {
+		return;
+	}
+
+	const closed = once(child, 'exit');
+	child.kill(signal);
+	const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+	await closed;
+	clearTimeout(timer);
+}
+
+/** Resident and peak resident memory of a process, in bytes, from /proc. */
+export function memoryOf(pid: number): {rss: number; peak: number} {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	const field = (name: string) =>
+		Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+	return {rss: field('VmRSS'), peak: field('VmHWM')};
+}
+
+/** Format a number of bytes per second as MiB/s. */
+export function mibps(bytesPerSecond: number): string {
+	return `${(bytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s`;
+}
+
+/** Round for tables. */
+export function round(value: number, digits = 1): string {
+	return value.toFixed(digits);
+}

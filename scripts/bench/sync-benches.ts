@@ -1,0 +1,215 @@
+/** Benchmarks 4-6: sync against the curl + sha512sum + gpgv pipeline, from a local nginx upstream. */
+import {readFile, rm, stat} from 'node:fs/promises';
+import path from 'node:path';
+import type {FixtureSet, Fixtures} from './fixtures.js';
+import {selectionFlags} from './fixtures.js';
+import {median, timed} from './lib.js';
+import type {Nginx} from './nginx.js';
+import {measure, type Result} from './report.js';
+
+/**
+What a careful shell script does per artifact: fetch the file and both sidecars
+(one curl, one connection), check the sha512, check the signature.
+Arguments: upstream URL, output root, keyring, artifact path.
+*/
+export const pipelineScript = [
+	'set -e',
+	'd="$2/$(dirname "$4")"; f=$(basename "$4")',
+	'mkdir -p "$d" && cd "$d"',
+	'curl -fsS -o "$f" "$1/$4" -o "$f.sha512" "$1/$4.sha512" -o "$f.asc" "$1/$4.asc"',
+	'sha512sum --quiet -c "$f.sha512"',
+	'gpgv --quiet --keyring "$3" "$f.asc" "$f" 2>/dev/null',
+].join('\n');
+
+export type SyncBenchContext = {
+	readonly fixtures: Fixtures;
+	readonly upstream: Nginx;
+	readonly cli: string;
+	readonly runsDir: string;
+	readonly repeat: number;
+	readonly log: (line: string) => void;
+	/** Commands as run, for the report. */
+	readonly commands: string[];
+};
+
+function syncArgs(context: SyncBenchContext, dir: string, fixture: FixtureSet): string[] {
+	return [
+		context.cli,
+		'sync',
+		'--dir',
+		dir,
+		'--upstream',
+		context.upstream.url,
+		'--trusted-key',
+		context.fixtures.keyAsc,
+		...selectionFlags(fixture),
+		'--json',
+	];
+}
+
+function shellArgs(context: SyncBenchContext, dir: string, fixture: FixtureSet, parallel: number): string[] {
+	const list = fixture.refs.map((ref) => ref.path).join('\n');
+	const keyring = context.fixtures.keyGpg;
+	const xargs = `printf '%s\\n' "$LIST" | xargs -P ${parallel} -n 1 sh -c '${pipelineScript.replaceAll("'", "'\\''")}' sh "$UPSTREAM" "$OUT" "$KEYRING"`;
+	return [
+		'-c',
+		`LIST='${list}' UPSTREAM='${context.upstream.url}' OUT='${dir}' KEYRING='${keyring}'; ${xargs}`,
+	];
+}
+
+/** The run must have published every artifact (keys count as published too). */
+function checkSummary(stdout: string, artifacts: number): void {
+	const {summary} = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+		summary?: {result: string; published: number; present: number};
+	};
+	if (summary?.result !== 'success' || summary.published + summary.present < artifacts) {
+		throw new Error(`sync did not publish all ${artifacts} artifacts: ${JSON.stringify(summary)}`);
+	}
+}
+
+/** Sync `fixture` into a fresh folder; wall time in ms. */
+async function oursOnce(context: SyncBenchContext, name: string, fixture: FixtureSet): Promise<number> {
+	const dir = path.join(context.runsDir, name);
+	await rm(dir, {recursive: true, force: true});
+	const {ms, stdout} = await timed(process.execPath, syncArgs(context, dir, fixture));
+	checkSummary(stdout, fixture.refs.length);
+
+	await rm(dir, {recursive: true, force: true});
+	return ms;
+}
+
+async function shellOnce(
+	context: SyncBenchContext,
+	name: string,
+	fixture: FixtureSet,
+	parallel: number,
+): Promise<number> {
+	const dir = path.join(context.runsDir, name);
+	await rm(dir, {recursive: true, force: true});
+	const {ms} = await timed('sh', shellArgs(context, dir, fixture, parallel));
+	// The pipeline must have done the whole job for the comparison to count.
+	for (const ref of fixture.refs.slice(0, 3)) {
+		await stat(path.join(dir, ref.path));
+	}
+
+	await rm(dir, {recursive: true, force: true});
+	return ms;
+}
+
+async function compare(
+	context: SyncBenchContext,
+	fixture: FixtureSet,
+	parallel: number,
+): Promise<{ours: number[]; theirs: number[]}> {
+	const ours: number[] = [];
+	const theirs: number[] = [];
+	for (let run = 0; run < context.repeat; run++) {
+		// Alternate which side goes first, so neither always gets the warmer cache.
+		if (run % 2 === 0) {
+			ours.push(await oursOnce(context, 'ours', fixture));
+			theirs.push(await shellOnce(context, 'shell', fixture, parallel));
+		} else {
+			theirs.push(await shellOnce(context, 'shell', fixture, parallel));
+			ours.push(await oursOnce(context, 'ours', fixture));
+		}
+
+		context.log(
+			`    run ${run + 1}: ours ${ours.at(-1)?.toFixed(0)} ms, shell ${theirs.at(-1)?.toFixed(0)} ms`,
+		);
+	}
+
+	return {ours, theirs};
+}
+
+function describeCommands(context: SyncBenchContext, fixture: FixtureSet, parallel: number, label: string) {
+	const short = (args: string[]) =>
+		args.map((arg) => (arg.length > 60 ? `'${arg.slice(0, 57)}...'` : arg)).join(' ');
+	context.commands.push(
+		`${label}, this project: \`node ${short(syncArgs(context, '<fresh dir>', fixture))}\``,
+		`${label}, pipeline: \`... | xargs -P ${parallel} -n 1 sh -c '<script below>' sh <upstream> <fresh dir> key.gpg\``,
+	);
+}
+
+/** 4: one 256 MiB artifact. */
+export async function syncLarge(context: SyncBenchContext): Promise<Result> {
+	context.log('4. sync, one large file');
+	describeCommands(context, context.fixtures.large, 1, '4');
+	const {ours, theirs} = await compare(context, context.fixtures.large, 1);
+	const ratio = median(ours) / median(theirs);
+	return {
+		id: '4',
+		title: 'Sync, one 256 MiB file (wall time)',
+		ours: measure(ours, 'ms', median(ours)),
+		theirs: {...measure(theirs, 'ms', median(theirs)), label: 'curl + sha512sum + gpgv'},
+		target: '<= 0.5x the pipeline',
+		met: ratio <= 0.5,
+	};
+}
+
+/** 5: 300 artifacts of 100 KiB to 5 MiB. */
+export async function syncMany(context: SyncBenchContext): Promise<Result> {
+	context.log(`5. sync, many files (${context.fixtures.many.refs.length})`);
+	describeCommands(context, context.fixtures.many, 4, '5');
+	const {ours, theirs} = await compare(context, context.fixtures.many, 4);
+	const ratio = median(ours) / median(theirs);
+	return {
+		id: '5',
+		title: `Sync, ${context.fixtures.many.refs.length} files of 100 KiB-5 MiB (${(context.fixtures.many.bytes / 1024 ** 2).toFixed(0)} MiB) (wall time)`,
+		ours: measure(ours, 'ms', median(ours)),
+		theirs: {...measure(theirs, 'ms', median(theirs)), label: 'the pipeline under xargs -P 4'},
+		target: '<= 0.8x the pipeline',
+		met: ratio <= 0.8,
+	};
+}
+
+async function logLines(file: string): Promise<string[]> {
+	const text = await readFile(file, 'utf8').catch(() => '');
+	return text.split('\n').filter(Boolean);
+}
+
+/**
+6: a mirror holding 3,000 artifacts, synced again. Leaves the mirror at `dir` for
+the serve benchmarks.
+*/
+export async function syncNoop(context: SyncBenchContext, dir: string): Promise<Result> {
+	const fixture = context.fixtures.scale;
+	context.log(`6. no-op sync of ${fixture.refs.length} artifacts`);
+	await rm(dir, {recursive: true, force: true});
+	const full = await timed(process.execPath, syncArgs(context, dir, fixture));
+	checkSummary(full.stdout, fixture.refs.length);
+	context.log(`    first (full) sync: ${full.ms.toFixed(0)} ms`);
+	context.commands.push(
+		`6, this project: the same sync command as 4 with the 3,000-artifact selection, run twice`,
+	);
+	const times: number[] = [];
+	const requests: number[] = [];
+	let bodies = 0;
+	for (let run = 0; run < context.repeat; run++) {
+		const before = (await logLines(context.upstream.accessLog)).length;
+		const {ms, stdout} = await timed(process.execPath, syncArgs(context, dir, fixture));
+		checkSummary(stdout, fixture.refs.length);
+		const lines = (await logLines(context.upstream.accessLog)).slice(before);
+		times.push(ms);
+		requests.push(lines.length);
+		bodies += lines.filter((line) => /"GET [^ ]+\.(gz|zip|deb|rpm|msi) /.test(line)).length;
+		context.log(`    run ${run + 1}: ${ms.toFixed(0)} ms, ${lines.length} upstream requests`);
+	}
+
+	return {
+		id: '6',
+		title: `No-op sync of a mirror holding ${fixture.refs.length} artifacts (wall time)`,
+		ours: measure(times, 'ms', median(times)),
+		extra: {
+			'upstream requests per run': requests.join(', '),
+			'artifact bodies fetched': String(bodies),
+			'first full sync of the same 3,000': `${full.ms.toFixed(0)} ms`,
+		},
+		target: '< 2 s, no artifact bodies fetched',
+		met: median(times) < 2000 && bodies === 0,
+	};
+}
+
+/** Add the large file to the served mirror (untimed). */
+export async function addLarge(context: SyncBenchContext, dir: string): Promise<void> {
+	await timed(process.execPath, syncArgs(context, dir, context.fixtures.large));
+}
