@@ -255,14 +255,21 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		let sent = 0;
 		ctx.state.bytesSent = () => sent;
 		try {
-			const size = chunkSize();
-			const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+			const buffers: Buffer[] = [];
 			let position = start;
 			let previous: Promise<void> = Promise.resolve();
 			for (let turn = 0; position <= end; turn++) {
 				// This buffer's last write was awaited before the other buffer's write began.
-				const buffer = buffers[turn % 2] as Buffer;
-				const bytesRead = await readAt(fd, buffer, Math.min(size, end - position + 1), position);
+				// Its size follows the share of the budget now, not when the response began:
+				// shrink when more clients arrive, grow when many have left.
+				const size = chunkSize();
+				let buffer = buffers[turn % 2];
+				if (!buffer || buffer.length > size || buffer.length * 4 <= size) {
+					buffer = Buffer.allocUnsafeSlow(size);
+					buffers[turn % 2] = buffer;
+				}
+
+				const bytesRead = await readAt(fd, buffer, Math.min(buffer.length, end - position + 1), position);
 				if (bytesRead === 0) {
 					// Only a file truncated in place gets here; never end a response short silently.
 					throw new Error('file shrank while being sent');
