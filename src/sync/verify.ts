@@ -7,6 +7,7 @@ import {readFile} from 'node:fs/promises';
 import {Readable} from 'node:stream';
 import * as openpgp from 'openpgp';
 import {ChecksumError, SidecarError, SignatureError, UsageError} from '../errors.js';
+import {feedFile} from '../store/hash.js';
 import type {FileDigests, SignedDigestSpec} from './digest.js';
 import {createFileHasher} from './hash-pool.js';
 
@@ -200,9 +201,7 @@ export async function prepareSignature(
 export async function hashFile(path: string, prepared?: PreparedSignature): Promise<FileDigests> {
 	const hasher = createFileHasher(prepared?.specs);
 	try {
-		for await (const chunk of createReadStream(path, {highWaterMark: 1024 * 1024})) {
-			await hasher.update(chunk as Buffer);
-		}
+		await feedFile(hasher, path);
 	} catch (error) {
 		hasher.abort();
 		throw error;
