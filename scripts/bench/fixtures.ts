@@ -5,7 +5,7 @@ kind Elastic signs with). Generated once per work folder and reused.
 */
 import {createHash, randomBytes} from 'node:crypto';
 import {existsSync} from 'node:fs';
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../../src/catalog.js';
@@ -163,9 +163,4 @@ export function selectionFlags(fixture: FixtureSet): string[] {
 		'--platforms',
 		fixture.platforms.join(','),
 	];
-}
-
-/** The body of a fixture file, for byte-exact checks by clients. */
-export function readFixture(fixtures: Fixtures, ref: ArtifactRef): Promise<Buffer> {
-	return readFile(path.join(fixtures.upstreamDir, ref.path));
 }

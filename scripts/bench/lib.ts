@@ -168,13 +168,3 @@ export function memoryOf(pid: number): {rss: number; peak: number} {
 		Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
 	return {rss: field('VmRSS'), peak: field('VmHWM')};
 }
-
-/** Format a number of bytes per second as MiB/s. */
-export function mibps(bytesPerSecond: number): string {
-	return `${(bytesPerSecond / 1024 ** 2).toFixed(0)} MiB/s`;
-}
-
-/** Round for tables. */
-export function round(value: number, digits = 1): string {
-	return value.toFixed(digits);
-}

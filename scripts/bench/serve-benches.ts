@@ -24,7 +24,7 @@ export type ServeBenchContext = {
 	readonly commands: string[];
 };
 
-type Server = {url: string; child: ChildProcess; startMs: number};
+type Server = {url: string; child: ChildProcess};
 
 export function serveArgs(context: ServeBenchContext, port: number): string[] {
 	return [
@@ -42,11 +42,10 @@ export function serveArgs(context: ServeBenchContext, port: number): string[] {
 
 async function startOurs(context: ServeBenchContext): Promise<Server> {
 	const port = await freePort();
-	const started = Date.now();
 	const child = spawn(process.execPath, serveArgs(context, port), {stdio: ['ignore', 'ignore', 'inherit']});
 	const url = `http://127.0.0.1:${port}`;
 	await waitFor(`${url}/healthz`);
-	return {url, child, startMs: Date.now() - started};
+	return {url, child};
 }
 
 async function both<T>(

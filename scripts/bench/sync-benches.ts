@@ -67,33 +67,39 @@ function checkSummary(stdout: string, artifacts: number): void {
 	}
 }
 
-/** Sync `fixture` into a fresh folder; wall time in ms. */
-async function oursOnce(context: SyncBenchContext, name: string, fixture: FixtureSet): Promise<number> {
+/** Run `action` in an empty folder under the runs folder, then remove it; its wall time in ms. */
+async function inFreshDir(
+	context: SyncBenchContext,
+	name: string,
+	action: (dir: string) => Promise<number>,
+): Promise<number> {
 	const dir = path.join(context.runsDir, name);
 	await rm(dir, {recursive: true, force: true});
-	const {ms, stdout} = await timed(process.execPath, syncArgs(context, dir, fixture));
-	checkSummary(stdout, fixture.refs.length);
-
+	const ms = await action(dir);
 	await rm(dir, {recursive: true, force: true});
 	return ms;
 }
 
-async function shellOnce(
-	context: SyncBenchContext,
-	name: string,
-	fixture: FixtureSet,
-	parallel: number,
-): Promise<number> {
-	const dir = path.join(context.runsDir, name);
-	await rm(dir, {recursive: true, force: true});
-	const {ms} = await timed('sh', shellArgs(context, dir, fixture, parallel));
-	// The pipeline must have done the whole job for the comparison to count.
-	for (const ref of fixture.refs.slice(0, 3)) {
-		await stat(path.join(dir, ref.path));
-	}
+/** Sync `fixture` into a fresh folder. */
+function oursOnce(context: SyncBenchContext, fixture: FixtureSet): Promise<number> {
+	return inFreshDir(context, 'ours', async (dir) => {
+		const {ms, stdout} = await timed(process.execPath, syncArgs(context, dir, fixture));
+		checkSummary(stdout, fixture.refs.length);
+		return ms;
+	});
+}
 
-	await rm(dir, {recursive: true, force: true});
-	return ms;
+/** The pipeline on `fixture` into a fresh folder. */
+function shellOnce(context: SyncBenchContext, fixture: FixtureSet, parallel: number): Promise<number> {
+	return inFreshDir(context, 'shell', async (dir) => {
+		const {ms} = await timed('sh', shellArgs(context, dir, fixture, parallel));
+		// The pipeline must have done the whole job for the comparison to count.
+		for (const ref of fixture.refs.slice(0, 3)) {
+			await stat(path.join(dir, ref.path));
+		}
+
+		return ms;
+	});
 }
 
 async function compare(
@@ -106,11 +112,11 @@ async function compare(
 	for (let run = 0; run < context.repeat; run++) {
 		// Alternate which side goes first, so neither always gets the warmer cache.
 		if (run % 2 === 0) {
-			ours.push(await oursOnce(context, 'ours', fixture));
-			theirs.push(await shellOnce(context, 'shell', fixture, parallel));
+			ours.push(await oursOnce(context, fixture));
+			theirs.push(await shellOnce(context, fixture, parallel));
 		} else {
-			theirs.push(await shellOnce(context, 'shell', fixture, parallel));
-			ours.push(await oursOnce(context, 'ours', fixture));
+			theirs.push(await shellOnce(context, fixture, parallel));
+			ours.push(await oursOnce(context, fixture));
 		}
 
 		context.log(

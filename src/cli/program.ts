@@ -251,10 +251,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror import /media/dvd/bundle.tar.001   (finds .002, .003, ... next to it)',
 			defs: importOptionDefs,
 			args: '<files...>',
-			run: (command, context) =>
-				import('./commands.js').then(({runImport}) =>
-					runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context)),
-				),
+			run: async (command, context) => {
+				const {runImport} = await import('./commands.js');
+				return runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context));
+			},
 		},
 		{
 			name: 'verify',
