@@ -4,12 +4,9 @@ Requests are retried here with bounded exponential backoff; downloads hash while
 they stream to disk and resume a partial file with `Range` when the upstream allows.
 */
 import {once} from 'node:events';
-import {createWriteStream} from 'node:fs';
-import {readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {type FileHandle, open as openFile, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import {Transform} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
 import tls from 'node:tls';
 import got, {type Agents, RequestError} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
@@ -83,8 +80,14 @@ export type HttpClient = {
 
 const maxDelayMs = 30_000;
 
-/** How far the download may run ahead of the hash and the disk. */
-const streamBufferBytes = 4 * 1024 * 1024;
+/** Write all of `chunk` at the file's end (a write may take less than it was given). */
+async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
+	let done = 0;
+	while (done < chunk.length) {
+		const {bytesWritten} = await file.write(chunk, done, chunk.length - done);
+		done += bytesWritten;
+	}
+}
 
 /** The upstream's certificate is not trusted: retrying will not help, --ca-file might. */
 const tlsTrustCodes = new Set([
@@ -358,33 +361,29 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				await feedFile(hash, target.partPath);
 			}
 
-			// Deep buffers keep the socket, the hash and the disk busy at once instead of
-			// taking turns 16 KiB at a time.
-			const meter = new Transform({
-				highWaterMark: streamBufferBytes,
-				transform(chunk: Buffer, _encoding, callback) {
-					received += chunk.length;
-					target.onProgress?.(received);
-					const wait = hash.update(chunk);
-					if (wait) {
-						wait.then(() => callback(null, chunk), callback);
-					} else {
-						callback(null, chunk);
-					}
-				},
-			});
-			const file = createWriteStream(target.partPath, {
-				flags: offset > 0 ? 'a' : 'w',
-				highWaterMark: streamBufferBytes,
-			});
+			// Chunks are written in order, one write at a time, overlapping with receiving
+			// the next; when a transfer breaks off, the write in flight is finished before
+			// giving up, so every byte received so far is kept for the resume (a stream
+			// pipeline, torn down on error, drops whatever it still buffers).
+			const file = await openFile(target.partPath, offset > 0 ? 'a' : 'w');
+			let writing: Promise<void> = Promise.resolve();
 			try {
-				await pipeline(request, meter, file);
-			} catch (error) {
-				if (!file.closed) {
-					await once(file, 'close');
+				for await (const chunk of request) {
+					received += (chunk as Buffer).length;
+					target.onProgress?.(received);
+					await hash.update(chunk as Buffer);
+					await writing;
+					writing = writeAll(file, chunk as Buffer);
+					// Handled here, awaited on the next turn or below.
+					writing.catch(() => undefined);
 				}
 
+				await writing;
+			} catch (error) {
+				await writing.catch(() => undefined);
 				throw toUpstreamError(url, error);
+			} finally {
+				await file.close();
 			}
 
 			if (total !== undefined && received !== total) {
