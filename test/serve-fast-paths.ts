@@ -72,3 +72,50 @@ test('large bodies through the reused buffers: whole, ranges across chunk edges,
 	const next = await request(server.url, url);
 	t.true(next.body.equals(bytes));
 });
+
+test('buffers handed from one response to the next never mix bytes: waves of downloads, some slow, some cut short', async (t) => {
+	const dir = await tree(t);
+	const files = ['9.1.3', '9.1.4'].map((version) => ({
+		url: `/${folder}/elastic-agent-${version}-linux-x86_64.tar.gz`,
+		bytes: randomBytes(2 * 1024 * 1024 + 777),
+	}));
+	for (const file of files) {
+		await writeFile(path.join(dir, file.url), file.bytes);
+	}
+
+	const server = await withServer(t, dir);
+	const download = (file: (typeof files)[number], mode: 'fast' | 'slow' | 'cut') =>
+		new Promise<Buffer | undefined>((resolve, reject) => {
+			http
+				.get(`${server.url}${file.url}`, (response) => {
+					const chunks: Buffer[] = [];
+					response.on('data', (chunk: Buffer) => {
+						chunks.push(chunk);
+						if (mode === 'cut' && chunks.length === 2) {
+							response.destroy();
+							resolve(undefined);
+						} else if (mode === 'slow') {
+							response.pause();
+							setTimeout(() => response.resume(), 2);
+						}
+					});
+					response.on('end', () => resolve(Buffer.concat(chunks)));
+					response.on('error', reject);
+				})
+				.on('error', reject);
+		});
+
+	for (let wave = 0; wave < 3; wave++) {
+		const modes = ['fast', 'slow', 'cut'] as const;
+		const runs = Array.from({length: 24}, (_, index) => {
+			const file = files[index % 2] as (typeof files)[number];
+			const mode = modes[(index + wave) % 3] as (typeof modes)[number];
+			return download(file, mode).then((body) => ({file, mode, body}));
+		});
+		for (const {file, mode, body} of await Promise.all(runs)) {
+			if (mode !== 'cut') {
+				t.true(body?.equals(file.bytes), `wave ${wave}, ${mode} download of ${file.url}`);
+			}
+		}
+	}
+});

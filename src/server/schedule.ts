@@ -6,7 +6,7 @@ that finds the lock held (a cron sync, an import) is skipped, not queued.
 import {Cron} from 'croner';
 import type {Logger} from 'pino';
 import {describeError, LockHeldError, UsageError} from '../errors.js';
-import {type SyncOptions, sync} from '../sync/run.js';
+import type {SyncOptions} from '../sync/run.js';
 
 /** What the page and /metrics show about the schedule. */
 export type ScheduleInfo = {
@@ -56,6 +56,9 @@ export function startSchedule(
 		const startedAt = new Date().toISOString();
 		log?.info({msg: 'scheduled sync starting'});
 		try {
+			// Loaded on the first run: a server without a schedule, or before its first
+			// tick, does not carry the sync code's memory (got, openpgp) for nothing.
+			const {sync} = await import('../sync/run.js');
 			const summary = await sync(options, (event) => {
 				if (event.type === 'published' || event.type === 'failed' || event.type === 'warning') {
 					log?.info({msg: event.type, event});

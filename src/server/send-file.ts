@@ -12,9 +12,9 @@ the new file whole: never a mix, never a size that disagrees with the body.
 Two things keep it fast and small. Small files (sidecars, keys) are kept in memory,
 keyed by the identity a stat of the path gives (device, inode, size, mtime): a file
 published by rename is a new inode, so a stale copy is never served. Large bodies are
-pumped through two reused buffers per response, sized from a memory budget shared by
-all responses in flight, so a thousand slow clients cost a bounded few tens of MiB
-and a handful of fast ones get large reads.
+pumped through two buffers per response from a pool with one memory budget (32 MiB)
+shared by all responses in flight, so a thousand slow clients cost a bounded 32 MiB,
+a handful of fast ones get large reads, and buffers are reused rather than freed.
 */
 import {createHash} from 'node:crypto';
 import {type BigIntStats, close, fstat, open, read, statSync} from 'node:fs';
@@ -22,6 +22,7 @@ import type {ServerResponse} from 'node:http';
 import {promisify} from 'node:util';
 import type {Context} from 'koa';
 import parseRange from 'range-parser';
+import {createBufferPool} from './buffer-pool.js';
 
 /** How to label the response. */
 export type SendOptions = {
@@ -49,11 +50,11 @@ const openAsync = promisify(open);
 const closeAsync = promisify(close);
 const fstatAsync = promisify(fstat) as (fd: number, options: {bigint: true}) => Promise<BigIntStats>;
 
-const minChunk = 16 * 1024;
+const minChunk = 8 * 1024;
 const maxChunk = 1024 * 1024;
 
 /** What headers and validators come from: one identity of one file. */
-type FileMeta = {
+export type FileMeta = {
 	readonly identity: string;
 	readonly size: number;
 	readonly etag: string;
@@ -134,7 +135,7 @@ function readAt(fd: number, buffer: Buffer, length: number, position: number): P
 Set the status and headers for `meta`, answering conditionals and ranges. Returns the
 byte range to send, or undefined when the response is complete without a body.
 */
-function prepare(
+export function prepare(
 	ctx: Context,
 	meta: FileMeta,
 	options: SendOptions,
@@ -213,7 +214,11 @@ function written(res: ServerResponse, chunk: Buffer): Promise<void> {
 export function createFileSender(limits: SenderOptions = {}): FileSender {
 	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
 	const cacheBytes = limits.cacheBytes ?? 32 * 1024 * 1024;
-	const streamBudgetBytes = limits.streamBudgetBytes ?? 64 * 1024 * 1024;
+	const pool = createBufferPool({
+		budgetBytes: limits.streamBudgetBytes ?? 32 * 1024 * 1024,
+		minBytes: minChunk,
+		maxBytes: maxChunk,
+	});
 	// Map order is use order: a hit moves the entry to the end, eviction takes the front.
 	const cache = new Map<string, CachedFile>();
 	let cachedBytes = 0;
@@ -238,34 +243,26 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		}
 	}
 
-	/** Two buffers of an even share of the budget: a large read for few clients, a small one for many. */
-	function chunkSize(): number {
-		const share = Math.floor(streamBudgetBytes / (2 * Math.max(1, streaming)));
-		let size = minChunk;
-		while (size * 2 <= Math.min(share, maxChunk)) {
-			size *= 2;
-		}
-
-		return size;
-	}
-
 	async function pump(ctx: Context, fd: number, start: number, end: number): Promise<void> {
 		const res = ctx.res;
 		streaming++;
+		const buffers: Buffer[] = [];
 		let sent = 0;
 		ctx.state.bytesSent = () => sent;
 		try {
-			const buffers: Buffer[] = [];
 			let position = start;
 			let previous: Promise<void> = Promise.resolve();
 			for (let turn = 0; position <= end; turn++) {
 				// This buffer's last write was awaited before the other buffer's write began.
 				// Its size follows the share of the budget now, not when the response began:
 				// shrink when more clients arrive, grow when many have left.
-				const size = chunkSize();
 				let buffer = buffers[turn % 2];
-				if (!buffer || buffer.length > size || buffer.length * 4 <= size) {
-					buffer = Buffer.allocUnsafeSlow(size);
+				if (!buffer || !pool.fits(buffer, streaming)) {
+					if (buffer) {
+						pool.release(buffer);
+					}
+
+					buffer = pool.acquire(streaming);
 					buffers[turn % 2] = buffer;
 				}
 
@@ -295,6 +292,11 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		} finally {
 			streaming--;
 			await closeAsync(fd).catch(() => undefined);
+			// Every write of these buffers has completed, or the socket is destroyed and
+			// nothing more of them goes out: another response may read into them now.
+			for (const buffer of buffers) {
+				pool.release(buffer);
+			}
 		}
 	}
 
