@@ -12,6 +12,7 @@ import {UsageError} from './errors.js';
 import type {PruneRules} from './maintain/prune.js';
 import {bundledKeyPath, userAgent} from './meta.js';
 import {checkCronExpression} from './server/schedule.js';
+import {isS3Url, parseS3Url, type S3Location} from './store/s3/location.js';
 import type {Selection} from './store/select.js';
 import type {SyncOptions} from './sync/run.js';
 import {parseVersionSpecs} from './versions.js';
@@ -160,10 +161,44 @@ const dirDef: OptionDef = {
 	defaultText: './artifacts',
 };
 
+const storeDef: OptionDef = {
+	name: 'store',
+	arg: '<path|s3://bucket[/prefix]>',
+	env: ['MIRROR_STORE'],
+	description: 'where the mirror lives: a directory (same as --dir) or an S3 bucket and prefix',
+	defaultText: 'the --dir directory',
+};
+
+/** How to reach an S3 store; credentials come from the AWS SDK's chain, never from flags. */
+const s3Defs: readonly OptionDef[] = [
+	{
+		name: 's3-endpoint',
+		arg: '<url>',
+		env: ['MIRROR_S3_ENDPOINT'],
+		description: 'endpoint of an S3-compatible store (Ceph RGW, MinIO)',
+		defaultText: 'AWS S3',
+	},
+	{
+		name: 's3-region',
+		arg: '<region>',
+		env: ['MIRROR_S3_REGION'],
+		description: 'region of the bucket',
+		defaultText: 'us-east-1',
+	},
+	{
+		name: 's3-path-style',
+		env: ['MIRROR_S3_PATH_STYLE'],
+		description: 'address buckets as endpoint/bucket (Ceph RGW and MinIO need it)',
+		defaultText: 'off',
+	},
+];
+
 /** The options of `sync`, in the order help lists them. */
 export const syncOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
+	storeDef,
+	...s3Defs,
 	{
 		name: 'upstream',
 		arg: '<url>',
@@ -264,6 +299,15 @@ export const syncOptionDefs: readonly OptionDef[] = [
 export const serveOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
+	storeDef,
+	...s3Defs,
+	{
+		name: 's3-redirect',
+		env: ['MIRROR_S3_REDIRECT'],
+		description:
+			'answer artifact downloads with a 302 to a short-lived presigned URL of the store (sidecars, keys and pages stay here)',
+		defaultText: 'off',
+	},
 	{
 		name: 'host',
 		arg: '<address>',
@@ -435,6 +479,70 @@ function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
 	return {get, orDefault};
 }
 
+/** Where a command's mirror is: a directory, or an S3 location (then `dir` is unused). */
+type StoreChoice = {dir: string; store: S3Location | undefined};
+
+function readStore(
+	sources: ConfigSources,
+	reader: ReturnType<typeof createReader>,
+	command: string,
+	s3Supported = true,
+): StoreChoice {
+	const {get, orDefault} = reader;
+	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
+	const given = get('store');
+	if (!given) {
+		return {dir, store: undefined};
+	}
+
+	const text = String(given.raw).trim();
+	if (!isS3Url(text)) {
+		return {dir: parsePath(text, given.origin), store: undefined};
+	}
+
+	if (!s3Supported) {
+		throw new UsageError(
+			`${command} works on a mirror directory only, not on ${text} (from ${given.origin.label}) yet`,
+		);
+	}
+
+	const {bucket, prefix} = parseS3Url(text, given.origin.label);
+	const env = sources.env;
+	const accessKeyId = env.AWS_ACCESS_KEY_ID;
+	const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+	if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+		throw new UsageError('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither');
+	}
+
+	return {
+		dir,
+		store: {
+			bucket,
+			prefix,
+			endpoint: orDefault('s3-endpoint', parseUrl, undefined),
+			region: orDefault(
+				's3-region',
+				(raw, origin) => {
+					const region = String(raw).trim();
+					if (!/^[a-z0-9-]{1,64}$/i.test(region)) {
+						throw new UsageError(
+							`invalid ${origin.label} "${region}": expected a region name like us-east-1`,
+						);
+					}
+
+					return region;
+				},
+				'us-east-1',
+			),
+			pathStyle: orDefault('s3-path-style', parseBoolean, false),
+			credentials:
+				accessKeyId && secretAccessKey
+					? {accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined}
+					: undefined,
+		},
+	};
+}
+
 /** What `sync` runs with, and how it reports. */
 export type SyncConfig = {
 	readonly options: SyncOptions;
@@ -444,7 +552,9 @@ export type SyncConfig = {
 
 /** Load and validate everything `sync` needs. Throws UsageError (exit 2). */
 export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} = {}): SyncConfig {
-	const {get, orDefault} = createReader(sources, syncOptionDefs);
+	const reader = createReader(sources, syncOptionDefs);
+	const {get, orDefault} = reader;
+	const {dir, store} = readStore(sources, reader, 'sync');
 
 	const versions = get('versions');
 	if (!versions && requireVersions) {
@@ -482,7 +592,8 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 	return {
 		json: jsonFlag === undefined ? undefined : Boolean(jsonFlag),
 		options: {
-			dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+			dir,
+			store,
 			upstream: orDefault('upstream', parseUrl, 'https://artifacts.elastic.co'),
 			versionsApi: orDefault('versions-api', parseUrl, 'https://artifacts-api.elastic.co/v1/versions'),
 			versions: versions ? parseVersionSpecs(splitList(versions.raw), versions.origin.label) : [],
@@ -525,13 +636,21 @@ export type ServeConfig = {
 	readonly trustProxy: boolean;
 	readonly drainTimeoutMs: number;
 	readonly accessLog: boolean;
+	/** Serve from this object store instead of `dir`. */
+	readonly store?: S3Location | undefined;
+	/** With a store: answer artifact bodies with a 302 to a presigned URL. */
+	readonly s3Redirect?: boolean | undefined;
+	/** With a store: how often to look for a new manifest (ms). */
+	readonly indexRefreshMs?: number | undefined;
 	/** The in-process sync: when, and with what (sync's own options from the same sources). */
 	readonly syncSchedule: {readonly expression: string; readonly options: SyncOptions} | undefined;
 };
 
 /** Load and validate everything `serve` needs. Throws UsageError (exit 2). */
 export function loadServeConfig(sources: ConfigSources): ServeConfig {
-	const {orDefault} = createReader(sources, serveOptionDefs);
+	const reader = createReader(sources, serveOptionDefs);
+	const {orDefault} = reader;
+	const {dir, store} = readStore(sources, reader, 'serve');
 
 	const certPath = orDefault(
 		'tls-cert',
@@ -569,9 +688,15 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		},
 		'0.0.0.0',
 	);
-	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
+	const s3Redirect = orDefault('s3-redirect', parseBoolean, false);
+	if (s3Redirect && !store) {
+		throw new UsageError('--s3-redirect needs an s3:// --store to redirect to');
+	}
+
 	return {
 		dir,
+		store,
+		s3Redirect,
 		host,
 		port: orDefault('port', (raw, origin) => parseInteger(raw, origin, 0, 65_535), 8080),
 		publicUrl,
@@ -585,8 +710,12 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 			(raw, origin) => ({
 				expression: checkCronExpression(String(raw).trim(), origin.label),
 				// Sync's own options come from the environment and the config file; the
-				// directory is always the one being served.
-				options: loadSyncConfig({...sources, flags: {config: sources.flags.config, dir}}).options,
+				// mirror is always the one being served.
+				options: {
+					...loadSyncConfig({...sources, flags: {config: sources.flags.config, dir}}).options,
+					dir,
+					store,
+				},
 			}),
 			undefined,
 		),
@@ -619,6 +748,7 @@ const selectionFlags: OptionDef[] = pick(syncOptionDefs, ['products', 'versions'
 export const exportOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
+	storeDef,
 	{
 		name: 'out',
 		arg: '<file>',
@@ -647,6 +777,7 @@ export const exportOptionDefs: readonly OptionDef[] = [
 export const importOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
+	storeDef,
 	...pick(syncOptionDefs, ['trusted-key']),
 ];
 
@@ -654,6 +785,7 @@ export const importOptionDefs: readonly OptionDef[] = [
 export const verifyOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
+	storeDef,
 	...pick(syncOptionDefs, ['trusted-key']),
 	{
 		name: 'repair',
@@ -668,6 +800,7 @@ export const verifyOptionDefs: readonly OptionDef[] = [
 export const pruneOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
+	storeDef,
 	{
 		name: 'keep-latest',
 		arg: '<n>',
@@ -701,7 +834,9 @@ export type ExportConfig = {
 
 /** Load and validate `export`'s options. */
 export function loadExportConfig(sources: ConfigSources): ExportConfig {
-	const {get, orDefault} = createReader(sources, exportOptionDefs);
+	const reader = createReader(sources, exportOptionDefs);
+	const {get, orDefault} = reader;
+	const {dir} = readStore(sources, reader, 'export', false);
 	const out = get('out');
 	if (!out) {
 		throw new UsageError('no --out given: a bundle file name, or - for stdout');
@@ -715,7 +850,7 @@ export function loadExportConfig(sources: ConfigSources): ExportConfig {
 		);
 	const outText = String(out.raw).trim();
 	return {
-		dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+		dir,
 		out: outText === '-' ? '-' : parsePath(outText, out.origin),
 		splitSize: orDefault(
 			'split-size',
@@ -778,6 +913,7 @@ export type ImportConfig = {readonly dir: string; readonly trustedKeyPaths: read
 
 /** Load and validate `import`'s options. */
 export function loadImportConfig(sources: ConfigSources): ImportConfig {
+	readStore(sources, createReader(sources, importOptionDefs), 'import', false);
 	const options = loadSyncConfig(sources, {requireVersions: false}).options;
 	return {dir: options.dir, trustedKeyPaths: options.trustedKeyPaths};
 }
@@ -787,6 +923,7 @@ export type VerifyConfig = {readonly sync: SyncOptions; readonly repair: boolean
 
 /** Load and validate `verify`'s options. */
 export function loadVerifyConfig(sources: ConfigSources): VerifyConfig {
+	readStore(sources, createReader(sources, verifyOptionDefs), 'verify', false);
 	return {
 		sync: loadSyncConfig(sources, {requireVersions: false}).options,
 		repair: Boolean(sources.flags.repair),
@@ -798,7 +935,9 @@ export type PruneConfig = {readonly dir: string; readonly rules: PruneRules; rea
 
 /** Load and validate `prune`'s options; at least one rule is required. */
 export function loadPruneConfig(sources: ConfigSources): PruneConfig {
-	const {orDefault} = createReader(sources, pruneOptionDefs);
+	const reader = createReader(sources, pruneOptionDefs);
+	const {orDefault} = reader;
+	const {dir} = readStore(sources, reader, 'prune', false);
 	const keepLatest = orDefault('keep-latest', (raw, origin) => parseInteger(raw, origin, 1, 1000), undefined);
 	const keepVersions = orDefault(
 		'keep-versions',
@@ -818,7 +957,7 @@ export function loadPruneConfig(sources: ConfigSources): PruneConfig {
 			})()
 		: undefined;
 	return {
-		dir: orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts')),
+		dir,
 		rules: {keepLatest, keepVersions, selection},
 		yes: Boolean(sources.flags.yes),
 	};

@@ -14,9 +14,20 @@ export class MirrorError extends Error {
 
 /** A flag, environment variable or config file value is wrong. Exit code 2. */
 export class UsageError extends MirrorError {
-	constructor(message: string, options?: {cause?: unknown}) {
-		super('ERR_USAGE', message, options);
+	constructor(message: string, options?: {cause?: unknown; code?: string}) {
+		super(options?.code ?? 'ERR_USAGE', message, options);
 		this.name = 'UsageError';
+	}
+}
+
+/**
+The object store cannot be used as configured: no such bucket, credentials refused,
+endpoint unreachable. A setup problem like a bad flag, so also exit code 2.
+*/
+export class StoreAccessError extends UsageError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super(message, {...options, code: 'ERR_STORE_ACCESS'});
+		this.name = 'StoreAccessError';
 	}
 }
 

@@ -1,7 +1,7 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {loadServeConfig, loadSyncConfig} from '../src/config.js';
+import {loadPruneConfig, loadServeConfig, loadSyncConfig, loadVerifyConfig} from '../src/config.js';
 import {UsageError} from '../src/errors.js';
 import {bundledKeyPath} from '../src/meta.js';
 import {tempDir} from './helpers/temp.js';
@@ -138,6 +138,8 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		trustProxy: false,
 		drainTimeoutMs: 30_000,
 		accessLog: true,
+		store: undefined,
+		s3Redirect: false,
 		syncSchedule: undefined,
 	});
 
@@ -176,4 +178,68 @@ test('serve: MIRROR_PORT wins over PORT; flags over both; bad values are one-lin
 		t.regex(error?.message ?? '', message);
 		t.false(error?.message.includes('\n'));
 	}
+});
+
+test('--store: a directory is --dir; s3:// takes its options from flags and MIRROR_S3_*, credentials from AWS_*', async (t) => {
+	const cwd = await tempDir(t);
+	t.is(load(cwd, {versions: 'latest', store: 'elsewhere'}).dir, path.join(cwd, 'elsewhere'));
+	t.is(load(cwd, {versions: 'latest', store: 'elsewhere'}).store, undefined);
+
+	const env = {
+		MIRROR_S3_ENDPOINT: 'http://rgw.internal:7480/',
+		MIRROR_S3_PATH_STYLE: 'true',
+		AWS_ACCESS_KEY_ID: 'AKID',
+		AWS_SECRET_ACCESS_KEY: 'secret',
+	};
+	const options = load(cwd, {versions: 'latest', store: 's3://mirror-bucket/elastic//artifacts/'}, env);
+	t.deepEqual(options.store, {
+		bucket: 'mirror-bucket',
+		prefix: 'elastic/artifacts/',
+		endpoint: 'http://rgw.internal:7480',
+		region: 'us-east-1',
+		pathStyle: true,
+		credentials: {accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: undefined},
+	});
+	t.is(load(cwd, {versions: 'latest', store: 's3://b-1', 's3-region': 'eu-west-3'}).store?.prefix, '');
+	t.is(
+		load(cwd, {versions: 'latest', store: 's3://b-1', 's3-region': 'eu-west-3'}).store?.region,
+		'eu-west-3',
+	);
+	t.is(
+		load(cwd, {versions: 'latest', store: 's3://b-1'}).store?.credentials,
+		undefined,
+		'the SDK chain then',
+	);
+
+	const serve = loadServe(cwd, {store: 's3://mirror-bucket', 's3-redirect': true}, env);
+	t.true(serve.s3Redirect);
+	t.is(serve.store?.bucket, 'mirror-bucket');
+	t.is(serve.store?.endpoint, 'http://rgw.internal:7480');
+});
+
+test('--store mistakes are one-line usage errors', async (t) => {
+	const cwd = await tempDir(t);
+	for (const [flags, env, message] of [
+		[{store: 's3://'}, {}, /^invalid --store "s3:\/\/": expected s3:\/\/bucket or s3:\/\/bucket\/prefix$/],
+		[{store: 's3://Bad Bucket/x'}, {}, /^invalid --store/],
+		[{store: 's3://bucket/a/../b'}, {}, /no \. or \.\. in the prefix/],
+		[{store: 's3://bucket', 's3-endpoint': 'ftp://x'}, {}, /^invalid --s3-endpoint/],
+		[{store: 's3://bucket', 's3-region': 'eu west'}, {}, /^invalid --s3-region/],
+		[{store: 's3://bucket'}, {AWS_ACCESS_KEY_ID: 'only-one'}, /go together/],
+	] as const) {
+		t.throws(() => load(cwd, {versions: 'latest', ...flags}, env), {instanceOf: UsageError, message});
+	}
+
+	t.throws(() => loadServe(cwd, {'s3-redirect': true}), {
+		message: '--s3-redirect needs an s3:// --store to redirect to',
+	});
+	t.throws(() => loadVerifyConfig({flags: {store: 's3://bucket'} as never, env: {}, cwd}), {
+		message: 'verify works on a mirror directory only, not on s3://bucket (from --store) yet',
+	});
+	t.throws(
+		() => loadPruneConfig({flags: {store: 's3://bucket', 'keep-latest': '2'} as never, env: {}, cwd}),
+		{
+			message: /^prune works on a mirror directory only/,
+		},
+	);
 });

@@ -215,6 +215,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 			await publishArtifact(mirror, {
 				ref,
 				partPath: staged.get(ref.path) as string,
+				sha512: file.sha512,
 				sha512Sidecar: pair.sha512,
 				ascSidecar: pair.asc,
 				modified,

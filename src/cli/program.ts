@@ -129,10 +129,11 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 	const logger = createLogger();
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
+	const source = running.mirrorApp.store?.label ?? config.dir;
 	logger.info({
-		msg: `serving ${config.dir} at ${running.url}`,
+		msg: `serving ${source} at ${running.url}${config.s3Redirect ? ' (artifact downloads redirect to the store)' : ''}`,
 		url: running.url,
-		dir: config.dir,
+		dir: source,
 		tls: Boolean(config.tls),
 		publicUrl: config.publicUrl ?? null,
 	});

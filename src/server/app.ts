@@ -7,6 +7,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {layout} from '../store/layout.js';
+import type {S3Store} from '../store/s3/client.js';
 import {createMetrics, type Metrics} from './metrics.js';
 import {conditionalBody} from './middleware/conditional.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
@@ -17,6 +18,7 @@ import {apiRoutes} from './routes/api.js';
 import {opsRoutes} from './routes/ops.js';
 import {pageRoutes} from './routes/pages.js';
 import {treeRoutes} from './routes/tree.js';
+import type {S3Source} from './s3-source.js';
 import type {ScheduleInfo} from './schedule.js';
 
 /** What the app needs to know. */
@@ -33,6 +35,8 @@ export type AppOptions = {
 	readonly isDraining?: (() => boolean) | undefined;
 	/** The in-process sync schedule, when serve runs one. */
 	readonly schedule?: (() => ScheduleInfo) | undefined;
+	/** Serve the mirror in an object store instead of `dir` (from `openS3Source`). */
+	readonly s3?: S3Source | undefined;
 };
 
 /** The app and the pieces tests and the server look at. */
@@ -40,6 +44,10 @@ export type MirrorApp = {
 	readonly app: Koa;
 	readonly index: MirrorIndex;
 	readonly metrics: Metrics;
+	/** The object store, when serving from one. */
+	readonly store: S3Store | undefined;
+	/** Release connections to the object store. */
+	readonly close: () => void;
 };
 
 /** `scheme://host[:port]` as the client addressed this server (X-Forwarded-* only when trusted). */
@@ -53,7 +61,7 @@ function requestOrigin(ctx: Koa.Context): string {
 /** Build the application for the mirror in `options.dir`. */
 export function createApp(options: AppOptions): MirrorApp {
 	const mirror = layout(options.dir);
-	const index = createMirrorIndex(mirror);
+	const index = options.s3?.index ?? createMirrorIndex(mirror);
 	const metrics = createMetrics(index, options.schedule);
 	const app = new Koa({proxy: options.trustProxy ?? false});
 	// Errors reach users through handleErrors; what is left here is a client that
@@ -67,7 +75,6 @@ export function createApp(options: AppOptions): MirrorApp {
 
 	const router = new Router();
 	const deps = {
-		mirror,
 		index,
 		metrics,
 		publicUrl: (ctx: Koa.Context) => options.publicUrl ?? requestOrigin(ctx),
@@ -85,8 +92,8 @@ export function createApp(options: AppOptions): MirrorApp {
 	app.use(conditionalBody());
 	// Paths under /downloads/ are most of the traffic and no route of the router
 	// matches them: they go straight to the tree, past route matching.
-	const tree = treeRoutes(mirror);
+	const tree = options.s3?.tree ?? treeRoutes(mirror);
 	const routes = compose([router.routes() as Koa.Middleware, tree]);
 	app.use((ctx, next) => (ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next)));
-	return {app, index, metrics};
+	return {app, index, metrics, store: options.s3?.store, close: () => options.s3?.store.close()};
 }

@@ -1,9 +1,9 @@
 /**
-Content types of the files in the tree. Fixed here rather than looked up by the
+Content types and cache lifetimes of the files in the tree. Fixed here rather than looked up by the
 last extension, because `.tar.gz` is one format and sidecars must never be guessed
 as something a browser renders or a client decompresses.
 */
-import {keyFiles} from '../catalog.js';
+import {isMutableVersion, keyFiles, type PathKind} from '../catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
 	['.tar.gz', 'application/gzip'],
@@ -33,4 +33,16 @@ export function contentTypeFor(fileName: string): string {
 	}
 
 	return 'application/octet-stream';
+}
+
+/** Cache-Control for listings, keys, JSON and pages. */
+export const shortCache = 'public, max-age=60';
+
+/** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
+export function cacheControlFor(kind: PathKind | undefined): string {
+	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
+		return isMutableVersion(kind.ref.version) ? 'public, no-cache' : 'public, max-age=31536000, immutable';
+	}
+
+	return shortCache;
 }

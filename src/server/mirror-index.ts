@@ -3,7 +3,8 @@ What the mirror holds, as the pages and APIs show it: the manifest and status th
 sync writes atomically, re-read only when their files change (one stat each per
 request), so a finished sync shows up without a restart.
 */
-import {stat} from 'node:fs/promises';
+import {constants} from 'node:fs';
+import {access, readdir, stat} from 'node:fs/promises';
 import semver from 'semver';
 import {getProduct, isMutableVersion, platforms} from '../catalog.js';
 import type {Layout} from '../store/layout.js';
@@ -49,6 +50,8 @@ export type Snapshot = {
 export type MirrorIndex = {
 	/** The current view; re-reads the state files only when they changed. */
 	readonly snapshot: () => Promise<Snapshot>;
+	/** Resolves when the mirror can be read now; rejects with the reason otherwise. */
+	readonly check: () => Promise<void>;
 };
 
 const platformOrder = new Map(platforms.map((platform, index) => [platform.id, index]));
@@ -117,6 +120,20 @@ async function signature(file: string): Promise<string> {
 	}
 }
 
+/** The view of one manifest and status. Pure. */
+export function buildSnapshot(manifest: Manifest, status: Status, warning: string | undefined): Snapshot {
+	const artifacts = Object.values(manifest.files);
+	return {
+		manifest,
+		status,
+		warning,
+		groups: groupArtifacts(artifacts),
+		versions: [...new Set(artifacts.map((entry) => entry.version))].sort(semver.compareBuild),
+		byPath: new Map(artifacts.map((entry) => [entry.path, entry])),
+		bytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
+	};
+}
+
 /** A cached reader of the mirror at `mirror`. */
 export function createMirrorIndex(mirror: Layout): MirrorIndex {
 	let current: {key: string; snapshot: Snapshot} | undefined;
@@ -124,19 +141,18 @@ export function createMirrorIndex(mirror: Layout): MirrorIndex {
 
 	const load = async (): Promise<Snapshot> => {
 		const [{manifest, warning}, status] = await Promise.all([readManifest(mirror), readStatus(mirror)]);
-		const artifacts = Object.values(manifest.files);
-		return {
-			manifest,
-			status,
-			warning,
-			groups: groupArtifacts(artifacts),
-			versions: [...new Set(artifacts.map((entry) => entry.version))].sort(semver.compareBuild),
-			byPath: new Map(artifacts.map((entry) => [entry.path, entry])),
-			bytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
-		};
+		return buildSnapshot(manifest, status, warning);
 	};
 
 	return {
+		async check() {
+			try {
+				await access(mirror.root, constants.R_OK | constants.X_OK);
+				await readdir(mirror.root);
+			} catch (error) {
+				throw new Error('the mirror directory is not readable', {cause: error});
+			}
+		},
 		async snapshot() {
 			const key = `${await signature(mirror.manifest)}|${await signature(mirror.status)}`;
 			if (current?.key === key) {

@@ -70,7 +70,18 @@ export async function startServer(
 	logger: Logger | undefined,
 	accessLog: Logger | undefined = config.accessLog ? logger : undefined,
 ): Promise<RunningServer> {
-	await mkdir(config.dir, {recursive: true});
+	const s3 = config.store
+		? await (await import('./s3-source.js')).openS3Source({
+				location: config.store,
+				redirect: config.s3Redirect ?? false,
+				refreshMs: config.indexRefreshMs ?? 5000,
+				logger,
+			})
+		: undefined;
+	if (!s3) {
+		await mkdir(config.dir, {recursive: true});
+	}
+
 	let draining = false;
 	const schedule = config.syncSchedule
 		? startSchedule(config.syncSchedule.expression, config.syncSchedule.options, logger)
@@ -82,6 +93,7 @@ export async function startServer(
 		trustProxy: config.trustProxy,
 		logger: accessLog ?? (logger ? logger.child({}, {level: 'warn'}) : undefined),
 		isDraining: () => draining,
+		s3,
 	});
 	const handler = mirrorApp.app.callback();
 	const server: http.Server = config.tls
@@ -96,6 +108,7 @@ export async function startServer(
 		address = await listen(server, config.port, config.host);
 	} catch (error) {
 		schedule?.stop();
+		mirrorApp.close();
 		throw error;
 	}
 
@@ -142,6 +155,7 @@ export async function startServer(
 			clearInterval(sweep);
 			clearTimeout(timer);
 			if (outcome === 'closed') {
+				mirrorApp.close();
 				return {cut: 0};
 			}
 
@@ -152,6 +166,7 @@ export async function startServer(
 			}
 
 			await closed;
+			mirrorApp.close();
 			return {cut};
 		},
 	};

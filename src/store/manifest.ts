@@ -63,9 +63,32 @@ export function emptyManifest(): Manifest {
 }
 
 /**
-Read the manifest. A missing one is empty; an unreadable one is reported through
-`warning` and treated as empty, since sync re-verifies and adopts what is on disk.
+Parse a manifest's text. An unreadable one is reported through `warning` and treated
+as empty, since sync re-verifies what the store holds. `where` names it in the warning.
 */
+export function parseManifest(text: string, where: string): {manifest: Manifest; warning?: string} {
+	try {
+		const data = JSON.parse(text) as Partial<Manifest>;
+		if (data.schema !== 1 || typeof data.files !== 'object' || data.files === null) {
+			throw new Error('unknown schema');
+		}
+
+		return {manifest: {schema: 1, files: data.files, keys: data.keys ?? {}}};
+	} catch (error) {
+		return {
+			manifest: emptyManifest(),
+			warning: `ignoring unreadable manifest ${where} (${(error as Error).message}); files in the mirror will be re-verified`,
+		};
+	}
+}
+
+/** The manifest as stored: files sorted by path, so that diffs between runs are small. */
+export function serializeManifest(manifest: Manifest): string {
+	const files = Object.fromEntries(Object.entries(manifest.files).sort(([a], [b]) => a.localeCompare(b)));
+	return `${JSON.stringify({...manifest, files}, null, '\t')}\n`;
+}
+
+/** Read the manifest of a mirror directory. A missing one is empty. */
 export async function readManifest(mirror: Layout): Promise<{manifest: Manifest; warning?: string}> {
 	let text: string;
 	try {
@@ -78,27 +101,10 @@ export async function readManifest(mirror: Layout): Promise<{manifest: Manifest;
 		throw error;
 	}
 
-	try {
-		const data = JSON.parse(text) as Partial<Manifest>;
-		if (data.schema !== 1 || typeof data.files !== 'object' || data.files === null) {
-			throw new Error('unknown schema');
-		}
-
-		return {manifest: {schema: 1, files: data.files, keys: data.keys ?? {}}};
-	} catch (error) {
-		return {
-			manifest: emptyManifest(),
-			warning: `ignoring unreadable manifest ${mirror.manifest} (${(error as Error).message}); files on disk will be re-verified`,
-		};
-	}
+	return parseManifest(text, mirror.manifest);
 }
 
 /** Write the manifest atomically. */
 export async function writeManifest(mirror: Layout, manifest: Manifest): Promise<void> {
-	const files = Object.fromEntries(Object.entries(manifest.files).sort(([a], [b]) => a.localeCompare(b)));
-	await writeFileAtomic(
-		mirror.manifest,
-		`${JSON.stringify({...manifest, files}, null, '\t')}\n`,
-		mirror.state,
-	);
+	await writeFileAtomic(mirror.manifest, serializeManifest(manifest), mirror.state);
 }

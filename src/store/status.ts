@@ -32,22 +32,32 @@ export type Status = {
 	lastSuccess?: RunRecord;
 };
 
-/** Read status.json; missing or unreadable is an empty status. */
-export async function readStatus(mirror: Layout): Promise<Status> {
+/** Parse status.json; unreadable is an empty status. */
+export function parseStatus(text: string | undefined): Status {
 	try {
-		return JSON.parse(await readFile(mirror.status, 'utf8')) as Status;
+		return text === undefined ? {} : (JSON.parse(text) as Status);
 	} catch {
 		return {};
 	}
 }
 
+/** `status` with `run` recorded: always as the last run, as the last success only on success. */
+export function withRun(status: Status, run: RunRecord): Status {
+	return {...status, lastRun: run, ...(run.result === 'success' ? {lastSuccess: run} : {})};
+}
+
+/** status.json's text. */
+export function serializeStatus(status: Status): string {
+	return `${JSON.stringify(status, null, '\t')}\n`;
+}
+
+/** Read status.json; missing or unreadable is an empty status. */
+export async function readStatus(mirror: Layout): Promise<Status> {
+	return parseStatus(await readFile(mirror.status, 'utf8').catch(() => undefined));
+}
+
 /** Record a finished run. */
 export async function recordRun(mirror: Layout, run: RunRecord): Promise<void> {
-	const status = await readStatus(mirror);
-	status.lastRun = run;
-	if (run.result === 'success') {
-		status.lastSuccess = run;
-	}
-
-	await writeFileAtomic(mirror.status, `${JSON.stringify(status, null, '\t')}\n`, mirror.state);
+	const status = withRun(await readStatus(mirror), run);
+	await writeFileAtomic(mirror.status, serializeStatus(status), mirror.state);
 }

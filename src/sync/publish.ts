@@ -14,6 +14,8 @@ export type VerifiedArtifact = {
 	readonly ref: ArtifactRef;
 	/** The downloaded artifact, already in the temp folder. */
 	readonly partPath: string;
+	/** Its sha512, verified. */
+	readonly sha512: string;
 	readonly sha512Sidecar: Uint8Array;
 	readonly ascSidecar: Uint8Array;
 	/** Upstream's Last-Modified, kept as the files' mtime so that served dates match upstream. */

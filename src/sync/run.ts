@@ -8,15 +8,15 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
-import {type Layout, layout, tempName, treePath} from '../store/layout.js';
-import {type Manifest, manifestEntry, readManifest, writeManifest} from '../store/manifest.js';
-import {recordRun} from '../store/status.js';
+import {tempName} from '../store/layout.js';
+import {type Manifest, manifestEntry} from '../store/manifest.js';
+import type {LeaseOptions} from '../store/s3/lease.js';
+import type {S3Location} from '../store/s3/location.js';
 import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
 import {createHttpClient, type HttpClient, type HttpConfig} from './download.js';
 import type {EventSink, Failure, Summary} from './events.js';
-import {acquireLock} from './lock.js';
-import {type Action, type LocalFile, plan} from './plan.js';
-import {publishArtifact, publishRootFile} from './publish.js';
+import {type Action, plan} from './plan.js';
+import {openTarget, type SyncTarget} from './target.js';
 import {
 	checkKeyFile,
 	checkSha512,
@@ -31,6 +31,10 @@ import {
 /** Everything a run needs, already validated by the config loader. */
 export type SyncOptions = {
 	readonly dir: string;
+	/** Sync into this object store instead of `dir`. */
+	readonly store?: S3Location | undefined;
+	/** Lease timing of the object store's lock (tests shorten it). */
+	readonly lease?: LeaseOptions | undefined;
 	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
 	readonly upstream: string;
 	readonly versionsApi: string;
@@ -59,37 +63,9 @@ function joinUrl(root: string, relative: string): string {
 	return `${root.replace(/\/+$/, '')}/${relative}`;
 }
 
-async function statSize(file: string): Promise<number | undefined> {
-	try {
-		const info = await stat(file);
-		return info.isFile() ? info.size : undefined;
-	} catch {
-		return undefined;
-	}
-}
-
-/** One stat per file of every wanted artifact. */
-async function inspect(mirror: Layout, wanted: readonly ArtifactRef[]): Promise<Map<string, LocalFile>> {
-	const limit = pLimit(64);
-	const entries = await Promise.all(
-		wanted.map((ref) =>
-			limit(async (): Promise<[string, LocalFile]> => {
-				const file = treePath(mirror, ref.path);
-				const [size, sha512, asc] = await Promise.all([
-					statSize(file),
-					statSize(`${file}.sha512`),
-					statSize(`${file}.asc`),
-				]);
-				return [ref.path, {size, sidecars: sha512 !== undefined && asc !== undefined}];
-			}),
-		),
-	);
-	return new Map(entries);
-}
-
-async function removeStaleTemp(mirror: Layout): Promise<void> {
-	for (const name of await readdir(mirror.tmp)) {
-		const file = path.join(mirror.tmp, name);
+async function removeStaleTemp(tmp: string): Promise<void> {
+	for (const name of await readdir(tmp)) {
+		const file = path.join(tmp, name);
 		const info = await stat(file).catch(() => undefined);
 		if (info && Date.now() - info.mtimeMs > staleTempMs) {
 			await rm(file, {force: true, recursive: true});
@@ -127,7 +103,7 @@ async function resolve(
 /** Sync state shared by the workers of one run. */
 type RunContext = {
 	readonly options: SyncOptions;
-	readonly mirror: Layout;
+	readonly target: SyncTarget;
 	readonly client: HttpClient;
 	readonly trusted: TrustedKeys;
 	readonly manifest: Manifest;
@@ -207,7 +183,7 @@ async function fetchArtifact(
 	knownSha512?: string,
 ): Promise<Outcome> {
 	const url = joinUrl(context.options.upstream, ref.path);
-	const base = path.join(context.mirror.tmp, tempName(ref.path));
+	const base = path.join(context.target.tmp, tempName(ref.path));
 	const partPath = `${base}.part`;
 	const metaPath = `${base}.part.json`;
 	const discardPart = () => Promise.all([rm(partPath, {force: true}), rm(metaPath, {force: true})]);
@@ -266,9 +242,10 @@ async function fetchArtifact(
 		}
 
 		await checkSignature(signature, result.digests, partPath, context.trusted);
-		await publishArtifact(context.mirror, {
+		await context.target.publishArtifact({
 			ref,
 			partPath,
+			sha512: result.sha512,
 			sha512Sidecar: sidecars.sha512,
 			ascSidecar: sidecars.asc,
 			modified: result.lastModified,
@@ -301,7 +278,16 @@ async function fetchArtifact(
 
 /** Verify a triple that is on disk but not in the manifest, and record it when good. */
 async function adopt(context: RunContext, ref: ArtifactRef): Promise<Outcome> {
-	const file = treePath(context.mirror, ref.path);
+	const file = context.target.localPath(ref.path);
+	if (file === undefined) {
+		// A remote store's objects would have to be downloaded to verify: fetch instead.
+		context.emit({
+			type: 'warning',
+			message: `${ref.path} is in the store but not in its manifest; downloading it again`,
+		});
+		return fetchArtifact(context, ref, true);
+	}
+
 	try {
 		const [sidecar, asc, info] = await Promise.all([
 			readFile(`${file}.sha512`, 'utf8'),
@@ -366,12 +352,12 @@ async function syncKeys(context: RunContext): Promise<Outcome[]> {
 				continue;
 			}
 
-			const local = await readFile(treePath(context.mirror, name)).catch(() => undefined);
+			const local = await context.target.readRootFile(name);
 			const sha512 = createHash('sha512').update(body).digest('hex');
 			if (local?.equals(body)) {
 				outcomes.push('present');
 			} else {
-				await publishRootFile(context.mirror, name, body);
+				await context.target.publishRootFile(name, body);
 				context.emit({type: 'published', path: name, size: body.length, sha512, resumedFrom: 0});
 				outcomes.push('published');
 			}
@@ -430,129 +416,161 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: []}
 			: await resolve(options, client, emit);
 		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
-		const mirror = layout(options.dir);
-		emit({type: 'start', dir: mirror.root, upstream: options.upstream, versions, files: wanted.length});
-
-		const lock = options.dryRun ? undefined : await acquireLock(mirror.lock);
+		const target = await openTarget(options);
 		try {
-			const {manifest, warning} = await readManifest(mirror);
-			const warnings = [...versionWarnings];
-			if (warning) {
-				warnings.push(warning);
-				emit({type: 'warning', message: warning});
-			}
-
-			const actions = plan(wanted, manifest, await inspect(mirror, wanted));
-			for (const action of actions) {
-				if (options.dryRun || action.kind !== 'skip') {
-					emit({type: 'plan', action: action.kind, path: action.ref.path, reason: action.reason});
-				}
-			}
-
-			if (options.dryRun) {
-				const summary: Summary = {
-					result: 'success',
-					dryRun: true,
-					versions,
-					published: 0,
-					present: actions.filter((action) => action.kind === 'skip').length,
-					notPublished: 0,
-					failed: [],
-					warnings,
-					bytes: 0,
-					durationMs: Date.now() - startedAt.getTime(),
-					requests: {...client.counts},
-				};
-				emit({type: 'summary', summary});
-				return summary;
-			}
-
-			await mkdir(mirror.tmp, {recursive: true});
-			await removeStaleTemp(mirror);
-			let saving = Promise.resolve();
-			let dirty = false;
-			const save = () => {
-				saving = saving.then(async () => {
-					if (dirty) {
-						dirty = false;
-						await writeManifest(mirror, manifest);
-					}
-				});
-				return saving;
-			};
-
-			let timer: NodeJS.Timeout | undefined;
-			const context: RunContext = {
-				options,
-				mirror,
+			emit({type: 'start', dir: target.label, upstream: options.upstream, versions, files: wanted.length});
+			return await runWithTarget(options, emit, {
 				client,
 				trusted,
-				manifest,
-				emit: (event) => {
-					if (event.type === 'warning') {
-						warnings.push(event.message);
-					}
-
-					emit(event);
-				},
-				failures: [],
-				bytes: 0,
-				saveSoon() {
-					// Saved at most once a second while files publish: a killed run loses
-					// little, and what it loses is re-verified from disk (adopt).
-					dirty = true;
-					timer ??= setTimeout(() => {
-						timer = undefined;
-						void save();
-					}, 1000);
-				},
-			};
-
-			const limit = pLimit(options.concurrency);
-			const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action))));
-			const keyOutcomes = await syncKeys(context);
-			clearTimeout(timer);
-			dirty = true;
-			await save();
-
-			const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
-			for (const failure of failures.slice(context.failures.length)) {
-				emit({type: 'failed', ...failure});
-			}
-
-			const all = [...outcomes, ...keyOutcomes];
-			const count = (kind: Outcome) => all.filter((outcome) => outcome === kind).length;
-			const summary: Summary = {
-				result: failures.length > 0 ? 'failed' : 'success',
-				dryRun: false,
+				target,
+				wanted,
 				versions,
-				published: count('published'),
-				present: count('present'),
-				notPublished: count('not-published'),
-				failed: failures,
-				warnings,
-				bytes: context.bytes,
-				durationMs: Date.now() - startedAt.getTime(),
-				requests: {...client.counts},
-			};
-			await recordRun(mirror, {
-				startedAt: startedAt.toISOString(),
-				finishedAt: new Date().toISOString(),
-				result: summary.result,
-				counts: {
-					published: summary.published,
-					present: summary.present,
-					notPublished: summary.notPublished,
-					failed: failures.length,
-					bytes: summary.bytes,
-				},
+				versionWarnings,
+				startedAt,
 			});
-			emit({type: 'summary', summary});
-			return summary;
 		} finally {
-			await lock?.release();
+			target.close();
 		}
 	} finally {
 		client.close();
+	}
+}
+
+async function runWithTarget(
+	options: SyncOptions,
+	emit: EventSink,
+	run: {
+		client: HttpClient;
+		trusted: TrustedKeys;
+		target: SyncTarget;
+		wanted: ArtifactRef[];
+		versions: string[];
+		versionWarnings: string[];
+		startedAt: Date;
+	},
+): Promise<Summary> {
+	const {client, trusted, target, wanted, versions, versionWarnings, startedAt} = run;
+	const warnings = [...versionWarnings];
+	const warn = (message: string) => {
+		warnings.push(message);
+		emit({type: 'warning', message});
+	};
+
+	const lock = options.dryRun ? undefined : await target.lock(warn);
+	try {
+		const {manifest, warning} = await target.readManifest();
+		if (warning) {
+			warn(warning);
+		}
+
+		const actions = plan(wanted, manifest, await target.inspect(wanted));
+		for (const action of actions) {
+			if (options.dryRun || action.kind !== 'skip') {
+				emit({type: 'plan', action: action.kind, path: action.ref.path, reason: action.reason});
+			}
+		}
+
+		if (options.dryRun) {
+			const summary: Summary = {
+				result: 'success',
+				dryRun: true,
+				versions,
+				published: 0,
+				present: actions.filter((action) => action.kind === 'skip').length,
+				notPublished: 0,
+				failed: [],
+				warnings,
+				bytes: 0,
+				durationMs: Date.now() - startedAt.getTime(),
+				requests: {...client.counts},
+			};
+			emit({type: 'summary', summary});
+			return summary;
+		}
+
+		await mkdir(target.tmp, {recursive: true});
+		await removeStaleTemp(target.tmp);
+		let saving = Promise.resolve();
+		let dirty = false;
+		const save = () => {
+			saving = saving.then(async () => {
+				if (dirty) {
+					dirty = false;
+					await target.writeManifest(manifest);
+				}
+			});
+			return saving;
+		};
+
+		let timer: NodeJS.Timeout | undefined;
+		const context: RunContext = {
+			options,
+			target,
+			client,
+			trusted,
+			manifest,
+			emit: (event) => {
+				if (event.type === 'warning') {
+					warnings.push(event.message);
+				}
+
+				emit(event);
+			},
+			failures: [],
+			bytes: 0,
+			saveSoon() {
+				// Saved at most once a second while files publish: a killed run loses
+				// little, and what it loses is re-verified from disk (adopt).
+				dirty = true;
+				timer ??= setTimeout(() => {
+					timer = undefined;
+					void save();
+				}, 1000);
+			},
+		};
+
+		const limit = pLimit(options.concurrency);
+		const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action))));
+		const keyOutcomes = await syncKeys(context);
+		clearTimeout(timer);
+		dirty = true;
+		await save();
+
+		const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
+		for (const failure of failures.slice(context.failures.length)) {
+			emit({type: 'failed', ...failure});
+		}
+
+		const all = [...outcomes, ...keyOutcomes];
+		const count = (kind: Outcome) => all.filter((outcome) => outcome === kind).length;
+		const summary: Summary = {
+			result: failures.length > 0 ? 'failed' : 'success',
+			dryRun: false,
+			versions,
+			published: count('published'),
+			present: count('present'),
+			notPublished: count('not-published'),
+			failed: failures,
+			warnings,
+			bytes: context.bytes,
+			durationMs: Date.now() - startedAt.getTime(),
+			requests: {...client.counts},
+		};
+		await target.recordRun({
+			startedAt: startedAt.toISOString(),
+			finishedAt: new Date().toISOString(),
+			result: summary.result,
+			counts: {
+				published: summary.published,
+				present: summary.present,
+				notPublished: summary.notPublished,
+				failed: failures.length,
+				bytes: summary.bytes,
+			},
+		});
+		emit({type: 'summary', summary});
+		return summary;
+	} finally {
+		await lock?.release();
 	}
 }

@@ -1,13 +1,11 @@
 /** What route handlers share. */
 import type {Context} from 'koa';
-import type {Layout} from '../../store/layout.js';
 import type {Metrics} from '../metrics.js';
 import type {MirrorIndex} from '../mirror-index.js';
 import type {ScheduleInfo} from '../schedule.js';
 
 /** Dependencies of the routes, built once per app. */
 export type RouteDeps = {
-	readonly mirror: Layout;
 	readonly index: MirrorIndex;
 	readonly metrics: Metrics;
 	/** The URL users reach this server at, without a trailing slash. */

@@ -1,6 +1,4 @@
 /** Liveness, readiness and Prometheus metrics. */
-import {constants} from 'node:fs';
-import {access, readdir} from 'node:fs/promises';
 import type {Router} from '@koa/router';
 import type {RouteDeps} from './context.js';
 
@@ -17,13 +15,12 @@ export function opsRoutes(router: Router, deps: RouteDeps): void {
 		ctx.state.route = 'ops';
 		ctx.set('Cache-Control', 'no-store');
 		try {
-			await access(deps.mirror.root, constants.R_OK | constants.X_OK);
-			await readdir(deps.mirror.root);
+			await deps.index.check();
 			await deps.index.snapshot();
 			ctx.body = {ready: true};
-		} catch {
+		} catch (error) {
 			ctx.status = 503;
-			ctx.body = {ready: false, reason: 'the mirror directory is not readable'};
+			ctx.body = {ready: false, reason: (error as Error).message};
 		}
 	});
 

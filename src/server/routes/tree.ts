@@ -7,23 +7,23 @@ import type {Dirent} from 'node:fs';
 import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import type {Context, Middleware} from 'koa';
-import {classifyPath, isMutableVersion, type PathKind} from '../../catalog.js';
+import {classifyPath} from '../../catalog.js';
 import type {Layout} from '../../store/layout.js';
-import {contentTypeFor} from '../content-type.js';
+import {cacheControlFor, contentTypeFor, shortCache} from '../content-type.js';
+
+export {shortCache};
+
 import type {TreeRequest} from '../request-path.js';
 import {createFileSender} from '../send-file.js';
 import {type ListingEntry, listingPage} from '../views/listing.js';
 
-/** Cache-Control for listings, keys, JSON and pages. */
-export const shortCache = 'public, max-age=60';
-
-/** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
-export function cacheControlFor(kind: PathKind | undefined): string {
-	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
-		return isMutableVersion(kind.ref.version) ? 'public, no-cache' : 'public, max-age=31536000, immutable';
-	}
-
-	return shortCache;
+/** Folders first, then files, by name with numbers in order. */
+export function sortListing(entries: ListingEntry[]): ListingEntry[] {
+	return entries.sort(
+		(a, b) =>
+			(a.type === b.type ? 0 : a.type === 'directory' ? -1 : 1) ||
+			a.name.localeCompare(b.name, 'en', {numeric: true}),
+	);
 }
 
 async function readListing(folder: string): Promise<ListingEntry[] | undefined> {
@@ -57,17 +57,11 @@ async function readListing(folder: string): Promise<ListingEntry[] | undefined> 
 				}
 			}),
 	);
-	return entries
-		.filter((entry): entry is ListingEntry => entry !== undefined)
-		.sort(
-			(a, b) =>
-				(a.type === b.type ? 0 : a.type === 'directory' ? -1 : 1) ||
-				a.name.localeCompare(b.name, 'en', {numeric: true}),
-		);
+	return sortListing(entries.filter((entry): entry is ListingEntry => entry !== undefined));
 }
 
-async function sendListing(ctx: Context, request: TreeRequest, folder: string): Promise<void> {
-	const entries = await readListing(folder);
+/** Answer a folder listing (HTML, or JSON on `Accept: application/json`); 404 when `entries` is undefined. */
+export function sendListing(ctx: Context, request: TreeRequest, entries: ListingEntry[] | undefined): void {
 	if (!entries) {
 		ctx.throw(404, 'not found');
 	}
@@ -102,7 +96,7 @@ export function treeRoutes(mirror: Layout): Middleware {
 
 		const file = path.join(mirror.root, ...request.segments);
 		if (request.trailingSlash) {
-			await sendListing(ctx, request, file);
+			sendListing(ctx, request, await readListing(file));
 			return;
 		}
 

@@ -1,0 +1,288 @@
+/**
+The mirror tree served from an object store, with every rule of the directory mode:
+exact Content-Length, no Content-Encoding, single byte ranges, strong ETags without
+`-`, Last-Modified, 304s and the same cache headers. Bodies are streamed from the
+store with backpressure, never buffered whole; small immutable files (sidecars of
+releases) are kept in memory until the manifest changes.
+
+Headers and bytes of one response always come from one object version: a plain GET
+takes both from the store's one answer; a request with a range or a condition asks
+for the headers first (HEAD) and then for the bytes on condition that the object is
+still the one described (`If-Match`), starting over once if it was replaced between.
+
+With `redirect`, artifact bodies are answered by a 302 to a short-lived presigned URL
+of the store, so bytes flow from the store to the agent directly.
+*/
+import {pipeline} from 'node:stream/promises';
+import {GetObjectCommand} from '@aws-sdk/client-s3';
+import {getSignedUrl} from '@aws-sdk/s3-request-presigner';
+import type {Context, Middleware} from 'koa';
+import {classifyPath, isMutableVersion} from '../../catalog.js';
+import {MirrorError} from '../../errors.js';
+import type {ObjectInfo, ObjectStream, S3Store} from '../../store/s3/client.js';
+import {metadataKeys} from '../../store/s3/sync-target.js';
+import {cacheControlFor, contentTypeFor} from '../content-type.js';
+import type {TreeRequest} from '../request-path.js';
+import type {S3Index} from '../s3-index.js';
+import {type FileMeta, prepare} from '../send-file.js';
+import type {ListingEntry} from '../views/listing.js';
+import {sendListing, sortListing} from './tree.js';
+
+/** How the S3 tree answers. */
+export type S3TreeOptions = {
+	/** 302 artifact downloads to presigned URLs instead of streaming them. */
+	readonly redirect: boolean;
+	/** Lifetime of a presigned URL. */
+	readonly presignSeconds?: number | undefined;
+};
+
+const smallFileBytes = 64 * 1024;
+const cacheBytes = 32 * 1024 * 1024;
+
+/** Headers from what the store says about an object. */
+function metaOf(info: ObjectInfo): FileMeta {
+	const sha512 = info.metadata[metadataKeys.sha512];
+	const upstream = Date.parse(info.metadata[metadataKeys.modified] ?? '');
+	const lastModified = Number.isNaN(upstream) ? info.lastModified : new Date(upstream);
+	// Multipart ETags end in `-N`, which Elastic Defend's tooling strips: use the
+	// verified sha512 when sync recorded it, else the store's ETag as plain hex.
+	const tag =
+		sha512 && /^[0-9a-f]{128}$/.test(sha512) ? sha512.slice(0, 32) : info.etag.replace(/[^0-9a-f]/gi, '');
+	return {
+		identity: info.etag,
+		size: info.size,
+		etag: `"${tag}"`,
+		lastModified,
+		lastModifiedText: lastModified.toUTCString(),
+	};
+}
+
+/** Send `body` as the response body, past koa, counting bytes for the access log. */
+function pipeBody(ctx: Context, body: ObjectStream['body']): void {
+	let sent = 0;
+	ctx.state.bytesSent = () => sent;
+	ctx.respond = false;
+	const res = ctx.res;
+	res.statusCode = ctx.status;
+	body.on('data', (chunk: Buffer) => {
+		sent += chunk.length;
+	});
+	// A store that fails mid-body, or a client that leaves, ends the response cut
+	// short: a truncated body never passes for a complete one. pipeline destroys the
+	// store's stream too, which aborts its request.
+	pipeline(body, res).catch(() => {
+		res.destroy();
+	});
+}
+
+function isConditional(ctx: Context): boolean {
+	return Boolean(ctx.get('Range') || ctx.get('If-None-Match') || ctx.get('If-Modified-Since'));
+}
+
+/** The tree middleware for a mirror in `store`. */
+export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOptions): Middleware {
+	// Map order is use order, as in send-file.
+	const cache = new Map<string, {generation: number; meta: FileMeta; body: Buffer}>();
+	let cachedBytes = 0;
+
+	function remember(relative: string, meta: FileMeta, body: Buffer): void {
+		const previous = cache.get(relative);
+		if (previous) {
+			cachedBytes -= previous.body.length;
+			cache.delete(relative);
+		}
+
+		cache.set(relative, {generation: index.generation(), meta, body});
+		cachedBytes += body.length;
+		for (const [key, entry] of cache) {
+			if (cachedBytes <= cacheBytes) {
+				break;
+			}
+
+			cache.delete(key);
+			cachedBytes -= entry.body.length;
+		}
+	}
+
+	async function listing(ctx: Context, request: TreeRequest): Promise<void> {
+		const folder = `${request.relative}/`;
+		const {files, folders} = await store.listFolder(folder);
+		const entries: ListingEntry[] = [
+			...folders.map((name) => ({
+				name: name.slice(folder.length).replace(/\/$/, ''),
+				type: 'directory' as const,
+				size: undefined,
+				modified: new Date(0).toISOString(),
+			})),
+			...files.map((file) => ({
+				name: file.key.slice(folder.length),
+				type: 'file' as const,
+				size: file.size,
+				modified: file.lastModified.toISOString(),
+			})),
+		].filter((entry) => entry.name !== '' && !entry.name.startsWith('.'));
+		sendListing(ctx, request, entries.length > 0 ? sortListing(entries) : undefined);
+	}
+
+	/** Stream bytes `start`..`end` of the object `meta` describes; false when it changed meanwhile. */
+	async function stream(
+		ctx: Context,
+		relative: string,
+		meta: FileMeta,
+		range: {start: number; end: number},
+	): Promise<boolean> {
+		const whole = range.start === 0 && range.end === meta.size - 1;
+		const object = await store
+			.getStream(relative, {
+				range: whole ? undefined : `bytes=${range.start}-${range.end}`,
+				ifMatch: meta.identity,
+			})
+			.catch((error: unknown) => {
+				if (error instanceof MirrorError && error.code === 'ERR_STORE_CHANGED') {
+					return 'changed' as const;
+				}
+
+				throw error;
+			});
+		if (object === 'changed' || object === undefined) {
+			return false;
+		}
+
+		if (object.etag !== meta.identity) {
+			object.body.destroy();
+			return false;
+		}
+
+		pipeBody(ctx, object.body);
+		return true;
+	}
+
+	async function sendObject(ctx: Context, request: TreeRequest, attempt = 0): Promise<'sent' | 'missing'> {
+		const relative = request.relative;
+		const kind = classifyPath(relative);
+		const headers = {
+			contentType: contentTypeFor(request.segments.at(-1) ?? ''),
+			cacheControl: cacheControlFor(kind),
+		};
+		const cacheable = kind?.kind === 'sidecar' && !isMutableVersion(kind.ref.version);
+		const cached = cacheable ? cache.get(relative) : undefined;
+		if (cached && cached.generation === index.generation()) {
+			cache.delete(relative);
+			cache.set(relative, cached);
+			const range = prepare(ctx, cached.meta, headers);
+			if (range) {
+				ctx.body = cached.body.subarray(range.start, range.end + 1);
+			}
+
+			return 'sent';
+		}
+
+		if (cacheable || (kind === undefined && request.segments.length === 1)) {
+			// Sidecars and root files are small: one GET, and keep the release ones.
+			const found = await store.getBytes(relative);
+			if (!found || found === 'not-modified') {
+				return 'missing';
+			}
+
+			const meta = metaOf(found.info);
+			if (cacheable && found.body.length <= smallFileBytes) {
+				remember(relative, meta, found.body);
+			}
+
+			const range = prepare(ctx, meta, headers);
+			if (range) {
+				ctx.body = found.body.subarray(range.start, range.end + 1);
+			}
+
+			return 'sent';
+		}
+
+		if (ctx.method === 'GET' && !isConditional(ctx)) {
+			// The common download: headers and bytes from one GET.
+			const object = await store.getStream(relative);
+			if (!object) {
+				return 'missing';
+			}
+
+			const meta = metaOf(object);
+			const range = prepare(ctx, meta, headers);
+			if (!range || object.size === 0) {
+				object.body.destroy();
+				return 'sent';
+			}
+
+			pipeBody(ctx, object.body);
+			return 'sent';
+		}
+
+		const info = await store.head(relative);
+		if (!info) {
+			return 'missing';
+		}
+
+		const meta = metaOf(info);
+		const range = prepare(ctx, meta, headers);
+		if (!range) {
+			return 'sent';
+		}
+
+		if (await stream(ctx, relative, meta, range)) {
+			return 'sent';
+		}
+
+		if (attempt > 0) {
+			throw new MirrorError('ERR_STORE_CHANGED', `${relative} keeps changing in the store`);
+		}
+
+		// Replaced between HEAD and GET (a SNAPSHOT re-published): start over once.
+		for (const name of ctx.res.getHeaderNames()) {
+			ctx.res.removeHeader(name);
+		}
+
+		return sendObject(ctx, request, attempt + 1);
+	}
+
+	return async (ctx) => {
+		const request = ctx.state.tree as TreeRequest;
+		if (request.segments.length === 0) {
+			ctx.throw(404, 'not found');
+		}
+
+		await index.refreshIfDue();
+		if (request.trailingSlash) {
+			await listing(ctx, request);
+			return;
+		}
+
+		const kind = classifyPath(request.relative);
+		ctx.state.route = kind?.kind ?? 'file';
+		if (options.redirect && kind?.kind === 'artifact') {
+			const url = await getSignedUrl(
+				store.client,
+				new GetObjectCommand({Bucket: store.location.bucket, Key: store.key(request.relative)}),
+				{expiresIn: options.presignSeconds ?? 300},
+			);
+			ctx.state.download = kind.ref;
+			ctx.set('Cache-Control', 'no-store');
+			ctx.redirect(url);
+			return;
+		}
+
+		if ((await sendObject(ctx, request)) === 'missing') {
+			const {files, folders} = await store.listFolder(`${request.relative}/`);
+			if (files.length > 0 || folders.length > 0) {
+				ctx.state.route = 'listing';
+				const query = ctx.querystring ? `?${ctx.querystring}` : '';
+				ctx.status = 301;
+				ctx.redirect(`/${request.segments.map(encodeURIComponent).join('/')}/${query}`);
+				return;
+			}
+
+			ctx.throw(404, 'not found');
+		}
+
+		if (kind?.kind === 'artifact') {
+			ctx.state.download = kind.ref;
+		}
+	};
+}

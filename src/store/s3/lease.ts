@@ -1,0 +1,177 @@
+/**
+One sync per bucket and prefix, across machines: a lock object created with a
+conditional PUT (`If-None-Match: *`), which the store grants to exactly one writer.
+It holds a lease with an expiry that the holder renews; a holder that died stops
+renewing, and once the lease has expired the next sync takes it over with a PUT
+conditional on the dead holder's ETag, so that two takers cannot both win.
+Expiry is compared with the taker's clock: keep the machines' clocks in sync (NTP),
+and the lease (default 2 minutes) well above their skew.
+*/
+import {randomBytes} from 'node:crypto';
+import os from 'node:os';
+import {LockHeldError, MirrorError} from '../../errors.js';
+import type {S3Store} from './client.js';
+
+/** What the lock object holds. */
+export type LeaseRecord = {
+	readonly host: string;
+	readonly pid: number;
+	readonly token: string;
+	readonly startedAt: string;
+	/** ISO time after which anyone may take the lock over. */
+	readonly expiresAt: string;
+};
+
+/** A held lease. */
+export type Lease = {
+	readonly record: LeaseRecord;
+	/** Throws when the lease was lost (not renewed in time, or taken over). */
+	readonly assertHeld: () => void;
+	readonly release: () => Promise<void>;
+};
+
+/** Timing of a lease. */
+export type LeaseOptions = {
+	/** How long a lease lasts without renewal. */
+	readonly ttlMs: number;
+	/** How often the holder renews it; well under ttlMs. */
+	readonly renewEveryMs: number;
+	/** Called when the lease of a dead holder was taken over. */
+	readonly onTakeover?: ((previous: LeaseRecord) => void) | undefined;
+};
+
+export const defaultLeaseOptions: LeaseOptions = {ttlMs: 120_000, renewEveryMs: 30_000};
+
+function parseRecord(body: Buffer): LeaseRecord | undefined {
+	try {
+		const data = JSON.parse(body.toString('utf8')) as Partial<LeaseRecord>;
+		return typeof data.token === 'string' &&
+			typeof data.expiresAt === 'string' &&
+			!Number.isNaN(Date.parse(data.expiresAt))
+			? (data as LeaseRecord)
+			: undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Take the lock object at `relative`, or throw LockHeldError naming its live holder. */
+export async function acquireLease(
+	store: S3Store,
+	relative: string,
+	options: LeaseOptions = defaultLeaseOptions,
+): Promise<Lease> {
+	const token = randomBytes(12).toString('hex');
+	const startedAt = new Date().toISOString();
+	const recordAt = (now: number): LeaseRecord => ({
+		host: os.hostname(),
+		pid: process.pid,
+		token,
+		startedAt,
+		expiresAt: new Date(now + options.ttlMs).toISOString(),
+	});
+	const where = `${store.label}/${relative}`;
+
+	let etag: string | undefined;
+	let record = recordAt(Date.now());
+	// Twice: the lock may vanish between our failed create and our read (its holder released it).
+	for (let attempt = 0; attempt < 2 && etag === undefined; attempt++) {
+		record = recordAt(Date.now());
+		const created = await store.putBytes(relative, JSON.stringify(record), {
+			ifNoneMatch: '*',
+			contentType: 'application/json',
+		});
+		if (created) {
+			etag = created.etag;
+			break;
+		}
+
+		const current = await store.getBytes(relative);
+		if (current === undefined || current === 'not-modified') {
+			continue;
+		}
+
+		const holder = parseRecord(current.body);
+		// An unreadable lock object is treated as a lease from its write time.
+		const expiresAt = holder
+			? Date.parse(holder.expiresAt)
+			: current.info.lastModified.getTime() + options.ttlMs;
+		if (expiresAt > Date.now()) {
+			throw new LockHeldError(
+				holder
+					? `another sync holds ${where} (host ${holder.host}, pid ${holder.pid}, since ${holder.startedAt}; lease until ${holder.expiresAt})`
+					: `another sync holds ${where} (unreadable lock object, written ${current.info.lastModified.toISOString()})`,
+			);
+		}
+
+		record = recordAt(Date.now());
+		const taken = await store.putBytes(relative, JSON.stringify(record), {
+			ifMatch: current.info.etag,
+			contentType: 'application/json',
+		});
+		if (!taken) {
+			throw new LockHeldError(`another sync took over the expired lock ${where} first`);
+		}
+
+		etag = taken.etag;
+		if (holder) {
+			options.onTakeover?.(holder);
+		}
+	}
+
+	if (etag === undefined) {
+		throw new LockHeldError(`cannot take ${where}: it keeps changing`);
+	}
+
+	let lost: string | undefined;
+	let expiresAt = Date.parse(record.expiresAt);
+	let renewing: Promise<void> = Promise.resolve();
+	const renew = async () => {
+		const next = recordAt(Date.now());
+		try {
+			const renewed = await store.putBytes(relative, JSON.stringify(next), {
+				ifMatch: etag,
+				contentType: 'application/json',
+			});
+			if (renewed) {
+				etag = renewed.etag;
+				expiresAt = Date.parse(next.expiresAt);
+			} else {
+				lost = `the sync lock ${where} was taken over by another sync`;
+			}
+		} catch {
+			// A failed renewal is retried at the next tick; the lease holds until it expires.
+		}
+	};
+
+	const timer = setInterval(() => {
+		renewing = renewing.then(renew);
+	}, options.renewEveryMs);
+	timer.unref();
+
+	return {
+		record,
+		assertHeld() {
+			if (!lost && Date.now() >= expiresAt) {
+				lost = `the sync lock ${where} expired before it could be renewed`;
+			}
+
+			if (lost) {
+				throw new MirrorError('ERR_LOCK_LOST', lost);
+			}
+		},
+		async release() {
+			clearInterval(timer);
+			await renewing;
+			if (lost) {
+				return;
+			}
+
+			// Only our own lease is removed; one taken over meanwhile stays.
+			const current = await store.getBytes(relative).catch(() => undefined);
+			if (current && current !== 'not-modified' && parseRecord(current.body)?.token === token) {
+				await store.remove(relative);
+			}
+		},
+	};
+}
