@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url';
 import {promisify} from 'node:util';
 import test from 'ava';
 import YAML from 'yaml';
-import {loadServeConfig} from '../src/config.js';
+import {loadServeConfig, loadSyncConfig} from '../src/config.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';
 
@@ -104,6 +104,43 @@ test('Kubernetes: Deployment with probes and a non-root user, Service, PVC, Cron
 	const config = loadServeConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env: {}, cwd: dir});
 	t.is(config.dir, '/artifacts');
 	t.is(config.publicUrl, 'https://artifacts.example.internal');
+});
+
+test('Kubernetes, S3 mode: stateless replicas without volumes, credentials from a Secret, a sync CronJob', async (t) => {
+	const documents = YAML.parseAllDocuments(await read('scripts/k8s/mirror-s3.yaml')).map((document) =>
+		document.toJS(),
+	);
+	const byKind = (kind: string) => documents.find((document) => document.kind === kind);
+	const deployment = byKind('Deployment');
+	t.true(deployment.spec.replicas >= 2);
+	const pod = deployment.spec.template.spec;
+	t.deepEqual(
+		pod.volumes.map((volume: {name: string}) => volume.name),
+		['config'],
+		'no data volume: the bucket is the storage',
+	);
+	const container = pod.containers[0];
+	t.is(container.args[0], 'serve');
+	t.is(container.envFrom[0].secretRef.name, byKind('Secret').metadata.name);
+	t.is(container.readinessProbe.httpGet.path, '/readyz');
+	const cronJob = byKind('CronJob');
+	t.is(cronJob.spec.concurrencyPolicy, 'Forbid');
+	const job = cronJob.spec.jobTemplate.spec.template.spec;
+	t.is(job.containers[0].args[0], 'sync');
+	t.is(job.containers[0].envFrom[0].secretRef.name, byKind('Secret').metadata.name);
+	t.true(
+		job.volumes.some((volume: {emptyDir?: unknown}) => volume.emptyDir),
+		'a scratch folder for downloads',
+	);
+
+	const dir = await tempDir(t);
+	await writeFile(path.join(dir, 'mirror.yml'), byKind('ConfigMap').data['mirror.yml']);
+	const env = byKind('Secret').stringData;
+	const config = loadServeConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env, cwd: dir});
+	t.like(config.store, {bucket: 'elastic-artifacts', prefix: 'mirror/', pathStyle: true});
+	t.is(config.store?.credentials?.accessKeyId, 'change-me');
+	const sync = loadSyncConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env, cwd: dir});
+	t.is(sync.options.store?.bucket, 'elastic-artifacts');
 });
 
 test('systemd units and the crontab example run the real commands', async (t) => {

@@ -111,8 +111,6 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 			...folders.map((name) => ({
 				name: name.slice(folder.length).replace(/\/$/, ''),
 				type: 'directory' as const,
-				size: undefined,
-				modified: new Date(0).toISOString(),
 			})),
 			...files.map((file) => ({
 				name: file.key.slice(folder.length),
@@ -177,8 +175,8 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 			return 'sent';
 		}
 
-		if (cacheable || (kind === undefined && request.segments.length === 1)) {
-			// Sidecars and root files are small: one GET, and keep the release ones.
+		if (kind?.kind === 'sidecar') {
+			// Sidecars are small: one GET, and keep those of releases.
 			const found = await store.getBytes(relative);
 			if (!found || found === 'not-modified') {
 				return 'missing';

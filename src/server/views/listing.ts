@@ -9,7 +9,8 @@ export type ListingEntry = {
 	readonly type: 'file' | 'directory';
 	/** Bytes; files only. */
 	readonly size?: number | undefined;
-	readonly modified: string;
+	/** ISO time; undefined for folders of an object store, which have none. */
+	readonly modified?: string | undefined;
 };
 
 /** The listing page of the folder at `segments` (e.g. ['downloads', 'beats']). */
@@ -33,7 +34,7 @@ export function listingPage(segments: readonly string[], entries: readonly Listi
 ${segments.length > 0 ? html`<tr><td><a href="../">../</a></td><td class="num"></td><td></td></tr>` : null}
 ${entries.map((entry) => {
 	const name = entry.type === 'directory' ? `${entry.name}/` : entry.name;
-	return html`<tr class="${entry.type}"><td><a href="${encodeURIComponent(entry.name)}${entry.type === 'directory' ? '/' : ''}">${name}</a></td><td class="num">${entry.size === undefined ? '' : formatBytes(entry.size)}</td><td>${formatTime(entry.modified)}</td></tr>`;
+	return html`<tr class="${entry.type}"><td><a href="${encodeURIComponent(entry.name)}${entry.type === 'directory' ? '/' : ''}">${name}</a></td><td class="num">${entry.size === undefined ? '' : formatBytes(entry.size)}</td><td>${entry.modified ? formatTime(entry.modified) : ''}</td></tr>`;
 })}
 </tbody>
 </table>
