@@ -24,9 +24,10 @@ test('a second sync on the same mirror exits 3 at once with a clear message', as
 		key,
 		versions: ['9.1.3'],
 		platforms: ['linux-x86_64'],
-		size: 512 * 1024,
+		size: 1024 * 1024,
 	});
 	t.teardown(() => upstream.close());
+	// About 4 s: longer than a second CLI takes to start on a loaded machine.
 	upstream.faults.set(upstream.refs[0]?.path as string, {bytesPerSecond: 256 * 1024});
 	const dir = await tempDir(t);
 	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
