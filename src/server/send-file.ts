@@ -22,6 +22,7 @@ import type {ServerResponse} from 'node:http';
 import {promisify} from 'node:util';
 import type {Context} from 'koa';
 import parseRange from 'range-parser';
+import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
 
 /** How to label the response. */
@@ -219,29 +220,8 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		minBytes: minChunk,
 		maxBytes: maxChunk,
 	});
-	// Map order is use order: a hit moves the entry to the end, eviction takes the front.
-	const cache = new Map<string, CachedFile>();
-	let cachedBytes = 0;
+	const cache = createBodyCache<CachedFile>(cacheBytes);
 	let streaming = 0;
-
-	function remember(file: string, entry: CachedFile): void {
-		const previous = cache.get(file);
-		if (previous) {
-			cache.delete(file);
-			cachedBytes -= previous.body.length;
-		}
-
-		cache.set(file, entry);
-		cachedBytes += entry.body.length;
-		for (const [key, old] of cache) {
-			if (cachedBytes <= cacheBytes) {
-				break;
-			}
-
-			cache.delete(key);
-			cachedBytes -= old.body.length;
-		}
-	}
 
 	async function pump(ctx: Context, fd: number, start: number, end: number): Promise<void> {
 		const res = ctx.res;
@@ -387,10 +367,7 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		}
 
 		let entry = cache.get(file);
-		if (entry?.identity === identityOf(info)) {
-			cache.delete(file);
-			cache.set(file, entry);
-		} else {
+		if (entry?.identity !== identityOf(info)) {
 			const loaded = await loadSmall(file);
 			if (loaded === 'missing') {
 				return 'missing';
@@ -402,7 +379,7 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 			}
 
 			entry = loaded;
-			remember(file, entry);
+			cache.set(file, entry);
 		}
 
 		const range = prepare(ctx, entry, options);

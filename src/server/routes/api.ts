@@ -7,9 +7,9 @@ import type {Router, RouterContext} from '@koa/router';
 import semver from 'semver';
 import {getPlatform, getProduct} from '../../catalog.js';
 import type {ManifestEntry} from '../../store/manifest.js';
+import {shortCache} from '../content-type.js';
 import type {Snapshot} from '../mirror-index.js';
 import type {RouteDeps} from './context.js';
-import {shortCache} from './tree.js';
 
 function artifactJson(entry: ManifestEntry, base: string) {
 	const url = `${base}/${entry.path}`;

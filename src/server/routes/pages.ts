@@ -3,9 +3,9 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {Router} from '@koa/router';
 import serveStatic from 'koa-static';
+import {shortCache} from '../content-type.js';
 import {homePage} from '../views/home.js';
 import type {RouteDeps} from './context.js';
-import {shortCache} from './tree.js';
 
 /** The stylesheet and script, next to this module in src/ and dist/. */
 const publicDir = fileURLToPath(new URL('../public', import.meta.url));

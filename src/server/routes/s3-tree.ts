@@ -21,6 +21,7 @@ import {classifyPath, isMutableVersion} from '../../catalog.js';
 import {MirrorError} from '../../errors.js';
 import type {ObjectInfo, ObjectStream, S3Store} from '../../store/s3/client.js';
 import {metadataKeys} from '../../store/s3/sync-target.js';
+import {createBodyCache} from '../body-cache.js';
 import {cacheControlFor, contentTypeFor} from '../content-type.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
@@ -81,28 +82,7 @@ function isConditional(ctx: Context): boolean {
 
 /** The tree middleware for a mirror in `store`. */
 export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOptions): Middleware {
-	// Map order is use order, as in send-file.
-	const cache = new Map<string, {generation: number; meta: FileMeta; body: Buffer}>();
-	let cachedBytes = 0;
-
-	function remember(relative: string, meta: FileMeta, body: Buffer): void {
-		const previous = cache.get(relative);
-		if (previous) {
-			cachedBytes -= previous.body.length;
-			cache.delete(relative);
-		}
-
-		cache.set(relative, {generation: index.generation(), meta, body});
-		cachedBytes += body.length;
-		for (const [key, entry] of cache) {
-			if (cachedBytes <= cacheBytes) {
-				break;
-			}
-
-			cache.delete(key);
-			cachedBytes -= entry.body.length;
-		}
-	}
+	const cache = createBodyCache<{generation: number; meta: FileMeta; body: Buffer}>(cacheBytes);
 
 	async function listing(ctx: Context, request: TreeRequest): Promise<void> {
 		const folder = `${request.relative}/`;
@@ -165,8 +145,6 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 		const cacheable = kind?.kind === 'sidecar' && !isMutableVersion(kind.ref.version);
 		const cached = cacheable ? cache.get(relative) : undefined;
 		if (cached && cached.generation === index.generation()) {
-			cache.delete(relative);
-			cache.set(relative, cached);
 			const range = prepare(ctx, cached.meta, headers);
 			if (range) {
 				ctx.body = cached.body.subarray(range.start, range.end + 1);
@@ -184,7 +162,7 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 
 			const meta = metaOf(found.info);
 			if (cacheable && found.body.length <= smallFileBytes) {
-				remember(relative, meta, found.body);
+				cache.set(relative, {generation: index.generation(), meta, body: found.body});
 			}
 
 			const range = prepare(ctx, meta, headers);

@@ -11,8 +11,6 @@ import {classifyPath} from '../../catalog.js';
 import type {Layout} from '../../store/layout.js';
 import {cacheControlFor, contentTypeFor, shortCache} from '../content-type.js';
 
-export {shortCache};
-
 import type {TreeRequest} from '../request-path.js';
 import {createFileSender} from '../send-file.js';
 import {type ListingEntry, listingPage} from '../views/listing.js';

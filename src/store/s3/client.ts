@@ -7,6 +7,7 @@ import {createReadStream} from 'node:fs';
 import {Agent as HttpAgent} from 'node:http';
 import {Agent} from 'node:https';
 import {
+	type _Object,
 	DeleteObjectCommand,
 	GetObjectCommand,
 	type GetObjectCommandOutput,
@@ -216,7 +217,8 @@ export function createS3Store(location: S3Location): S3Store {
 		metadata: output.Metadata ?? {},
 	});
 
-	async function* list(relativePrefix: string): AsyncIterable<Listed> {
+	/** Every page of a listing under a relative prefix, following continuation tokens. */
+	async function* pages(relativePrefix: string, delimiter?: string) {
 		let token: string | undefined;
 		do {
 			const page = await wrap(`listing ${relativePrefix || '/'}`, () =>
@@ -224,22 +226,33 @@ export function createS3Store(location: S3Location): S3Store {
 					new ListObjectsV2Command({
 						Bucket: location.bucket,
 						Prefix: key(relativePrefix),
+						Delimiter: delimiter,
 						ContinuationToken: token,
 					}),
 				),
 			);
-			for (const object of page.Contents ?? []) {
-				if (object.Key) {
-					yield {
-						key: object.Key.slice(location.prefix.length),
-						size: object.Size ?? 0,
-						lastModified: object.LastModified ?? new Date(0),
-					};
-				}
-			}
-
+			yield page;
 			token = page.IsTruncated ? page.NextContinuationToken : undefined;
 		} while (token);
+	}
+
+	const listedOf = (objects: _Object[] | undefined): Listed[] =>
+		(objects ?? []).flatMap((object) =>
+			object.Key
+				? [
+						{
+							key: object.Key.slice(location.prefix.length),
+							size: object.Size ?? 0,
+							lastModified: object.LastModified ?? new Date(0),
+						},
+					]
+				: [],
+		);
+
+	async function* list(relativePrefix: string): AsyncIterable<Listed> {
+		for await (const page of pages(relativePrefix)) {
+			yield* listedOf(page.Contents);
+		}
 	}
 
 	return {
@@ -379,36 +392,15 @@ export function createS3Store(location: S3Location): S3Store {
 		async listFolder(relativeFolder) {
 			const files: Listed[] = [];
 			const folders: string[] = [];
-			let token: string | undefined;
-			do {
-				const page = await wrap(`listing ${relativeFolder || '/'}`, () =>
-					client.send(
-						new ListObjectsV2Command({
-							Bucket: location.bucket,
-							Prefix: key(relativeFolder),
-							Delimiter: '/',
-							ContinuationToken: token,
-						}),
-					),
-				);
-				for (const object of page.Contents ?? []) {
-					if (object.Key) {
-						files.push({
-							key: object.Key.slice(location.prefix.length),
-							size: object.Size ?? 0,
-							lastModified: object.LastModified ?? new Date(0),
-						});
-					}
-				}
-
+			for await (const page of pages(relativeFolder, '/')) {
+				files.push(...listedOf(page.Contents));
 				for (const common of page.CommonPrefixes ?? []) {
 					if (common.Prefix) {
 						folders.push(common.Prefix.slice(location.prefix.length));
 					}
 				}
+			}
 
-				token = page.IsTruncated ? page.NextContinuationToken : undefined;
-			} while (token);
 			return {files, folders};
 		},
 		close() {
