@@ -480,14 +480,9 @@ function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
 }
 
 /** Where a command's mirror is: a directory, or an S3 location (then `dir` is unused). */
-type StoreChoice = {dir: string; store: S3Location | undefined};
+export type StoreChoice = {readonly dir: string; readonly store: S3Location | undefined};
 
-function readStore(
-	sources: ConfigSources,
-	reader: ReturnType<typeof createReader>,
-	command: string,
-	s3Supported = true,
-): StoreChoice {
+function readStore(sources: ConfigSources, reader: ReturnType<typeof createReader>): StoreChoice {
 	const {get, orDefault} = reader;
 	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
 	const given = get('store');
@@ -498,12 +493,6 @@ function readStore(
 	const text = String(given.raw).trim();
 	if (!isS3Url(text)) {
 		return {dir: parsePath(text, given.origin), store: undefined};
-	}
-
-	if (!s3Supported) {
-		throw new UsageError(
-			`${command} works on a mirror directory only, not on ${text} (from ${given.origin.label}) yet`,
-		);
 	}
 
 	const {bucket, prefix} = parseS3Url(text, given.origin.label);
@@ -554,7 +543,7 @@ export type SyncConfig = {
 export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} = {}): SyncConfig {
 	const reader = createReader(sources, syncOptionDefs);
 	const {get, orDefault} = reader;
-	const {dir, store} = readStore(sources, reader, 'sync');
+	const {dir, store} = readStore(sources, reader);
 
 	const versions = get('versions');
 	if (!versions && requireVersions) {
@@ -650,7 +639,7 @@ export type ServeConfig = {
 export function loadServeConfig(sources: ConfigSources): ServeConfig {
 	const reader = createReader(sources, serveOptionDefs);
 	const {orDefault} = reader;
-	const {dir, store} = readStore(sources, reader, 'serve');
+	const {dir, store} = readStore(sources, reader);
 
 	const certPath = orDefault(
 		'tls-cert',
@@ -749,6 +738,7 @@ export const exportOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
 	storeDef,
+	...s3Defs,
 	{
 		name: 'out',
 		arg: '<file>',
@@ -778,6 +768,7 @@ export const importOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
 	storeDef,
+	...s3Defs,
 	...pick(syncOptionDefs, ['trusted-key']),
 ];
 
@@ -786,6 +777,7 @@ export const verifyOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
 	storeDef,
+	...s3Defs,
 	...pick(syncOptionDefs, ['trusted-key']),
 	{
 		name: 'repair',
@@ -801,6 +793,7 @@ export const pruneOptionDefs: readonly OptionDef[] = [
 	configDef,
 	dirDef,
 	storeDef,
+	...s3Defs,
 	{
 		name: 'keep-latest',
 		arg: '<n>',
@@ -824,8 +817,7 @@ export const pruneOptionDefs: readonly OptionDef[] = [
 const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
 
 /** What `export` runs with. */
-export type ExportConfig = {
-	readonly dir: string;
+export type ExportConfig = StoreChoice & {
 	readonly out: string;
 	readonly splitSize: number | undefined;
 	readonly selection: Selection;
@@ -836,7 +828,7 @@ export type ExportConfig = {
 export function loadExportConfig(sources: ConfigSources): ExportConfig {
 	const reader = createReader(sources, exportOptionDefs);
 	const {get, orDefault} = reader;
-	const {dir} = readStore(sources, reader, 'export', false);
+	const {dir, store} = readStore(sources, reader);
 	const out = get('out');
 	if (!out) {
 		throw new UsageError('no --out given: a bundle file name, or - for stdout');
@@ -851,6 +843,7 @@ export function loadExportConfig(sources: ConfigSources): ExportConfig {
 	const outText = String(out.raw).trim();
 	return {
 		dir,
+		store,
 		out: outText === '-' ? '-' : parsePath(outText, out.origin),
 		splitSize: orDefault(
 			'split-size',
@@ -909,13 +902,12 @@ export function loadExportConfig(sources: ConfigSources): ExportConfig {
 }
 
 /** What `import` runs with. */
-export type ImportConfig = {readonly dir: string; readonly trustedKeyPaths: readonly string[]};
+export type ImportConfig = StoreChoice & {readonly trustedKeyPaths: readonly string[]};
 
-/** Load and validate `import`'s options. */
+/** Load and validate `import`'s options: sync's, for the mirror and the trusted keys. */
 export function loadImportConfig(sources: ConfigSources): ImportConfig {
-	readStore(sources, createReader(sources, importOptionDefs), 'import', false);
 	const options = loadSyncConfig(sources, {requireVersions: false}).options;
-	return {dir: options.dir, trustedKeyPaths: options.trustedKeyPaths};
+	return {dir: options.dir, store: options.store, trustedKeyPaths: options.trustedKeyPaths};
 }
 
 /** What `verify` runs with: sync's options give the upstream for repairs. */
@@ -923,7 +915,6 @@ export type VerifyConfig = {readonly sync: SyncOptions; readonly repair: boolean
 
 /** Load and validate `verify`'s options. */
 export function loadVerifyConfig(sources: ConfigSources): VerifyConfig {
-	readStore(sources, createReader(sources, verifyOptionDefs), 'verify', false);
 	return {
 		sync: loadSyncConfig(sources, {requireVersions: false}).options,
 		repair: Boolean(sources.flags.repair),
@@ -931,13 +922,13 @@ export function loadVerifyConfig(sources: ConfigSources): VerifyConfig {
 }
 
 /** What `prune` runs with. */
-export type PruneConfig = {readonly dir: string; readonly rules: PruneRules; readonly yes: boolean};
+export type PruneConfig = StoreChoice & {readonly rules: PruneRules; readonly yes: boolean};
 
 /** Load and validate `prune`'s options; at least one rule is required. */
 export function loadPruneConfig(sources: ConfigSources): PruneConfig {
 	const reader = createReader(sources, pruneOptionDefs);
 	const {orDefault} = reader;
-	const {dir} = readStore(sources, reader, 'prune', false);
+	const {dir, store} = readStore(sources, reader);
 	const keepLatest = orDefault('keep-latest', (raw, origin) => parseInteger(raw, origin, 1, 1000), undefined);
 	const keepVersions = orDefault(
 		'keep-versions',
@@ -958,6 +949,7 @@ export function loadPruneConfig(sources: ConfigSources): PruneConfig {
 		: undefined;
 	return {
 		dir,
+		store,
 		rules: {keepLatest, keepVersions, selection},
 		yes: Boolean(sources.flags.yes),
 	};

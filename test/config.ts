@@ -1,7 +1,14 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {loadPruneConfig, loadServeConfig, loadSyncConfig, loadVerifyConfig} from '../src/config.js';
+import {
+	loadExportConfig,
+	loadImportConfig,
+	loadPruneConfig,
+	loadServeConfig,
+	loadSyncConfig,
+	loadVerifyConfig,
+} from '../src/config.js';
 import {UsageError} from '../src/errors.js';
 import {bundledKeyPath} from '../src/meta.js';
 import {tempDir} from './helpers/temp.js';
@@ -217,6 +224,41 @@ test('--store: a directory is --dir; s3:// takes its options from flags and MIRR
 	t.is(serve.store?.endpoint, 'http://rgw.internal:7480');
 });
 
+test('verify, prune, export and import take the same --store and S3 options as sync', async (t) => {
+	const cwd = await tempDir(t);
+	const s3 = {
+		store: 's3://mirror-bucket/team/',
+		's3-endpoint': 'http://rgw.internal:7480',
+		's3-path-style': true,
+	};
+	const env = {AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret'};
+	const stores = [
+		loadVerifyConfig({flags: s3 as never, env, cwd}).sync.store,
+		loadPruneConfig({flags: {...s3, 'keep-latest': '2'} as never, env, cwd}).store,
+		loadExportConfig({flags: {...s3, out: 'bundle.tar'} as never, env, cwd}).store,
+		loadImportConfig({flags: s3 as never, env, cwd}).store,
+	];
+	for (const store of stores) {
+		t.like(store, {
+			bucket: 'mirror-bucket',
+			prefix: 'team/',
+			endpoint: 'http://rgw.internal:7480',
+			pathStyle: true,
+			credentials: {accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: undefined},
+		});
+	}
+
+	// A path is still a directory.
+	t.is(
+		loadPruneConfig({flags: {store: 'mirror', 'keep-latest': '1'} as never, env: {}, cwd}).store,
+		undefined,
+	);
+	t.is(
+		loadPruneConfig({flags: {store: 'mirror', 'keep-latest': '1'} as never, env: {}, cwd}).dir,
+		path.join(cwd, 'mirror'),
+	);
+});
+
 test('--store mistakes are one-line usage errors', async (t) => {
 	const cwd = await tempDir(t);
 	for (const [flags, env, message] of [
@@ -233,13 +275,4 @@ test('--store mistakes are one-line usage errors', async (t) => {
 	t.throws(() => loadServe(cwd, {'s3-redirect': true}), {
 		message: '--s3-redirect needs an s3:// --store to redirect to',
 	});
-	t.throws(() => loadVerifyConfig({flags: {store: 's3://bucket'} as never, env: {}, cwd}), {
-		message: 'verify works on a mirror directory only, not on s3://bucket (from --store) yet',
-	});
-	t.throws(
-		() => loadPruneConfig({flags: {store: 's3://bucket', 'keep-latest': '2'} as never, env: {}, cwd}),
-		{
-			message: /^prune works on a mirror directory only/,
-		},
-	);
 });

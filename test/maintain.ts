@@ -60,7 +60,7 @@ test('verify passes a good mirror, finds a corrupted file, a bad sidecar and a m
 	t.deepEqual(found.problems, [
 		{path: tar('9.1.2'), problem: '.asc is missing'},
 		{path: zip, problem: '.sha512 does not match the file'},
-		{path: tar('9.1.3'), problem: 'sha512 differs from the manifest (the file changed on disk)'},
+		{path: tar('9.1.3'), problem: 'sha512 differs from the manifest (the file changed after it was published)'},
 	]);
 
 	const cli = await runCli(['verify', '--dir', mirror.dir, '--trusted-key', mirror.keyPath]);
@@ -200,7 +200,7 @@ test('prune: the dry run deletes nothing; --yes deletes exactly what it printed,
 			'downloads/beats/elastic-agent/elastic-agent-9.1.3-windows-x86_64.zip',
 		].sort(),
 	);
-	t.deepEqual((await prune(mirror.dir, {keepLatest: 1}, true)).actions, []);
+	t.deepEqual((await prune({dir: mirror.dir}, {keepLatest: 1}, true)).actions, []);
 });
 
 test('prune, verify, import and export take the sync lock: exit 3 while a sync holds it', async (t) => {

@@ -5,16 +5,18 @@ and the errors of a store that cannot be used.
 */
 import {createHash} from 'node:crypto';
 import path from 'node:path';
-import {GetObjectCommand, PutObjectCommand} from '@aws-sdk/client-s3';
+import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client} from '@aws-sdk/client-s3';
 import test, {type ExecutionContext} from 'ava';
 import * as openpgp from 'openpgp';
-import type {ServeConfig} from '../src/config.js';
+import {loadSyncConfig, type ServeConfig} from '../src/config.js';
+import type {SyncEvent} from '../src/sync/events.js';
+import {sync} from '../src/sync/run.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {ensureS3, s3Env, testClient, withBucket} from './helpers/s3.js';
 import {withServer} from './helpers/with-server.js';
-import {withUpstream} from './helpers/with-upstream.js';
+import {type WithUpstream, withUpstream} from './helpers/with-upstream.js';
 
 // In-process syncs and servers use the SDK too; its advice to move to Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -395,4 +397,117 @@ s3Test('wrong credentials and a missing bucket: one clear line and exit 2, for s
 	});
 	t.is(unreachable.code, 2, unreachable.stderr);
 	t.is(unreachable.stderr.trim(), 'error: cannot reach the S3 endpoint http://127.0.0.1:9 (ECONNREFUSED)');
+});
+
+/** An in-process sync to the bucket with a short lease, its events and lock object on view. */
+function startLeasedSync(setup: WithUpstream, bucketUrl: string, events: SyncEvent[]) {
+	const {options} = loadSyncConfig({
+		flags: syncFlags(setup.upstream.url, setup.dir, setup.keyPath, {
+			versions: '9.1.3',
+			store: bucketUrl,
+			platforms: 'linux-x86_64,windows-x86_64',
+		}) as never,
+		env: s3Env,
+		cwd: process.cwd(),
+	});
+	return sync({...options, lease: {ttlMs: 1000, renewEveryMs: 200}}, (event) => events.push(event));
+}
+
+async function readLock(
+	client: S3Client,
+	bucket: string,
+): Promise<{token: string; expiresAt: string} | undefined> {
+	try {
+		const object = await client.send(new GetObjectCommand({Bucket: bucket, Key: 'mirror/.mirror/sync.lock'}));
+		return JSON.parse((await object.Body?.transformToString()) ?? '') as {token: string; expiresAt: string};
+	} catch {
+		return undefined;
+	}
+}
+
+s3Test('a sync that runs longer than its lease renews it all along', async (t) => {
+	const setup = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64', 'windows-x86_64'],
+		size: 96 * 1024,
+	});
+	for (const ref of setup.upstream.refs) {
+		// About 3 s per artifact against a lease of 1 s.
+		setup.upstream.faults.set(ref.path, {bytesPerSecond: 32 * 1024});
+	}
+
+	const bucket = await withBucket(t);
+	const client = testClient();
+	t.teardown(() => client.destroy());
+	const events: SyncEvent[] = [];
+	let running = true;
+	const run = startLeasedSync(setup, bucket.url, events).finally(() => {
+		running = false;
+	});
+	const seen = new Map<string, Set<string>>();
+	while (running) {
+		const lock = await readLock(client, bucket.bucket);
+		if (lock) {
+			seen.set(lock.token, (seen.get(lock.token) ?? new Set()).add(lock.expiresAt));
+		}
+
+		await new Promise((resolve) => {
+			setTimeout(resolve, 100);
+		});
+	}
+
+	const summary = await run;
+	t.is(summary.result, 'success', JSON.stringify(summary.failed));
+	t.is(summary.published, 2 + 2);
+	t.is(seen.size, 1, 'one holder all along');
+	t.true(
+		[...seen.values()][0] !== undefined && ([...seen.values()][0]?.size ?? 0) >= 5,
+		'renewed many times',
+	);
+	t.is(await readLock(client, bucket.bucket), undefined, 'released at the end');
+});
+
+s3Test('a sync whose lease is taken away stops with ERR_LOCK_LOST and publishes nothing more', async (t) => {
+	const setup = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64', 'windows-x86_64'],
+		size: 96 * 1024,
+	});
+	for (const ref of setup.upstream.refs) {
+		setup.upstream.faults.set(ref.path, {bytesPerSecond: 32 * 1024});
+	}
+
+	const bucket = await withBucket(t);
+	const client = testClient();
+	t.teardown(() => client.destroy());
+	const events: SyncEvent[] = [];
+	const run = startLeasedSync(setup, bucket.url, events);
+	run.catch(() => undefined);
+	for (let i = 0; i < 100 && !events.some((event) => event.type === 'download'); i++) {
+		await new Promise((resolve) => {
+			setTimeout(resolve, 50);
+		});
+	}
+
+	// Another sync takes the lock (as one would after a long network partition of this one).
+	const other = {host: 'other-host', pid: 7, token: 'other', startedAt: new Date().toISOString()};
+	await client.send(
+		new PutObjectCommand({
+			Bucket: bucket.bucket,
+			Key: 'mirror/.mirror/sync.lock',
+			Body: JSON.stringify({...other, expiresAt: new Date(Date.now() + 60_000).toISOString()}),
+		}),
+	);
+	const started = Date.now();
+	await t.throwsAsync(run, {code: 'ERR_LOCK_LOST', message: /was taken over by another sync/});
+	t.true(Date.now() - started < 10_000, 'stops at its first write after the loss');
+	t.false(events.some((event) => event.type === 'published'));
+
+	const listed = await client.send(new ListObjectsV2Command({Bucket: bucket.bucket, Prefix: 'mirror/'}));
+	t.deepEqual(
+		(listed.Contents ?? []).map((object) => object.Key),
+		['mirror/.mirror/sync.lock'],
+		'no artifact, sidecar, manifest or status was written',
+	);
+	t.is((await readLock(client, bucket.bucket))?.token, 'other', "the new holder's lock stays");
 });

@@ -7,28 +7,25 @@ published, by the same atomic rename as sync; a bad bundle changes nothing.
 */
 import {createHash, randomBytes} from 'node:crypto';
 import {createWriteStream} from 'node:fs';
-import {mkdir, readFile, rm, stat} from 'node:fs/promises';
+import {mkdir, readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
 import {BundleError, MirrorError} from '../errors.js';
-import {layout, treePath} from '../store/layout.js';
-import {manifestEntry, readManifest, writeManifest} from '../store/manifest.js';
-import {recordRun} from '../store/status.js';
-import {acquireLock} from '../sync/lock.js';
-import {publishArtifact, publishRootFile} from '../sync/publish.js';
+import {manifestEntry} from '../store/manifest.js';
+import {type TargetOptions, withLockedTarget} from '../sync/target.js';
 import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
 import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
 
 /** Where the bundle comes from and what to trust. */
-export type ImportOptions = {
-	readonly dir: string;
+export type ImportOptions = TargetOptions & {
 	/** The bundle's bytes, parts already concatenated. */
 	readonly input: Readable;
 	readonly trustedKeyPaths: readonly string[];
 	readonly onProgress?: ((done: number, total: number) => void) | undefined;
+	readonly onWarning?: ((message: string) => void) | undefined;
 };
 
 /** What an import did. */
@@ -139,128 +136,139 @@ async function stage(
 
 /** Import the bundle into the mirror. Throws BundleError (nothing published) for a bad bundle. */
 export async function importBundle(options: ImportOptions): Promise<ImportSummary> {
-	const mirror = layout(options.dir);
 	const startedAt = new Date();
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
-	const lock = await acquireLock(mirror.lock);
-	const staging = path.join(mirror.tmp, `import-${randomBytes(6).toString('hex')}`);
-	try {
-		await mkdir(staging, {recursive: true});
-		const {bundle, staged} = await stage(options, staging);
-		const files = new Map(bundle.files.map((file) => [file.path, file]));
+	return withLockedTarget(
+		options,
+		(message) => options.onWarning?.(message),
+		async (target) => {
+			// Staged beside the mirror's downloads: for a directory, the same filesystem as the tree.
+			const staging = path.join(target.tmp, `import-${randomBytes(6).toString('hex')}`);
+			try {
+				await mkdir(staging, {recursive: true});
+				const {bundle, staged} = await stage(options, staging);
+				const files = new Map(bundle.files.map((file) => [file.path, file]));
 
-		// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.
-		const artifacts: Array<{ref: ArtifactRef; file: BundleFile}> = [];
-		const keys: BundleFile[] = [];
-		for (const file of bundle.files) {
-			const kind = classifyPath(file.path);
-			if (kind?.kind === 'artifact') {
-				for (const extension of sidecarExtensions) {
-					if (!files.has(file.path + extension)) {
-						throw new BundleError(`${file.path} comes without its ${extension} in the bundle`);
+				// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.
+				const artifacts: Array<{ref: ArtifactRef; file: BundleFile}> = [];
+				const keys: BundleFile[] = [];
+				for (const file of bundle.files) {
+					const kind = classifyPath(file.path);
+					if (kind?.kind === 'artifact') {
+						for (const extension of sidecarExtensions) {
+							if (!files.has(file.path + extension)) {
+								throw new BundleError(`${file.path} comes without its ${extension} in the bundle`);
+							}
+						}
+
+						artifacts.push({ref: kind.ref, file});
+					} else if (kind?.kind === 'key') {
+						keys.push(file);
+					} else if (kind?.kind !== 'sidecar' || !files.has(kind.ref.path)) {
+						throw new BundleError(`${file.path} is not an artifact, sidecar or key this mirror serves`);
 					}
 				}
 
-				artifacts.push({ref: kind.ref, file});
-			} else if (kind?.kind === 'key') {
-				keys.push(file);
-			} else if (kind?.kind !== 'sidecar' || !files.has(kind.ref.path)) {
-				throw new BundleError(`${file.path} is not an artifact, sidecar or key this mirror serves`);
+				// Check everything before publishing anything; keep what the checks read for publishing.
+				const sidecars = new Map<string, {sha512: Buffer; asc: Buffer}>();
+				for (const {ref, file} of artifacts) {
+					const pair = {
+						sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
+						asc: await readFile(staged.get(`${ref.path}.asc`) as string),
+					};
+					sidecars.set(ref.path, pair);
+					const expected = parseSha512Sidecar(pair.sha512.toString('utf8'), ref.fileName);
+					if (expected !== file.sha512) {
+						throw new BundleError(
+							`${ref.path}: its .sha512 does not match the file (the agent would reject it)`,
+						);
+					}
+
+					await verifySignature(
+						staged.get(ref.path) as string,
+						ref.fileName,
+						pair.asc.toString('utf8'),
+						trusted,
+					);
+				}
+
+				const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
+				for (const key of keys) {
+					const data = await readFile(staged.get(key.path) as string);
+					const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted);
+					keyData.set(key.path, {data, fingerprints});
+					if (untrusted.length > 0) {
+						throw new BundleError(
+							`${key.path} in the bundle holds key ${untrusted.join(', ')}, which is not trusted`,
+						);
+					}
+				}
+
+				const {manifest} = await target.readManifest();
+				let published = 0;
+				let present = 0;
+				let bytes = 0;
+				for (const {ref, file} of artifacts) {
+					const current = manifest.files[ref.path];
+					const onDisk = await target.stat(ref.path);
+					if (current?.sha512 === file.sha512 && onDisk?.size === file.size) {
+						present++;
+						continue;
+					}
+
+					const pair = sidecars.get(ref.path) as {sha512: Buffer; asc: Buffer};
+					const parsed = new Date(file.modified);
+					const modified = Number.isNaN(parsed.getTime()) ? undefined : parsed;
+					await target.publishArtifact({
+						ref,
+						partPath: staged.get(ref.path) as string,
+						sha512: file.sha512,
+						sha512Sidecar: pair.sha512,
+						ascSidecar: pair.asc,
+						modified,
+						replacing: onDisk !== undefined,
+					});
+					manifest.files[ref.path] = manifestEntry(ref, {
+						size: file.size,
+						sha512: file.sha512,
+						publishedAt: new Date(),
+						upstreamModified: modified,
+					});
+					published++;
+					bytes += file.size;
+				}
+
+				let keyCount = 0;
+				for (const key of keys) {
+					const {data, fingerprints} = keyData.get(key.path) as {data: Buffer; fingerprints: string[]};
+					if (manifest.keys[key.path]?.sha512 !== key.sha512) {
+						await target.publishRootFile(key.path, data);
+						manifest.keys[key.path] = {
+							path: key.path,
+							fingerprints,
+							size: key.size,
+							sha512: key.sha512,
+							publishedAt: new Date().toISOString(),
+						};
+						keyCount++;
+					}
+				}
+
+				if (published > 0 || keyCount > 0) {
+					await target.writeManifest(manifest);
+				}
+
+				await target.recordRun({
+					kind: 'import',
+					startedAt: startedAt.toISOString(),
+					finishedAt: new Date().toISOString(),
+					result: 'success',
+					counts: {published, present, notPublished: 0, failed: 0, bytes},
+				});
+				return {published, present, keys: keyCount, bytes};
+			} finally {
+				await rm(staging, {recursive: true, force: true});
 			}
-		}
-
-		// Check everything before publishing anything; keep what the checks read for publishing.
-		const sidecars = new Map<string, {sha512: Buffer; asc: Buffer}>();
-		for (const {ref, file} of artifacts) {
-			const pair = {
-				sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
-				asc: await readFile(staged.get(`${ref.path}.asc`) as string),
-			};
-			sidecars.set(ref.path, pair);
-			const expected = parseSha512Sidecar(pair.sha512.toString('utf8'), ref.fileName);
-			if (expected !== file.sha512) {
-				throw new BundleError(`${ref.path}: its .sha512 does not match the file (the agent would reject it)`);
-			}
-
-			await verifySignature(staged.get(ref.path) as string, ref.fileName, pair.asc.toString('utf8'), trusted);
-		}
-
-		const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
-		for (const key of keys) {
-			const data = await readFile(staged.get(key.path) as string);
-			const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted);
-			keyData.set(key.path, {data, fingerprints});
-			if (untrusted.length > 0) {
-				throw new BundleError(
-					`${key.path} in the bundle holds key ${untrusted.join(', ')}, which is not trusted`,
-				);
-			}
-		}
-
-		const {manifest} = await readManifest(mirror);
-		let published = 0;
-		let present = 0;
-		let bytes = 0;
-		for (const {ref, file} of artifacts) {
-			const current = manifest.files[ref.path];
-			const onDisk = await stat(treePath(mirror, ref.path)).catch(() => undefined);
-			if (current?.sha512 === file.sha512 && onDisk?.size === file.size) {
-				present++;
-				continue;
-			}
-
-			const pair = sidecars.get(ref.path) as {sha512: Buffer; asc: Buffer};
-			const parsed = new Date(file.modified);
-			const modified = Number.isNaN(parsed.getTime()) ? undefined : parsed;
-			await publishArtifact(mirror, {
-				ref,
-				partPath: staged.get(ref.path) as string,
-				sha512: file.sha512,
-				sha512Sidecar: pair.sha512,
-				ascSidecar: pair.asc,
-				modified,
-				replacing: onDisk !== undefined,
-			});
-			manifest.files[ref.path] = manifestEntry(ref, {
-				size: file.size,
-				sha512: file.sha512,
-				publishedAt: new Date(),
-				upstreamModified: modified,
-			});
-			published++;
-			bytes += file.size;
-		}
-
-		let keyCount = 0;
-		for (const key of keys) {
-			const {data, fingerprints} = keyData.get(key.path) as {data: Buffer; fingerprints: string[]};
-			if (manifest.keys[key.path]?.sha512 !== key.sha512) {
-				await publishRootFile(mirror, key.path, data);
-				manifest.keys[key.path] = {
-					path: key.path,
-					fingerprints,
-					size: key.size,
-					sha512: key.sha512,
-					publishedAt: new Date().toISOString(),
-				};
-				keyCount++;
-			}
-		}
-
-		if (published > 0 || keyCount > 0) {
-			await writeManifest(mirror, manifest);
-		}
-
-		await recordRun(mirror, {
-			kind: 'import',
-			startedAt: startedAt.toISOString(),
-			finishedAt: new Date().toISOString(),
-			result: 'success',
-			counts: {published, present, notPublished: 0, failed: 0, bytes},
-		});
-		return {published, present, keys: keyCount, bytes};
-	} finally {
-		await rm(staging, {recursive: true, force: true});
-		await lock.release();
-	}
+		},
+	);
 }

@@ -85,6 +85,7 @@ export async function runImport(
 			...config,
 			input: fromStdin ? process.stdin : concatParts(files),
 			onProgress: bar.update,
+			onWarning: (message) => output.line(`warning: ${message}`),
 		});
 		bar.stop();
 		output.line(
@@ -103,6 +104,8 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const report = await verifyMirror({...config, onChecked: bar.update}, (event) => {
 		if (event.type === 'published') {
 			output.line(`fetched again: ${event.path}`);
+		} else if (event.type === 'warning') {
+			output.line(`warning: ${event.message}`);
 		}
 	}).finally(() => bar.stop());
 	for (const problem of report.problems) {
@@ -123,7 +126,9 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 /** `prune`: prints the plan; deletes with --yes. */
 export async function runPrune(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadPruneConfig(sources);
-	const result = await prune(config.dir, config.rules, config.yes);
+	const result = await prune(config, config.rules, config.yes, (message) =>
+		output.line(`warning: ${message}`),
+	);
 	for (const {entry, reason} of result.actions) {
 		output.line(
 			`${result.deleted ? 'deleted' : 'would delete'} ${entry.path} (${formatBytes(entry.size)}): ${reason}`,

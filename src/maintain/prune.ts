@@ -4,13 +4,12 @@ the rules, then deletion under the sync lock: artifact first, then its sidecars
 (the reverse of publishing, so a reader never finds an artifact without them).
 Keys are never touched. Dry run unless told otherwise.
 */
-import {rm} from 'node:fs/promises';
 import semver from 'semver';
 import {artifactFiles} from '../catalog.js';
-import {layout, treePath} from '../store/layout.js';
-import {type ManifestEntry, readManifest, writeManifest} from '../store/manifest.js';
+import {MirrorError} from '../errors.js';
+import type {ManifestEntry} from '../store/manifest.js';
 import {type Selection, selectEntries} from '../store/select.js';
-import {acquireLock} from '../sync/lock.js';
+import {type TargetOptions, withLockedTarget} from '../sync/target.js';
 import type {VersionSpec} from '../versions.js';
 
 /** Which artifacts to keep. At least one rule must be given. */
@@ -90,14 +89,20 @@ export type PruneResult = {
 	readonly deleted: boolean;
 };
 
-/** Plan and, when `yes`, delete. Takes the sync lock either way, so the plan matches what is deleted. */
-export async function prune(dir: string, rules: PruneRules, yes: boolean): Promise<PruneResult> {
-	const mirror = layout(dir);
-	const lock = await acquireLock(mirror.lock);
-	try {
-		const {manifest, warning} = await readManifest(mirror);
+/**
+Plan and, when `yes`, delete. Takes the sync lock either way, so the plan matches
+what is deleted; `warn` hears of a dead holder's lock taken over.
+*/
+export async function prune(
+	options: TargetOptions,
+	rules: PruneRules,
+	yes: boolean,
+	warn: (message: string) => void = () => undefined,
+): Promise<PruneResult> {
+	return withLockedTarget(options, warn, async (target) => {
+		const {manifest, warning} = await target.readManifest();
 		if (warning) {
-			throw new Error(warning);
+			throw new MirrorError('ERR_MANIFEST', warning);
 		}
 
 		const actions = planPrune(Object.values(manifest.files), rules);
@@ -109,17 +114,16 @@ export async function prune(dir: string, rules: PruneRules, yes: boolean): Promi
 		try {
 			for (const {entry} of actions) {
 				for (const file of artifactFiles(entry.path)) {
-					await rm(treePath(mirror, file), {force: true});
+					await target.remove(file);
 				}
 
 				delete manifest.files[entry.path];
 			}
 		} finally {
-			await writeManifest(mirror, manifest);
+			// What was deleted leaves the manifest even when a later deletion failed.
+			await target.writeManifest(manifest);
 		}
 
 		return {actions, bytes, deleted: true};
-	} finally {
-		await lock.release();
-	}
+	});
 }

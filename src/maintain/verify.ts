@@ -4,20 +4,17 @@ in (size, sha512 against the manifest and the `.sha512` line, PGP signature agai
 the trusted keys, key files hold only trusted keys). With repair, bad artifacts are
 moved out of the served tree into a quarantine folder and fetched again.
 */
-import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
-import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../catalog.js';
 import {describeError} from '../errors.js';
-import {type Layout, layout, treePath} from '../store/layout.js';
-import {type ManifestEntry, readManifest, writeManifest} from '../store/manifest.js';
+import type {ManifestEntry} from '../store/manifest.js';
 import type {EventSink} from '../sync/events.js';
-import {acquireLock} from '../sync/lock.js';
 import {type SyncOptions, sync} from '../sync/run.js';
+import {type MirrorTarget, openTarget, withLockedTarget} from '../sync/target.js';
 import {
 	checkKeyFile,
 	checkSignature,
-	hashFile,
+	hashStream,
 	loadTrustedKeys,
 	type PreparedSignature,
 	parseSha512Sidecar,
@@ -36,6 +33,7 @@ export type VerifyReport = {
 	readonly repaired: readonly string[];
 	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
 	readonly quarantined: readonly string[];
+	/** Where quarantined files are: a folder, or an s3:// prefix. */
 	readonly quarantineDir: string | undefined;
 };
 
@@ -47,14 +45,13 @@ export type VerifyOptions = {
 };
 
 async function checkArtifact(
-	mirror: Layout,
+	target: MirrorTarget,
 	entry: ManifestEntry,
 	trusted: TrustedKeys,
 ): Promise<string | undefined> {
-	const file = treePath(mirror, entry.path);
-	const fileName = path.posix.basename(entry.path);
+	const fileName = entry.path.slice(entry.path.lastIndexOf('/') + 1);
 	try {
-		const info = await stat(file).catch(() => undefined);
+		const info = await target.stat(entry.path);
 		if (!info) {
 			return 'missing from the tree';
 		}
@@ -64,8 +61,8 @@ async function checkArtifact(
 		}
 
 		const [sidecar, asc] = await Promise.all([
-			readFile(`${file}.sha512`, 'utf8').catch(() => undefined),
-			readFile(`${file}.asc`, 'utf8').catch(() => undefined),
+			target.readFile(`${entry.path}.sha512`).then((data) => data?.toString('utf8')),
+			target.readFile(`${entry.path}.asc`).then((data) => data?.toString('utf8')),
 		]);
 		// The signature is read first so that one pass over the file serves both checks.
 		let prepared: PreparedSignature | undefined;
@@ -77,9 +74,9 @@ async function checkArtifact(
 			});
 		}
 
-		const digests = await hashFile(file, prepared);
+		const digests = await hashStream(await target.openRead(entry.path), prepared);
 		if (digests.sha512 !== entry.sha512) {
-			return `sha512 differs from the manifest (the file changed on disk)`;
+			return `sha512 differs from the manifest (the file changed after it was published)`;
 		}
 
 		if (sidecar === undefined) {
@@ -94,23 +91,10 @@ async function checkArtifact(
 			return asc === undefined ? '.asc is missing' : describeError(unreadable);
 		}
 
-		await checkSignature(prepared, digests, file, trusted);
+		await checkSignature(prepared, digests, () => target.openRead(entry.path), trusted);
 		return undefined;
 	} catch (error) {
 		return describeError(error);
-	}
-}
-
-/** Move an artifact and its sidecars out of the served tree: artifact first, as prune does. */
-async function quarantine(mirror: Layout, folder: string, relative: string): Promise<void> {
-	for (const file of artifactFiles(relative)) {
-		const target = path.join(folder, ...file.split('/'));
-		await mkdir(path.dirname(target), {recursive: true});
-		await rename(treePath(mirror, file), target).catch((error: NodeJS.ErrnoException) => {
-			if (error.code !== 'ENOENT') {
-				throw error;
-			}
-		});
 	}
 }
 
@@ -119,15 +103,14 @@ export async function verifyMirror(
 	options: VerifyOptions,
 	emit: EventSink = () => undefined,
 ): Promise<VerifyReport> {
-	const mirror = layout(options.sync.dir);
 	const trusted = await loadTrustedKeys(options.sync.trustedKeyPaths);
+	const warn = (message: string) => emit({type: 'warning', message});
+	const stamp = new Date().toISOString().replaceAll(':', '-');
 	const problems: Problem[] = [];
 	const bad: ArtifactRef[] = [];
 	let checked = 0;
-	let quarantineDir: string | undefined;
-	const lock = await acquireLock(mirror.lock);
-	try {
-		const {manifest, warning} = await readManifest(mirror);
+	const quarantineDir = await withLockedTarget(options.sync, warn, async (target) => {
+		const {manifest, warning} = await target.readManifest();
 		if (warning) {
 			problems.push({path: '.mirror/manifest.json', problem: warning});
 		}
@@ -137,7 +120,7 @@ export async function verifyMirror(
 		await Promise.all(
 			entries.map((entry) =>
 				limit(async () => {
-					const problem = await checkArtifact(mirror, entry, trusted);
+					const problem = await checkArtifact(target, entry, trusted);
 					checked++;
 					options.onChecked?.(checked, entries.length);
 					if (problem) {
@@ -157,7 +140,7 @@ export async function verifyMirror(
 			}
 
 			checked++;
-			const text = await readFile(treePath(mirror, name), 'utf8').catch(() => undefined);
+			const text = (await target.readFile(name))?.toString('utf8');
 			if (text === undefined) {
 				problems.push({path: name, problem: 'missing from the tree'});
 				continue;
@@ -175,18 +158,24 @@ export async function verifyMirror(
 
 		problems.sort((a, b) => a.path.localeCompare(b.path));
 		if (!options.repair || bad.length === 0) {
-			return {checked, problems, repaired: [], quarantined: [], quarantineDir: undefined};
+			return undefined;
 		}
 
-		quarantineDir = path.join(mirror.state, 'quarantine', new Date().toISOString().replaceAll(':', '-'));
+		// The artifact goes first, as prune does, so no reader finds one without its sidecars.
+		const quarantine = target.quarantine(stamp);
 		for (const ref of bad) {
-			await quarantine(mirror, quarantineDir, ref.path);
+			for (const file of artifactFiles(ref.path)) {
+				await quarantine.move(file);
+			}
+
 			delete manifest.files[ref.path];
 		}
 
-		await writeManifest(mirror, manifest);
-	} finally {
-		await lock.release();
+		await target.writeManifest(manifest);
+		return quarantine.where;
+	});
+	if (quarantineDir === undefined) {
+		return {checked, problems, repaired: [], quarantined: [], quarantineDir: undefined};
 	}
 
 	// sync takes the lock itself; it fetches exactly the quarantined artifacts.
@@ -205,9 +194,17 @@ export async function verifyMirror(
 
 	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
 	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
-	for (const file of repaired) {
-		for (const moved of artifactFiles(file)) {
-			await rm(path.join(quarantineDir, ...moved.split('/')), {force: true});
+	if (repaired.length > 0) {
+		const target = await openTarget(options.sync);
+		try {
+			const quarantine = target.quarantine(stamp);
+			for (const file of repaired) {
+				for (const moved of artifactFiles(file)) {
+					await quarantine.discard(moved);
+				}
+			}
+		} finally {
+			target.close();
 		}
 	}
 

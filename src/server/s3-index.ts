@@ -8,7 +8,7 @@ every replica within seconds, with no restart and no listing of the bucket.
 import type {Logger} from 'pino';
 import {emptyManifest, type Manifest, parseManifest} from '../store/manifest.js';
 import type {S3Store} from '../store/s3/client.js';
-import {s3State} from '../store/s3/sync-target.js';
+import {s3State} from '../store/s3/keys.js';
 import {parseStatus, type Status} from '../store/status.js';
 import {buildSnapshot, type MirrorIndex, type Snapshot} from './mirror-index.js';
 

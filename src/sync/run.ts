@@ -16,7 +16,7 @@ import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} f
 import {createHttpClient, type HttpClient, type HttpConfig} from './download.js';
 import type {EventSink, Failure, Summary} from './events.js';
 import {type Action, plan} from './plan.js';
-import {openTarget, type SyncTarget} from './target.js';
+import {type MirrorTarget, openTarget} from './target.js';
 import {
 	checkKeyFile,
 	checkSha512,
@@ -103,7 +103,7 @@ async function resolve(
 /** Sync state shared by the workers of one run. */
 type RunContext = {
 	readonly options: SyncOptions;
-	readonly target: SyncTarget;
+	readonly target: MirrorTarget;
 	readonly client: HttpClient;
 	readonly trusted: TrustedKeys;
 	readonly manifest: Manifest;
@@ -114,6 +114,11 @@ type RunContext = {
 };
 
 function fail(context: RunContext, filePath: string, error: unknown): Outcome {
+	if (error instanceof MirrorError && error.code === 'ERR_LOCK_LOST') {
+		// Another sync owns the store now: this run stops at once and writes nothing more.
+		throw error;
+	}
+
 	const failure = {
 		path: filePath,
 		reason: describeError(error),
@@ -352,7 +357,7 @@ async function syncKeys(context: RunContext): Promise<Outcome[]> {
 				continue;
 			}
 
-			const local = await context.target.readRootFile(name);
+			const local = await context.target.readFile(name);
 			const sha512 = createHash('sha512').update(body).digest('hex');
 			if (local?.equals(body)) {
 				outcomes.push('present');
@@ -405,7 +410,8 @@ function emptyVersions(wanted: readonly ArtifactRef[], outcomes: readonly Outcom
 /**
 Run one sync. Resolves with the summary (also emitted as the last event); rejects
 only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
-an unreachable versions API (UpstreamError).
+an unreachable versions API (UpstreamError); or when an object store's lease is lost
+mid-run (ERR_LOCK_LOST), after which it writes nothing more.
 */
 export async function sync(options: SyncOptions, emit: EventSink): Promise<Summary> {
 	const startedAt = new Date();
@@ -442,7 +448,7 @@ async function runWithTarget(
 	run: {
 		client: HttpClient;
 		trusted: TrustedKeys;
-		target: SyncTarget;
+		target: MirrorTarget;
 		wanted: ArtifactRef[];
 		versions: string[];
 		versionWarnings: string[];
@@ -524,13 +530,20 @@ async function runWithTarget(
 				dirty = true;
 				timer ??= setTimeout(() => {
 					timer = undefined;
-					void save();
+					// A failed save surfaces at the final save, which chains on this one.
+					save().catch(() => undefined);
 				}, 1000);
 			},
 		};
 
 		const limit = pLimit(options.concurrency);
-		const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action))));
+		const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action)))).catch(
+			(error: unknown) => {
+				limit.clearQueue();
+				clearTimeout(timer);
+				throw error;
+			},
+		);
 		const keyOutcomes = await syncKeys(context);
 		clearTimeout(timer);
 		dirty = true;

@@ -1,12 +1,18 @@
 /**
-Where a sync publishes: a mirror directory (the default) or an object store. Sync
-itself only plans, downloads and verifies; what "present", "publish", "lock" and
-"record" mean for the store is here. Downloads always go to a local temp folder
-first, so that nothing reaches a reader before it is verified whole.
+The mirror a command works on: a mirror directory (the default) or an object store.
+Sync, verify, prune, export and import only plan, download, check and bundle; what
+"present", "read", "publish", "remove", "lock" and "record" mean for the store is
+here. Downloads and imports always land in a local temp folder first, so that
+nothing reaches a reader before it is verified whole.
 */
-import {readFile, stat} from 'node:fs/promises';
+import {createReadStream} from 'node:fs';
+import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
+import path from 'node:path';
+import type {Readable} from 'node:stream';
 import pLimit from 'p-limit';
 import type {ArtifactRef} from '../catalog.js';
+import {MirrorError} from '../errors.js';
+import {writeFileAtomic} from '../store/atomic.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
 import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
@@ -16,11 +22,28 @@ import {acquireLock} from './lock.js';
 import type {LocalFile} from './plan.js';
 import {publishArtifact, publishRootFile, type VerifiedArtifact} from './publish.js';
 
-/** The store side of a sync run. */
-export type SyncTarget = {
+/** What the store says about one published file. */
+export type StoredFile = {
+	readonly size: number;
+	/** Upstream's Last-Modified where it was kept, else when the store got the file. */
+	readonly modified: Date;
+};
+
+/** Files moved out of the served tree, kept apart for a person to look at. */
+export type Quarantine = {
+	/** Where they go, as a user would look for them (a folder, or an s3:// prefix). */
+	readonly where: string;
+	/** Move one file (a tree path) there; a file already gone is skipped. */
+	readonly move: (relative: string) => Promise<void>;
+	/** Forget a moved file (it was fetched again). */
+	readonly discard: (relative: string) => Promise<void>;
+};
+
+/** The store side of sync and of the maintenance commands. Paths are tree paths (`downloads/...`). */
+export type MirrorTarget = {
 	/** The mirror as users name it: a directory or `s3://bucket/prefix`. */
 	readonly label: string;
-	/** A local folder for partial downloads, kept between runs so that they resume. */
+	/** A local folder for partial downloads and staging, kept between runs so that downloads resume. */
 	readonly tmp: string;
 	/** What the store holds for each wanted artifact. */
 	readonly inspect: (wanted: readonly ArtifactRef[]) => Promise<Map<string, LocalFile>>;
@@ -30,15 +53,27 @@ export type SyncTarget = {
 	readonly lock: (warn: (message: string) => void) => Promise<{release(): Promise<void>}>;
 	/** Publish a verified artifact: sidecars first, the artifact last. */
 	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
-	readonly readRootFile: (name: string) => Promise<Buffer | undefined>;
 	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
+	/** A whole small file (sidecar, key), or undefined when missing. */
+	readonly readFile: (relative: string) => Promise<Buffer | undefined>;
+	/** Size and date of a file, or undefined when missing. */
+	readonly stat: (relative: string) => Promise<StoredFile | undefined>;
+	/** A file's bytes as a stream; throws ERR_MISSING when it is not there. */
+	readonly openRead: (relative: string) => Promise<Readable>;
+	/** Delete a file from the tree; a missing file is not an error. */
+	readonly remove: (relative: string) => Promise<void>;
+	/** A quarantine named `stamp` (a timestamp), out of the served tree. */
+	readonly quarantine: (stamp: string) => Quarantine;
+	/** A small JSON document of the mirror's own state (`export.json`), or undefined. */
+	readonly readState: (name: 'export.json') => Promise<string | undefined>;
+	readonly writeState: (name: 'export.json', text: string) => Promise<void>;
 	readonly recordRun: (run: RunRecord) => Promise<void>;
 	/** A published file as a local path to verify in place; undefined when the store is remote. */
 	readonly localPath: (relative: string) => string | undefined;
 	readonly close: () => void;
 };
 
-/** Where to sync to. */
+/** Which mirror: `dir`, or the object store `store` when set. */
 export type TargetOptions = {
 	readonly dir: string;
 	/** Set for an object store; `dir` is then unused. */
@@ -47,17 +82,24 @@ export type TargetOptions = {
 	readonly lease?: LeaseOptions | undefined;
 };
 
-async function statSize(file: string): Promise<number | undefined> {
+async function statFile(file: string): Promise<StoredFile | undefined> {
 	try {
 		const info = await stat(file);
-		return info.isFile() ? info.size : undefined;
+		return info.isFile() ? {size: info.size, modified: info.mtime} : undefined;
 	} catch {
 		return undefined;
 	}
 }
 
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+	if (error.code !== 'ENOENT') {
+		throw error;
+	}
+}
+
 /** The target for a mirror directory. */
-export function directoryTarget(mirror: Layout): SyncTarget {
+export function directoryTarget(mirror: Layout): MirrorTarget {
+	const stateFile = (name: string) => path.join(mirror.state, name);
 	return {
 		label: mirror.root,
 		tmp: mirror.tmp,
@@ -68,12 +110,12 @@ export function directoryTarget(mirror: Layout): SyncTarget {
 				wanted.map((ref) =>
 					limit(async (): Promise<[string, LocalFile]> => {
 						const file = treePath(mirror, ref.path);
-						const [size, sha512, asc] = await Promise.all([
-							statSize(file),
-							statSize(`${file}.sha512`),
-							statSize(`${file}.asc`),
+						const [artifact, sha512, asc] = await Promise.all([
+							statFile(file),
+							statFile(`${file}.sha512`),
+							statFile(`${file}.asc`),
 						]);
-						return [ref.path, {size, sidecars: sha512 !== undefined && asc !== undefined}];
+						return [ref.path, {size: artifact?.size, sidecars: sha512 !== undefined && asc !== undefined}];
 					}),
 				),
 			);
@@ -83,8 +125,32 @@ export function directoryTarget(mirror: Layout): SyncTarget {
 		writeManifest: (manifest) => writeManifest(mirror, manifest),
 		lock: () => acquireLock(mirror.lock),
 		publishArtifact: (artifact) => publishArtifact(mirror, artifact),
-		readRootFile: (name) => readFile(treePath(mirror, name)).catch(() => undefined),
 		publishRootFile: (name, data) => publishRootFile(mirror, name, data),
+		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
+		stat: (relative) => statFile(treePath(mirror, relative)),
+		async openRead(relative) {
+			const file = treePath(mirror, relative);
+			if (!(await statFile(file))) {
+				throw new MirrorError('ERR_MISSING', `${relative} is not in ${mirror.root}`);
+			}
+
+			return createReadStream(file, {highWaterMark: 1024 * 1024});
+		},
+		remove: (relative) => rm(treePath(mirror, relative), {force: true}),
+		quarantine(stamp) {
+			const folder = path.join(mirror.state, 'quarantine', stamp);
+			const inside = (relative: string) => path.join(folder, ...relative.split('/'));
+			return {
+				where: folder,
+				async move(relative) {
+					await mkdir(path.dirname(inside(relative)), {recursive: true});
+					await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
+				},
+				discard: (relative) => rm(inside(relative), {force: true}),
+			};
+		},
+		readState: (name) => readFile(stateFile(name), 'utf8').catch(() => undefined),
+		writeState: (name, text) => writeFileAtomic(stateFile(name), text, mirror.state),
 		recordRun: (run) => recordRun(mirror, run),
 		localPath: (relative) => treePath(mirror, relative),
 		close() {},
@@ -92,11 +158,34 @@ export function directoryTarget(mirror: Layout): SyncTarget {
 }
 
 /** Open the target `options` name; an object store is checked for access first. */
-export async function openTarget(options: TargetOptions): Promise<SyncTarget> {
+export async function openTarget(options: TargetOptions): Promise<MirrorTarget> {
 	if (options.store) {
-		const {openS3Target} = await import('../store/s3/sync-target.js');
+		const {openS3Target} = await import('../store/s3/target.js');
 		return openS3Target(options.store, options.lease);
 	}
 
 	return directoryTarget(layout(options.dir));
+}
+
+/**
+Run `work` with the target open and its sync lock held; `warn` hears of a dead
+holder's lock taken over. The lock is released and the target closed however
+`work` ends.
+*/
+export async function withLockedTarget<T>(
+	options: TargetOptions,
+	warn: (message: string) => void,
+	work: (target: MirrorTarget) => Promise<T>,
+): Promise<T> {
+	const target = await openTarget(options);
+	try {
+		const lock = await target.lock(warn);
+		try {
+			return await work(target);
+		} finally {
+			await lock.release();
+		}
+	} finally {
+		target.close();
+	}
 }

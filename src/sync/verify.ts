@@ -210,9 +210,29 @@ export async function hashFile(path: string, prepared?: PreparedSignature): Prom
 	return hasher.finish();
 }
 
+/** Feed a stream (an object from a store) through a hasher, as hashFile does a file. */
+export async function hashStream(stream: Readable, prepared?: PreparedSignature): Promise<FileDigests> {
+	const hasher = createFileHasher(prepared?.specs);
+	try {
+		for await (const chunk of stream) {
+			await hasher.update(chunk as Buffer);
+		}
+	} catch (error) {
+		hasher.abort();
+		stream.destroy();
+		throw error;
+	}
+
+	return hasher.finish();
+}
+
+/** The bytes a signature covers, for a second read: a local path, or a way to open them again. */
+export type SignedSource = string | (() => Promise<Readable>);
+
 /** openpgp's check over a second read of the file, for signatures the single pass does not cover. */
-async function verifyByReading(prepared: PreparedSignature, path: string, trusted: TrustedKeys) {
-	const binary = Readable.toWeb(createReadStream(path)) as unknown as ReadableStream<Uint8Array>;
+async function verifyByReading(prepared: PreparedSignature, source: SignedSource, trusted: TrustedKeys) {
+	const stream = typeof source === 'string' ? createReadStream(source) : await source();
+	const binary = Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array>;
 	const message = await openpgp.createMessage({binary});
 	const result = await openpgp.verify({
 		message,
@@ -231,14 +251,14 @@ async function verifyByReading(prepared: PreparedSignature, path: string, truste
 
 /**
 Check a prepared signature against the digests of the file's bytes (and, for the
-rare kinds the single pass does not cover, against the file at `path`). openpgp
+rare kinds the single pass does not cover, against a second read of `source`). openpgp
 still does everything but hashing: the signed-hash prefix, the public-key math, key
 validity at signing time, expiry and rejected algorithms. Throws SignatureError.
 */
 export async function checkSignature(
 	prepared: PreparedSignature,
 	digests: FileDigests,
-	path: string,
+	source: SignedSource,
 	trusted: TrustedKeys,
 ): Promise<{keyId: string}> {
 	let signatures: openpgp.VerifyMessageResult['signatures'];
@@ -257,7 +277,7 @@ export async function checkSignature(
 		});
 		signatures = result.signatures;
 	} else {
-		signatures = await verifyByReading(prepared, path, trusted);
+		signatures = await verifyByReading(prepared, source, trusted);
 	}
 
 	let failure: unknown;

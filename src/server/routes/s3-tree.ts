@@ -20,7 +20,7 @@ import type {Context, Middleware} from 'koa';
 import {classifyPath, isMutableVersion} from '../../catalog.js';
 import {MirrorError} from '../../errors.js';
 import type {ObjectInfo, ObjectStream, S3Store} from '../../store/s3/client.js';
-import {metadataKeys} from '../../store/s3/sync-target.js';
+import {metadataKeys} from '../../store/s3/keys.js';
 import {createBodyCache} from '../body-cache.js';
 import {cacheControlFor, contentTypeFor} from '../content-type.js';
 import type {TreeRequest} from '../request-path.js';

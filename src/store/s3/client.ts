@@ -8,6 +8,7 @@ import {Agent as HttpAgent} from 'node:http';
 import {Agent} from 'node:https';
 import {
 	type _Object,
+	CopyObjectCommand,
 	DeleteObjectCommand,
 	GetObjectCommand,
 	type GetObjectCommandOutput,
@@ -80,6 +81,8 @@ export type S3Store = {
 		options: {contentType: string; cacheControl: string; metadata?: Record<string, string> | undefined},
 	) => Promise<void>;
 	readonly remove: (relative: string) => Promise<void>;
+	/** Copy an object inside the bucket, metadata included (single request: objects up to 5 GiB). */
+	readonly copy: (fromRelative: string, toRelative: string) => Promise<void>;
 	/** Every object under a relative prefix, paged through. */
 	readonly list: (relativePrefix: string) => AsyncIterable<Listed>;
 	/** Objects and sub-folders directly inside a relative folder (`a/b/`). */
@@ -386,6 +389,19 @@ export function createS3Store(location: S3Location): S3Store {
 		async remove(relative) {
 			await wrap(`removing ${relative}`, () =>
 				client.send(new DeleteObjectCommand({Bucket: location.bucket, Key: key(relative)})),
+			);
+		},
+		async copy(fromRelative, toRelative) {
+			await wrap(`copying ${fromRelative}`, () =>
+				client.send(
+					new CopyObjectCommand({
+						Bucket: location.bucket,
+						Key: key(toRelative),
+						// The source names a key: each path segment is URL-encoded, the slashes kept.
+						CopySource: `${location.bucket}/${key(fromRelative).split('/').map(encodeURIComponent).join('/')}`,
+						MetadataDirective: 'COPY',
+					}),
+				),
 			);
 		},
 		list,

@@ -1,34 +1,30 @@
 /**
-Sync into an object store. A PUT is atomic for readers, so publishing needs no
+The mirror in an object store. A PUT is atomic for readers, so publishing needs no
 rename: each file is verified whole in a local temp folder first, then uploaded,
 sidecars before their artifact, and the manifest that servers index by is written
-after the files it lists. The store's own state (manifest, status, lock) lives
-under `<prefix>/.mirror/`, which the server never serves; nothing temporary is
-ever written to the bucket (an unfinished multipart upload is invisible).
+after the files it lists. The store's own state (manifest, status, lock, export
+state, quarantine) lives under `<prefix>/.mirror/`, which the server never serves;
+nothing temporary is ever written to the bucket (an unfinished multipart upload is
+invisible).
 */
 import {createHash} from 'node:crypto';
 import {mkdir, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type {Readable} from 'node:stream';
 import {classifyPath} from '../../catalog.js';
+import {MirrorError} from '../../errors.js';
 import {cacheControlFor, contentTypeFor} from '../../server/content-type.js';
-import type {SyncTarget} from '../../sync/target.js';
+import type {MirrorTarget} from '../../sync/target.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
 import {createS3Store, type S3Store} from './client.js';
+import {metadataKeys, s3State} from './keys.js';
 import {acquireLease, defaultLeaseOptions, type LeaseOptions} from './lease.js';
 import type {S3Location} from './location.js';
 
-/** Keys of the mirror's own state, relative to the prefix. */
-export const s3State = {
-	manifest: `${stateFolder}/manifest.json`,
-	status: `${stateFolder}/status.json`,
-	lock: `${stateFolder}/sync.lock`,
-} as const;
-
-/** Object metadata the server reads back: the artifact's sha512 and upstream date. */
-export const metadataKeys = {sha512: 'sha512', modified: 'upstream-modified'} as const;
+const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
 
 function fileHeaders(relative: string) {
 	const name = relative.slice(relative.lastIndexOf('/') + 1);
@@ -39,7 +35,7 @@ function fileHeaders(relative: string) {
 export async function openS3Target(
 	location: S3Location,
 	lease: LeaseOptions = defaultLeaseOptions,
-): Promise<SyncTarget> {
+): Promise<MirrorTarget> {
 	const store: S3Store = createS3Store(location);
 	try {
 		await store.checkAccess();
@@ -53,6 +49,10 @@ export async function openS3Target(
 	const tmp = path.join(os.tmpdir(), 'artifact-mirror', `${location.bucket}-${id}`);
 	let held: Awaited<ReturnType<typeof acquireLease>> | undefined;
 	const assertHeld = () => held?.assertHeld();
+	const readBody = async (relative: string) => {
+		const found = await store.getBytes(relative);
+		return found && found !== 'not-modified' ? found.body : undefined;
+	};
 
 	return {
 		label: store.label,
@@ -78,17 +78,14 @@ export async function openS3Target(
 			);
 		},
 		async readManifest() {
-			const found = await store.getBytes(s3State.manifest);
-			return found && found !== 'not-modified'
-				? parseManifest(found.body.toString('utf8'), `${store.label}/${s3State.manifest}`)
+			const body = await readBody(s3State.manifest);
+			return body
+				? parseManifest(body.toString('utf8'), `${store.label}/${s3State.manifest}`)
 				: {manifest: emptyManifest()};
 		},
 		async writeManifest(manifest) {
 			assertHeld();
-			await store.putBytes(s3State.manifest, serializeManifest(manifest), {
-				contentType: 'application/json; charset=utf-8',
-				cacheControl: 'no-cache',
-			});
+			await store.putBytes(s3State.manifest, serializeManifest(manifest), jsonHeaders);
 		},
 		async lock(warn) {
 			await mkdir(tmp, {recursive: true});
@@ -135,21 +132,61 @@ export async function openS3Target(
 			});
 			await rm(artifact.partPath, {force: true});
 		},
-		async readRootFile(name) {
-			const found = await store.getBytes(name);
-			return found && found !== 'not-modified' ? found.body : undefined;
-		},
 		async publishRootFile(name, data) {
 			assertHeld();
 			await store.putBytes(name, data, fileHeaders(name));
 		},
+		readFile: readBody,
+		async stat(relative) {
+			const info = await store.head(relative);
+			if (!info) {
+				return undefined;
+			}
+
+			const upstream = Date.parse(info.metadata[metadataKeys.modified] ?? '');
+			return {size: info.size, modified: Number.isNaN(upstream) ? info.lastModified : new Date(upstream)};
+		},
+		async openRead(relative) {
+			const found = await store.getStream(relative);
+			if (!found) {
+				throw new MirrorError('ERR_MISSING', `${relative} is not in ${store.label}`);
+			}
+
+			return found.body as unknown as Readable;
+		},
+		async remove(relative) {
+			assertHeld();
+			await store.remove(relative);
+		},
+		quarantine(stamp) {
+			const folder = `${s3State.quarantine}/${stamp}`;
+			return {
+				where: `${store.label}/${folder}`,
+				async move(relative) {
+					assertHeld();
+					if (await store.head(relative)) {
+						// Copied under the hidden state folder, then removed from the tree.
+						await store.copy(relative, `${folder}/${relative}`);
+						await store.remove(relative);
+					}
+				},
+				discard: (relative) => store.remove(`${folder}/${relative}`),
+			};
+		},
+		async readState(name) {
+			return (await readBody(`${stateFolder}/${name}`))?.toString('utf8');
+		},
+		async writeState(name, text) {
+			assertHeld();
+			await store.putBytes(`${stateFolder}/${name}`, text, jsonHeaders);
+		},
 		async recordRun(run) {
-			const found = await store.getBytes(s3State.status);
-			const status = parseStatus(found && found !== 'not-modified' ? found.body.toString('utf8') : undefined);
-			await store.putBytes(s3State.status, serializeStatus(withRun(status, run)), {
-				contentType: 'application/json; charset=utf-8',
-				cacheControl: 'no-cache',
-			});
+			const body = await readBody(s3State.status);
+			await store.putBytes(
+				s3State.status,
+				serializeStatus(withRun(parseStatus(body?.toString('utf8')), run)),
+				jsonHeaders,
+			);
 		},
 		localPath: () => undefined,
 		close() {
