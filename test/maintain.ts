@@ -60,7 +60,10 @@ test('verify passes a good mirror, finds a corrupted file, a bad sidecar and a m
 	t.deepEqual(found.problems, [
 		{path: tar('9.1.2'), problem: '.asc is missing'},
 		{path: zip, problem: '.sha512 does not match the file'},
-		{path: tar('9.1.3'), problem: 'sha512 differs from the manifest (the file changed after it was published)'},
+		{
+			path: tar('9.1.3'),
+			problem: 'sha512 differs from the manifest (the file changed after it was published)',
+		},
 	]);
 
 	const cli = await runCli(['verify', '--dir', mirror.dir, '--trusted-key', mirror.keyPath]);

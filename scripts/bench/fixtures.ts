@@ -27,6 +27,8 @@ export type Fixtures = {
 	readonly keyGpg: string;
 	/** One 256 MiB artifact. */
 	readonly large: FixtureSet;
+	/** One 32 MiB artifact (8d: 1,000 full downloads through S3 in minutes, not an hour). */
+	readonly medium: FixtureSet;
 	/** 300 artifacts of 100 KiB to 5 MiB. */
 	readonly many: FixtureSet;
 	/** 3,000 small artifacts across products and versions. */
@@ -70,6 +72,7 @@ function range(from: number, to: number): number[] {
 
 function plan() {
 	const large = set(['elastic-agent'], ['9.3.0'], ['linux-x86_64'], () => 256 * 1024 ** 2);
+	const medium = set(['elastic-agent'], ['9.3.1'], ['linux-x86_64'], () => 32 * 1024 ** 2);
 	const many = set(
 		['elastic-agent'],
 		range(0, 29).map((patch) => `9.2.${patch}`),
@@ -90,7 +93,7 @@ function plan() {
 		[...archivesAndPackages, 'msi-x86_64', 'windows-arm64'],
 		() => 16 * 1024,
 	);
-	return {large, many, scale};
+	return {large, medium, many, scale};
 }
 
 async function writeArtifact(
@@ -118,7 +121,7 @@ export async function ensureFixtures(workDir: string, log: (line: string) => voi
 	const upstreamDir = path.join(workDir, 'upstream');
 	const keyAsc = path.join(workDir, 'key.asc');
 	const keyGpg = path.join(workDir, 'key.gpg');
-	const stamp = path.join(upstreamDir, '.complete-v1');
+	const stamp = path.join(upstreamDir, '.complete-v2');
 	const sets = plan();
 	const fixtures = {upstreamDir, keyAsc, keyGpg, ...sets};
 	if (existsSync(stamp)) {
@@ -126,7 +129,7 @@ export async function ensureFixtures(workDir: string, log: (line: string) => voi
 		return fixtures;
 	}
 
-	log(`generating fixtures in ${upstreamDir} (once; about 1.1 GiB)`);
+	log(`generating fixtures in ${upstreamDir} (once; about 1.2 GiB)`);
 	await mkdir(upstreamDir, {recursive: true});
 	const {privateKey, publicKey} = await openpgp.generateKey({
 		type: 'rsa',

@@ -7,6 +7,8 @@ pipeline, on the same files in the same run. `npm run bench` builds first.
 
 Installs nothing: it names the tools it lacks and stops. On Debian:
   apt-get install nginx-light wrk curl gpgv
+8 (the S3 mode) also needs an S3 server: `bash scripts/s3/start-rgw.sh`; without
+one it is skipped with the reason.
 */
 import {existsSync} from 'node:fs';
 import {mkdir, readFile, writeFile} from 'node:fs/promises';
@@ -17,13 +19,14 @@ import {ensureFixtures} from './fixtures.js';
 import {freePort, missingTools, versionOf} from './lib.js';
 import {startNginx} from './nginx.js';
 import {type Result, resultsMarkdown} from './report.js';
+import {s3Benches, s3Problem} from './s3-benches.js';
 import {serveLarge, serveSidecars, serveSlowClients, startupAndBrowse} from './serve-benches.js';
 import {addLarge, pipelineScript, syncLarge, syncMany, syncNoop} from './sync-benches.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const {values} = parseArgs({
 	options: {
-		only: {type: 'string', default: '1,2,3,4,5,6,7'},
+		only: {type: 'string', default: '1,2,3,4,5,6,7,8'},
 		repeat: {type: 'string', default: '3'},
 		seconds: {type: 'string', default: '10'},
 		work: {type: 'string', default: path.join(os.tmpdir(), 'artifact-mirror-bench')},
@@ -67,6 +70,11 @@ const upstream = await startNginx({
 	accessLog: true,
 });
 const syncContext = {fixtures, upstream, cli, runsDir, repeat, log, commands};
+const s3Skipped = only.has('8') ? await s3Problem() : undefined;
+if (s3Skipped) {
+	log(`skipping 8 (S3 mode): ${s3Skipped}`);
+}
+
 try {
 	if (only.has('4')) {
 		results.push(await syncLarge(syncContext));
@@ -84,6 +92,18 @@ try {
 		}
 
 		await addLarge(syncContext, mirrorDir);
+	}
+
+	if (only.has('8') && !s3Skipped) {
+		results.push(
+			...(await s3Benches({
+				...syncContext,
+				workDir,
+				seconds: Number(values.seconds),
+				slowClients: Number(values['slow-clients']),
+				slowSeconds: Number(values['slow-seconds']),
+			})),
+		);
 	}
 } finally {
 	await upstream.close();
@@ -121,7 +141,7 @@ results.sort((a, b) => a.id.localeCompare(b.id));
 const table = resultsMarkdown(results);
 process.stdout.write(`${table}\n`);
 
-const out = values.out ?? (only.size === 7 ? path.join(root, 'BENCHMARKS.md') : undefined);
+const out = values.out ?? (only.size === 8 ? path.join(root, 'BENCHMARKS.md') : undefined);
 if (out) {
 	// Hand-written analysis below "## Notes" survives a re-run.
 	const previous = await readFile(out, 'utf8').catch(() => '');

@@ -147,6 +147,70 @@ export async function serveSidecars(context: ServeBenchContext): Promise<Result>
 	};
 }
 
+/** What scripts/bench/slow-clients.ts reports. */
+export type SlowClientsSummary = {ok: number; failed: number; errors: object; bytes: number; ms: number};
+
+/** Run scripts/bench/slow-clients.ts in its own process against `url`, comparing with `file`. */
+export async function runSlowClients(options: {
+	url: string;
+	file: string;
+	clients: number;
+	slowSeconds: number;
+	rate: number;
+}): Promise<SlowClientsSummary> {
+	const child = spawn(
+		process.execPath,
+		[
+			'--import',
+			'tsx/esm',
+			path.join(import.meta.dirname, 'slow-clients.ts'),
+			options.url,
+			options.file,
+			String(options.clients),
+			String(options.slowSeconds),
+			String(options.rate),
+		],
+		{stdio: ['ignore', 'pipe', 'inherit']},
+	);
+	let output = '';
+	child.stdout.on('data', (chunk: Buffer) => {
+		output += chunk.toString();
+	});
+	await once(child, 'close');
+	return JSON.parse(output) as SlowClientsSummary;
+}
+
+/** The result of a slow-clients run: the server's peak RSS against the target, and what completed. */
+export function slowClientsResult(run: {
+	id: string;
+	title: string;
+	/** The server's process and its RSS before the run. */
+	pid: number;
+	idle: number;
+	clients: number;
+	summary: SlowClientsSummary;
+	log: (line: string) => void;
+}): Result {
+	const {summary, clients} = run;
+	const peakMib = memoryOf(run.pid).peak / 1024 ** 2;
+	run.log(
+		`    ${summary.ok} ok, ${summary.failed} failed, ${(summary.bytes / 1024 ** 3).toFixed(1)} GiB in ${(summary.ms / 1000).toFixed(0)} s; peak RSS ${peakMib.toFixed(0)} MiB`,
+	);
+	return {
+		id: run.id,
+		title: run.title,
+		ours: measure([peakMib], 'MiB', peakMib),
+		extra: {
+			'downloads complete and byte-exact': `${summary.ok} of ${clients}`,
+			failures: summary.failed ? JSON.stringify(summary.errors) : 'none',
+			'RSS when idle': `${(run.idle / 1024 ** 2).toFixed(0)} MiB`,
+			'bytes sent': `${(summary.bytes / 1024 ** 3).toFixed(1)} GiB in ${(summary.ms / 1000).toFixed(0)} s`,
+		},
+		target: 'peak RSS < 200 MiB, all bytes correct',
+		met: peakMib < 200 && summary.ok === clients,
+	};
+}
+
 /** 3: many slow downloads of the large file; peak RSS and byte-exact completion. */
 export async function serveSlowClients(context: ServeBenchContext): Promise<Result> {
 	const clients = context.slowClients;
@@ -155,53 +219,22 @@ export async function serveSlowClients(context: ServeBenchContext): Promise<Resu
 	const file = path.join(context.fixtures.upstreamDir, context.fixtures.large.refs[0]?.path ?? '');
 	const url = `${ours.url}/${context.fixtures.large.refs[0]?.path}`;
 	const rate = 64 * 1024;
-	const args = [
-		'--import',
-		'tsx/esm',
-		path.join(import.meta.dirname, 'slow-clients.ts'),
-		url,
-		file,
-		String(clients),
-		String(context.slowSeconds),
-		String(rate),
-	];
 	context.commands.push(
 		`3: \`node --import tsx/esm scripts/bench/slow-clients.ts <url> <file> ${clients} ${context.slowSeconds} ${rate}\` (each client reads 64 KiB/s for ${context.slowSeconds} s, then at full speed, comparing every byte)`,
 	);
 	const pid = ours.child.pid ?? 0;
 	const idle = memoryOf(pid).rss;
 	try {
-		const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'inherit']});
-		let output = '';
-		child.stdout.on('data', (chunk: Buffer) => {
-			output += chunk.toString();
-		});
-		await once(child, 'close');
-		const summary = JSON.parse(output) as {
-			ok: number;
-			failed: number;
-			errors: object;
-			bytes: number;
-			ms: number;
-		};
-		const peak = memoryOf(pid).peak;
-		context.log(
-			`    ${summary.ok} ok, ${summary.failed} failed, ${(summary.bytes / 1024 ** 3).toFixed(1)} GiB in ${(summary.ms / 1000).toFixed(0)} s; peak RSS ${(peak / 1024 ** 2).toFixed(0)} MiB`,
-		);
-		const peakMib = peak / 1024 ** 2;
-		return {
+		const summary = await runSlowClients({url, file, clients, slowSeconds: context.slowSeconds, rate});
+		return slowClientsResult({
 			id: '3',
 			title: `Serve ${clients} slow concurrent downloads of the 256 MiB file (peak RSS)`,
-			ours: measure([peakMib], 'MiB', peakMib),
-			extra: {
-				'downloads complete and byte-exact': `${summary.ok} of ${clients}`,
-				failures: summary.failed ? JSON.stringify(summary.errors) : 'none',
-				'RSS when idle': `${(idle / 1024 ** 2).toFixed(0)} MiB`,
-				'bytes sent': `${(summary.bytes / 1024 ** 3).toFixed(1)} GiB in ${(summary.ms / 1000).toFixed(0)} s`,
-			},
-			target: 'peak RSS < 200 MiB, all bytes correct',
-			met: peakMib < 200 && summary.ok === clients,
-		};
+			pid,
+			idle,
+			clients,
+			summary,
+			log: context.log,
+		});
 	} finally {
 		await stop(ours.child);
 	}

@@ -32,12 +32,17 @@ export type SyncBenchContext = {
 	readonly commands: string[];
 };
 
-function syncArgs(context: SyncBenchContext, dir: string, fixture: FixtureSet): string[] {
+/** The CLI's sync of `fixture` into `destination`: a directory or an s3:// store. */
+export function syncArgs(
+	context: Pick<SyncBenchContext, 'cli' | 'upstream' | 'fixtures'>,
+	destination: string,
+	fixture: FixtureSet,
+): string[] {
 	return [
 		context.cli,
 		'sync',
-		'--dir',
-		dir,
+		destination.startsWith('s3://') ? '--store' : '--dir',
+		destination,
 		'--upstream',
 		context.upstream.url,
 		'--trusted-key',
