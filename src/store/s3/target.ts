@@ -31,7 +31,7 @@ function fileHeaders(relative: string) {
 	return {contentType: contentTypeFor(name), cacheControl: cacheControlFor(classifyPath(relative))};
 }
 
-/** The sync target for `location`, after checking the bucket can be used. */
+/** The bucket and prefix of `location` as a target of sync and the day-2 commands, after checking the bucket can be used. */
 export async function openS3Target(
 	location: S3Location,
 	lease: LeaseOptions = defaultLeaseOptions,
