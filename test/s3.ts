@@ -16,7 +16,7 @@ import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {ensureS3, s3Env, testClient, withBucket} from './helpers/s3.js';
 import {withServer} from './helpers/with-server.js';
-import {type WithUpstream, withUpstream} from './helpers/with-upstream.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 // In-process syncs and servers use the SDK too; its advice to move to Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -399,18 +399,35 @@ s3Test('wrong credentials and a missing bucket: one clear line and exit 2, for s
 	t.is(unreachable.stderr.trim(), 'error: cannot reach the S3 endpoint http://127.0.0.1:9 (ECONNREFUSED)');
 });
 
-/** An in-process sync to the bucket with a short lease, its events and lock object on view. */
-function startLeasedSync(setup: WithUpstream, bucketUrl: string, events: SyncEvent[]) {
+/**
+An in-process sync of two artifacts into a fresh bucket with a 1 s lease, each
+download lasting about 3 s; its events and the bucket on view.
+*/
+async function startLeasedSync(t: ExecutionContext) {
+	const setup = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64', 'windows-x86_64'],
+		size: 96 * 1024,
+	});
+	for (const ref of setup.upstream.refs) {
+		setup.upstream.faults.set(ref.path, {bytesPerSecond: 32 * 1024});
+	}
+
+	const bucket = await withBucket(t);
+	const client = testClient();
+	t.teardown(() => client.destroy());
 	const {options} = loadSyncConfig({
 		flags: syncFlags(setup.upstream.url, setup.dir, setup.keyPath, {
 			versions: '9.1.3',
-			store: bucketUrl,
+			store: bucket.url,
 			platforms: 'linux-x86_64,windows-x86_64',
 		}) as never,
 		env: s3Env,
 		cwd: process.cwd(),
 	});
-	return sync({...options, lease: {ttlMs: 1000, renewEveryMs: 200}}, (event) => events.push(event));
+	const events: SyncEvent[] = [];
+	const run = sync({...options, lease: {ttlMs: 1000, renewEveryMs: 200}}, (event) => events.push(event));
+	return {run, events, bucket, client};
 }
 
 async function readLock(
@@ -426,22 +443,9 @@ async function readLock(
 }
 
 s3Test('a sync that runs longer than its lease renews it all along', async (t) => {
-	const setup = await withUpstream(t, key, {
-		versions: ['9.1.3'],
-		platforms: ['linux-x86_64', 'windows-x86_64'],
-		size: 96 * 1024,
-	});
-	for (const ref of setup.upstream.refs) {
-		// About 3 s per artifact against a lease of 1 s.
-		setup.upstream.faults.set(ref.path, {bytesPerSecond: 32 * 1024});
-	}
-
-	const bucket = await withBucket(t);
-	const client = testClient();
-	t.teardown(() => client.destroy());
-	const events: SyncEvent[] = [];
+	const {run: started, bucket, client} = await startLeasedSync(t);
 	let running = true;
-	const run = startLeasedSync(setup, bucket.url, events).finally(() => {
+	const run = started.finally(() => {
 		running = false;
 	});
 	const seen = new Map<string, Set<string>>();
@@ -459,29 +463,14 @@ s3Test('a sync that runs longer than its lease renews it all along', async (t) =
 	const summary = await run;
 	t.is(summary.result, 'success', JSON.stringify(summary.failed));
 	t.is(summary.published, 2 + 2);
+	const [expiries] = [...seen.values()];
 	t.is(seen.size, 1, 'one holder all along');
-	t.true(
-		[...seen.values()][0] !== undefined && ([...seen.values()][0]?.size ?? 0) >= 5,
-		'renewed many times',
-	);
+	t.true((expiries?.size ?? 0) >= 5, `renewed many times (${expiries?.size} expiry times seen)`);
 	t.is(await readLock(client, bucket.bucket), undefined, 'released at the end');
 });
 
 s3Test('a sync whose lease is taken away stops with ERR_LOCK_LOST and publishes nothing more', async (t) => {
-	const setup = await withUpstream(t, key, {
-		versions: ['9.1.3'],
-		platforms: ['linux-x86_64', 'windows-x86_64'],
-		size: 96 * 1024,
-	});
-	for (const ref of setup.upstream.refs) {
-		setup.upstream.faults.set(ref.path, {bytesPerSecond: 32 * 1024});
-	}
-
-	const bucket = await withBucket(t);
-	const client = testClient();
-	t.teardown(() => client.destroy());
-	const events: SyncEvent[] = [];
-	const run = startLeasedSync(setup, bucket.url, events);
+	const {run, events, bucket, client} = await startLeasedSync(t);
 	run.catch(() => undefined);
 	for (let i = 0; i < 100 && !events.some((event) => event.type === 'download'); i++) {
 		await new Promise((resolve) => {

@@ -205,13 +205,15 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				}
 
 				const {manifest} = await target.readManifest();
+				// What the mirror holds, asked once as sync asks (one listing per folder in a bucket).
+				const held = await target.inspect(artifacts.map(({ref}) => ref));
 				let published = 0;
 				let present = 0;
 				let bytes = 0;
 				for (const {ref, file} of artifacts) {
 					const current = manifest.files[ref.path];
-					const onDisk = await target.stat(ref.path);
-					if (current?.sha512 === file.sha512 && onDisk?.size === file.size) {
+					const size = held.get(ref.path)?.size;
+					if (current?.sha512 === file.sha512 && size === file.size) {
 						present++;
 						continue;
 					}
@@ -226,7 +228,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 						sha512Sidecar: pair.sha512,
 						ascSidecar: pair.asc,
 						modified,
-						replacing: onDisk !== undefined,
+						replacing: size !== undefined,
 					});
 					manifest.files[ref.path] = manifestEntry(ref, {
 						size: file.size,
