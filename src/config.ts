@@ -309,6 +309,14 @@ export const serveOptionDefs: readonly OptionDef[] = [
 		defaultText: 'off',
 	},
 	{
+		name: 's3-block-cache',
+		arg: '<MiB>',
+		env: ['MIRROR_S3_BLOCK_CACHE'],
+		description:
+			'memory for blocks of artifacts read from the store, shared by every download of them (0: stream each download from the store)',
+		defaultText: '64',
+	},
+	{
 		name: 'host',
 		arg: '<address>',
 		env: ['MIRROR_HOST'],
@@ -631,6 +639,8 @@ export type ServeConfig = {
 	readonly s3Redirect?: boolean | undefined;
 	/** With a store: how often to look for a new manifest (ms). */
 	readonly indexRefreshMs?: number | undefined;
+	/** With a store: memory for shared artifact blocks (0: none). */
+	readonly s3BlockCacheBytes?: number | undefined;
 	/** The in-process sync: when, and with what (sync's own options from the same sources). */
 	readonly syncSchedule: {readonly expression: string; readonly options: SyncOptions} | undefined;
 };
@@ -682,10 +692,16 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		throw new UsageError('--s3-redirect needs an s3:// --store to redirect to');
 	}
 
+	const s3BlockCacheMiB = orDefault(
+		's3-block-cache',
+		(raw, origin) => parseInteger(raw, origin, 0, 65_536),
+		64,
+	);
 	return {
 		dir,
 		store,
 		s3Redirect,
+		s3BlockCacheBytes: s3BlockCacheMiB * 1024 * 1024,
 		host,
 		port: orDefault('port', (raw, origin) => parseInteger(raw, origin, 0, 65_535), 8080),
 		publicUrl,

@@ -147,6 +147,7 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		accessLog: true,
 		store: undefined,
 		s3Redirect: false,
+		s3BlockCacheBytes: 64 * 1024 * 1024,
 		syncSchedule: undefined,
 	});
 
@@ -220,6 +221,15 @@ test('--store: a directory is --dir; s3:// takes its options from flags and MIRR
 
 	const serve = loadServe(cwd, {store: 's3://mirror-bucket', 's3-redirect': true}, env);
 	t.true(serve.s3Redirect);
+	t.is(
+		loadServe(cwd, {store: 's3://mirror-bucket'}, {...env, MIRROR_S3_BLOCK_CACHE: '256'}).s3BlockCacheBytes,
+		256 * 1024 * 1024,
+	);
+	t.is(loadServe(cwd, {store: 's3://mirror-bucket', 's3-block-cache': '0'}, env).s3BlockCacheBytes, 0);
+	t.throws(() => loadServe(cwd, {store: 's3://mirror-bucket', 's3-block-cache': 'lots'}, env), {
+		instanceOf: UsageError,
+		message: /^invalid --s3-block-cache "lots"/,
+	});
 	t.is(serve.store?.bucket, 'mirror-bucket');
 	t.is(serve.store?.endpoint, 'http://rgw.internal:7480');
 });

@@ -62,7 +62,7 @@ function requestOrigin(ctx: Koa.Context): string {
 export function createApp(options: AppOptions): MirrorApp {
 	const mirror = layout(options.dir);
 	const index = options.s3?.index ?? createMirrorIndex(mirror);
-	const metrics = createMetrics(index, options.schedule);
+	const metrics = createMetrics(index, options.schedule, options.s3?.blockStats);
 	const app = new Koa({proxy: options.trustProxy ?? false});
 	// Errors reach users through handleErrors; what is left here is a client that
 	// hung up mid-body, or a stream that failed after the headers went out.

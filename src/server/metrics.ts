@@ -3,6 +3,7 @@ Prometheus metrics, one registry per app (so tests can run several apps in one
 process). Sync state is read at scrape time from the same index the pages use.
 */
 import {Counter, collectDefaultMetrics, Gauge, Registry} from 'prom-client';
+import type {BlockCacheStats} from './block-cache.js';
 import type {MirrorIndex} from './mirror-index.js';
 import type {ScheduleInfo} from './schedule.js';
 
@@ -28,8 +29,45 @@ export function agentVersionOf(userAgent: string | undefined): string {
 	return match?.[1] && match[1].length <= 40 ? match[1] : 'none';
 }
 
-/** Create the registry and instruments. */
-export function createMetrics(index: MirrorIndex, schedule?: () => ScheduleInfo): Metrics {
+/** The shared artifact blocks of an S3 replica, read at scrape time. */
+function blockCacheMetrics(registry: Registry, stats: () => BlockCacheStats): void {
+	new Gauge({
+		name: 'mirror_s3_block_cache_bytes',
+		help: 'Memory held by shared artifact blocks read from the store (cached, being read, or still being written)',
+		registers: [registry],
+		collect() {
+			this.set(stats().bytes);
+		},
+	});
+	const counters = [
+		['mirror_s3_block_cache_hits_total', 'Artifact blocks answered from memory', 'hits'],
+		['mirror_s3_block_cache_fetches_total', 'Artifact blocks read from the store', 'fetches'],
+		[
+			'mirror_s3_block_cache_refused_total',
+			'Artifact blocks not cached for want of room (those downloads streamed from the store)',
+			'refused',
+		],
+	] as const;
+	for (const [name, help, field] of counters) {
+		// Counters that only go up, reported as they stand at scrape time.
+		new Counter({
+			name,
+			help,
+			registers: [registry],
+			collect() {
+				this.reset();
+				this.inc(stats()[field]);
+			},
+		});
+	}
+}
+
+/** Create the registry and instruments (with `blockStats`, those of an S3 replica's blocks too). */
+export function createMetrics(
+	index: MirrorIndex,
+	schedule?: () => ScheduleInfo,
+	blockStats?: () => BlockCacheStats,
+): Metrics {
 	const registry = new Registry();
 	collectDefaultMetrics({register: registry, prefix: 'mirror_'});
 	const seconds = (iso: string | undefined) => (iso ? new Date(iso).getTime() / 1000 : 0);
@@ -92,6 +130,10 @@ export function createMetrics(index: MirrorIndex, schedule?: () => ScheduleInfo)
 			this.set((await index.snapshot()).bytes);
 		},
 	});
+	if (blockStats) {
+		blockCacheMetrics(registry, blockStats);
+	}
+
 	return {
 		registry,
 		requests: new Counter({

@@ -7,6 +7,7 @@ import type {Middleware} from 'koa';
 import type {Logger} from 'pino';
 import {createS3Store, type S3Store} from '../store/s3/client.js';
 import type {S3Location} from '../store/s3/location.js';
+import type {BlockCacheStats} from './block-cache.js';
 import {s3TreeRoutes} from './routes/s3-tree.js';
 import {createS3Index, type S3Index} from './s3-index.js';
 
@@ -15,6 +16,8 @@ export type S3Source = {
 	readonly store: S3Store;
 	readonly index: S3Index;
 	readonly tree: Middleware;
+	/** What the shared artifact blocks hold and did, when there are any. */
+	readonly blockStats: (() => BlockCacheStats) | undefined;
 };
 
 /** How to serve from the store. */
@@ -24,6 +27,8 @@ export type S3SourceOptions = {
 	readonly redirect: boolean;
 	/** How often each server looks for a new manifest. */
 	readonly refreshMs: number;
+	/** Memory for shared artifact blocks (default 64 MiB; 0: stream each download). */
+	readonly blockCacheBytes?: number | undefined;
 	readonly logger?: Logger | undefined;
 };
 
@@ -38,5 +43,9 @@ export async function openS3Source(options: S3SourceOptions): Promise<S3Source> 
 	}
 
 	const index = createS3Index(store, options.refreshMs, options.logger);
-	return {store, index, tree: s3TreeRoutes(store, index, {redirect: options.redirect})};
+	const {tree, blockStats} = s3TreeRoutes(store, index, {
+		redirect: options.redirect,
+		blockCacheBytes: options.blockCacheBytes,
+	});
+	return {store, index, tree, blockStats};
 }

@@ -190,8 +190,8 @@ export function prepare(
 	return {start, end};
 }
 
-/** Resolves when `res` can take more, rejects when it closes first. */
-function written(res: ServerResponse, chunk: Buffer): Promise<void> {
+/** Write `chunk`; resolves once `res` has taken it, rejects when it closes first. */
+export function written(res: ServerResponse, chunk: Buffer): Promise<void> {
 	return new Promise((resolve, reject) => {
 		if (res.destroyed) {
 			reject(new Error('response closed'));

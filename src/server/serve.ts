@@ -75,6 +75,7 @@ export async function startServer(
 				location: config.store,
 				redirect: config.s3Redirect ?? false,
 				refreshMs: config.indexRefreshMs ?? 5000,
+				blockCacheBytes: config.s3BlockCacheBytes,
 				logger,
 			})
 		: undefined;

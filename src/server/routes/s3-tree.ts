@@ -10,6 +10,12 @@ takes both from the store's one answer; a request with a range or a condition as
 for the headers first (HEAD) and then for the bytes on condition that the object is
 still the one described (`If-Match`), starting over once if it was replaced between.
 
+Artifact bodies are written from blocks shared by every download (block-cache.ts):
+a thousand agents fetching one artifact cost the store one read of it and the replica
+one copy in memory, instead of a thousand open requests with their buffers. Blocks are
+read on the object's ETag, so a response never mixes two versions; when the cache has
+no room (every block pinned by a slow socket), the download streams from the store.
+
 With `redirect`, artifact bodies are answered by a 302 to a short-lived presigned URL
 of the store, so bytes flow from the store to the agent directly.
 */
@@ -21,11 +27,12 @@ import {classifyPath, isMutableVersion} from '../../catalog.js';
 import {MirrorError} from '../../errors.js';
 import type {ObjectInfo, ObjectStream, S3Store} from '../../store/s3/client.js';
 import {metadataKeys} from '../../store/s3/keys.js';
+import {type BlockCache, type BlockCacheStats, createBlockCache, type PinnedBlock} from '../block-cache.js';
 import {createBodyCache} from '../body-cache.js';
 import {cacheControlFor, contentTypeFor} from '../content-type.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
-import {type FileMeta, prepare} from '../send-file.js';
+import {type FileMeta, prepare, written} from '../send-file.js';
 import type {ListingEntry} from '../views/listing.js';
 import {sendListing, sortListing} from './tree.js';
 
@@ -35,10 +42,16 @@ export type S3TreeOptions = {
 	readonly redirect: boolean;
 	/** Lifetime of a presigned URL. */
 	readonly presignSeconds?: number | undefined;
+	/** Memory for shared blocks of artifacts; 0 streams every download from the store. */
+	readonly blockCacheBytes?: number | undefined;
 };
 
 const smallFileBytes = 64 * 1024;
 const cacheBytes = 32 * 1024 * 1024;
+/** Large enough that a read costs the store little per byte, small enough to share finely. */
+const blockBytes = 1024 * 1024;
+/** Artifacts whose headers are remembered until the manifest changes. */
+const metaEntries = 10_000;
 
 /** Headers from what the store says about an object. */
 function metaOf(info: ObjectInfo): FileMeta {
@@ -76,13 +89,167 @@ function pipeBody(ctx: Context, body: ObjectStream['body']): void {
 	});
 }
 
+function isChanged(error: unknown): boolean {
+	return error instanceof MirrorError && error.code === 'ERR_STORE_CHANGED';
+}
+
 function isConditional(ctx: Context): boolean {
 	return Boolean(ctx.get('Range') || ctx.get('If-None-Match') || ctx.get('If-Modified-Since'));
 }
 
-/** The tree middleware for a mirror in `store`. */
-export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOptions): Middleware {
+/** The tree middleware for a mirror in `store`, and what its shared blocks hold. */
+export function s3TreeRoutes(
+	store: S3Store,
+	index: S3Index,
+	options: S3TreeOptions,
+): {tree: Middleware; blockStats: (() => BlockCacheStats) | undefined} {
 	const cache = createBodyCache<{generation: number; meta: FileMeta; body: Buffer}>(cacheBytes);
+	const blockCacheBytes = options.blockCacheBytes ?? 64 * 1024 * 1024;
+	const blocks: BlockCache | undefined =
+		blockCacheBytes > 0
+			? createBlockCache({
+					budgetBytes: blockCacheBytes,
+					blockBytes,
+					fetch: (relative, identity, start, end) => store.getRange(relative, start, end, identity),
+				})
+			: undefined;
+	const metas = new Map<string, {generation: number; meta: FileMeta}>();
+
+	/** What the store says of an artifact now, or as it said since the manifest last changed. */
+	async function artifactMeta(relative: string, fresh: boolean): Promise<FileMeta | undefined> {
+		const generation = index.generation();
+		const known = metas.get(relative);
+		if (!fresh && known?.generation === generation) {
+			return known.meta;
+		}
+
+		const info = await store.head(relative);
+		if (!info) {
+			metas.delete(relative);
+			return undefined;
+		}
+
+		const meta = metaOf(info);
+		if (metas.size >= metaEntries) {
+			metas.clear();
+		}
+
+		metas.set(relative, {generation, meta});
+		return meta;
+	}
+
+	/**
+	Write bytes `range` of the object `meta` describes, block by block from `first` on.
+	One block at a time is pinned: the next is acquired once the socket has taken the
+	last slice of this one (and was prefetched meanwhile).
+	*/
+	async function pumpBlocks(
+		ctx: Context,
+		relative: string,
+		meta: FileMeta,
+		range: {start: number; end: number},
+		cache: BlockCache,
+		first: PinnedBlock,
+	): Promise<void> {
+		const res = ctx.res;
+		let sent = 0;
+		ctx.state.bytesSent = () => sent;
+		ctx.respond = false;
+		res.statusCode = ctx.status;
+		let block: PinnedBlock | undefined = first;
+		res.once('close', () => block?.release());
+		try {
+			let position = range.start;
+			while (position <= range.end) {
+				const index = Math.floor(position / blockBytes);
+				if (!block) {
+					block = await cache.acquire(relative, meta.identity, meta.size, index);
+				}
+
+				if (!block) {
+					// No room: the rest comes straight from the store, on the same version.
+					const object = await store.getStream(relative, {
+						range: `bytes=${position}-${range.end}`,
+						ifMatch: meta.identity,
+					});
+					if (!object || object.etag !== meta.identity) {
+						object?.body.destroy();
+						throw new MirrorError('ERR_STORE_CHANGED', `${relative} changed in the store`);
+					}
+
+					object.body.on('data', (chunk: Buffer) => {
+						sent += chunk.length;
+					});
+					await pipeline(object.body, res);
+					return;
+				}
+
+				const blockStart = index * blockBytes;
+				if ((index + 1) * blockBytes <= range.end) {
+					cache.prefetch(relative, meta.identity, meta.size, index + 1);
+				}
+
+				const slice = block.body.subarray(
+					position - blockStart,
+					Math.min(block.body.length, range.end + 1 - blockStart),
+				);
+				await written(res, slice);
+				sent += slice.length;
+				position += slice.length;
+				block.release();
+				block = undefined;
+			}
+
+			res.end();
+		} catch (error) {
+			// The client left, or the store failed or changed mid-body: cut the connection so
+			// that a short body can never pass for a complete one. A changed object is looked
+			// up afresh by the next request, even before the manifest says so.
+			if (isChanged(error)) {
+				metas.delete(relative);
+			}
+
+			block?.release();
+			res.destroy();
+		}
+	}
+
+	/** An artifact from shared blocks, or streamed when its first block has no room. */
+	async function sendArtifact(
+		ctx: Context,
+		relative: string,
+		headers: {contentType: string; cacheControl: string},
+		cache: BlockCache,
+		fresh: boolean,
+	): Promise<'sent' | 'missing' | 'changed'> {
+		const meta = await artifactMeta(relative, fresh);
+		if (!meta) {
+			return 'missing';
+		}
+
+		const range = prepare(ctx, meta, headers);
+		if (!range) {
+			return 'sent';
+		}
+
+		let first: PinnedBlock | undefined;
+		try {
+			first = await cache.acquire(relative, meta.identity, meta.size, Math.floor(range.start / blockBytes));
+		} catch (error) {
+			if (isChanged(error)) {
+				return 'changed';
+			}
+
+			throw error;
+		}
+
+		if (first) {
+			void pumpBlocks(ctx, relative, meta, range, cache, first);
+			return 'sent';
+		}
+
+		return (await stream(ctx, relative, meta, range)) ? 'sent' : 'changed';
+	}
 
 	async function listing(ctx: Context, request: TreeRequest): Promise<void> {
 		const folder = `${request.relative}/`;
@@ -116,7 +283,7 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 				ifMatch: meta.identity,
 			})
 			.catch((error: unknown) => {
-				if (error instanceof MirrorError && error.code === 'ERR_STORE_CHANGED') {
+				if (isChanged(error)) {
 					return 'changed' as const;
 				}
 
@@ -173,8 +340,14 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 			return 'sent';
 		}
 
-		if (ctx.method === 'GET' && !isConditional(ctx)) {
-			// The common download: headers and bytes from one GET.
+		if (blocks && kind?.kind === 'artifact') {
+			const fresh = attempt > 0 || isMutableVersion(kind.ref.version);
+			const result = await sendArtifact(ctx, relative, headers, blocks, fresh);
+			if (result !== 'changed') {
+				return result;
+			}
+		} else if (ctx.method === 'GET' && !isConditional(ctx)) {
+			// The common download of other large files: headers and bytes from one GET.
 			const object = await store.getStream(relative);
 			if (!object) {
 				return 'missing';
@@ -189,21 +362,17 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 
 			pipeBody(ctx, object.body);
 			return 'sent';
-		}
+		} else {
+			const info = await store.head(relative);
+			if (!info) {
+				return 'missing';
+			}
 
-		const info = await store.head(relative);
-		if (!info) {
-			return 'missing';
-		}
-
-		const meta = metaOf(info);
-		const range = prepare(ctx, meta, headers);
-		if (!range) {
-			return 'sent';
-		}
-
-		if (await stream(ctx, relative, meta, range)) {
-			return 'sent';
+			const meta = metaOf(info);
+			const range = prepare(ctx, meta, headers);
+			if (!range || (await stream(ctx, relative, meta, range))) {
+				return 'sent';
+			}
 		}
 
 		if (attempt > 0) {
@@ -218,7 +387,7 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 		return sendObject(ctx, request, attempt + 1);
 	}
 
-	return async (ctx) => {
+	const tree: Middleware = async (ctx) => {
 		const request = ctx.state.tree as TreeRequest;
 		if (request.segments.length === 0) {
 			ctx.throw(404, 'not found');
@@ -261,4 +430,6 @@ export function s3TreeRoutes(store: S3Store, index: S3Index, options: S3TreeOpti
 			ctx.state.download = kind.ref;
 		}
 	};
+
+	return {tree, blockStats: blocks?.stats};
 }
