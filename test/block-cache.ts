@@ -55,11 +55,20 @@ function memoryStore() {
 const bytes = (length: number, seed: number) =>
 	Buffer.from(Array.from({length}, (_, i) => (i * 7 + seed) % 256));
 
-test('concurrent downloads of one block cause one fetch; the last block is as long as what is left', async (t) => {
+/** One object of `length` bytes stored as version v1 of each of `keys`, and a cache of `budgetBlocks` blocks. */
+function setup(length: number, budgetBlocks: number, keys: string[] = ['a']) {
 	const store = memoryStore();
-	const object = bytes(2500, 1);
-	store.objects.set('a@v1', object);
-	const cache = createBlockCache({budgetBytes: 10 * block, blockBytes: block, fetch: store.fetch});
+	const object = bytes(length, length % 251);
+	for (const name of keys) {
+		store.objects.set(`${name}@v1`, object);
+	}
+
+	const cache = createBlockCache({budgetBytes: budgetBlocks * block, blockBytes: block, fetch: store.fetch});
+	return {store, object, cache};
+}
+
+test('concurrent downloads of one block cause one fetch; the last block is as long as what is left', async (t) => {
+	const {store, object, cache} = setup(2500, 10);
 	const open = store.hold();
 	const waiting = Array.from({length: 50}, () => cache.acquire('a', 'v1', object.length, 1));
 	open();
@@ -90,10 +99,7 @@ test('versions are kept apart: a block of another ETag is fetched, never served 
 });
 
 test('the budget holds: pinned blocks are never evicted, and when all are pinned the next acquire is refused', async (t) => {
-	const store = memoryStore();
-	const object = bytes(10 * block, 3);
-	store.objects.set('a@v1', object);
-	const cache = createBlockCache({budgetBytes: 3 * block, blockBytes: block, fetch: store.fetch});
+	const {store, object, cache} = setup(10 * block, 3);
 	const held = [
 		await cache.acquire('a', 'v1', object.length, 0),
 		await cache.acquire('a', 'v1', object.length, 1),
@@ -118,11 +124,7 @@ test('the budget holds: pinned blocks are never evicted, and when all are pinned
 });
 
 test('an evicted block still being written stays in the budget until its last pin goes', async (t) => {
-	const store = memoryStore();
-	const object = bytes(4 * block, 4);
-	store.objects.set('a@v1', object);
-	store.objects.set('b@v1', object);
-	const cache = createBlockCache({budgetBytes: 2 * block, blockBytes: block, fetch: store.fetch});
+	const {object, cache} = setup(4 * block, 2, ['a', 'b']);
 	const writing = await cache.acquire('a', 'v1', object.length, 0);
 	const cached = await cache.acquire('a', 'v1', object.length, 1);
 	cached?.release();
@@ -138,10 +140,7 @@ test('an evicted block still being written stays in the budget until its last pi
 });
 
 test('a failed fetch reaches every waiter, leaves the budget, and the next acquire fetches again', async (t) => {
-	const store = memoryStore();
-	const object = bytes(block, 5);
-	store.objects.set('a@v1', object);
-	const cache = createBlockCache({budgetBytes: 2 * block, blockBytes: block, fetch: store.fetch});
+	const {store, object, cache} = setup(block, 2);
 	store.failOnce(new Error('store down'));
 	const open = store.hold();
 	const waiters = [cache.acquire('a', 'v1', block, 0), cache.acquire('a', 'v1', block, 0)];
@@ -157,11 +156,7 @@ test('a failed fetch reaches every waiter, leaves the budget, and the next acqui
 });
 
 test('a prefetched block is cached unpinned and counts as a hit when asked for', async (t) => {
-	const store = memoryStore();
-	const object = bytes(2 * block, 6);
-	store.objects.set('a@v1', object);
-	store.objects.set('b@v1', object);
-	const cache = createBlockCache({budgetBytes: 2 * block, blockBytes: block, fetch: store.fetch});
+	const {store, object, cache} = setup(2 * block, 2, ['a', 'b']);
 	cache.prefetch('a', 'v1', object.length, 1);
 	cache.prefetch('a', 'v1', object.length, 1);
 	const got = await cache.acquire('a', 'v1', object.length, 1);

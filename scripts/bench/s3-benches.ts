@@ -94,7 +94,7 @@ async function emptyAndDelete(s3: S3Client, bucket: string): Promise<void> {
 
 type Server = {url: string; child: ChildProcess};
 
-async function startServer(context: S3BenchContext, store: string): Promise<Server> {
+async function startServer(context: S3BenchContext, store: string, extra: string[] = []): Promise<Server> {
 	const port = await freePort();
 	const child = spawn(
 		process.execPath,
@@ -108,6 +108,7 @@ async function startServer(context: S3BenchContext, store: string): Promise<Serv
 			'--port',
 			String(port),
 			'--no-access-log',
+			...extra,
 		],
 		{stdio: ['ignore', 'ignore', 'inherit'], env: childEnv()},
 	);
@@ -170,10 +171,28 @@ export async function s3Benches(context: S3BenchContext): Promise<Result[]> {
 			getSignedUrl(s3, new GetObjectCommand({Bucket: bucket, Key: `mirror/${relative}`}), {expiresIn: 3600});
 		const server = await startServer(context, store);
 		try {
-			results.push(...(await throughput(context, server, presign)));
+			results.push(
+				...(await throughput(context, server, presign, [
+					{id: '8a', connections: 16, title: 'through one replica, 16 clients'},
+					{id: '8b', connections: 64, title: 'through one replica, 64 clients'},
+				])),
+			);
 			results.push(await sidecarRate(context, server, sidecars, presign));
 		} finally {
 			await stop(server.child);
+		}
+
+		// Without shared blocks every download is its own stream from the store: what a
+		// replica falls back to when its block budget is pinned by slow clients.
+		const streaming = await startServer(context, store, ['--s3-block-cache', '0']);
+		try {
+			results.push(
+				...(await throughput(context, streaming, presign, [
+					{id: '8f', connections: 16, title: 'through one replica with --s3-block-cache 0, 16 clients'},
+				])),
+			);
+		} finally {
+			await stop(streaming.child);
 		}
 
 		// A fresh replica, so that its peak memory is the slow clients' alone.
@@ -191,19 +210,20 @@ export async function s3Benches(context: S3BenchContext): Promise<Result[]> {
 	return results;
 }
 
-/** 8a, 8b: the 256 MiB file through one replica against the store's own GETs. */
+/** 8a, 8b, 8f: the 256 MiB file through one replica against the store's own GETs. */
 async function throughput(
 	context: S3BenchContext,
 	server: Server,
 	presign: (relative: string) => Promise<string>,
+	variants: ReadonlyArray<{id: string; connections: number; title: string}>,
 ): Promise<Result[]> {
 	const relative = context.fixtures.large.refs[0]?.path ?? '';
 	const direct = await presign(relative);
 	const results: Result[] = [];
-	for (const connections of [16, 64]) {
-		context.log(`8. S3, large file, ${connections} clients`);
+	for (const {id, connections, title} of variants) {
+		context.log(`${id}. S3, large file, ${title}`);
 		context.commands.push(
-			`8${connections === 16 ? 'a' : 'b'}: \`wrk ${wrkArgs({url: '<url>', connections, seconds: context.seconds}).join(' ')}\`, <url> the replica's path or a presigned GET URL of the object`,
+			`${id}: \`wrk ${wrkArgs({url: '<url>', connections, seconds: context.seconds}).join(' ')}\`, <url> the replica's path or a presigned GET URL of the object`,
 		);
 		const runs = {ours: [] as number[], store: [] as number[]};
 		for (let run = 0; run < context.repeat; run++) {
@@ -221,8 +241,8 @@ async function throughput(
 		}
 
 		results.push({
-			id: `8${connections === 16 ? 'a' : 'b'}`,
-			title: `S3: serve the 256 MiB file through one replica, ${connections} clients (aggregate throughput)`,
+			id,
+			title: `S3: serve the 256 MiB file ${title} (aggregate throughput)`,
 			ours: measure(runs.ours, 'MiB/s', median(runs.ours)),
 			theirs: {...measure(runs.store, 'MiB/s', median(runs.store)), label: 'radosgw directly'},
 			target: '>= 0.9x the store directly',

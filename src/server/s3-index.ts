@@ -70,11 +70,8 @@ export function createS3Index(store: S3Store, refreshMs: number, logger?: Logger
 		return refreshing;
 	};
 
-	const refreshIfDue = async () => {
-		if (Date.now() - checkedAt < refreshMs && snapshot) {
-			return;
-		}
-
+	/** Refresh; past the first view, a failure keeps the last good view and is logged. */
+	const refreshKeeping = async () => {
 		try {
 			await refreshOnce();
 		} catch (error) {
@@ -86,6 +83,24 @@ export function createS3Index(store: S3Store, refreshMs: number, logger?: Logger
 			logger?.warn({msg: 'cannot refresh the mirror index from the store', err: error});
 			checkedAt = Date.now();
 		}
+	};
+
+	const refreshIfDue = async () => {
+		const age = Date.now() - checkedAt;
+		if (age < refreshMs && snapshot) {
+			return;
+		}
+
+		if (snapshot && age < 2 * refreshMs) {
+			// Under steady traffic, requests go on with the current view while the store is
+			// asked: a slow store would otherwise stall every request in flight once per
+			// interval. After a quiet spell the view is older, and the request waits for a
+			// fresh one.
+			void refreshKeeping();
+			return;
+		}
+
+		await refreshKeeping();
 	};
 
 	return {

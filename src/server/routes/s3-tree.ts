@@ -113,28 +113,40 @@ export function s3TreeRoutes(
 					fetch: (relative, identity, start, end) => store.getRange(relative, start, end, identity),
 				})
 			: undefined;
-	const metas = new Map<string, {generation: number; meta: FileMeta}>();
+	const metas = new Map<string, {generation: number; meta: Promise<FileMeta | undefined>}>();
+	const sidecarLoads = new Map<string, ReturnType<S3Store['getBytes']>>();
 
-	/** What the store says of an artifact now, or as it said since the manifest last changed. */
-	async function artifactMeta(relative: string, fresh: boolean): Promise<FileMeta | undefined> {
+	/**
+	What the store says of an artifact now, or as it said since the manifest last changed.
+	One HEAD answers every request that arrives while it is under way: a wave of agents
+	after a new manifest costs the store one HEAD per artifact, not one per agent.
+	*/
+	function artifactMeta(relative: string, fresh: boolean): Promise<FileMeta | undefined> {
 		const generation = index.generation();
 		const known = metas.get(relative);
 		if (!fresh && known?.generation === generation) {
 			return known.meta;
 		}
 
-		const info = await store.head(relative);
-		if (!info) {
-			metas.delete(relative);
-			return undefined;
-		}
-
-		const meta = metaOf(info);
+		const meta = store.head(relative).then((info) => (info ? metaOf(info) : undefined));
 		if (metas.size >= metaEntries) {
 			metas.clear();
 		}
 
-		metas.set(relative, {generation, meta});
+		const entry = {generation, meta};
+		metas.set(relative, entry);
+		meta.then(
+			(found) => {
+				if (!found && metas.get(relative) === entry) {
+					metas.delete(relative);
+				}
+			},
+			() => {
+				if (metas.get(relative) === entry) {
+					metas.delete(relative);
+				}
+			},
+		);
 		return meta;
 	}
 
@@ -321,15 +333,31 @@ export function s3TreeRoutes(
 		}
 
 		if (kind?.kind === 'sidecar') {
-			// Sidecars are small: one GET, and keep those of releases.
-			const found = await store.getBytes(relative);
+			// Sidecars are small: one GET, and keep those of releases. Requests for one that
+			// is being read wait for that read: a cold replica asks the store once per file.
+			const generation = index.generation();
+			const loadKey = `${generation}\u0000${relative}`;
+			let loading = cacheable ? sidecarLoads.get(loadKey) : undefined;
+			if (!loading) {
+				loading = store.getBytes(relative);
+				if (cacheable) {
+					const pending = loading;
+					sidecarLoads.set(loadKey, pending);
+					void pending.then(
+						() => sidecarLoads.delete(loadKey),
+						() => sidecarLoads.delete(loadKey),
+					);
+				}
+			}
+
+			const found = await loading;
 			if (!found || found === 'not-modified') {
 				return 'missing';
 			}
 
 			const meta = metaOf(found.info);
 			if (cacheable && found.body.length <= smallFileBytes) {
-				cache.set(relative, {generation: index.generation(), meta, body: found.body});
+				cache.set(relative, {generation, meta, body: found.body});
 			}
 
 			const range = prepare(ctx, meta, headers);
