@@ -139,6 +139,7 @@ test('Kubernetes, S3 mode: stateless replicas without volumes, credentials from 
 	const config = loadServeConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env, cwd: dir});
 	t.like(config.store, {bucket: 'elastic-artifacts', prefix: 'mirror/', pathStyle: true});
 	t.is(config.store?.credentials?.accessKeyId, 'change-me');
+	t.is(config.s3BlockCacheBytes, 64 * 1024 * 1024);
 	const sync = loadSyncConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env, cwd: dir});
 	t.is(sync.options.store?.bucket, 'elastic-artifacts');
 });
