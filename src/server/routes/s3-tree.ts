@@ -6,9 +6,9 @@ store with backpressure, never buffered whole; small immutable files (sidecars o
 releases) are kept in memory until the manifest changes.
 
 Headers and bytes of one response always come from one object version: a plain GET
-takes both from the store's one answer; a request with a range or a condition asks
-for the headers first (HEAD) and then for the bytes on condition that the object is
-still the one described (`If-Match`), starting over once if it was replaced between.
+of a file other than an artifact takes both from the store's one answer; otherwise
+the headers come first (HEAD) and the bytes on condition that the object is still
+the one described (`If-Match`), starting over once if it was replaced between.
 
 Artifact bodies are written from blocks shared by every download (block-cache.ts):
 a thousand agents fetching one artifact cost the store one read of it and the replica
