@@ -24,22 +24,12 @@ import {selectionFlags} from './fixtures.js';
 import {freePort, median, memoryOf, stop, timed, waitFor} from './lib.js';
 import type {Nginx} from './nginx.js';
 import {measure, type Result} from './report.js';
-import {runSlowClients, slowClientsResult} from './serve-benches.js';
+import {runSlowClients, type ServeBenchContext, slowClientsResult} from './serve-benches.js';
 import {syncArgs} from './sync-benches.js';
 import {wrk, wrkArgs} from './wrk.js';
 
-export type S3BenchContext = {
-	readonly fixtures: Fixtures;
-	readonly upstream: Nginx;
-	readonly cli: string;
-	readonly workDir: string;
-	readonly repeat: number;
-	readonly seconds: number;
-	readonly slowClients: number;
-	readonly slowSeconds: number;
-	readonly log: (line: string) => void;
-	readonly commands: string[];
-};
+/** What the serve benchmarks get, without their mirror directory, plus the upstream to sync from. */
+export type S3BenchContext = Omit<ServeBenchContext, 'mirrorDir'> & {readonly upstream: Nginx};
 
 /** The S3 server and credentials: the environment's, else those of scripts/s3/start-rgw.sh. */
 export const s3Settings = {

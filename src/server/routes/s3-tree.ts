@@ -116,6 +116,33 @@ export function s3TreeRoutes(
 	const metas = new Map<string, {generation: number; meta: Promise<FileMeta | undefined>}>();
 	const sidecarLoads = new Map<string, ReturnType<S3Store['getBytes']>>();
 
+	/** Bytes `range` of the object version `meta` describes; 'changed' when it is gone or replaced. */
+	async function openRange(
+		relative: string,
+		meta: FileMeta,
+		range: {start: number; end: number},
+	): Promise<ObjectStream | 'changed'> {
+		const whole = range.start === 0 && range.end === meta.size - 1;
+		try {
+			const object = await store.getStream(relative, {
+				range: whole ? undefined : `bytes=${range.start}-${range.end}`,
+				ifMatch: meta.identity,
+			});
+			if (object?.etag === meta.identity) {
+				return object;
+			}
+
+			object?.body.destroy();
+			return 'changed';
+		} catch (error) {
+			if (isChanged(error)) {
+				return 'changed';
+			}
+
+			throw error;
+		}
+	}
+
 	/**
 	What the store says of an artifact now, or as it said since the manifest last changed.
 	One HEAD answers every request that arrives while it is under way: a wave of agents
@@ -160,7 +187,7 @@ export function s3TreeRoutes(
 		relative: string,
 		meta: FileMeta,
 		range: {start: number; end: number},
-		cache: BlockCache,
+		blockCache: BlockCache,
 		first: PinnedBlock,
 	): Promise<void> {
 		const res = ctx.res;
@@ -175,17 +202,13 @@ export function s3TreeRoutes(
 			while (position <= range.end) {
 				const index = Math.floor(position / blockBytes);
 				if (!block) {
-					block = await cache.acquire(relative, meta.identity, meta.size, index);
+					block = await blockCache.acquire(relative, meta.identity, meta.size, index);
 				}
 
 				if (!block) {
 					// No room: the rest comes straight from the store, on the same version.
-					const object = await store.getStream(relative, {
-						range: `bytes=${position}-${range.end}`,
-						ifMatch: meta.identity,
-					});
-					if (!object || object.etag !== meta.identity) {
-						object?.body.destroy();
+					const object = await openRange(relative, meta, {start: position, end: range.end});
+					if (object === 'changed') {
 						throw new MirrorError('ERR_STORE_CHANGED', `${relative} changed in the store`);
 					}
 
@@ -198,7 +221,7 @@ export function s3TreeRoutes(
 
 				const blockStart = index * blockBytes;
 				if ((index + 1) * blockBytes <= range.end) {
-					cache.prefetch(relative, meta.identity, meta.size, index + 1);
+					blockCache.prefetch(relative, meta.identity, meta.size, index + 1);
 				}
 
 				const slice = block.body.subarray(
@@ -231,7 +254,7 @@ export function s3TreeRoutes(
 		ctx: Context,
 		relative: string,
 		headers: {contentType: string; cacheControl: string},
-		cache: BlockCache,
+		blockCache: BlockCache,
 		fresh: boolean,
 	): Promise<'sent' | 'missing' | 'changed'> {
 		const meta = await artifactMeta(relative, fresh);
@@ -246,7 +269,12 @@ export function s3TreeRoutes(
 
 		let first: PinnedBlock | undefined;
 		try {
-			first = await cache.acquire(relative, meta.identity, meta.size, Math.floor(range.start / blockBytes));
+			first = await blockCache.acquire(
+				relative,
+				meta.identity,
+				meta.size,
+				Math.floor(range.start / blockBytes),
+			);
 		} catch (error) {
 			if (isChanged(error)) {
 				return 'changed';
@@ -256,7 +284,7 @@ export function s3TreeRoutes(
 		}
 
 		if (first) {
-			void pumpBlocks(ctx, relative, meta, range, cache, first);
+			void pumpBlocks(ctx, relative, meta, range, blockCache, first);
 			return 'sent';
 		}
 
@@ -288,25 +316,8 @@ export function s3TreeRoutes(
 		meta: FileMeta,
 		range: {start: number; end: number},
 	): Promise<boolean> {
-		const whole = range.start === 0 && range.end === meta.size - 1;
-		const object = await store
-			.getStream(relative, {
-				range: whole ? undefined : `bytes=${range.start}-${range.end}`,
-				ifMatch: meta.identity,
-			})
-			.catch((error: unknown) => {
-				if (isChanged(error)) {
-					return 'changed' as const;
-				}
-
-				throw error;
-			});
-		if (object === 'changed' || object === undefined) {
-			return false;
-		}
-
-		if (object.etag !== meta.identity) {
-			object.body.destroy();
+		const object = await openRange(relative, meta, range);
+		if (object === 'changed') {
 			return false;
 		}
 
