@@ -15,6 +15,22 @@ export type RunCounts = {
 	bytes: number;
 };
 
+/** One file a run could not publish, as the pages and the status API show it. */
+export type RunFailure = {
+	/** The file's path in the tree (upstream's path). */
+	readonly path: string;
+	/** Why, in one line, with credentials and local paths left out. */
+	readonly reason: string;
+	/** The error code (ERR_…), when there is one. */
+	readonly code?: string | undefined;
+};
+
+/** How many failures a run record keeps; the count in `counts.failed` is always whole. */
+export const maxRecordedFailures = 50;
+
+/** How many runs the history keeps, newest first. */
+export const maxHistory = 20;
+
 /** One sync run as recorded. */
 export type RunRecord = {
 	/** What filled the mirror: a sync from upstream (the default) or an imported bundle. */
@@ -24,12 +40,16 @@ export type RunRecord = {
 	readonly result: 'success' | 'failed';
 	readonly counts: RunCounts;
 	readonly error?: string | undefined;
+	/** The first `maxRecordedFailures` files that failed, in the order they failed. */
+	readonly failures?: readonly RunFailure[] | undefined;
 };
 
 /** What status.json holds. */
 export type Status = {
 	lastRun?: RunRecord;
 	lastSuccess?: RunRecord;
+	/** The last `maxHistory` runs, newest first, without their failure lists. */
+	history?: RunRecord[];
 };
 
 /** Parse status.json; unreadable is an empty status. */
@@ -43,7 +63,17 @@ export function parseStatus(text: string | undefined): Status {
 
 /** `status` with `run` recorded: always as the last run, as the last success only on success. */
 export function withRun(status: Status, run: RunRecord): Status {
-	return {...status, lastRun: run, ...(run.result === 'success' ? {lastSuccess: run} : {})};
+	const {failures: _failures, ...summary} = run;
+	const recorded: RunRecord =
+		run.failures && run.failures.length > maxRecordedFailures
+			? {...run, failures: run.failures.slice(0, maxRecordedFailures)}
+			: run;
+	return {
+		...status,
+		lastRun: recorded,
+		...(run.result === 'success' ? {lastSuccess: recorded} : {}),
+		history: [summary, ...(status.history ?? [])].slice(0, maxHistory),
+	};
 }
 
 /** status.json's text. */
