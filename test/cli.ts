@@ -76,3 +76,27 @@ test('without --json and without a TTY, output is JSON lines ending in a summary
 		/^done: 0 published, 3 already present, 0 not published upstream, 0 failed; 0 B downloaded in /m,
 	);
 });
+
+test('only a top-level --version prints the version; after a command it is an unknown option', async (t) => {
+	const cwd = await tempDir(t);
+	const top = await runCli(['--version'], {cwd});
+	t.is(top.code, 0);
+	t.regex(top.stdout, /^\d+\.\d+\.\d+\n$/);
+
+	// A cron job with this typo must fail, not "succeed" forever.
+	const typo = await runCli(['sync', '--version', '9.1.3'], {cwd});
+	t.is(typo.code, 2);
+	t.is(typo.stdout, '');
+	t.is(typo.stderr, "error: unknown option '--version' (Did you mean --versions?)\n");
+});
+
+test('help and help <command> print help and exit 0 without an error line', async (t) => {
+	for (const args of [['help'], ['help', 'sync']]) {
+		const result = await runCli(args);
+		t.is(result.code, 0, args.join(' '));
+		t.is(result.stderr, '', args.join(' '));
+		t.regex(result.stdout, /Usage: artifact-mirror/);
+	}
+
+	t.regex((await runCli(['help', 'sync'])).stdout, /--versions <list>/);
+});

@@ -181,6 +181,9 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 	const program = new Command('artifact-mirror')
 		.description('Mirror and serve Elastic Agent artifacts for air-gapped networks.')
 		.version(packageVersion)
+		// Program options only before a command: `sync --version 9.1.3` is then a typo
+		// of --versions (exit 2), not a request for the program's version (exit 0).
+		.enablePositionalOptions()
 		.showSuggestionAfterError(true)
 		.exitOverride();
 
@@ -331,6 +334,11 @@ export async function main(argv: readonly string[], context: CliContext): Promis
 	} catch (error) {
 		if (error instanceof CommanderError) {
 			if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+				return exitCodes.ok;
+			}
+
+			// `help` and `help sync`: help was asked for, so it is not an error.
+			if (error.code === 'commander.help' && error.exitCode === 0) {
 				return exitCodes.ok;
 			}
 
