@@ -828,6 +828,11 @@ export const pruneOptionDefs: readonly OptionDef[] = [
 		flagOnly: true,
 	},
 	{name: 'yes', description: 'delete; without it prune only prints what it would delete', flagOnly: true},
+	{
+		name: 'dry-run',
+		description: 'only print what would be deleted (the default without --yes)',
+		flagOnly: true,
+	},
 ];
 
 const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
@@ -952,6 +957,12 @@ export function loadPruneConfig(sources: ConfigSources): PruneConfig {
 		undefined,
 	);
 	const unselected = Boolean(sources.flags.unselected);
+	if (sources.flags['dry-run'] && sources.flags.yes) {
+		throw new UsageError(
+			'--dry-run and --yes contradict each other: prune without --yes is already a dry run',
+		);
+	}
+
 	if (keepLatest === undefined && keepVersions === undefined && !unselected) {
 		throw new UsageError('prune needs a rule: --keep-latest N, --keep-versions LIST or --unselected');
 	}

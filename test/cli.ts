@@ -1,7 +1,9 @@
+import {readdir, readFile} from 'node:fs/promises';
+import path from 'node:path';
 import test from 'ava';
 import {syncOptionDefs} from '../src/config.js';
 import {createTestKey} from './helpers/keys.js';
-import {runCli, syncFlags, toArgs} from './helpers/run.js';
+import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {withUpstream} from './helpers/with-upstream.js';
 
@@ -99,4 +101,99 @@ test('help and help <command> print help and exit 0 without an error line', asyn
 	}
 
 	t.regex((await runCli(['help', 'sync'])).stdout, /--versions <list>/);
+});
+
+test('an option that needs a value followed by another option says so, in one line', async (t) => {
+	const cwd = await tempDir(t);
+	const cases: Array<[string[], string]> = [
+		[['sync', '--versions', '--dir', 'X'], '--versions'],
+		[['sync', '--dir', cwd, '--versions', '--dry-run'], '--versions'],
+		[['export', '--out', '--versions', '9.1.3'], '--out'],
+		[['prune', '--keep-latest', '--yes'], '--keep-latest'],
+	];
+	for (const [args, flag] of cases) {
+		const result = await runCli(args, {cwd});
+		t.is(result.code, 2, args.join(' '));
+		t.is(result.stderr, `error: option ${flag} needs a value\n`, args.join(' '));
+	}
+
+	// A value that merely starts with a dash is still a value.
+	const negative = await runCli(['sync', '--versions', 'latest', '--concurrency', '-1'], {cwd});
+	t.regex(negative.stderr, /invalid --concurrency "-1"/);
+});
+
+test('import of a bundle that does not exist: one line naming the file, exit 2', async (t) => {
+	const cwd = await tempDir(t);
+	const mirror = path.join(cwd, 'mirror');
+	for (const args of [['missing.tar'], ['missing.tar.001'], ['nowhere/bundle.tar.001']]) {
+		const result = await runCli(['import', '--dir', mirror, ...args], {cwd});
+		t.is(result.code, 2, args.join(' '));
+		t.is(result.stderr, `error: bundle file ${path.join(cwd, args[0] as string)} does not exist\n`);
+		t.is(result.stdout, '');
+	}
+});
+
+test('prune --dry-run is accepted (and is the default); with --yes it is a usage error', async (t) => {
+	const key = await createTestKey();
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.2', '9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
+	await runSync(syncFlags(upstream.url, dir, keyPath, {versions: '9.1.2,9.1.3', platforms: 'linux-x86_64'}));
+	const before = (await readdir(dir, {recursive: true})).sort();
+
+	const dry = await runCli(['prune', '--dir', dir, '--keep-latest', '1', '--dry-run']);
+	t.is(dry.code, 0, dry.stderr);
+	t.regex(
+		dry.stdout,
+		/^would delete downloads\/beats\/elastic-agent\/elastic-agent-9\.1\.2-linux-x86_64\.tar\.gz /m,
+	);
+	t.deepEqual((await readdir(dir, {recursive: true})).sort(), before);
+
+	const both = await runCli(['prune', '--dir', dir, '--keep-latest', '1', '--dry-run', '--yes']);
+	t.is(both.code, 2);
+	t.is(
+		both.stderr,
+		'error: --dry-run and --yes contradict each other: prune without --yes is already a dry run\n',
+	);
+	t.deepEqual((await readdir(dir, {recursive: true})).sort(), before);
+});
+
+test('export --since last with nothing new: exit 0, "nothing new since", no bundle written', async (t) => {
+	const key = await createTestKey();
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
+	await runSync(syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'}));
+	const out = await tempDir(t);
+	const first = await runCli([
+		'export',
+		'--dir',
+		dir,
+		'--out',
+		path.join(out, 'full.tar'),
+		'--since',
+		'last',
+	]);
+	t.is(first.code, 1, 'no previous export is still an error');
+	t.regex(first.stderr, /no previous export/);
+	t.is((await runCli(['export', '--dir', dir, '--out', path.join(out, 'full.tar')])).code, 0);
+	const exported = JSON.parse(await readFile(path.join(dir, '.mirror', 'export.json'), 'utf8')) as {
+		lastExportAt: string;
+	};
+
+	const again = await runCli([
+		'export',
+		'--dir',
+		dir,
+		'--out',
+		path.join(out, 'delta.tar'),
+		'--since',
+		'last',
+	]);
+	t.is(again.code, 0, again.stderr);
+	t.is(again.stderr, '');
+	t.is(again.stdout, `nothing new since ${exported.lastExportAt}: no bundle written\n`);
+	t.deepEqual(await readdir(out), ['full.tar']);
 });

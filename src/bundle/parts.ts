@@ -4,7 +4,7 @@ Bundles on size-limited media: the tar stream cut into numbered parts
 Parts are plain byte slices, so `cat bundle.tar.* > bundle.tar` also works.
 */
 import {createReadStream, createWriteStream, type WriteStream} from 'node:fs';
-import {readdir, rename, rm} from 'node:fs/promises';
+import {readdir, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {Readable, Writable} from 'node:stream';
 import {BundleError, UsageError} from '../errors.js';
@@ -111,6 +111,20 @@ The files of a bundle in order. One name ending in `.001` brings its siblings
 along; numbered parts must run from 001 without a gap.
 */
 export async function expandParts(inputs: readonly string[]): Promise<string[]> {
+	// A mistyped name is a usage error, not a "truncated or damaged" bundle.
+	for (const input of inputs) {
+		const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
+			if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
+				throw new UsageError(`bundle file ${path.resolve(input)} does not exist`);
+			}
+
+			throw error;
+		});
+		if (info.isDirectory()) {
+			throw new UsageError(`${path.resolve(input)} is a folder, not a bundle file`);
+		}
+	}
+
 	let files = [...inputs];
 	const first = files[0];
 	if (files.length === 1 && first && /\.001$/.test(first)) {

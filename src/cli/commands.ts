@@ -10,6 +10,7 @@ import {importBundle} from '../bundle/import.js';
 import {concatParts, expandParts} from '../bundle/parts.js';
 import type {ConfigSources} from '../config.js';
 import {loadExportConfig, loadImportConfig, loadPruneConfig, loadVerifyConfig} from '../config.js';
+import {MirrorError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
 import {verifyMirror} from '../maintain/verify.js';
@@ -58,8 +59,20 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 			stdout: process.stdout,
 			onProgress: bar.update,
 			onWarning: (message) => output.line(`warning: ${message}`),
+		}).catch((error: unknown) => {
+			// A delta export from cron with nothing new is not a failure.
+			if (config.since && error instanceof MirrorError && error.code === 'ERR_NOTHING_TO_EXPORT') {
+				return /since (\S+)$/.exec(error.message)?.[1] ?? 'the previous export';
+			}
+
+			throw error;
 		});
 		bar.stop();
+		if (typeof summary === 'string') {
+			output.line(`nothing new since ${summary}: no bundle written`);
+			return 0;
+		}
+
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
 			`exported ${summary.artifacts} artifacts (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,

@@ -62,8 +62,16 @@ function addOptions(command: Command, defs: readonly OptionDef[]): void {
 	for (const def of defs) {
 		const flags = def.arg ? `--${def.name} ${def.arg}` : `--${def.name}`;
 		const option = new Option(flags, def.description + helpSuffix(def));
-		if (def.repeatable) {
-			option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+		if (def.arg) {
+			option.argParser((value: string, previous: string[] | string | undefined) => {
+				// Commander takes the next word as the value even when it is the next
+				// option (`--versions --dir X`), and then blames X as an extra argument.
+				if (/^--[a-z]/i.test(value)) {
+					throw new UsageError(`option --${def.name} needs a value`);
+				}
+
+				return def.repeatable ? [...((previous as string[] | undefined) ?? []), value] : value;
+			});
 		}
 
 		command.addOption(option);
