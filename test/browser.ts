@@ -1,23 +1,17 @@
-import {existsSync} from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import {type Browser, chromium} from 'playwright-core';
+import {gatedTest} from './helpers/gate.js';
 import {createTestKey} from './helpers/keys.js';
+import {browserPrerequisite, chromiumPath} from './helpers/prerequisites.js';
 import {tempDir} from './helpers/temp.js';
 import {withMirror} from './helpers/with-server.js';
 
-const executablePath = '/usr/bin/chromium';
 // CI installs Debian's chromium (.ci/run); elsewhere the test says why it did not run.
-const available = existsSync(executablePath) || Boolean(process.env.CI);
-if (!available) {
-	console.warn(`browser test skipped: ${executablePath} is missing (apt-get install chromium)`);
-}
-
-const browserTest = available ? test : test.skip;
+const browserTest = gatedTest('the browser test', browserPrerequisite());
 
 async function launch(): Promise<Browser> {
 	return chromium.launch({
-		executablePath,
+		executablePath: chromiumPath,
 		args: [
 			'--no-sandbox',
 			'--disable-gpu',

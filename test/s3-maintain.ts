@@ -13,6 +13,7 @@ import {
 	type S3Client,
 } from '@aws-sdk/client-s3';
 import test, {type ExecutionContext} from 'ava';
+import {gatedTest} from './helpers/gate.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
 import {ensureS3, s3Env, testClient, withBucket} from './helpers/s3.js';
@@ -22,12 +23,7 @@ import {type WithUpstream, withUpstream} from './helpers/with-upstream.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const s3 = await ensureS3();
-if (!s3.ok) {
-	console.warn(`SKIPPING the S3 maintenance tests: ${s3.reason}`);
-}
-
-const s3Test = s3.ok ? test.serial : test.skip;
+const s3Test = gatedTest('the S3 maintenance tests', await ensureS3(), {serial: true});
 
 let key: TestKey;
 test.before(async () => {

@@ -11,6 +11,7 @@ import * as openpgp from 'openpgp';
 import {loadSyncConfig, type ServeConfig} from '../src/config.js';
 import type {SyncEvent} from '../src/sync/events.js';
 import {sync} from '../src/sync/run.js';
+import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
@@ -21,12 +22,7 @@ import {withUpstream} from './helpers/with-upstream.js';
 // In-process syncs and servers use the SDK too; its advice to move to Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const s3 = await ensureS3();
-if (!s3.ok) {
-	console.warn(`SKIPPING the S3 tests: ${s3.reason}`);
-}
-
-const s3Test = s3.ok ? test.serial : test.skip;
+const s3Test = gatedTest('the S3 tests', await ensureS3(), {serial: true});
 
 let key: TestKey;
 test.before(async () => {

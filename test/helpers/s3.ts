@@ -1,13 +1,10 @@
 /**
-A real S3 server for tests: Ceph radosgw on loopback, started by
-scripts/s3/start-rgw.sh (CI starts it before the tests; here it is started when
-missing). Each test gets its own bucket, emptied and removed afterwards.
+A real S3 server for tests: Ceph radosgw on loopback, started once per test run
+by `npm test` (scripts/test.ts) when it is not already running, and by CI before
+that. Test files never start or stop it: three files doing so at once stopped
+each other's server. Each test gets its own bucket, emptied and removed afterwards.
 */
-import {execFile} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
-import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {promisify} from 'node:util';
 import {
 	CreateBucketCommand,
 	DeleteBucketCommand,
@@ -16,13 +13,12 @@ import {
 	S3Client,
 } from '@aws-sdk/client-s3';
 import type {S3Location} from '../../src/store/s3/location.js';
+import {type Prerequisite, s3Endpoint, s3Prerequisite} from './prerequisites.js';
 import type {Teardown} from './teardown.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Where the test S3 server is and how to sign in; the script's defaults. */
 export const s3Server = {
-	endpoint: process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480',
+	endpoint: s3Endpoint,
 	accessKeyId: process.env.S3_ACCESS_KEY ?? 'CIACCESSKEY000000000',
 	secretAccessKey: process.env.S3_SECRET_KEY ?? 'CIsecretkey0000000000000000000000000000000',
 };
@@ -37,36 +33,13 @@ export const s3Env = {
 	AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
-async function answers(): Promise<boolean> {
-	try {
-		const response = await fetch(`${s3Server.endpoint}/`, {signal: AbortSignal.timeout(2000)});
-		return (await response.text()).includes('ListAllMyBucketsResult');
-	} catch {
-		return false;
-	}
-}
-
 /**
-Make sure the S3 server runs: ask it, and start it with the project's script when it
-does not answer. Resolves with the reason when it cannot run, so that the S3 tests
-are skipped with that reason printed, never silently.
+Whether the S3 tests can run: what `npm test` found (MIRROR_TEST_S3), or, when
+ava runs a file directly, whether the server answers. Starts nothing; pass the
+result to gatedTest, which skips with the reason, or fails in CI.
 */
-export async function ensureS3(): Promise<{ok: true} | {ok: false; reason: string}> {
-	if (await answers()) {
-		return {ok: true};
-	}
-
-	try {
-		await promisify(execFile)('bash', [path.join(root, 'scripts', 's3', 'start-rgw.sh')], {
-			timeout: 180_000,
-		});
-	} catch (error) {
-		return {ok: false, reason: `scripts/s3/start-rgw.sh failed: ${(error as Error).message.split('\n')[0]}`};
-	}
-
-	return (await answers())
-		? {ok: true}
-		: {ok: false, reason: `no S3 server answers at ${s3Server.endpoint} after start-rgw.sh`};
+export function ensureS3(): Promise<Prerequisite> {
+	return s3Prerequisite();
 }
 
 /** An SDK client for the test server, for setting up and inspecting buckets. */
