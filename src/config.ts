@@ -372,6 +372,14 @@ export const serveOptionDefs: readonly OptionDef[] = [
 		defaultText: 'off',
 	},
 	{
+		name: 'url-file',
+		arg: '<file>',
+		env: ['MIRROR_URL_FILE'],
+		description:
+			'once listening, write the local URL of this server to this file (for artifact-mirror healthcheck)',
+		defaultText: 'none',
+	},
+	{
 		name: 'access-log',
 		env: ['MIRROR_ACCESS_LOG'],
 		description: 'one JSON line per request on stdout; --no-access-log to turn off',
@@ -633,6 +641,8 @@ export type ServeConfig = {
 	readonly trustProxy: boolean;
 	readonly drainTimeoutMs: number;
 	readonly accessLog: boolean;
+	/** Where to leave the local URL once listening, for `healthcheck`. */
+	readonly urlFile?: string | undefined;
 	/** Serve from this object store instead of `dir`. */
 	readonly store?: S3Location | undefined;
 	/** With a store: answer artifact bodies with a 302 to a presigned URL. */
@@ -710,6 +720,7 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		drainTimeoutMs:
 			orDefault('drain-timeout', (raw, origin) => parseNumber(raw, origin, 0, 86_400), 30) * 1000,
 		accessLog: orDefault('access-log', parseBoolean, true),
+		urlFile: orDefault('url-file', parsePath, undefined),
 		syncSchedule: orDefault(
 			'sync-schedule',
 			(raw, origin) => ({

@@ -1,19 +1,19 @@
-import {execFile} from 'node:child_process';
 import {readFile, stat, writeFile} from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
-import {promisify} from 'node:util';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import YAML from 'yaml';
 import {loadServeConfig, loadSyncConfig} from '../src/config.js';
+import {runCli, startCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
-import {withServer} from './helpers/with-server.js';
+import {createCertificates} from './helpers/tls.js';
 
 // No Docker engine runs here, so the Dockerfile and manifests are checked for the
 // properties that matter, and the image's health check command is run for real.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const read = (file: string) => readFile(path.join(root, file), 'utf8');
-const run = promisify(execFile);
 
 type Instruction = {readonly keyword: string; readonly args: string};
 
@@ -59,7 +59,105 @@ test('Dockerfile: multi-stage on a Node LTS, production dependencies only, non-r
 	t.true((cli.mode & 0o111) !== 0);
 });
 
-test('Dockerfile HEALTHCHECK needs no curl and really answers: 0 for a live server, 1 otherwise', async (t) => {
+test('Dockerfile layers: dependencies from the lock file only, before any source; OCI labels', async (t) => {
+	const instructions = await dockerfile();
+	const stages: Instruction[][] = [];
+	for (const instruction of instructions) {
+		if (instruction.keyword === 'FROM') {
+			stages.push([]);
+		}
+
+		stages.at(-1)?.push(instruction);
+	}
+
+	const installing = stages.filter((stage) =>
+		stage.some((i) => i.keyword === 'RUN' && /npm ci/.test(i.args)),
+	);
+	t.is(installing.length, 2, 'a production-dependency stage and a build stage');
+	for (const stage of installing) {
+		const install = stage.findIndex((i) => i.keyword === 'RUN' && /npm ci/.test(i.args));
+		const copiesBefore = stage.slice(0, install).filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD');
+		t.deepEqual(
+			copiesBefore.map((i) => i.args),
+			['package.json package-lock.json ./'],
+			'only the manifests before npm ci: a source change keeps the installed layer',
+		);
+		t.regex(stage[install]?.args ?? '', /--ignore-scripts/);
+	}
+
+	const build = installing.find((stage) => stage.some((i) => i.keyword === 'COPY' && /^src /.test(i.args)));
+	t.truthy(build);
+	const buildRun = build?.findIndex((i) => i.keyword === 'RUN' && /npm run build/.test(i.args)) ?? -1;
+	t.true(buildRun > (build?.findIndex((i) => i.keyword === 'COPY' && /^src /.test(i.args)) ?? 0));
+
+	// The final image: production node_modules from the deps stage, then dist/.
+	const final = stages.at(-1) ?? [];
+	const depsName = /AS (\w+)/i.exec(installing.find((stage) => stage !== build)?.[0]?.args ?? '')?.[1];
+	const copies = final.filter((i) => i.keyword === 'COPY').map((i) => i.args);
+	t.true(copies.indexOf(`--from=${depsName} /app/node_modules ./node_modules`) >= 0, copies.join('; '));
+	t.true(
+		copies.findIndex((args) => args.includes('node_modules')) <
+			copies.findIndex((args) => args.includes('dist')),
+	);
+
+	const pkg = JSON.parse(await read('package.json')) as {version: string; license: string; name: string};
+	const labels = new Map(
+		[
+			...final
+				.filter((i) => i.keyword === 'LABEL')
+				.map((i) => i.args)
+				.join(' ')
+				.matchAll(/([\w.]+)="([^"]*)"/g),
+		].map((match) => [match[1], match[2]]),
+	);
+	t.is(labels.get('org.opencontainers.image.title'), pkg.name);
+	t.is(labels.get('org.opencontainers.image.version'), pkg.version, 'the label follows package.json');
+	t.is(labels.get('org.opencontainers.image.licenses'), pkg.license);
+	t.truthy(labels.get('org.opencontainers.image.description'));
+	for (const name of ['revision', 'created']) {
+		t.true(labels.has(`org.opencontainers.image.${name}`), name);
+	}
+});
+
+/** The Dockerfile's final-stage ENV, as the container's environment. */
+function imageEnv(instructions: Instruction[]): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const instruction of instructions.filter((i) => i.keyword === 'ENV')) {
+		for (const match of instruction.args.matchAll(/(\w+)=(\S+)/g)) {
+			env[match[1] as string] = match[2] as string;
+		}
+	}
+
+	return env;
+}
+
+async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as net.AddressInfo;
+	await new Promise((resolve) => server.close(resolve));
+	return port;
+}
+
+/** `serve` as a container would run it: the image's environment plus `args`. */
+async function serveLike(t: ExecutionContext, env: Record<string, string>, args: string[]) {
+	const cli = startCli(['serve', '--dir', await tempDir(t), ...args], {env});
+	t.teardown(() => {
+		cli.child.kill('SIGKILL');
+	});
+	const deadline = Date.now() + 30_000;
+	while (!cli.stdoutSoFar().includes('"url"')) {
+		if (cli.child.exitCode !== null || Date.now() > deadline) {
+			throw new Error(`serve did not start: ${(await cli.result).stderr}`);
+		}
+
+		await delay(50);
+	}
+
+	return cli;
+}
+
+test('Dockerfile HEALTHCHECK is artifact-mirror healthcheck: healthy with TLS, --port and port 0, unhealthy when down', async (t) => {
 	const instructions = await dockerfile();
 	const healthcheck = instructions.find((instruction) => instruction.keyword === 'HEALTHCHECK');
 	t.truthy(healthcheck);
@@ -67,15 +165,54 @@ test('Dockerfile HEALTHCHECK needs no curl and really answers: 0 for a live serv
 		healthcheck?.args.slice(healthcheck.args.indexOf('CMD') + 3).trim() ?? '[]',
 	) as string[];
 	t.false(command.some((part) => /curl|wget/.test(part)));
-	t.is(command[0], 'node');
-	const server = await withServer(t, await tempDir(t));
-	const port = new URL(server.url).port;
-	const ok = await run(command[0] as string, command.slice(1), {env: {...process.env, MIRROR_PORT: port}});
-	t.is(ok.stderr, '');
-	const down = await run(command[0] as string, command.slice(1), {
-		env: {...process.env, MIRROR_PORT: '9'},
-	}).catch((error: {code: number}) => error);
-	t.is((down as {code: number}).code, 1);
+	t.deepEqual(command, ['artifact-mirror', 'healthcheck']);
+	const env = imageEnv(instructions);
+	t.is(env.MIRROR_PORT, '8080');
+	t.truthy(env.MIRROR_URL_FILE);
+
+	// The health check runs beside serve with the image's environment only: it sees
+	// neither serve's flags nor its port, so serve leaves its URL in MIRROR_URL_FILE.
+	const dir = await tempDir(t);
+	createCertificates(dir);
+	const check = async (checkEnv: Record<string, string>) => {
+		const result = await runCli(command.slice(1), {env: checkEnv});
+		return {code: result.code, output: (result.stdout + result.stderr).trim()};
+	};
+	const tlsArgs = ['--tls-cert', path.join(dir, 'server.pem'), '--tls-key', path.join(dir, 'server.key')];
+	const cases: Array<[string, string[]]> = [
+		['TLS on a custom --port', ['--host', '127.0.0.1', '--port', String(await freePort()), ...tlsArgs]],
+		['plain HTTP on --port 0', ['--port', '0']],
+		['TLS, all interfaces', ['--port', String(await freePort()), ...tlsArgs]],
+	];
+	for (const [name, args] of cases) {
+		const urlFile = path.join(dir, `${name.replace(/\W+/g, '-')}.url`);
+		const containerEnv = {...env, MIRROR_URL_FILE: urlFile};
+		const serving = await serveLike(t, containerEnv, args);
+		const healthy = await check(containerEnv);
+		t.is(healthy.code, 0, `${name}: ${healthy.output}`);
+		t.regex(healthy.output, /^ok https?:\/\/127\.0\.0\.1:\d+\/healthz$/, name);
+		t.is(healthy.output.startsWith('ok https:'), args.includes('--tls-cert'), name);
+
+		serving.child.kill('SIGTERM');
+		await serving.result;
+		const down = await check(containerEnv);
+		t.is(down.code, 1, `${name} stopped: ${down.output}`);
+		t.is(down.output.split('\n').length, 1, down.output);
+		t.regex(down.output, /^unhealthy: /);
+	}
+
+	// Without the URL file, the same environment and config file serve reads.
+	const port = String(await freePort());
+	const viaEnv = {
+		MIRROR_PORT: port,
+		MIRROR_HOST: '127.0.0.1',
+		MIRROR_TLS_CERT: path.join(dir, 'server.pem'),
+		MIRROR_TLS_KEY: path.join(dir, 'server.key'),
+	};
+	await serveLike(t, viaEnv, []);
+	const fromEnv = await check(viaEnv);
+	t.is(fromEnv.code, 0, fromEnv.output);
+	t.is(fromEnv.output, `ok https://127.0.0.1:${port}/healthz`);
 });
 
 test('Kubernetes: Deployment with probes and a non-root user, Service, PVC, CronJob with concurrencyPolicy Forbid', async (t) => {

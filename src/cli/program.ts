@@ -2,6 +2,7 @@
 Argument parsing and dispatch. Turns argv into a command with validated config,
 runs it, and maps the outcome to an exit code; nothing else.
 */
+import type {AddressInfo} from 'node:net';
 import {Command, CommanderError, Option} from 'commander';
 import {
 	type ConfigSources,
@@ -138,6 +139,15 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
 	const source = running.mirrorApp.store?.label ?? config.dir;
+	const urlFile = config.urlFile;
+	if (urlFile) {
+		const {localUrl, writeUrlFile} = await import('./healthcheck.js');
+		const address = running.server.address() as AddressInfo;
+		await writeUrlFile(urlFile, localUrl(address, Boolean(config.tls))).catch((error: unknown) =>
+			logger.warn({msg: `cannot write --url-file ${urlFile}: ${describeError(error)}`}),
+		);
+	}
+
 	logger.info({
 		msg: `serving ${source} at ${running.url}${config.s3Redirect ? ' (artifact downloads redirect to the store)' : ''}`,
 		url: running.url,
@@ -166,12 +176,34 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 
 			stopping = true;
 			logger.info({msg: `${signal}: draining (up to ${config.drainTimeoutMs / 1000} s)`});
-			void running.shutdown().then(({cut}) => {
+			void running.shutdown().then(async ({cut}) => {
+				if (urlFile) {
+					const {removeUrlFile} = await import('./healthcheck.js');
+					await removeUrlFile(urlFile).catch(() => undefined);
+				}
+
 				logger.info({msg: cut > 0 ? `stopped; cut ${cut} unfinished connections` : 'stopped', cut});
 				resolve(exitCodes.ok);
 			});
 		};
 	});
+}
+
+/** Exit 0 when the server on this host answers /healthz; never 2, which Docker reserves. */
+async function runHealthcheck(command: Command, context: CliContext): Promise<number> {
+	const {checkHealth, serverUrl} = await import('./healthcheck.js');
+	let url: string;
+	try {
+		url = await serverUrl(loadServeConfig(sourcesOf(command, serveOptionDefs, context)));
+	} catch (error) {
+		process.stderr.write(`unhealthy: ${describeError(error)}\n`);
+		return exitCodes.failed;
+	}
+
+	// Inside Docker's default 5 s, so that the line says why.
+	const result = await checkHealth(url, 4000);
+	(result.ok ? process.stdout : process.stderr).write(`${result.line}\n`);
+	return result.ok ? exitCodes.ok : exitCodes.failed;
 }
 
 function sourcesOf(command: Command, defs: readonly OptionDef[], context: CliContext): ConfigSources {
@@ -295,6 +327,21 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				const {runPrune} = await import('./commands.js');
 				return runPrune(sourcesOf(command, pruneOptionDefs, context), outputFor(context));
 			},
+		},
+		{
+			name: 'healthcheck',
+			description:
+				'Ask the server on this host whether it is alive (GET /healthz): exit 0 when it answers 200. ' +
+				'For container health checks.',
+			help:
+				"\nReads serve's options (config file, environment, flags). With --url-file (MIRROR_URL_FILE, set in the\n" +
+				'image) it asks the URL serve left in that file, so TLS and any --port work without repeating them.\n\n' +
+				'Exit codes: 0 healthy, 1 unhealthy or not configured (never 2, which Docker reserves).\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror healthcheck\n' +
+				'  artifact-mirror healthcheck --port 8443 --tls-cert cert.pem --tls-key key.pem',
+			defs: serveOptionDefs,
+			run: runHealthcheck,
 		},
 	];
 	for (const spec of commands) {
