@@ -1,4 +1,5 @@
-import {readFile, stat, writeFile} from 'node:fs/promises';
+import {spawnSync} from 'node:child_process';
+import {mkdir, readFile, stat, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
@@ -195,7 +196,9 @@ test('Dockerfile HEALTHCHECK is artifact-mirror healthcheck: healthy with TLS, -
 
 		serving.child.kill('SIGTERM');
 		await serving.result;
-		const down = await check(containerEnv);
+		// Its URL file is gone with it; the image's port 8080 may be taken on this
+		// machine (npm run demo), so the fallback asks a port nothing listens on.
+		const down = await check({...containerEnv, MIRROR_PORT: String(await freePort())});
 		t.is(down.code, 1, `${name} stopped: ${down.output}`);
 		t.is(down.output.split('\n').length, 1, down.output);
 		t.regex(down.output, /^unhealthy: /);
@@ -281,14 +284,72 @@ test('Kubernetes, S3 mode: stateless replicas without volumes, credentials from 
 	t.is(sync.options.store?.bucket, 'elastic-artifacts');
 });
 
-test('systemd units and the crontab example run the real commands', async (t) => {
+test('systemd units and the crontab example run the real commands, found on the PATH; exit 3 is not swallowed', async (t) => {
 	const serve = await read('scripts/systemd/artifact-mirror.service');
 	t.regex(serve, /^ExecStart=.*artifact-mirror serve/m);
 	t.regex(serve, /^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
 	const sync = await read('scripts/systemd/artifact-mirror-sync.service');
 	t.regex(sync, /^ExecStart=.*artifact-mirror sync/m);
-	t.regex(sync, /^SuccessExitStatus=3$/m);
+	// A sync that finds the lock held fails the unit, where monitoring sees it.
+	t.notRegex(sync, /^SuccessExitStatus=.*\b3\b/m);
+	for (const unit of [serve, sync]) {
+		t.regex(unit, /npm install -g \./, 'each unit says how artifact-mirror gets on the PATH');
+	}
+
 	t.regex(await read('scripts/systemd/artifact-mirror-sync.timer'), /^OnCalendar=/m);
+
+	// cron's own PATH is /usr/bin:/bin; `npm install -g .` may link into /usr/local/bin.
 	const cron = await read('scripts/crontab.example');
-	t.regex(cron, /artifact-mirror sync .*\|\| \[ \$\? -eq 3 \]/);
+	const cronPath = /^PATH=(.*)$/m.exec(cron)?.[1] ?? '';
+	t.true(cronPath.split(':').includes('/usr/local/bin'), cronPath);
+	t.true(cronPath.split(':').includes('/usr/bin'), cronPath);
+	const jobs = cron
+		.split('\n')
+		.filter((line) => /^[\d*]/.test(line))
+		.map((line) => line.split(/\s+/).slice(5).join(' '));
+	t.deepEqual(
+		jobs.map((job) => /^artifact-mirror (\w+)/.exec(job)?.[1]),
+		['sync', 'verify', 'prune'],
+	);
+	t.false(
+		jobs.some((job) => job.includes('%')),
+		'cron turns % into a new line',
+	);
+
+	// Each job for real, with an artifact-mirror that exits as told: cron mails
+	// whatever a job prints, so silence on 0 and one line otherwise, 3 included.
+	const dir = await tempDir(t);
+	await mkdir(path.join(dir, 'bin'));
+	await writeFile(path.join(dir, 'bin', 'artifact-mirror'), '#!/bin/sh\necho "$*"\nexit "$STUB_EXIT"\n', {
+		mode: 0o755,
+	});
+	for (const job of jobs) {
+		const command = job.replaceAll('/var/log/artifact-mirror/', `${dir}/`);
+		for (const code of [0, 1, 3]) {
+			const result = spawnSync('sh', ['-c', command], {
+				env: {PATH: `${path.join(dir, 'bin')}:${cronPath}`, STUB_EXIT: String(code)},
+				encoding: 'utf8',
+			});
+			const mail = result.stdout + result.stderr;
+			if (code === 0) {
+				t.is(mail, '', `${job}: exit 0 mails nothing`);
+			} else {
+				t.is(mail.trim().split('\n').length, 1, `${job}: exit ${code} mails one line: ${mail}`);
+				t.regex(mail, new RegExp(`exit ${code}\\b`), job);
+			}
+		}
+	}
+});
+
+test('README first screen: the offline demo and how artifact-mirror gets on the PATH', async (t) => {
+	const readme = await read('README.md');
+	const firstScreen = readme.slice(0, readme.indexOf('\n---\n'));
+	t.true(firstScreen.split('\n').length <= 40);
+	t.regex(firstScreen, /npm run demo/);
+	t.regex(firstScreen, /npm install -g \./);
+	t.regex(firstScreen, /npm link/);
+	t.is(
+		(JSON.parse(await read('package.json')) as {bin: Record<string, string>}).bin['artifact-mirror'],
+		'dist/cli/index.js',
+	);
 });
