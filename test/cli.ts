@@ -110,6 +110,7 @@ test('an option that needs a value followed by another option says so, in one li
 		[['sync', '--dir', cwd, '--versions', '--dry-run'], '--versions'],
 		[['export', '--out', '--versions', '9.1.3'], '--out'],
 		[['prune', '--keep-latest', '--yes'], '--keep-latest'],
+		[['sync', '--dir', cwd, '--versions'], '--versions'],
 	];
 	for (const [args, flag] of cases) {
 		const result = await runCli(args, {cwd});

@@ -397,6 +397,13 @@ export async function main(argv: readonly string[], context: CliContext): Promis
 				return exitCodes.ok;
 			}
 
+			// The same words whether the value is missing at the end or before another option.
+			const missingValue = /option '(--[\w-]+)/.exec(error.message)?.[1];
+			if (error.code === 'commander.optionMissingArgument' && missingValue) {
+				process.stderr.write(`error: option ${missingValue} needs a value\n`);
+				return exitCodes.usage;
+			}
+
 			// Commander's message and its "Did you mean" hint, on one line.
 			const line = commanderMessage
 				.trim()
