@@ -111,9 +111,24 @@ async function suitesUsing(needle: string, avaArgs: readonly string[]): Promise<
 	return using;
 }
 
+// Ctrl-C reaches the children too (the terminal signals the whole group); this
+// process stays to clean up: stop an S3 server it started, then exit.
+let interrupted = false;
+process.on('SIGINT', () => {
+	interrupted = true;
+});
+
 const avaArgs = process.argv.slice(2);
 const ci = isCi();
 const s3 = await prepareS3();
+if (interrupted) {
+	if (s3.startedHere) {
+		await run('bash', [rgwScript('stop-rgw.sh')]);
+	}
+
+	process.exit(130);
+}
+
 const browser = browserPrerequisite();
 const env = {
 	...process.env,
@@ -121,8 +136,6 @@ const env = {
 	MIRROR_TEST_BROWSER: encodePrerequisite(browser),
 };
 
-// Ctrl-C ends ava (it gets the signal too); this process stays to stop the S3 server.
-process.on('SIGINT', () => undefined);
 const ava = await run(
 	process.execPath,
 	[path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs'), ...avaArgs],
@@ -151,7 +164,7 @@ for (const [state, needle, what] of [
 const out = process.stderr;
 out.write(`\nS3 test server: ${s3.note}\n`);
 if (missing.length === 0) {
-	out.write('every S3 and browser test ran\n');
+	out.write('every S3 and browser test of this run could run\n');
 } else {
 	const rule = '='.repeat(78);
 	out.write(`${rule}\n${missing.join('\n')}\n`);
