@@ -145,6 +145,7 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		trustProxy: false,
 		drainTimeoutMs: 30_000,
 		accessLog: true,
+		urlFile: undefined,
 		store: undefined,
 		s3Redirect: false,
 		s3BlockCacheBytes: 64 * 1024 * 1024,
