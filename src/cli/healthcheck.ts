@@ -9,8 +9,8 @@ import {readFile, rename, rm, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type {AddressInfo} from 'node:net';
-import type {ServeConfig} from '../config.js';
-import {UsageError} from '../errors.js';
+import {type ConfigSources, loadServeConfig, type ServeConfig} from '../config.js';
+import {describeError, UsageError} from '../errors.js';
 
 /** Wildcard listen addresses are reached on loopback. */
 function reachableHost(address: string): string {
@@ -73,4 +73,20 @@ export function checkHealth(url: string, timeoutMs: number): Promise<{ok: boolea
 		request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
 		request.on('error', (error) => resolve({ok: false, line: `unhealthy: ${target}: ${error.message}`}));
 	});
+}
+
+/** `healthcheck`: 0 when the server answers /healthz, else 1 with one line; never 2, which Docker reserves. */
+export async function runHealthcheck(sources: ConfigSources): Promise<number> {
+	let url: string;
+	try {
+		url = await serverUrl(loadServeConfig(sources));
+	} catch (error) {
+		process.stderr.write(`unhealthy: ${describeError(error)}\n`);
+		return 1;
+	}
+
+	// Inside Docker's default 5 s, so that the line says why.
+	const result = await checkHealth(url, 4000);
+	(result.ok ? process.stdout : process.stderr).write(`${result.line}\n`);
+	return result.ok ? 0 : 1;
 }
