@@ -13,7 +13,7 @@ import type {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
-import {BundleError, MirrorError} from '../errors.js';
+import {BundleError, describeError, MirrorError} from '../errors.js';
 import {manifestEntry} from '../store/manifest.js';
 import {type TargetOptions, withLockedTarget} from '../sync/target.js';
 import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
@@ -195,7 +195,13 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
 				for (const key of keys) {
 					const data = await readFile(staged.get(key.path) as string);
-					const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted);
+					const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted).catch(
+						(error: unknown) => {
+							throw new BundleError(
+								`${key.path} in the bundle is not a clean key file: ${describeError(error)}`,
+							);
+						},
+					);
 					keyData.set(key.path, {data, fingerprints});
 					if (untrusted.length > 0) {
 						throw new BundleError(
