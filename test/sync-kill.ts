@@ -93,3 +93,50 @@ test('kill -9 during downloads leaves nothing partial in the tree; the next run 
 	t.true(summary.bytes < 2 * size, `resumed, so fewer than ${2 * size} bytes: ${summary.bytes}`);
 	await t.throwsAsync(stat(path.join(dir, '.mirror/sync.lock')));
 });
+
+test('SIGTERM during downloads releases the lock and exits 143; nothing half-published; the next run starts at once', async (t) => {
+	const key = await createTestKey();
+	const upstream = await startFakeUpstream({
+		key,
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64', 'linux-arm64'],
+		size: 1024 * 1024,
+	});
+	t.teardown(() => upstream.close());
+	for (const ref of upstream.refs) {
+		upstream.faults.set(ref.path, {bytesPerSecond: 128 * 1024});
+	}
+
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const args = [
+		'sync',
+		'--json',
+		...toArgs(
+			syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64,linux-arm64'}),
+		),
+	];
+	const lockPath = path.join(dir, '.mirror/sync.lock');
+	const {child, result} = startCli(args);
+	await waitFor(async () =>
+		(await listFiles(path.join(dir, '.mirror/tmp')).catch(() => [])).some((file) => file.endsWith('.part')),
+	);
+	t.truthy(await stat(lockPath));
+	child.kill('SIGTERM');
+	const stopped = await result;
+	t.is(stopped.code, 143, stopped.stderr);
+	t.regex(stopped.stderr, /interrupted by SIGTERM/);
+	await t.throwsAsync(stat(lockPath), undefined, 'the lock is released');
+	t.deepEqual(
+		(await listFiles(dir)).filter((file) => file.startsWith('downloads/')),
+		[],
+		'no artifact is published half done',
+	);
+
+	for (const ref of upstream.refs) {
+		upstream.faults.delete(ref.path);
+	}
+
+	const rerun = await runCli(args);
+	t.is(rerun.code, 0, rerun.stderr);
+});

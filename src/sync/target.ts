@@ -18,7 +18,7 @@ import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {type RunRecord, recordRun} from '../store/status.js';
-import {acquireLock} from './lock.js';
+import {acquireLock, type Lock} from './lock.js';
 import type {LocalFile} from './plan.js';
 import {publishArtifact, publishRootFile, type VerifiedArtifact} from './publish.js';
 
@@ -97,9 +97,14 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 	}
 }
 
-/** The target for a mirror directory. */
-export function directoryTarget(mirror: Layout): MirrorTarget {
+/**
+The target for a mirror directory; `lease` times its lock. Every write goes through
+the held lock's gate, so a signal that releases the lock never cuts one in half.
+*/
+export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTarget {
 	const stateFile = (name: string) => path.join(mirror.state, name);
+	let held: Lock | undefined;
+	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
 	return {
 		label: mirror.root,
 		tmp: mirror.tmp,
@@ -122,10 +127,18 @@ export function directoryTarget(mirror: Layout): MirrorTarget {
 			return new Map(entries);
 		},
 		readManifest: () => readManifest(mirror),
-		writeManifest: (manifest) => writeManifest(mirror, manifest),
-		lock: () => acquireLock(mirror.lock),
-		publishArtifact: (artifact) => publishArtifact(mirror, artifact),
-		publishRootFile: (name, data) => publishRootFile(mirror, name, data),
+		writeManifest: (manifest) => step(() => writeManifest(mirror, manifest)),
+		async lock(warn) {
+			const lock = await acquireLock(mirror.lock, {
+				ttlMs: lease?.ttlMs,
+				renewEveryMs: lease?.renewEveryMs,
+				onTakeover: warn,
+			});
+			held = lock;
+			return lock;
+		},
+		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact)),
+		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data)),
 		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
 		stat: (relative) => statFile(treePath(mirror, relative)),
 		async openRead(relative) {
@@ -136,22 +149,23 @@ export function directoryTarget(mirror: Layout): MirrorTarget {
 
 			return createReadStream(file, {highWaterMark: 1024 * 1024});
 		},
-		remove: (relative) => rm(treePath(mirror, relative), {force: true}),
+		remove: (relative) => step(() => rm(treePath(mirror, relative), {force: true})),
 		quarantine(stamp) {
 			const folder = path.join(mirror.state, 'quarantine', stamp);
 			const inside = (relative: string) => path.join(folder, ...relative.split('/'));
 			return {
 				where: folder,
-				async move(relative) {
-					await mkdir(path.dirname(inside(relative)), {recursive: true});
-					await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
-				},
+				move: (relative) =>
+					step(async () => {
+						await mkdir(path.dirname(inside(relative)), {recursive: true});
+						await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
+					}),
 				discard: (relative) => rm(inside(relative), {force: true}),
 			};
 		},
 		readState: (name) => readFile(stateFile(name), 'utf8').catch(() => undefined),
-		writeState: (name, text) => writeFileAtomic(stateFile(name), text, mirror.state),
-		recordRun: (run) => recordRun(mirror, run),
+		writeState: (name, text) => step(() => writeFileAtomic(stateFile(name), text, mirror.state)),
+		recordRun: (run) => step(() => recordRun(mirror, run)),
 		localPath: (relative) => treePath(mirror, relative),
 		close() {},
 	};
@@ -164,7 +178,7 @@ export async function openTarget(options: TargetOptions): Promise<MirrorTarget> 
 		return openS3Target(options.store, options.lease);
 	}
 
-	return directoryTarget(layout(options.dir));
+	return directoryTarget(layout(options.dir), options.lease);
 }
 
 /**

@@ -161,9 +161,12 @@ export async function acquireLease(
 			}
 		},
 		async release() {
+			// Nothing more is written under a lease being released (a signal may release it mid-run).
+			const wasLost = lost;
+			lost ??= `the sync lock ${where} was released`;
 			clearInterval(timer);
 			await renewing;
-			if (lost) {
+			if (wasLost) {
 				return;
 			}
 

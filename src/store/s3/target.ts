@@ -15,6 +15,7 @@ import type {Readable} from 'node:stream';
 import {classifyPath} from '../../catalog.js';
 import {MirrorError} from '../../errors.js';
 import {cacheControlFor, contentTypeFor} from '../../server/content-type.js';
+import {rememberHeld} from '../../sync/held.js';
 import type {MirrorTarget} from '../../sync/target.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
@@ -98,11 +99,18 @@ export async function openS3Target(
 				},
 			});
 			const current = held;
-			return {
-				async release() {
-					await current.release();
+			let released: Promise<void> | undefined;
+			const lock = {
+				release() {
+					released ??= (async () => {
+						forget();
+						await current.release();
+					})();
+					return released;
 				},
 			};
+			const forget = rememberHeld(lock);
+			return lock;
 		},
 		async publishArtifact(artifact) {
 			const relative = artifact.ref.path;
