@@ -14,6 +14,7 @@ import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
 import {BundleError, describeError, MirrorError} from '../errors.js';
+import {importStagingPrefix} from '../store/abandoned.js';
 import {manifestEntry} from '../store/manifest.js';
 import {type TargetOptions, withLockedTarget} from '../sync/target.js';
 import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
@@ -143,7 +144,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 		(message) => options.onWarning?.(message),
 		async (target) => {
 			// Staged beside the mirror's downloads: for a directory, the same filesystem as the tree.
-			const staging = path.join(target.tmp, `import-${randomBytes(6).toString('hex')}`);
+			const staging = path.join(target.tmp, `${importStagingPrefix}${randomBytes(6).toString('hex')}`);
 			try {
 				await mkdir(staging, {recursive: true});
 				const {bundle, staged} = await stage(options, staging);

@@ -10,7 +10,7 @@ import {describeError} from '../errors.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import type {EventSink} from '../sync/events.js';
 import {type SyncOptions, sync} from '../sync/run.js';
-import {type MirrorTarget, openTarget, withLockedTarget} from '../sync/target.js';
+import {type MirrorTarget, openTarget, withLockedTarget, withReadTarget} from '../sync/target.js';
 import {
 	checkKeyFile,
 	checkSignature,
@@ -109,7 +109,7 @@ export async function verifyMirror(
 	const problems: Problem[] = [];
 	const bad: ArtifactRef[] = [];
 	let checked = 0;
-	const quarantineDir = await withLockedTarget(options.sync, warn, async (target) => {
+	const check = async (target: MirrorTarget): Promise<string | undefined> => {
 		const {manifest, warning} = await target.readManifest();
 		if (warning) {
 			problems.push({path: '.mirror/manifest.json', problem: warning});
@@ -157,7 +157,18 @@ export async function verifyMirror(
 		}
 
 		problems.sort((a, b) => a.path.localeCompare(b.path));
-		if (!options.repair || bad.length === 0) {
+		if (!options.repair) {
+			// Verify took no lock: a sync that started meanwhile may have been replacing a file.
+			if (problems.length > 0) {
+				await target.assertUnlocked().catch(() => {
+					warn('a sync started while verify ran; a problem may be a file it was replacing: verify again');
+				});
+			}
+
+			return undefined;
+		}
+
+		if (bad.length === 0) {
 			return undefined;
 		}
 
@@ -173,7 +184,11 @@ export async function verifyMirror(
 
 		await target.writeManifest(manifest);
 		return quarantine.where;
-	});
+	};
+	// Without --repair verify only reads: no lock, nothing written (a read-only mirror works).
+	const quarantineDir = options.repair
+		? await withLockedTarget(options.sync, warn, check, {mustExist: true})
+		: await withReadTarget(options.sync, check);
 	if (quarantineDir === undefined) {
 		return {checked, problems, repaired: [], quarantined: [], quarantineDir: undefined};
 	}

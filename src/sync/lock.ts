@@ -210,6 +210,27 @@ async function takeOver(path: string, stale: LockHolder | undefined, holder: Loc
 }
 
 /**
+For commands that only read (verify, prune without --yes, export): throw
+LockHeldError while a live holder has the lock at `path`, so that they do not read a
+tree a sync is changing; take nothing and write nothing, so that they also work on a
+read-only mirror. A dead holder's lock is no obstacle to reading.
+*/
+export async function assertUnlocked(path: string, options: LockOptions = {}): Promise<void> {
+	if (heldHere.has(path)) {
+		throw new LockHeldError(`another sync in this process holds the lock ${path}`);
+	}
+
+	const present = await stat(path).then(
+		() => true,
+		() => false,
+	);
+	const holder = await readHolder(path);
+	if (present && !(await staleness(path, holder, options.ttlMs ?? defaultLockTtlMs))) {
+		throw new LockHeldError(describe(path, holder));
+	}
+}
+
+/**
 Take the lock at `path` or throw LockHeldError. A lock left by a dead process on
 this host, or whose lease has expired (any host), is taken over; `onTakeover` hears
 of it. The lease is renewed until release.

@@ -11,14 +11,15 @@ import path from 'node:path';
 import type {Readable} from 'node:stream';
 import pLimit from 'p-limit';
 import type {ArtifactRef} from '../catalog.js';
-import {MirrorError} from '../errors.js';
+import {MirrorError, UsageError} from '../errors.js';
+import {removeAbandoned} from '../store/abandoned.js';
 import {writeFileAtomic} from '../store/atomic.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
 import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {type RunRecord, recordRun} from '../store/status.js';
-import {acquireLock, type Lock} from './lock.js';
+import {acquireLock, assertUnlocked, type Lock} from './lock.js';
 import type {LocalFile} from './plan.js';
 import {publishArtifact, publishRootFile, type VerifiedArtifact} from './publish.js';
 
@@ -49,8 +50,13 @@ export type MirrorTarget = {
 	readonly inspect: (wanted: readonly ArtifactRef[]) => Promise<Map<string, LocalFile>>;
 	readonly readManifest: () => Promise<{manifest: Manifest; warning?: string}>;
 	readonly writeManifest: (manifest: Manifest) => Promise<void>;
-	/** Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's lock taken over. */
+	/**
+	Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's
+	lock taken over. Staging left by a killed import is removed once the lock is held.
+	*/
 	readonly lock: (warn: (message: string) => void) => Promise<{release(): Promise<void>}>;
+	/** For commands that only read: LockHeldError while a live holder has the lock; takes nothing. */
+	readonly assertUnlocked: () => Promise<void>;
 	/** Publish a verified artifact: sidecars first, the artifact last. */
 	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
 	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
@@ -135,8 +141,10 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 				onTakeover: warn,
 			});
 			held = lock;
+			await removeAbandoned(mirror.tmp, mirror.state);
 			return lock;
 		},
+		assertUnlocked: () => assertUnlocked(mirror.lock, {ttlMs: lease?.ttlMs}),
 		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact)),
 		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data)),
 		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
@@ -171,27 +179,60 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 	};
 }
 
-/** Open the target `options` name; an object store is checked for access first. */
-export async function openTarget(options: TargetOptions): Promise<MirrorTarget> {
+/**
+Open the target `options` name; an object store is checked for access first. With
+`mustExist` (commands that do not create a mirror), a directory that does not exist
+is a UsageError, and nothing is created.
+*/
+export async function openTarget(options: TargetOptions, {mustExist = false} = {}): Promise<MirrorTarget> {
 	if (options.store) {
 		const {openS3Target} = await import('../store/s3/target.js');
 		return openS3Target(options.store, options.lease);
 	}
 
-	return directoryTarget(layout(options.dir), options.lease);
+	const mirror = layout(options.dir);
+	if (mustExist) {
+		const info = await stat(mirror.root).catch(() => undefined);
+		if (!info?.isDirectory()) {
+			throw new UsageError(
+				`no mirror at ${mirror.root}: ${info ? 'it is not a directory' : 'the directory does not exist'} (check --dir)`,
+			);
+		}
+	}
+
+	return directoryTarget(mirror, options.lease);
+}
+
+/**
+Run `work` on the target without taking its lock, for commands that only read:
+LockHeldError while a live sync holds the lock; a missing mirror directory is a
+UsageError. Nothing is created or written, so a read-only mirror works.
+*/
+export async function withReadTarget<T>(
+	options: TargetOptions,
+	work: (target: MirrorTarget) => Promise<T>,
+): Promise<T> {
+	const target = await openTarget(options, {mustExist: true});
+	try {
+		await target.assertUnlocked();
+		return await work(target);
+	} finally {
+		target.close();
+	}
 }
 
 /**
 Run `work` with the target open and its sync lock held; `warn` hears of a dead
 holder's lock taken over. The lock is released and the target closed however
-`work` ends.
+`work` ends. With `mustExist`, a missing mirror directory is a UsageError.
 */
 export async function withLockedTarget<T>(
 	options: TargetOptions,
 	warn: (message: string) => void,
 	work: (target: MirrorTarget) => Promise<T>,
+	{mustExist = false} = {},
 ): Promise<T> {
-	const target = await openTarget(options);
+	const target = await openTarget(options, {mustExist});
 	try {
 		const lock = await target.lock(warn);
 		try {

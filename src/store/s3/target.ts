@@ -17,12 +17,13 @@ import {MirrorError} from '../../errors.js';
 import {cacheControlFor, contentTypeFor} from '../../server/content-type.js';
 import {rememberHeld} from '../../sync/held.js';
 import type {MirrorTarget} from '../../sync/target.js';
+import {removeAbandoned} from '../abandoned.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
-import {acquireLease, defaultLeaseOptions, type LeaseOptions} from './lease.js';
+import {acquireLease, assertNoLease, defaultLeaseOptions, type LeaseOptions} from './lease.js';
 import type {S3Location} from './location.js';
 
 const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
@@ -99,6 +100,7 @@ export async function openS3Target(
 				},
 			});
 			const current = held;
+			await removeAbandoned(tmp);
 			let released: Promise<void> | undefined;
 			const lock = {
 				release() {
@@ -112,6 +114,7 @@ export async function openS3Target(
 			const forget = rememberHeld(lock);
 			return lock;
 		},
+		assertUnlocked: () => assertNoLease(store, s3State.lock, lease),
 		async publishArtifact(artifact) {
 			const relative = artifact.ref.path;
 			const modified: Record<string, string> = artifact.modified
