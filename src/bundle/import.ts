@@ -7,7 +7,7 @@ published, by the same atomic rename as sync; a bad bundle changes nothing.
 */
 import {createHash, randomBytes} from 'node:crypto';
 import {createWriteStream} from 'node:fs';
-import {mkdir, readFile, rm} from 'node:fs/promises';
+import {readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
@@ -16,6 +16,7 @@ import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
 import {BundleError, describeError, MirrorError} from '../errors.js';
 import {importStagingPrefix} from '../store/abandoned.js';
 import {manifestEntry} from '../store/manifest.js';
+import {makeDir, privateDirMode} from '../store/modes.js';
 import {type TargetOptions, withLockedTarget} from '../sync/target.js';
 import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
 import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
@@ -146,7 +147,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 			// Staged beside the mirror's downloads: for a directory, the same filesystem as the tree.
 			const staging = path.join(target.tmp, `${importStagingPrefix}${randomBytes(6).toString('hex')}`);
 			try {
-				await mkdir(staging, {recursive: true});
+				await makeDir(staging, privateDirMode);
 				const {bundle, staged} = await stage(options, staging);
 				const files = new Map(bundle.files.map((file) => [file.path, file]));
 

@@ -10,10 +10,11 @@ filesystem need their clocks in sync (NTP) well within the lease.
 */
 import {randomBytes} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises';
+import {open, readFile, rename, rm, stat} from 'node:fs/promises';
 import os from 'node:os';
 import {dirname} from 'node:path';
 import {LockHeldError} from '../errors.js';
+import {makeDir} from '../store/modes.js';
 import {createGate, type Gate, rememberHeld} from './held.js';
 
 /** Who holds a lock. */
@@ -241,7 +242,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 	}
 
 	const ttlMs = options.ttlMs ?? defaultLockTtlMs;
-	await mkdir(dirname(path), {recursive: true});
+	await makeDir(dirname(path));
 	const now = Date.now();
 	const holder: LockHolder = {
 		pid: process.pid,

@@ -6,7 +6,7 @@ here. Downloads and imports always land in a local temp folder first, so that
 nothing reaches a reader before it is verified whole.
 */
 import {createReadStream} from 'node:fs';
-import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
+import {readFile, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import pLimit from 'p-limit';
@@ -16,6 +16,7 @@ import {removeAbandoned} from '../store/abandoned.js';
 import {writeFileAtomic} from '../store/atomic.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
 import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
+import {makeDir, privateDirMode} from '../store/modes.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {type RunRecord, recordRun} from '../store/status.js';
@@ -141,6 +142,8 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 				onTakeover: warn,
 			});
 			held = lock;
+			// Made here, with its mode, before sync or import put anything in it.
+			await makeDir(mirror.tmp, privateDirMode);
 			await removeAbandoned(mirror.tmp, mirror.state);
 			return lock;
 		},
@@ -165,7 +168,7 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 				where: folder,
 				move: (relative) =>
 					step(async () => {
-						await mkdir(path.dirname(inside(relative)), {recursive: true});
+						await makeDir(path.dirname(inside(relative)));
 						await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
 					}),
 				discard: (relative) => rm(inside(relative), {force: true}),

@@ -8,7 +8,7 @@ nothing temporary is ever written to the bucket (an unfinished multipart upload 
 invisible).
 */
 import {createHash} from 'node:crypto';
-import {mkdir, rm} from 'node:fs/promises';
+import {rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
@@ -20,6 +20,7 @@ import type {MirrorTarget} from '../../sync/target.js';
 import {removeAbandoned} from '../abandoned.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
+import {makeDir, privateDirMode} from '../modes.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
@@ -90,7 +91,7 @@ export async function openS3Target(
 			await store.putBytes(s3State.manifest, serializeManifest(manifest), jsonHeaders);
 		},
 		async lock(warn) {
-			await mkdir(tmp, {recursive: true});
+			await makeDir(tmp, privateDirMode);
 			held = await acquireLease(store, s3State.lock, {
 				...lease,
 				onTakeover(previous) {
