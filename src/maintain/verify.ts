@@ -21,9 +21,9 @@ import {
 	prepareSignature,
 	type TrustedKeys,
 } from '../sync/verify.js';
+import {checkTree, type Problem} from './unknown.js';
 
-/** One thing found wrong. */
-export type Problem = {readonly path: string; readonly problem: string};
+export type {Problem} from './unknown.js';
 
 /** What verify found and did. */
 export type VerifyReport = {
@@ -31,6 +31,8 @@ export type VerifyReport = {
 	readonly problems: readonly Problem[];
 	/** Artifacts fetched again and verified. */
 	readonly repaired: readonly string[];
+	/** Links verify --repair removed from the tree (what they pointed to is untouched). */
+	readonly removed: readonly string[];
 	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
 	readonly quarantined: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
@@ -108,6 +110,7 @@ export async function verifyMirror(
 	const stamp = new Date().toISOString().replaceAll(':', '-');
 	const problems: Problem[] = [];
 	const bad: ArtifactRef[] = [];
+	const removed: string[] = [];
 	let checked = 0;
 	const check = async (target: MirrorTarget): Promise<string | undefined> => {
 		const {manifest, warning} = await target.readManifest();
@@ -134,8 +137,17 @@ export async function verifyMirror(
 			),
 		);
 
+		const tree = await checkTree(target, manifest);
+		problems.push(...tree.problems);
+		for (const ref of tree.badArtifacts) {
+			if (!bad.some((known) => known.path === ref.path)) {
+				bad.push(ref);
+			}
+		}
+
+		// A key file in the tree is checked whether or not the manifest lists it: it is served.
 		for (const name of keyFiles) {
-			if (!manifest.keys[name]) {
+			if (!manifest.keys[name] && !tree.keysPresent.has(name)) {
 				continue;
 			}
 
@@ -168,6 +180,11 @@ export async function verifyMirror(
 			return undefined;
 		}
 
+		for (const link of tree.strayLinks) {
+			await target.remove(link);
+			removed.push(link);
+		}
+
 		if (bad.length === 0) {
 			return undefined;
 		}
@@ -190,7 +207,7 @@ export async function verifyMirror(
 		? await withLockedTarget(options.sync, warn, check, {mustExist: true})
 		: await withReadTarget(options.sync, check);
 	if (quarantineDir === undefined) {
-		return {checked, problems, repaired: [], quarantined: [], quarantineDir: undefined};
+		return {checked, problems, repaired: [], removed, quarantined: [], quarantineDir: undefined};
 	}
 
 	// sync takes the lock itself; it fetches exactly the quarantined artifacts.
@@ -227,6 +244,7 @@ export async function verifyMirror(
 		checked,
 		problems,
 		repaired,
+		removed,
 		quarantined,
 		quarantineDir: quarantined.length > 0 ? quarantineDir : undefined,
 	};

@@ -20,6 +20,7 @@ import {makeDir, privateDirMode} from '../store/modes.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {type RunRecord, recordRun} from '../store/status.js';
+import {type TreeEntry, walkTree} from '../store/walk.js';
 import {acquireLock, assertUnlocked, type Lock} from './lock.js';
 import type {LocalFile} from './plan.js';
 import {publishArtifact, publishRootFile, type VerifiedArtifact} from './publish.js';
@@ -67,7 +68,9 @@ export type MirrorTarget = {
 	readonly stat: (relative: string) => Promise<StoredFile | undefined>;
 	/** A file's bytes as a stream; throws ERR_MISSING when it is not there. */
 	readonly openRead: (relative: string) => Promise<Readable>;
-	/** Delete a file from the tree; a missing file is not an error. */
+	/** Every file of the served tree (`.mirror/` left out), links reported and not followed. */
+	readonly listTree: () => AsyncIterable<TreeEntry>;
+	/** Delete a file (or a link) from the tree; a missing file is not an error. */
 	readonly remove: (relative: string) => Promise<void>;
 	/** A quarantine named `stamp` (a timestamp), out of the served tree. */
 	readonly quarantine: (stamp: string) => Quarantine;
@@ -160,6 +163,7 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 
 			return createReadStream(file, {highWaterMark: 1024 * 1024});
 		},
+		listTree: () => walkTree(mirror.root),
 		remove: (relative) => step(() => rm(treePath(mirror, relative), {force: true})),
 		quarantine(stamp) {
 			const folder = path.join(mirror.state, 'quarantine', stamp);

@@ -166,6 +166,13 @@ export async function openS3Target(
 
 			return found.body as unknown as Readable;
 		},
+		async *listTree() {
+			for await (const object of store.list('')) {
+				if (!object.key.startsWith(`${stateFolder}/`)) {
+					yield {path: object.key, kind: 'file' as const};
+				}
+			}
+		},
 		async remove(relative) {
 			assertHeld();
 			await store.remove(relative);
