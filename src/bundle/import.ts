@@ -9,7 +9,7 @@ import {createHash, randomBytes} from 'node:crypto';
 import {createWriteStream} from 'node:fs';
 import {readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
-import type {Readable} from 'node:stream';
+import {type Readable, Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
@@ -92,17 +92,35 @@ async function stage(
 				throw new BundleError(`${name} appears twice in the bundle`);
 			}
 
+			// An entry larger than the manifest says is refused before a byte of it is written:
+			// a crafted bundle must not fill the disk first. The count below guards the same
+			// bound while streaming, whatever the header claims.
+			const oversized = (size: number) =>
+				new BundleError(
+					`${name}: ${size} bytes in the bundle, its manifest says ${file.size}; the bundle is corrupted or was tampered with`,
+				);
+			if (entry.header.size !== undefined && entry.header.size > file.size) {
+				throw oversized(entry.header.size);
+			}
+
 			const target = path.join(staging, String(staged.size));
 			const hash = createHash('sha512');
 			let size = 0;
-			entry.on('data', (data: unknown) => {
-				const chunk = data as Buffer;
-				hash.update(chunk);
-				size += chunk.length;
-				done += chunk.length;
-				options.onProgress?.(done, bundle?.bytes ?? 0);
+			const counted = new Transform({
+				transform(chunk: Buffer, _encoding, callback) {
+					size += chunk.length;
+					if (size > file.size) {
+						callback(oversized(size));
+						return;
+					}
+
+					hash.update(chunk);
+					done += chunk.length;
+					options.onProgress?.(done, bundle?.bytes ?? 0);
+					callback(null, chunk);
+				},
 			});
-			await pipeline(entry, createWriteStream(target));
+			await pipeline(entry, counted, createWriteStream(target));
 			if (size !== file.size || hash.digest('hex') !== file.sha512) {
 				throw new BundleError(
 					`${name}: the bytes do not match the bundle manifest (${size} bytes, expected ${file.size}); the bundle is corrupted or was tampered with`,
