@@ -1,9 +1,10 @@
-import {readFile, stat} from 'node:fs/promises';
+import {spawn} from 'node:child_process';
+import {readdir, readFile, stat} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
-import {runCli, startCli, syncFlags, toArgs} from './helpers/run.js';
+import {cliCommand, runCli, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -139,4 +140,63 @@ test('SIGTERM during downloads releases the lock and exits 143; nothing half-pub
 
 	const rerun = await runCli(args);
 	t.is(rerun.code, 0, rerun.stderr);
+});
+
+test('SIGINT during an import releases the lock and exits 130; nothing is published; the next write command cleans its staging', async (t) => {
+	const key = await createTestKey();
+	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
+	t.teardown(() => upstream.close());
+	const source = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	t.is(
+		(
+			await runCli([
+				'sync',
+				'--json',
+				...toArgs(syncFlags(upstream.url, source, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'})),
+			])
+		).code,
+		0,
+	);
+	const bundle = path.join(await tempDir(t), 'bundle.tar');
+	t.is((await runCli(['export', '--dir', source, '--out', bundle])).code, 0);
+	const bytes = await readFile(bundle);
+
+	// The bundle arrives on stdin and stops half way, as from a slow pipe.
+	const target = await tempDir(t);
+	const child = spawn(
+		cliCommand[0] as string,
+		[...cliCommand.slice(1), 'import', '--dir', target, '--trusted-key', keyPath, '-'],
+		{
+			env: {PATH: process.env.PATH, HOME: process.env.HOME},
+			stdio: ['pipe', 'pipe', 'pipe'],
+		},
+	);
+	let stderr = '';
+	child.stderr.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	const exited = new Promise<number | null>((resolve) => {
+		child.on('close', (code) => resolve(code));
+	});
+	child.stdin.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+	const lockPath = path.join(target, '.mirror/sync.lock');
+	await waitFor(async () => Boolean(await stat(lockPath).catch(() => undefined)));
+	await waitFor(async () =>
+		(await listFiles(path.join(target, '.mirror/tmp')).catch(() => [])).some((file) =>
+			file.startsWith('import-'),
+		),
+	);
+	child.kill('SIGINT');
+	t.is(await exited, 130, stderr);
+	child.stdin.destroy();
+	await t.throwsAsync(stat(lockPath), undefined, 'the lock is released');
+	t.deepEqual(
+		(await listFiles(target)).filter((file) => !file.startsWith('.mirror/')),
+		[],
+	);
+
+	const again = await runCli(['import', '--dir', target, '--trusted-key', keyPath, bundle]);
+	t.is(again.code, 0, again.stderr);
+	t.deepEqual(await readdir(path.join(target, '.mirror/tmp')), []);
 });
