@@ -4,7 +4,7 @@ nothing; a missing mirror is exit 2 and is not created; the next command that ta
 the write lock removes what a killed import left.
 */
 import {execFileSync} from 'node:child_process';
-import {lstat, mkdir, readdir, stat, writeFile} from 'node:fs/promises';
+import {lstat, mkdir, readdir, readFile, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -147,4 +147,21 @@ test('what a killed import left is removed by the next command that takes the wr
 	await t.throwsAsync(stat(staging));
 	await t.throwsAsync(stat(halfWritten));
 	// Partial downloads are another matter: the next sync resumes them.
+});
+
+test('a lock left by a stopped sync does not stop verify, which leaves it alone and says so', async (t) => {
+	const mirror = await mirrorOf(t);
+	const lockPath = path.join(mirror.dir, '.mirror/sync.lock');
+	const left = JSON.stringify({
+		pid: 4242,
+		host: 'cronjob-pod-1',
+		startedAt: '2026-01-01T00:00:00.000Z',
+		token: 'gone',
+		expiresAt: '2026-01-01T00:02:00.000Z',
+	});
+	await writeFile(lockPath, left);
+	const verify = await runCli(['verify', '--dir', mirror.dir, '--trusted-key', mirror.keyPath]);
+	t.is(verify.code, 0, verify.stdout + verify.stderr);
+	t.regex(verify.stdout, /warning: the lock .* was left by a sync that stopped \(its lease expired at/);
+	t.is(await readFile(lockPath, 'utf8'), left);
 });

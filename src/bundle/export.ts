@@ -79,133 +79,137 @@ read-only that is a warning.
 */
 export async function exportBundle(options: ExportOptions): Promise<ExportSummary> {
 	const startedAt = new Date();
-	return withReadTarget(options, async (target) => {
-		const {manifest, warning} = await target.readManifest();
-		if (warning) {
-			throw new MirrorError('ERR_MANIFEST', warning);
-		}
-
-		const {selected, warnings} = selectEntries(Object.values(manifest.files), options.selection);
-		for (const message of warnings) {
-			options.onWarning?.(message);
-		}
-
-		let since: Date | undefined;
-		if (options.since === 'last') {
-			const last = (await readExportState(target)).lastExportAt;
-			if (!last) {
-				throw new MirrorError('ERR_NO_PREVIOUS_EXPORT', '--since last: this mirror has no previous export');
+	return withReadTarget(
+		options,
+		(message) => options.onWarning?.(message),
+		async (target) => {
+			const {manifest, warning} = await target.readManifest();
+			if (warning) {
+				throw new MirrorError('ERR_MANIFEST', warning);
 			}
 
-			since = new Date(last);
-		} else {
-			since = options.since;
-		}
+			const {selected, warnings} = selectEntries(Object.values(manifest.files), options.selection);
+			for (const message of warnings) {
+				options.onWarning?.(message);
+			}
 
-		const chosen = since
-			? selected.filter((entry) => new Date(entry.publishedAt).getTime() > (since as Date).getTime())
-			: selected;
-		if (chosen.length === 0) {
-			throw new MirrorError(
-				'ERR_NOTHING_TO_EXPORT',
-				since
-					? `nothing was published since ${since.toISOString()}`
-					: 'the selection matches no artifact in the mirror',
-			);
-		}
+			let since: Date | undefined;
+			if (options.since === 'last') {
+				const last = (await readExportState(target)).lastExportAt;
+				if (!last) {
+					throw new MirrorError('ERR_NO_PREVIOUS_EXPORT', '--since last: this mirror has no previous export');
+				}
 
-		const files: BundleFile[] = [];
-		for (const entry of chosen) {
-			const artifact = await describeFile(target, entry.path, entry.sha512);
-			if (artifact.size !== entry.size) {
+				since = new Date(last);
+			} else {
+				since = options.since;
+			}
+
+			const chosen = since
+				? selected.filter((entry) => new Date(entry.publishedAt).getTime() > (since as Date).getTime())
+				: selected;
+			if (chosen.length === 0) {
 				throw new MirrorError(
-					'ERR_CHANGED',
-					`${entry.path} in ${target.label} is not the size the manifest records; run verify`,
+					'ERR_NOTHING_TO_EXPORT',
+					since
+						? `nothing was published since ${since.toISOString()}`
+						: 'the selection matches no artifact in the mirror',
 				);
 			}
 
-			for (const extension of sidecarExtensions) {
-				files.push(await describeFile(target, entry.path + extension));
-			}
-
-			files.push(artifact);
-		}
-
-		for (const name of keyFiles) {
-			if (manifest.keys[name]) {
-				files.push(await describeFile(target, name));
-			}
-		}
-
-		const bytes = files.reduce((sum, file) => sum + file.size, 0);
-		const bundle: BundleManifest = {
-			format: 'elastic-artifact-mirror-bundle',
-			version: 1,
-			createdAt: startedAt.toISOString(),
-			producer: userAgent,
-			since: since?.toISOString(),
-			artifacts: chosen.length,
-			bytes,
-			files,
-		};
-
-		const writer = options.out === '-' ? undefined : createPartWriter(options.out, options.splitSize);
-		const sink = writer?.stream ?? options.stdout;
-		if (!sink) {
-			throw new Error('export to - needs a stdout stream');
-		}
-
-		const pack = tar.pack();
-		const writing = pipeline(pack, sink);
-		writing.catch(() => undefined);
-		try {
-			const manifestBody = Buffer.from(`${JSON.stringify(bundle, null, '\t')}\n`);
-			await new Promise<void>((resolve, reject) => {
-				pack.entry(
-					{name: bundleManifestName, size: manifestBody.length, mtime: startedAt},
-					manifestBody,
-					(error) => (error ? reject(error) : resolve()),
-				);
-			});
-			let done = 0;
-			for (const file of files) {
-				const hash = createHash('sha512');
-				const entry = pack.entry({
-					name: file.path,
-					size: file.size,
-					mtime: new Date(file.modified),
-					mode: 0o644,
-				});
-				const source = await target.openRead(file.path);
-				source.on('data', (chunk) => {
-					hash.update(chunk as Buffer);
-					done += chunk.length;
-					options.onProgress?.(done, bytes);
-				});
-				await pipeline(source, entry);
-				if (hash.digest('hex') !== file.sha512) {
-					throw new BundleError(
-						`${file.path} changed in ${target.label} while exporting (sha512 differs); run verify`,
+			const files: BundleFile[] = [];
+			for (const entry of chosen) {
+				const artifact = await describeFile(target, entry.path, entry.sha512);
+				if (artifact.size !== entry.size) {
+					throw new MirrorError(
+						'ERR_CHANGED',
+						`${entry.path} in ${target.label} is not the size the manifest records; run verify`,
 					);
+				}
+
+				for (const extension of sidecarExtensions) {
+					files.push(await describeFile(target, entry.path + extension));
+				}
+
+				files.push(artifact);
+			}
+
+			for (const name of keyFiles) {
+				if (manifest.keys[name]) {
+					files.push(await describeFile(target, name));
 				}
 			}
 
-			pack.finalize();
-			await writing;
-		} catch (error) {
-			pack.destroy();
-			await writer?.abort();
-			throw error;
-		}
+			const bytes = files.reduce((sum, file) => sum + file.size, 0);
+			const bundle: BundleManifest = {
+				format: 'elastic-artifact-mirror-bundle',
+				version: 1,
+				createdAt: startedAt.toISOString(),
+				producer: userAgent,
+				since: since?.toISOString(),
+				artifacts: chosen.length,
+				bytes,
+				files,
+			};
 
-		const outputs = (await writer?.commit()) ?? [];
-		await target
-			.writeState('export.json', `${JSON.stringify({lastExportAt: startedAt.toISOString()}, null, '\t')}\n`)
-			.catch((error: unknown) => {
-				options.onWarning?.(
-					`could not record this export for --since last (${describeError(error)}); the bundle is complete`,
-				);
-			});
-		return {artifacts: chosen.length, files: files.length, bytes, outputs, since: since?.toISOString()};
-	});
+			const writer = options.out === '-' ? undefined : createPartWriter(options.out, options.splitSize);
+			const sink = writer?.stream ?? options.stdout;
+			if (!sink) {
+				throw new Error('export to - needs a stdout stream');
+			}
+
+			const pack = tar.pack();
+			const writing = pipeline(pack, sink);
+			writing.catch(() => undefined);
+			try {
+				const manifestBody = Buffer.from(`${JSON.stringify(bundle, null, '\t')}\n`);
+				await new Promise<void>((resolve, reject) => {
+					pack.entry(
+						{name: bundleManifestName, size: manifestBody.length, mtime: startedAt},
+						manifestBody,
+						(error) => (error ? reject(error) : resolve()),
+					);
+				});
+				let done = 0;
+				for (const file of files) {
+					const hash = createHash('sha512');
+					const entry = pack.entry({
+						name: file.path,
+						size: file.size,
+						mtime: new Date(file.modified),
+						mode: 0o644,
+					});
+					const source = await target.openRead(file.path);
+					source.on('data', (chunk) => {
+						hash.update(chunk as Buffer);
+						done += chunk.length;
+						options.onProgress?.(done, bytes);
+					});
+					await pipeline(source, entry);
+					if (hash.digest('hex') !== file.sha512) {
+						throw new BundleError(
+							`${file.path} changed in ${target.label} while exporting (sha512 differs); run verify`,
+						);
+					}
+				}
+
+				pack.finalize();
+				await writing;
+			} catch (error) {
+				pack.destroy();
+				await writer?.abort();
+				throw error;
+			}
+
+			const outputs = (await writer?.commit()) ?? [];
+			await target
+				.writeState('export.json', `${JSON.stringify({lastExportAt: startedAt.toISOString()}, null, '\t')}\n`)
+				.catch((error: unknown) => {
+					options.onWarning?.(
+						`could not record this export for --since last (${describeError(error)}); the bundle is complete`,
+					);
+				});
+			return {artifacts: chosen.length, files: files.length, bytes, outputs, since: since?.toISOString()};
+		},
+	);
 }

@@ -129,5 +129,5 @@ export async function prune(
 
 		return {actions, bytes, deleted: true};
 	};
-	return yes ? withLockedTarget(options, warn, work, {mustExist: true}) : withReadTarget(options, work);
+	return yes ? withLockedTarget(options, warn, work, {mustExist: true}) : withReadTarget(options, warn, work);
 }

@@ -205,7 +205,7 @@ export async function verifyMirror(
 	// Without --repair verify only reads: no lock, nothing written (a read-only mirror works).
 	const quarantineDir = options.repair
 		? await withLockedTarget(options.sync, warn, check, {mustExist: true})
-		: await withReadTarget(options.sync, check);
+		: await withReadTarget(options.sync, warn, check);
 	if (quarantineDir === undefined) {
 		return {checked, problems, repaired: [], removed, quarantined: [], quarantineDir: undefined};
 	}

@@ -214,9 +214,10 @@ async function takeOver(path: string, stale: LockHolder | undefined, holder: Loc
 For commands that only read (verify, prune without --yes, export): throw
 LockHeldError while a live holder has the lock at `path`, so that they do not read a
 tree a sync is changing; take nothing and write nothing, so that they also work on a
-read-only mirror. A dead holder's lock is no obstacle to reading.
+read-only mirror. A dead holder's lock is no obstacle to reading: it is described in
+the returned line (the next sync takes it over).
 */
-export async function assertUnlocked(path: string, options: LockOptions = {}): Promise<void> {
+export async function assertUnlocked(path: string, options: LockOptions = {}): Promise<string | undefined> {
 	if (heldHere.has(path)) {
 		throw new LockHeldError(`another sync in this process holds the lock ${path}`);
 	}
@@ -225,10 +226,17 @@ export async function assertUnlocked(path: string, options: LockOptions = {}): P
 		() => true,
 		() => false,
 	);
+	if (!present) {
+		return undefined;
+	}
+
 	const holder = await readHolder(path);
-	if (present && !(await staleness(path, holder, options.ttlMs ?? defaultLockTtlMs))) {
+	const why = await staleness(path, holder, options.ttlMs ?? defaultLockTtlMs);
+	if (!why) {
 		throw new LockHeldError(describe(path, holder));
 	}
+
+	return `the lock ${path} was left by a sync that stopped (${why}); the next sync takes it over`;
 }
 
 /**

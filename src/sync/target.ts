@@ -57,8 +57,11 @@ export type MirrorTarget = {
 	lock taken over. Staging left by a killed import is removed once the lock is held.
 	*/
 	readonly lock: (warn: (message: string) => void) => Promise<{release(): Promise<void>}>;
-	/** For commands that only read: LockHeldError while a live holder has the lock; takes nothing. */
-	readonly assertUnlocked: () => Promise<void>;
+	/**
+	For commands that only read: LockHeldError while a live holder has the lock; takes
+	nothing. Resolves with a line about a dead holder's lock, if one is left.
+	*/
+	readonly assertUnlocked: () => Promise<string | undefined>;
 	/** Publish a verified artifact: sidecars first, the artifact last. */
 	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
 	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
@@ -212,16 +215,22 @@ export async function openTarget(options: TargetOptions, {mustExist = false} = {
 
 /**
 Run `work` on the target without taking its lock, for commands that only read:
-LockHeldError while a live sync holds the lock; a missing mirror directory is a
-UsageError. Nothing is created or written, so a read-only mirror works.
+LockHeldError while a live sync holds the lock; `warn` hears of a dead holder's
+lock left behind. A missing mirror directory is a UsageError. Nothing is created or
+written, so a read-only mirror works.
 */
 export async function withReadTarget<T>(
 	options: TargetOptions,
+	warn: (message: string) => void,
 	work: (target: MirrorTarget) => Promise<T>,
 ): Promise<T> {
 	const target = await openTarget(options, {mustExist: true});
 	try {
-		await target.assertUnlocked();
+		const left = await target.assertUnlocked();
+		if (left) {
+			warn(left);
+		}
+
 		return await work(target);
 	} finally {
 		target.close();

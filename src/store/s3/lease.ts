@@ -77,17 +77,22 @@ function assertExpired(
 
 /**
 For commands that only read: throw LockHeldError while a live lease is held on the
-lock object at `relative`; take nothing and write nothing.
+lock object at `relative`; take nothing and write nothing. An expired lease left
+behind is described in the returned line.
 */
 export async function assertNoLease(
 	store: S3Store,
 	relative: string,
 	options: LeaseOptions = defaultLeaseOptions,
-): Promise<void> {
+): Promise<string | undefined> {
 	const current = await store.getBytes(relative);
-	if (current !== undefined && current !== 'not-modified') {
-		assertExpired(current, `${store.label}/${relative}`, options.ttlMs);
+	if (current === undefined || current === 'not-modified') {
+		return undefined;
 	}
+
+	const where = `${store.label}/${relative}`;
+	assertExpired(current, where, options.ttlMs);
+	return `the lock ${where} was left by a sync that stopped (its lease expired); the next sync takes it over`;
 }
 
 /** Take the lock object at `relative`, or throw LockHeldError naming its live holder. */
