@@ -237,3 +237,40 @@ test('release waits for the write under way and refuses the next one', async (t)
 	await running;
 	await t.throwsAsync(stat(path.join(dir, 'sync.lock')));
 });
+
+test('a holder whose lock was taken over writes nothing more (ERR_LOCK_LOST)', async (t) => {
+	const dir = await tempDir(t);
+	const lockPath = path.join(dir, 'sync.lock');
+	const lock = await acquireLock(lockPath, {ttlMs: 60_000, renewEveryMs: 50});
+	t.teardown(() => lock.release());
+	await lock.gate.run(async () => undefined);
+	// Another host took it over (as it may once a lease ran out).
+	await writeFile(
+		lockPath,
+		JSON.stringify({
+			pid: 1,
+			host: 'other-host',
+			startedAt: 'x',
+			token: 'theirs',
+			expiresAt: '2099-01-01T00:00:00Z',
+		}),
+	);
+	const deadline = Date.now() + 20_000;
+	let error: unknown;
+	while (!error && Date.now() < deadline) {
+		await new Promise((resolve) => {
+			setTimeout(resolve, 50);
+		});
+		error = await lock.gate
+			.run(async () => undefined)
+			.then(
+				() => undefined,
+				(caught: unknown) => caught,
+			);
+	}
+
+	t.is((error as {code?: string} | undefined)?.code, 'ERR_LOCK_LOST');
+	t.regex(String((error as Error | undefined)?.message), /taken over by another sync/);
+	await lock.release();
+	t.is(JSON.parse(await readFile(lockPath, 'utf8')).token, 'theirs', 'release leaves their lock alone');
+});

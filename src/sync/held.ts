@@ -13,18 +13,18 @@ import {MirrorError} from '../errors.js';
 export type Gate = {
 	/** Run `step`; throws ERR_LOCK_LOST once the gate is closed. */
 	run<T>(step: () => Promise<T>): Promise<T>;
-	/** Refuse new steps; resolves when the running ones have finished. */
-	close(): Promise<void>;
+	/** Refuse new steps, saying `why`; resolves when the running ones have finished. */
+	close(why: string): Promise<void>;
 };
 
-/** A gate whose refusal says `why`. */
-export function createGate(why: string): Gate {
-	let closed = false;
+/** An open gate. */
+export function createGate(): Gate {
+	let closed: string | undefined;
 	const running = new Set<Promise<unknown>>();
 	return {
 		async run(step) {
-			if (closed) {
-				throw new MirrorError('ERR_LOCK_LOST', why);
+			if (closed !== undefined) {
+				throw new MirrorError('ERR_LOCK_LOST', closed);
 			}
 
 			const pending = step();
@@ -35,8 +35,8 @@ export function createGate(why: string): Gate {
 				running.delete(pending);
 			}
 		},
-		async close() {
-			closed = true;
+		async close(why) {
+			closed ??= why;
 			await Promise.allSettled([...running]);
 		},
 	};

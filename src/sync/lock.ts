@@ -7,6 +7,9 @@ or, from any host, when its lease has expired: a pod that was killed, or whose n
 went away, leaves a lock the next pod (another host name) can take. Expiry is
 compared with the taker's clock, so hosts sharing a mirror over a network
 filesystem need their clocks in sync (NTP) well within the lease.
+
+Over 300 lines: creating, taking over, renewing and checking the lock all read the
+same holder record and staleness rules; apart, they would export those internals.
 */
 import {randomBytes} from 'node:crypto';
 import {readFileSync} from 'node:fs';
@@ -139,8 +142,9 @@ async function staleness(
 		return (await ageMs(path)) > unreadableGraceMs ? 'it was never finished' : undefined;
 	}
 
-	if (holder.host === os.hostname() && !isAlive(holder)) {
-		return 'its process is gone';
+	// On this host the holder itself can be asked; the lease is for holders elsewhere.
+	if (holder.host === os.hostname()) {
+		return isAlive(holder) ? undefined : 'its process is gone';
 	}
 
 	const parsed = Date.parse(holder.expiresAt ?? '');
@@ -277,19 +281,22 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 	}
 
 	heldHere.add(path);
+	const gate = createGate();
 	let renewing: Promise<unknown> = Promise.resolve();
-	let ours = true;
 	const timer = setInterval(
 		() => {
 			renewing = renewing.then(async () => {
 				// A failed renewal is tried again at the next tick; the lease holds until it expires.
-				ours = ours && (await renew(path, holder, ttlMs).catch(() => true));
+				if (!(await renew(path, holder, ttlMs).catch(() => true))) {
+					// Taken over (our lease ran out): this run writes nothing more, as with S3.
+					clearInterval(timer);
+					void gate.close(`the sync lock ${path} was taken over by another sync`);
+				}
 			});
 		},
 		options.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)),
 	);
 	timer.unref();
-	const gate = createGate(`the run was stopped; the lock ${path} is released`);
 	let released: Promise<void> | undefined;
 	const lock: Lock = {
 		path,
@@ -299,7 +306,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 			released ??= (async () => {
 				forget();
 				clearInterval(timer);
-				await gate.close();
+				await gate.close(`the run was stopped; the lock ${path} is released`);
 				await renewing;
 				heldHere.delete(path);
 				const current = await readHolder(path);
