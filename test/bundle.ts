@@ -1,7 +1,7 @@
 import {execFileSync} from 'node:child_process';
 import {readdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
-import {Readable} from 'node:stream';
+import {Readable, Transform} from 'node:stream';
 import test, {type ExecutionContext} from 'ava';
 import {exportBundle} from '../src/bundle/export.js';
 import {importBundle} from '../src/bundle/import.js';
@@ -257,4 +257,69 @@ test('export and import through a pipe (- for stdout and stdin)', async (t) => {
 	await t.throwsAsync(importBundle({dir: target, input: tampered, trustedKeyPaths: [source.keyPath]}), {
 		instanceOf: BundleError,
 	});
+});
+
+test('a bundle entry larger than its manifest entry is refused before it is written; nothing changes', async (t) => {
+	const {source, target, bytes, unchanged} = await rejectionSetup(t);
+	const victim = 'downloads/beats/elastic-agent/elastic-agent-9.0.8-linux-x86_64.tar.gz';
+	const big = 64 * 1024 * 1024;
+	// The same bundle with the victim's entry replaced by 64 MiB (its manifest entry unchanged).
+	const crafted = async (declare: number) => {
+		const {default: tar} = await import('tar-stream');
+		const pack = tar.pack();
+		const extract = tar.extract();
+		extract.on('entry', (header, stream, next) => {
+			if (header.name !== victim) {
+				stream.pipe(pack.entry(header, next));
+				return;
+			}
+
+			stream.resume();
+			const entry = pack.entry({...header, size: declare}, next);
+			let left = declare;
+			const zeros = Buffer.alloc(1024 * 1024);
+			const pump = () => {
+				while (left > 0) {
+					const piece = zeros.subarray(0, Math.min(left, zeros.length));
+					left -= piece.length;
+					if (!entry.write(piece)) {
+						entry.once('drain', pump);
+						return;
+					}
+				}
+
+				entry.end(Buffer.alloc(0));
+			};
+
+			pump();
+		});
+		extract.on('finish', () => pack.finalize());
+		Readable.from([bytes]).pipe(extract);
+		let consumed = 0;
+		const input = pack.pipe(
+			new Transform({
+				transform(chunk: Buffer, _encoding, callback) {
+					consumed += chunk.length;
+					callback(null, chunk);
+				},
+			}),
+		);
+		return {input, consumed: () => consumed};
+	};
+
+	const bundle = await crafted(big);
+	const error = await t.throwsAsync(
+		importBundle({dir: target, input: bundle.input, trustedKeyPaths: [source.keyPath]}),
+		{instanceOf: BundleError},
+	);
+	t.regex(
+		error?.message ?? '',
+		new RegExp(`^${victim.replaceAll('.', '\\.')}: ${big} bytes in the bundle, its manifest says \\d+`),
+	);
+	t.false(error?.message.includes('\n'));
+	t.true(
+		bundle.consumed() < 16 * 1024 * 1024,
+		`read ${bundle.consumed()} bytes of the bundle before refusing`,
+	);
+	await unchanged();
 });

@@ -117,3 +117,160 @@ test('a half-written lock is respected briefly, then treated as abandoned', asyn
 	await lock.release();
 	t.pass();
 });
+
+test('a lock from another host whose lease expired is taken over, with a warning; a live lease is not (exit 3)', async (t) => {
+	const dir = await tempDir(t);
+	const lockPath = path.join(dir, 'sync.lock');
+	const remote = (expiresAt: Date) =>
+		writeFile(
+			lockPath,
+			JSON.stringify({
+				pid: 4242,
+				host: 'cronjob-pod-1',
+				startedAt: '2026-01-01T00:00:00.000Z',
+				token: 'remote',
+				renewedAt: new Date(expiresAt.getTime() - 120_000).toISOString(),
+				expiresAt: expiresAt.toISOString(),
+			}),
+		);
+
+	await remote(new Date(Date.now() - 1000));
+	const heard: string[] = [];
+	const lock = await acquireLock(lockPath, {onTakeover: (message) => heard.push(message)});
+	t.is(JSON.parse(await readFile(lockPath, 'utf8')).token, lock.holder.token);
+	t.is(heard.length, 1);
+	t.regex(heard[0] ?? '', /took over the sync lock of pid 4242 on cronjob-pod-1 .*its lease expired at/);
+	await lock.release();
+	await t.throwsAsync(stat(lockPath));
+
+	// The same through the CLI: a live lease on another host keeps sync out (exit 3) ...
+	const key = await createTestKey();
+	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
+	t.teardown(() => upstream.close());
+	const mirror = await tempDir(t);
+	await mkdir(path.join(mirror, '.mirror'));
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const args = [
+		'sync',
+		'--json',
+		...toArgs(syncFlags(upstream.url, mirror, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'})),
+	];
+	const mirrorLock = path.join(mirror, '.mirror/sync.lock');
+	await writeFile(
+		mirrorLock,
+		JSON.stringify({
+			pid: 4242,
+			host: 'cronjob-pod-1',
+			startedAt: '2026-01-01T00:00:00.000Z',
+			token: 'remote',
+			expiresAt: new Date(Date.now() + 60_000).toISOString(),
+		}),
+	);
+	const held = await runCli(args);
+	t.is(held.code, 3, held.stderr);
+	t.is(JSON.parse(await readFile(mirrorLock, 'utf8')).token, 'remote');
+
+	// ... and once that lease has run out, the next run takes over, says so, and finishes.
+	await writeFile(
+		mirrorLock,
+		JSON.stringify({
+			pid: 4242,
+			host: 'cronjob-pod-1',
+			startedAt: '2026-01-01T00:00:00.000Z',
+			token: 'remote',
+			expiresAt: new Date(Date.now() - 1000).toISOString(),
+		}),
+	);
+	const taken = await runCli(args);
+	t.is(taken.code, 0, taken.stderr);
+	t.regex(taken.stdout, /took over the sync lock of pid 4242 on cronjob-pod-1/);
+	await t.throwsAsync(stat(mirrorLock));
+});
+
+test('the holder renews its lease and keeps startedAt, pid and host', async (t) => {
+	const dir = await tempDir(t);
+	const lockPath = path.join(dir, 'sync.lock');
+	const lock = await acquireLock(lockPath, {ttlMs: 60_000, renewEveryMs: 50});
+	t.teardown(() => lock.release());
+	const first = JSON.parse(await readFile(lockPath, 'utf8'));
+	t.is(first.pid, process.pid);
+	t.is(first.host, os.hostname());
+	t.truthy(Date.parse(first.startedAt));
+	const deadline = Date.now() + 20_000;
+	let later = first;
+	while (later.expiresAt === first.expiresAt && Date.now() < deadline) {
+		await new Promise((resolve) => {
+			setTimeout(resolve, 50);
+		});
+		later = JSON.parse(await readFile(lockPath, 'utf8'));
+	}
+
+	t.true(Date.parse(later.expiresAt) > Date.parse(first.expiresAt));
+	t.true(Date.parse(later.renewedAt) > Date.parse(first.renewedAt));
+	t.is(later.startedAt, first.startedAt);
+	t.is(later.token, first.token);
+	t.is((await stat(lockPath)).mode & 0o777, 0o644);
+});
+
+test('release waits for the write under way and refuses the next one', async (t) => {
+	const dir = await tempDir(t);
+	const lock = await acquireLock(path.join(dir, 'sync.lock'));
+	let finish: () => void = () => undefined;
+	let finished = false;
+	const running = lock.gate.run(
+		() =>
+			new Promise<void>((resolve) => {
+				finish = () => {
+					finished = true;
+					resolve();
+				};
+			}),
+	);
+	const releasing = lock.release();
+	await t.throwsAsync(
+		lock.gate.run(async () => undefined),
+		{message: /stopped/},
+	);
+	setTimeout(() => finish(), 100);
+	await releasing;
+	t.true(finished, 'release returned before the running write finished');
+	await running;
+	await t.throwsAsync(stat(path.join(dir, 'sync.lock')));
+});
+
+test('a holder whose lock was taken over writes nothing more (ERR_LOCK_LOST)', async (t) => {
+	const dir = await tempDir(t);
+	const lockPath = path.join(dir, 'sync.lock');
+	const lock = await acquireLock(lockPath, {ttlMs: 60_000, renewEveryMs: 50});
+	t.teardown(() => lock.release());
+	await lock.gate.run(async () => undefined);
+	// Another host took it over (as it may once a lease ran out).
+	await writeFile(
+		lockPath,
+		JSON.stringify({
+			pid: 1,
+			host: 'other-host',
+			startedAt: 'x',
+			token: 'theirs',
+			expiresAt: '2099-01-01T00:00:00Z',
+		}),
+	);
+	const deadline = Date.now() + 20_000;
+	let error: unknown;
+	while (!error && Date.now() < deadline) {
+		await new Promise((resolve) => {
+			setTimeout(resolve, 50);
+		});
+		error = await lock.gate
+			.run(async () => undefined)
+			.then(
+				() => undefined,
+				(caught: unknown) => caught,
+			);
+	}
+
+	t.is((error as {code?: string} | undefined)?.code, 'ERR_LOCK_LOST');
+	t.regex(String((error as Error | undefined)?.message), /taken over by another sync/);
+	await lock.release();
+	t.is(JSON.parse(await readFile(lockPath, 'utf8')).token, 'theirs', 'release leaves their lock alone');
+});

@@ -286,3 +286,25 @@ s3Test('a tampered bundle imported into a bucket publishes nothing', async (t) =
 	t.deepEqual([...left.keys()], [], 'not one object, not even a lock');
 	await rm(bundle);
 });
+
+s3Test(
+	'verify on a bucket reports an object put there by hand; --repair leaves it and still exits 1',
+	async (t) => {
+		const mirror = await syncedBucket(t, ['9.1.3']);
+		const stray = 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz.bak';
+		await mirror.client.send(
+			new PutObjectCommand({Bucket: mirror.bucket, Key: `mirror/${stray}`, Body: 'dropped by hand'}),
+		);
+		const found = await runCli(verifyArgs(mirror), {env: s3Env});
+		t.is(found.code, 1, found.stdout + found.stderr);
+		t.regex(
+			found.stdout,
+			new RegExp(`bad: ${stray.replaceAll('.', '\\.')}: unknown file, not in the manifest`),
+		);
+		t.regex(found.stdout, /1 problems/);
+
+		const repair = await runCli(verifyArgs(mirror, '--repair'), {env: s3Env});
+		t.is(repair.code, 1, repair.stdout + repair.stderr);
+		t.true((await servedTree(mirror.client, mirror.bucket, 'mirror/')).has(stray), 'repair removed it');
+	},
+);

@@ -496,3 +496,40 @@ s3Test('a sync whose lease is taken away stops with ERR_LOCK_LOST and publishes 
 	);
 	t.is((await readLock(client, bucket.bucket))?.token, 'other', "the new holder's lock stays");
 });
+
+s3Test('SIGTERM during a sync into a bucket releases the lease and exits 143', async (t) => {
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+		size: 512 * 1024,
+	});
+	const bucket = await withBucket(t);
+	const client = testClient();
+	t.teardown(() => client.destroy());
+	upstream.faults.set(upstream.refs[0]?.path ?? '', {bytesPerSecond: 64 * 1024});
+	const running = startCli(
+		[
+			'sync',
+			'--json',
+			...toArgs(
+				syncFlags(upstream.url, dir, keyPath, {
+					versions: '9.1.3',
+					store: bucket.url,
+					platforms: 'linux-x86_64',
+				}),
+			),
+		],
+		{env: s3Env},
+	);
+	for (let i = 0; i < 200 && !running.stdoutSoFar().includes('"download"'); i++) {
+		await new Promise((resolve) => {
+			setTimeout(resolve, 50);
+		});
+	}
+
+	t.truthy(await readLock(client, bucket.bucket), 'the sync holds the lease');
+	running.child.kill('SIGTERM');
+	const stopped = await running.result;
+	t.is(stopped.code, 143, stopped.stderr);
+	t.is(await readLock(client, bucket.bucket), undefined, 'the lease is released');
+});

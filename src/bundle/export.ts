@@ -8,10 +8,10 @@ import type {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {keyFiles, sidecarExtensions} from '../catalog.js';
-import {BundleError, MirrorError} from '../errors.js';
+import {BundleError, describeError, MirrorError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {type Selection, selectEntries} from '../store/select.js';
-import {type MirrorTarget, type TargetOptions, withLockedTarget} from '../sync/target.js';
+import {type MirrorTarget, type TargetOptions, withReadTarget} from '../sync/target.js';
 import {type BundleFile, type BundleManifest, bundleManifestName} from './format.js';
 import {createPartWriter} from './parts.js';
 
@@ -70,10 +70,16 @@ async function describeFile(target: MirrorTarget, relative: string, sha512?: str
 	return {path: relative, size: info.size, sha512: digest, modified: info.modified.toISOString()};
 }
 
-/** Write the bundle. Takes the mirror's lock, so that no sync changes files mid-export. */
+/**
+Write the bundle. Export only reads the mirror: it takes no lock (a read-only mirror
+works) but refuses to start while a sync holds it, and a file a sync replaces
+meanwhile fails the export (its sha512 is checked as it is written). The one write
+is `.mirror/export.json`, the start time `--since last` reads; when the mirror is
+read-only that is a warning.
+*/
 export async function exportBundle(options: ExportOptions): Promise<ExportSummary> {
 	const startedAt = new Date();
-	return withLockedTarget(
+	return withReadTarget(
 		options,
 		(message) => options.onWarning?.(message),
 		async (target) => {
@@ -196,10 +202,13 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 			}
 
 			const outputs = (await writer?.commit()) ?? [];
-			await target.writeState(
-				'export.json',
-				`${JSON.stringify({lastExportAt: startedAt.toISOString()}, null, '\t')}\n`,
-			);
+			await target
+				.writeState('export.json', `${JSON.stringify({lastExportAt: startedAt.toISOString()}, null, '\t')}\n`)
+				.catch((error: unknown) => {
+					options.onWarning?.(
+						`could not record this export for --since last (${describeError(error)}); the bundle is complete`,
+					);
+				});
 			return {artifacts: chosen.length, files: files.length, bytes, outputs, since: since?.toISOString()};
 		},
 	);

@@ -7,14 +7,16 @@ published, by the same atomic rename as sync; a bad bundle changes nothing.
 */
 import {createHash, randomBytes} from 'node:crypto';
 import {createWriteStream} from 'node:fs';
-import {mkdir, readFile, rm} from 'node:fs/promises';
+import {readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
-import type {Readable} from 'node:stream';
+import {type Readable, Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
-import {BundleError, MirrorError} from '../errors.js';
+import {BundleError, describeError, MirrorError} from '../errors.js';
+import {importStagingPrefix} from '../store/abandoned.js';
 import {manifestEntry} from '../store/manifest.js';
+import {makeDir, privateDirMode} from '../store/modes.js';
 import {type TargetOptions, withLockedTarget} from '../sync/target.js';
 import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
 import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
@@ -90,17 +92,35 @@ async function stage(
 				throw new BundleError(`${name} appears twice in the bundle`);
 			}
 
+			// An entry larger than the manifest says is refused before a byte of it is written:
+			// a crafted bundle must not fill the disk first. The count below guards the same
+			// bound while streaming, whatever the header claims.
+			const oversized = (size: number) =>
+				new BundleError(
+					`${name}: ${size} bytes in the bundle, its manifest says ${file.size}; the bundle is corrupted or was tampered with`,
+				);
+			if (entry.header.size !== undefined && entry.header.size > file.size) {
+				throw oversized(entry.header.size);
+			}
+
 			const target = path.join(staging, String(staged.size));
 			const hash = createHash('sha512');
 			let size = 0;
-			entry.on('data', (data: unknown) => {
-				const chunk = data as Buffer;
-				hash.update(chunk);
-				size += chunk.length;
-				done += chunk.length;
-				options.onProgress?.(done, bundle?.bytes ?? 0);
+			const counted = new Transform({
+				transform(chunk: Buffer, _encoding, callback) {
+					size += chunk.length;
+					if (size > file.size) {
+						callback(oversized(size));
+						return;
+					}
+
+					hash.update(chunk);
+					done += chunk.length;
+					options.onProgress?.(done, bundle?.bytes ?? 0);
+					callback(null, chunk);
+				},
 			});
-			await pipeline(entry, createWriteStream(target));
+			await pipeline(entry, counted, createWriteStream(target));
 			if (size !== file.size || hash.digest('hex') !== file.sha512) {
 				throw new BundleError(
 					`${name}: the bytes do not match the bundle manifest (${size} bytes, expected ${file.size}); the bundle is corrupted or was tampered with`,
@@ -143,9 +163,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 		(message) => options.onWarning?.(message),
 		async (target) => {
 			// Staged beside the mirror's downloads: for a directory, the same filesystem as the tree.
-			const staging = path.join(target.tmp, `import-${randomBytes(6).toString('hex')}`);
+			const staging = path.join(target.tmp, `${importStagingPrefix}${randomBytes(6).toString('hex')}`);
 			try {
-				await mkdir(staging, {recursive: true});
+				await makeDir(staging, privateDirMode);
 				const {bundle, staged} = await stage(options, staging);
 				const files = new Map(bundle.files.map((file) => [file.path, file]));
 
@@ -195,7 +215,13 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
 				for (const key of keys) {
 					const data = await readFile(staged.get(key.path) as string);
-					const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted);
+					const {fingerprints, untrusted} = await checkKeyFile(data.toString('utf8'), trusted).catch(
+						(error: unknown) => {
+							throw new BundleError(
+								`${key.path} in the bundle is not a clean key file: ${describeError(error)}`,
+							);
+						},
+					);
 					keyData.set(key.path, {data, fingerprints});
 					if (untrusted.length > 0) {
 						throw new BundleError(

@@ -4,10 +4,11 @@ Bundles on size-limited media: the tar stream cut into numbered parts
 Parts are plain byte slices, so `cat bundle.tar.* > bundle.tar` also works.
 */
 import {createReadStream, createWriteStream, type WriteStream} from 'node:fs';
-import {readdir, rename, rm, stat} from 'node:fs/promises';
+import {chmod, readdir, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {Readable, Writable} from 'node:stream';
 import {BundleError, UsageError} from '../errors.js';
+import {fileMode} from '../store/modes.js';
 
 /** The name of part `index` (1-based) of `out`. */
 export function partName(out: string, index: number): string {
@@ -35,7 +36,7 @@ export function createPartWriter(out: string, splitSize: number | undefined): Pa
 	const open = () => {
 		const name = splitSize ? partName(out, written.length + 1) : out;
 		written.push(name);
-		current = createWriteStream(`${name}.partial`);
+		current = createWriteStream(`${name}.partial`, {mode: fileMode});
 		currentBytes = 0;
 		return current;
 	};
@@ -94,6 +95,8 @@ export function createPartWriter(out: string, splitSize: number | undefined): Pa
 		stream,
 		async commit() {
 			for (const name of written) {
+				// The mode given at creation is cut by the umask; a bundle is for others to read.
+				await chmod(`${name}.partial`, fileMode);
 				await rename(`${name}.partial`, name);
 			}
 

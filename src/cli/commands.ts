@@ -129,7 +129,12 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
 	}
 
-	const unrepaired = report.problems.filter((problem) => !report.repaired.includes(problem.path));
+	for (const link of report.removed) {
+		output.line(`removed link: ${link}`);
+	}
+
+	const resolved = new Set([...report.repaired, ...report.removed]);
+	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
 		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length} quarantined` : ''}`,
 	);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import process from 'node:process';
+import {releaseHeldLocks} from '../sync/held.js';
 import {type CliContext, main} from './program.js';
 
 const context: CliContext = {
@@ -27,15 +28,17 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 			return;
 		}
 
-		// Ctrl-C or a service manager's stop during sync: leave the terminal tidy.
-		// Partial downloads stay in the temp folder and the next run resumes them;
-		// the lock of a dead process is taken over, so nothing else needs undoing.
+		// Ctrl-C or a service manager's stop during sync, import, prune or verify:
+		// release the lock (after the write under way finishes; none starts after), so
+		// the next run on any host can start, and leave the terminal tidy. Partial
+		// downloads stay in the temp folder and the next run resumes them.
 		if (interrupted) {
 			return;
 		}
 
 		interrupted = true;
 		void (async () => {
+			await releaseHeldLocks();
 			await context.onAbort?.();
 			process.stderr.write(
 				`\ninterrupted by ${signal}; partial downloads are kept and resumed by the next run\n`,

@@ -9,7 +9,7 @@ import {artifactFiles} from '../catalog.js';
 import {MirrorError} from '../errors.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {type Selection, selectEntries} from '../store/select.js';
-import {type TargetOptions, withLockedTarget} from '../sync/target.js';
+import {type MirrorTarget, type TargetOptions, withLockedTarget, withReadTarget} from '../sync/target.js';
 import type {VersionSpec} from '../versions.js';
 
 /** Which artifacts to keep. At least one rule must be given. */
@@ -90,8 +90,11 @@ export type PruneResult = {
 };
 
 /**
-Plan and, when `yes`, delete. Takes the sync lock either way, so the plan matches
-what is deleted; `warn` hears of a dead holder's lock taken over.
+Plan and, when `yes`, delete under the sync lock, so the plan matches what is
+deleted; `warn` hears of a dead holder's lock taken over. Without `yes` it only
+reads: no lock is taken and nothing is written (a read-only mirror works), and it
+refuses (LockHeldError) while a sync holds the lock. A missing mirror directory is
+a UsageError either way.
 */
 export async function prune(
 	options: TargetOptions,
@@ -99,7 +102,7 @@ export async function prune(
 	yes: boolean,
 	warn: (message: string) => void = () => undefined,
 ): Promise<PruneResult> {
-	return withLockedTarget(options, warn, async (target) => {
+	const work = async (target: MirrorTarget): Promise<PruneResult> => {
 		const {manifest, warning} = await target.readManifest();
 		if (warning) {
 			throw new MirrorError('ERR_MANIFEST', warning);
@@ -125,5 +128,6 @@ export async function prune(
 		}
 
 		return {actions, bytes, deleted: true};
-	});
+	};
+	return yes ? withLockedTarget(options, warn, work, {mustExist: true}) : withReadTarget(options, warn, work);
 }

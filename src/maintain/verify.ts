@@ -10,7 +10,7 @@ import {describeError} from '../errors.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import type {EventSink} from '../sync/events.js';
 import {type SyncOptions, sync} from '../sync/run.js';
-import {type MirrorTarget, openTarget, withLockedTarget} from '../sync/target.js';
+import {type MirrorTarget, openTarget, withLockedTarget, withReadTarget} from '../sync/target.js';
 import {
 	checkKeyFile,
 	checkSignature,
@@ -21,9 +21,9 @@ import {
 	prepareSignature,
 	type TrustedKeys,
 } from '../sync/verify.js';
+import {checkTree, type Problem} from './unknown.js';
 
-/** One thing found wrong. */
-export type Problem = {readonly path: string; readonly problem: string};
+export type {Problem} from './unknown.js';
 
 /** What verify found and did. */
 export type VerifyReport = {
@@ -31,6 +31,8 @@ export type VerifyReport = {
 	readonly problems: readonly Problem[];
 	/** Artifacts fetched again and verified. */
 	readonly repaired: readonly string[];
+	/** Links verify --repair removed from the tree (what they pointed to is untouched). */
+	readonly removed: readonly string[];
 	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
 	readonly quarantined: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
@@ -108,8 +110,9 @@ export async function verifyMirror(
 	const stamp = new Date().toISOString().replaceAll(':', '-');
 	const problems: Problem[] = [];
 	const bad: ArtifactRef[] = [];
+	const removed: string[] = [];
 	let checked = 0;
-	const quarantineDir = await withLockedTarget(options.sync, warn, async (target) => {
+	const check = async (target: MirrorTarget): Promise<string | undefined> => {
 		const {manifest, warning} = await target.readManifest();
 		if (warning) {
 			problems.push({path: '.mirror/manifest.json', problem: warning});
@@ -134,8 +137,17 @@ export async function verifyMirror(
 			),
 		);
 
+		const tree = await checkTree(target, manifest);
+		problems.push(...tree.problems);
+		for (const ref of tree.badArtifacts) {
+			if (!bad.some((known) => known.path === ref.path)) {
+				bad.push(ref);
+			}
+		}
+
+		// A key file in the tree is checked whether or not the manifest lists it: it is served.
 		for (const name of keyFiles) {
-			if (!manifest.keys[name]) {
+			if (!manifest.keys[name] && !tree.keysPresent.has(name)) {
 				continue;
 			}
 
@@ -157,7 +169,23 @@ export async function verifyMirror(
 		}
 
 		problems.sort((a, b) => a.path.localeCompare(b.path));
-		if (!options.repair || bad.length === 0) {
+		if (!options.repair) {
+			// Verify took no lock: a sync that started meanwhile may have been replacing a file.
+			if (problems.length > 0) {
+				await target.assertUnlocked().catch(() => {
+					warn('a sync started while verify ran; a problem may be a file it was replacing: verify again');
+				});
+			}
+
+			return undefined;
+		}
+
+		for (const link of tree.strayLinks) {
+			await target.remove(link);
+			removed.push(link);
+		}
+
+		if (bad.length === 0) {
 			return undefined;
 		}
 
@@ -173,9 +201,13 @@ export async function verifyMirror(
 
 		await target.writeManifest(manifest);
 		return quarantine.where;
-	});
+	};
+	// Without --repair verify only reads: no lock, nothing written (a read-only mirror works).
+	const quarantineDir = options.repair
+		? await withLockedTarget(options.sync, warn, check, {mustExist: true})
+		: await withReadTarget(options.sync, warn, check);
 	if (quarantineDir === undefined) {
-		return {checked, problems, repaired: [], quarantined: [], quarantineDir: undefined};
+		return {checked, problems, repaired: [], removed, quarantined: [], quarantineDir: undefined};
 	}
 
 	// sync takes the lock itself; it fetches exactly the quarantined artifacts.
@@ -212,6 +244,7 @@ export async function verifyMirror(
 		checked,
 		problems,
 		repaired,
+		removed,
 		quarantined,
 		quarantineDir: quarantined.length > 0 ? quarantineDir : undefined,
 	};

@@ -3,8 +3,9 @@ Writes that readers never see half done: write a temp file in the same filesyste
 flush it, rename it over the target, flush the directory.
 */
 import {randomBytes} from 'node:crypto';
-import {mkdir, open, rename, rm} from 'node:fs/promises';
+import {open, rename, rm} from 'node:fs/promises';
 import path from 'node:path';
+import {fileMode, makeDir} from './modes.js';
 
 /** fsync a file or directory by path. Directories cannot be synced on every platform. */
 export async function syncPath(target: string): Promise<void> {
@@ -22,10 +23,11 @@ export async function syncPath(target: string): Promise<void> {
 	}
 }
 
-/** Write `data` to `tempPath`, flushed to disk. */
+/** Write `data` to `tempPath` (mode 0644 whatever the umask), flushed to disk. */
 export async function writeDurable(tempPath: string, data: string | Uint8Array): Promise<void> {
-	const handle = await open(tempPath, 'w', 0o644);
+	const handle = await open(tempPath, 'w', fileMode);
 	try {
+		await handle.chmod(fileMode);
 		await handle.writeFile(data);
 		await handle.sync();
 	} finally {
@@ -43,8 +45,8 @@ export async function writeFileAtomic(
 	tmpDir?: string,
 ): Promise<void> {
 	const directory = tmpDir ?? path.dirname(target);
-	await mkdir(directory, {recursive: true});
-	await mkdir(path.dirname(target), {recursive: true});
+	await makeDir(directory);
+	await makeDir(path.dirname(target));
 	const temp = path.join(directory, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 	try {
 		await writeDurable(temp, data);

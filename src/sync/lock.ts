@@ -1,14 +1,24 @@
 /**
 One sync per mirror directory. The lock is a file created with O_EXCL holding the
-holder's pid and host; a lock whose process is gone (same host, pid not alive) is
-taken over, under a second short-lived guard so that two takers cannot both win.
+holder's pid and host, and a lease: the holder rewrites `renewedAt` and `expiresAt`
+every third of the lease. A lock is taken over, under a second short-lived guard so
+that two takers cannot both win, when its process is gone (same host, pid not alive)
+or, from any host, when its lease has expired: a pod that was killed, or whose node
+went away, leaves a lock the next pod (another host name) can take. Expiry is
+compared with the taker's clock, so hosts sharing a mirror over a network
+filesystem need their clocks in sync (NTP) well within the lease.
+
+Over 300 lines: creating, taking over, renewing and checking the lock all read the
+same holder record and staleness rules; apart, they would export those internals.
 */
 import {randomBytes} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {mkdir, open, readFile, rm, stat} from 'node:fs/promises';
+import {open, readFile, rename, rm, stat} from 'node:fs/promises';
 import os from 'node:os';
 import {dirname} from 'node:path';
 import {LockHeldError} from '../errors.js';
+import {makeDir} from '../store/modes.js';
+import {createGate, type Gate, rememberHeld} from './held.js';
 
 /** Who holds a lock. */
 export type LockHolder = {
@@ -18,14 +28,33 @@ export type LockHolder = {
 	token: string;
 	/** The kernel's start time of that pid (Linux), so that a reused pid is not mistaken for the holder. */
 	pidStart?: string | undefined;
+	/** When the holder last renewed its lease. */
+	renewedAt?: string | undefined;
+	/** After this, anyone on any host may take the lock over. */
+	expiresAt?: string | undefined;
 };
 
 /** A held lock. */
 export type Lock = {
 	readonly path: string;
 	readonly holder: LockHolder;
+	/** Writes under this lock pass through it, so that release waits for them and stops new ones. */
+	readonly gate: Gate;
 	release(): Promise<void>;
 };
+
+/** Lease timing of a directory lock. */
+export type LockOptions = {
+	/** How long a lock lasts without renewal. */
+	readonly ttlMs?: number | undefined;
+	/** How often the holder renews it (default: a third of ttlMs). */
+	readonly renewEveryMs?: number | undefined;
+	/** Hears why a dead holder's lock was taken over. */
+	readonly onTakeover?: ((message: string) => void) | undefined;
+};
+
+/** The default lease: a dead holder on another host is taken over after two minutes. */
+export const defaultLockTtlMs = 120_000;
 
 /** Locks this process holds: a lock file naming our own pid is otherwise a leftover. */
 const heldHere = new Set<string>();
@@ -81,6 +110,8 @@ async function create(path: string, holder: LockHolder): Promise<boolean> {
 	try {
 		const handle = await open(path, 'wx', 0o644);
 		try {
+			// Serve reads the lock (its age); set the mode whatever the umask.
+			await handle.chmod(0o644);
 			await handle.writeFile(JSON.stringify(holder));
 			await handle.sync();
 		} finally {
@@ -97,13 +128,28 @@ async function create(path: string, holder: LockHolder): Promise<boolean> {
 	}
 }
 
-/** Whether a lock file is abandoned: its process is gone, or it was never finished. */
-async function isStale(path: string, holder: LockHolder | undefined): Promise<boolean> {
+/**
+Why a lock file is abandoned, or undefined while it is held: its process is gone,
+its lease has expired, or it was never finished. A lock without a lease (written by
+an older version) counts from its file's last change.
+*/
+async function staleness(
+	path: string,
+	holder: LockHolder | undefined,
+	ttlMs: number,
+): Promise<string | undefined> {
 	if (!holder) {
-		return (await ageMs(path)) > unreadableGraceMs;
+		return (await ageMs(path)) > unreadableGraceMs ? 'it was never finished' : undefined;
 	}
 
-	return holder.host === os.hostname() && !isAlive(holder);
+	// On this host the holder itself can be asked; the lease is for holders elsewhere.
+	if (holder.host === os.hostname()) {
+		return isAlive(holder) ? undefined : 'its process is gone';
+	}
+
+	const parsed = Date.parse(holder.expiresAt ?? '');
+	const expiresAt = Number.isNaN(parsed) ? Date.now() - (await ageMs(path)) + ttlMs : parsed;
+	return expiresAt < Date.now() ? `its lease expired at ${new Date(expiresAt).toISOString()}` : undefined;
 }
 
 function describe(path: string, holder: LockHolder | undefined): string {
@@ -111,7 +157,34 @@ function describe(path: string, holder: LockHolder | undefined): string {
 		return `another sync is starting on this mirror (lock ${path})`;
 	}
 
-	return `another sync (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}) holds the lock ${path}; if that process is gone, remove the file`;
+	const lease = holder.expiresAt
+		? `; it is taken over if its lease (until ${holder.expiresAt}) runs out`
+		: '';
+	return `another sync (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}) holds the lock ${path}${lease}`;
+}
+
+/** Rewrite the lease of our lock; false when the file is no longer ours. */
+async function renew(path: string, holder: LockHolder, ttlMs: number): Promise<boolean> {
+	const current = await readHolder(path);
+	if (current?.token !== holder.token) {
+		return false;
+	}
+
+	const now = Date.now();
+	holder.renewedAt = new Date(now).toISOString();
+	holder.expiresAt = new Date(now + ttlMs).toISOString();
+	// A rename, so that a reader sees the old lease or the new one, never half a file.
+	const temp = `${path}.${holder.token}.tmp`;
+	const handle = await open(temp, 'w', 0o644);
+	try {
+		await handle.chmod(0o644);
+		await handle.writeFile(JSON.stringify(holder));
+	} finally {
+		await handle.close();
+	}
+
+	await rename(temp, path);
+	return true;
 }
 
 async function takeOver(path: string, stale: LockHolder | undefined, holder: LockHolder): Promise<boolean> {
@@ -142,40 +215,108 @@ async function takeOver(path: string, stale: LockHolder | undefined, holder: Loc
 }
 
 /**
-Take the lock at `path` or throw LockHeldError. A lock left by a dead process on
-this host is taken over.
+For commands that only read (verify, prune without --yes, export): throw
+LockHeldError while a live holder has the lock at `path`, so that they do not read a
+tree a sync is changing; take nothing and write nothing, so that they also work on a
+read-only mirror. A dead holder's lock is no obstacle to reading: it is described in
+the returned line (the next sync takes it over).
 */
-export async function acquireLock(path: string): Promise<Lock> {
+export async function assertUnlocked(path: string, options: LockOptions = {}): Promise<string | undefined> {
 	if (heldHere.has(path)) {
 		throw new LockHeldError(`another sync in this process holds the lock ${path}`);
 	}
 
-	await mkdir(dirname(path), {recursive: true});
+	const present = await stat(path).then(
+		() => true,
+		() => false,
+	);
+	if (!present) {
+		return undefined;
+	}
+
+	const holder = await readHolder(path);
+	const why = await staleness(path, holder, options.ttlMs ?? defaultLockTtlMs);
+	if (!why) {
+		throw new LockHeldError(describe(path, holder));
+	}
+
+	return `the lock ${path} was left by a sync that stopped (${why}); the next sync takes it over`;
+}
+
+/**
+Take the lock at `path` or throw LockHeldError. A lock left by a dead process on
+this host, or whose lease has expired (any host), is taken over; `onTakeover` hears
+of it. The lease is renewed until release.
+*/
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
+	if (heldHere.has(path)) {
+		throw new LockHeldError(`another sync in this process holds the lock ${path}`);
+	}
+
+	const ttlMs = options.ttlMs ?? defaultLockTtlMs;
+	await makeDir(dirname(path));
+	const now = Date.now();
 	const holder: LockHolder = {
 		pid: process.pid,
 		host: os.hostname(),
-		startedAt: new Date().toISOString(),
+		startedAt: new Date(now).toISOString(),
 		token: randomBytes(8).toString('hex'),
 		pidStart: processStart(process.pid),
+		renewedAt: new Date(now).toISOString(),
+		expiresAt: new Date(now + ttlMs).toISOString(),
 	};
 
 	if (!(await create(path, holder))) {
 		const existing = await readHolder(path);
-		if (!(await isStale(path, existing)) || !(await takeOver(path, existing, holder))) {
+		const why = await staleness(path, existing, ttlMs);
+		if (!why || !(await takeOver(path, existing, holder))) {
 			throw new LockHeldError(describe(path, await readHolder(path)));
+		}
+
+		if (existing) {
+			options.onTakeover?.(
+				`took over the sync lock of pid ${existing.pid} on ${existing.host} (since ${existing.startedAt}): ${why}`,
+			);
 		}
 	}
 
 	heldHere.add(path);
-	return {
+	const gate = createGate();
+	let renewing: Promise<unknown> = Promise.resolve();
+	const timer = setInterval(
+		() => {
+			renewing = renewing.then(async () => {
+				// A failed renewal is tried again at the next tick; the lease holds until it expires.
+				if (!(await renew(path, holder, ttlMs).catch(() => true))) {
+					// Taken over (our lease ran out): this run writes nothing more, as with S3.
+					clearInterval(timer);
+					void gate.close(`the sync lock ${path} was taken over by another sync`);
+				}
+			});
+		},
+		options.renewEveryMs ?? Math.max(1, Math.floor(ttlMs / 3)),
+	);
+	timer.unref();
+	let released: Promise<void> | undefined;
+	const lock: Lock = {
 		path,
 		holder,
-		async release() {
-			heldHere.delete(path);
-			const current = await readHolder(path);
-			if (current?.token === holder.token) {
-				await rm(path, {force: true});
-			}
+		gate,
+		release() {
+			released ??= (async () => {
+				forget();
+				clearInterval(timer);
+				await gate.close(`the run was stopped; the lock ${path} is released`);
+				await renewing;
+				heldHere.delete(path);
+				const current = await readHolder(path);
+				if (current?.token === holder.token) {
+					await rm(path, {force: true});
+				}
+			})();
+			return released;
 		},
 	};
+	const forget = rememberHeld(lock);
+	return lock;
 }

@@ -3,11 +3,12 @@ Moving verified files into the served tree. Every file arrives by rename from th
 mirror's temp folder (same filesystem), so a reader sees either nothing or the whole
 file, and an artifact only ever appears after its own sidecars.
 */
-import {mkdir, rename, rm, utimes} from 'node:fs/promises';
+import {chmod, rename, rm, utimes} from 'node:fs/promises';
 import path from 'node:path';
 import type {ArtifactRef} from '../catalog.js';
 import {syncPath, writeDurable} from '../store/atomic.js';
 import {type Layout, tempName, treePath} from '../store/layout.js';
+import {fileMode, makeDir, privateDirMode} from '../store/modes.js';
 
 /** The verified pieces of one artifact, ready to publish. */
 export type VerifiedArtifact = {
@@ -36,7 +37,7 @@ A reader therefore never finds an artifact without its sidecars or with another 
 export async function publishArtifact(mirror: Layout, artifact: VerifiedArtifact): Promise<void> {
 	const target = treePath(mirror, artifact.ref.path);
 	const directory = path.dirname(target);
-	await mkdir(directory, {recursive: true});
+	await makeDir(directory);
 
 	const base = path.join(mirror.tmp, tempName(artifact.ref.path));
 	const sidecars: Array<[string, Uint8Array]> = [
@@ -47,6 +48,8 @@ export async function publishArtifact(mirror: Layout, artifact: VerifiedArtifact
 		await writeDurable(`${base}${extension}`, data);
 	}
 
+	// Downloaded or staged with whatever mode the umask gave; served 0644.
+	await chmod(artifact.partPath, fileMode);
 	await syncPath(artifact.partPath);
 	if (artifact.modified) {
 		for (const file of [artifact.partPath, ...sidecars.map(([extension]) => `${base}${extension}`)]) {
@@ -69,7 +72,7 @@ export async function publishArtifact(mirror: Layout, artifact: VerifiedArtifact
 /** Publish one small root file (a signing key) from bytes. */
 export async function publishRootFile(mirror: Layout, name: string, data: Uint8Array): Promise<void> {
 	const temp = path.join(mirror.tmp, `${name}.tmp`);
-	await mkdir(mirror.tmp, {recursive: true});
+	await makeDir(mirror.tmp, privateDirMode);
 	await writeDurable(temp, data);
 	await rename(temp, treePath(mirror, name));
 	await syncPath(mirror.root);

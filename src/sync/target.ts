@@ -6,19 +6,22 @@ here. Downloads and imports always land in a local temp folder first, so that
 nothing reaches a reader before it is verified whole.
 */
 import {createReadStream} from 'node:fs';
-import {mkdir, readFile, rename, rm, stat} from 'node:fs/promises';
+import {readFile, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import pLimit from 'p-limit';
 import type {ArtifactRef} from '../catalog.js';
-import {MirrorError} from '../errors.js';
+import {MirrorError, UsageError} from '../errors.js';
+import {removeAbandoned} from '../store/abandoned.js';
 import {writeFileAtomic} from '../store/atomic.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
 import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
+import {makeDir, privateDirMode} from '../store/modes.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {type RunRecord, recordRun} from '../store/status.js';
-import {acquireLock} from './lock.js';
+import {type TreeEntry, walkTree} from '../store/walk.js';
+import {acquireLock, assertUnlocked, type Lock} from './lock.js';
 import type {LocalFile} from './plan.js';
 import {publishArtifact, publishRootFile, type VerifiedArtifact} from './publish.js';
 
@@ -49,8 +52,16 @@ export type MirrorTarget = {
 	readonly inspect: (wanted: readonly ArtifactRef[]) => Promise<Map<string, LocalFile>>;
 	readonly readManifest: () => Promise<{manifest: Manifest; warning?: string}>;
 	readonly writeManifest: (manifest: Manifest) => Promise<void>;
-	/** Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's lock taken over. */
+	/**
+	Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's
+	lock taken over. Staging left by a killed import is removed once the lock is held.
+	*/
 	readonly lock: (warn: (message: string) => void) => Promise<{release(): Promise<void>}>;
+	/**
+	For commands that only read: LockHeldError while a live holder has the lock; takes
+	nothing. Resolves with a line about a dead holder's lock, if one is left.
+	*/
+	readonly assertUnlocked: () => Promise<string | undefined>;
 	/** Publish a verified artifact: sidecars first, the artifact last. */
 	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
 	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
@@ -60,7 +71,9 @@ export type MirrorTarget = {
 	readonly stat: (relative: string) => Promise<StoredFile | undefined>;
 	/** A file's bytes as a stream; throws ERR_MISSING when it is not there. */
 	readonly openRead: (relative: string) => Promise<Readable>;
-	/** Delete a file from the tree; a missing file is not an error. */
+	/** Every file of the served tree (`.mirror/` left out), links reported and not followed. */
+	readonly listTree: () => AsyncIterable<TreeEntry>;
+	/** Delete a file (or a link) from the tree; a missing file is not an error. */
 	readonly remove: (relative: string) => Promise<void>;
 	/** A quarantine named `stamp` (a timestamp), out of the served tree. */
 	readonly quarantine: (stamp: string) => Quarantine;
@@ -97,9 +110,14 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 	}
 }
 
-/** The target for a mirror directory. */
-export function directoryTarget(mirror: Layout): MirrorTarget {
+/**
+The target for a mirror directory; `lease` times its lock. Every write goes through
+the held lock's gate, so a signal that releases the lock never cuts one in half.
+*/
+export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTarget {
 	const stateFile = (name: string) => path.join(mirror.state, name);
+	let held: Lock | undefined;
+	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
 	return {
 		label: mirror.root,
 		tmp: mirror.tmp,
@@ -122,10 +140,22 @@ export function directoryTarget(mirror: Layout): MirrorTarget {
 			return new Map(entries);
 		},
 		readManifest: () => readManifest(mirror),
-		writeManifest: (manifest) => writeManifest(mirror, manifest),
-		lock: () => acquireLock(mirror.lock),
-		publishArtifact: (artifact) => publishArtifact(mirror, artifact),
-		publishRootFile: (name, data) => publishRootFile(mirror, name, data),
+		writeManifest: (manifest) => step(() => writeManifest(mirror, manifest)),
+		async lock(warn) {
+			const lock = await acquireLock(mirror.lock, {
+				ttlMs: lease?.ttlMs,
+				renewEveryMs: lease?.renewEveryMs,
+				onTakeover: warn,
+			});
+			held = lock;
+			// Made here, with its mode, before sync or import put anything in it.
+			await makeDir(mirror.tmp, privateDirMode);
+			await removeAbandoned(mirror.tmp, mirror.state);
+			return lock;
+		},
+		assertUnlocked: () => assertUnlocked(mirror.lock, {ttlMs: lease?.ttlMs}),
+		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact)),
+		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data)),
 		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
 		stat: (relative) => statFile(treePath(mirror, relative)),
 		async openRead(relative) {
@@ -136,48 +166,89 @@ export function directoryTarget(mirror: Layout): MirrorTarget {
 
 			return createReadStream(file, {highWaterMark: 1024 * 1024});
 		},
-		remove: (relative) => rm(treePath(mirror, relative), {force: true}),
+		listTree: () => walkTree(mirror.root),
+		remove: (relative) => step(() => rm(treePath(mirror, relative), {force: true})),
 		quarantine(stamp) {
 			const folder = path.join(mirror.state, 'quarantine', stamp);
 			const inside = (relative: string) => path.join(folder, ...relative.split('/'));
 			return {
 				where: folder,
-				async move(relative) {
-					await mkdir(path.dirname(inside(relative)), {recursive: true});
-					await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
-				},
+				move: (relative) =>
+					step(async () => {
+						await makeDir(path.dirname(inside(relative)));
+						await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
+					}),
 				discard: (relative) => rm(inside(relative), {force: true}),
 			};
 		},
 		readState: (name) => readFile(stateFile(name), 'utf8').catch(() => undefined),
-		writeState: (name, text) => writeFileAtomic(stateFile(name), text, mirror.state),
-		recordRun: (run) => recordRun(mirror, run),
+		writeState: (name, text) => step(() => writeFileAtomic(stateFile(name), text, mirror.state)),
+		recordRun: (run) => step(() => recordRun(mirror, run)),
 		localPath: (relative) => treePath(mirror, relative),
 		close() {},
 	};
 }
 
-/** Open the target `options` name; an object store is checked for access first. */
-export async function openTarget(options: TargetOptions): Promise<MirrorTarget> {
+/**
+Open the target `options` name; an object store is checked for access first. With
+`mustExist` (commands that do not create a mirror), a directory that does not exist
+is a UsageError, and nothing is created.
+*/
+export async function openTarget(options: TargetOptions, {mustExist = false} = {}): Promise<MirrorTarget> {
 	if (options.store) {
 		const {openS3Target} = await import('../store/s3/target.js');
 		return openS3Target(options.store, options.lease);
 	}
 
-	return directoryTarget(layout(options.dir));
+	const mirror = layout(options.dir);
+	if (mustExist) {
+		const info = await stat(mirror.root).catch(() => undefined);
+		if (!info?.isDirectory()) {
+			throw new UsageError(
+				`no mirror at ${mirror.root}: ${info ? 'it is not a directory' : 'the directory does not exist'} (check --dir)`,
+			);
+		}
+	}
+
+	return directoryTarget(mirror, options.lease);
+}
+
+/**
+Run `work` on the target without taking its lock, for commands that only read:
+LockHeldError while a live sync holds the lock; `warn` hears of a dead holder's
+lock left behind. A missing mirror directory is a UsageError. Nothing is created or
+written, so a read-only mirror works.
+*/
+export async function withReadTarget<T>(
+	options: TargetOptions,
+	warn: (message: string) => void,
+	work: (target: MirrorTarget) => Promise<T>,
+): Promise<T> {
+	const target = await openTarget(options, {mustExist: true});
+	try {
+		const left = await target.assertUnlocked();
+		if (left) {
+			warn(left);
+		}
+
+		return await work(target);
+	} finally {
+		target.close();
+	}
 }
 
 /**
 Run `work` with the target open and its sync lock held; `warn` hears of a dead
 holder's lock taken over. The lock is released and the target closed however
-`work` ends.
+`work` ends. With `mustExist`, a missing mirror directory is a UsageError.
 */
 export async function withLockedTarget<T>(
 	options: TargetOptions,
 	warn: (message: string) => void,
 	work: (target: MirrorTarget) => Promise<T>,
+	{mustExist = false} = {},
 ): Promise<T> {
-	const target = await openTarget(options);
+	const target = await openTarget(options, {mustExist});
 	try {
 		const lock = await target.lock(warn);
 		try {

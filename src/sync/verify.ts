@@ -98,19 +98,72 @@ export async function loadTrustedKeys(paths: readonly string[]): Promise<Trusted
 	return {keys, fingerprints: new Set(fingerprintsOf(keys))};
 }
 
+const armorLine = /^-----(BEGIN|END) PGP ([A-Z0-9 ,/]+)-----\s*$/;
+
 /**
-Whether an armored key file holds only trusted keys. Returns the fingerprints it
-holds, and which of them are not trusted.
+The armored public key blocks of a key file, every one of them. openpgp reads only
+the first block of a text, while `gpg --import` reads them all, so a file that is a
+trusted key followed by another must be seen whole. Anything but public key blocks
+and blank lines (a private key, a message, stray text or binary) is refused: what
+gpg would make of it is not worth guessing.
+*/
+export function publicKeyBlocks(text: string): string[] {
+	const blocks: string[] = [];
+	let current: string[] | undefined;
+	for (const line of text.split(/\r?\n/)) {
+		const armor = armorLine.exec(line);
+		if (current) {
+			current.push(line);
+			if (armor?.[1] === 'END' && armor[2] === 'PUBLIC KEY BLOCK') {
+				blocks.push(current.join('\n'));
+				current = undefined;
+			} else if (armor) {
+				throw new SignatureError(`a key block holds "${line.trim()}" before its end`);
+			}
+		} else if (armor?.[1] === 'BEGIN' && armor[2] === 'PUBLIC KEY BLOCK') {
+			current = [line];
+		} else if (armor) {
+			throw new SignatureError(`holds a "${armor[2]}", not only public keys`);
+		} else if (line.trim() !== '') {
+			throw new SignatureError('holds text outside its armored key blocks');
+		}
+	}
+
+	if (current) {
+		throw new SignatureError('its last key block has no end line');
+	}
+
+	if (blocks.length === 0) {
+		throw new SignatureError('holds no armored public key block');
+	}
+
+	return blocks;
+}
+
+/**
+Whether an armored key file holds only trusted keys: every primary key and subkey
+in every armored block must be one of the trusted keys (`gpg --import` of the file
+imports them all). Returns the primary fingerprints it holds, and which keys
+(primary or sub) are not trusted. Throws when the file is not only public key blocks.
 */
 export async function checkKeyFile(
 	armored: string,
 	trusted: TrustedKeys,
 ): Promise<{fingerprints: string[]; untrusted: string[]}> {
-	const keys = await openpgp.readKeys({armoredKeys: armored});
-	const primaries = keys.map((key) => key.getFingerprint().toUpperCase());
+	const keys: openpgp.Key[] = [];
+	for (const block of publicKeyBlocks(armored)) {
+		keys.push(...(await openpgp.readKeys({armoredKeys: block})));
+	}
+
+	// An untrusted primary is named alone; under a trusted one, each untrusted subkey.
+	const untrusted = keys.flatMap((key) =>
+		trusted.fingerprints.has(key.getFingerprint().toUpperCase())
+			? fingerprintsOf([key]).filter((fingerprint) => !trusted.fingerprints.has(fingerprint))
+			: [key.getFingerprint().toUpperCase()],
+	);
 	return {
-		fingerprints: primaries,
-		untrusted: primaries.filter((fingerprint) => !trusted.fingerprints.has(fingerprint)),
+		fingerprints: [...new Set(keys.map((key) => key.getFingerprint().toUpperCase()))],
+		untrusted: [...new Set(untrusted)],
 	};
 }
 

@@ -55,6 +55,46 @@ function parseRecord(body: Buffer): LeaseRecord | undefined {
 	}
 }
 
+/** The lock object's holder; throws LockHeldError while its lease runs. */
+function assertExpired(
+	current: {body: Buffer; info: {lastModified: Date}},
+	where: string,
+	ttlMs: number,
+): LeaseRecord | undefined {
+	const holder = parseRecord(current.body);
+	// An unreadable lock object is treated as a lease from its write time.
+	const expiresAt = holder ? Date.parse(holder.expiresAt) : current.info.lastModified.getTime() + ttlMs;
+	if (expiresAt > Date.now()) {
+		throw new LockHeldError(
+			holder
+				? `another sync holds ${where} (host ${holder.host}, pid ${holder.pid}, since ${holder.startedAt}; lease until ${holder.expiresAt})`
+				: `another sync holds ${where} (unreadable lock object, written ${current.info.lastModified.toISOString()})`,
+		);
+	}
+
+	return holder;
+}
+
+/**
+For commands that only read: throw LockHeldError while a live lease is held on the
+lock object at `relative`; take nothing and write nothing. An expired lease left
+behind is described in the returned line.
+*/
+export async function assertNoLease(
+	store: S3Store,
+	relative: string,
+	options: LeaseOptions = defaultLeaseOptions,
+): Promise<string | undefined> {
+	const current = await store.getBytes(relative);
+	if (current === undefined || current === 'not-modified') {
+		return undefined;
+	}
+
+	const where = `${store.label}/${relative}`;
+	assertExpired(current, where, options.ttlMs);
+	return `the lock ${where} was left by a sync that stopped (its lease expired); the next sync takes it over`;
+}
+
 /** Take the lock object at `relative`, or throw LockHeldError naming its live holder. */
 export async function acquireLease(
 	store: S3Store,
@@ -91,18 +131,7 @@ export async function acquireLease(
 			continue;
 		}
 
-		const holder = parseRecord(current.body);
-		// An unreadable lock object is treated as a lease from its write time.
-		const expiresAt = holder
-			? Date.parse(holder.expiresAt)
-			: current.info.lastModified.getTime() + options.ttlMs;
-		if (expiresAt > Date.now()) {
-			throw new LockHeldError(
-				holder
-					? `another sync holds ${where} (host ${holder.host}, pid ${holder.pid}, since ${holder.startedAt}; lease until ${holder.expiresAt})`
-					: `another sync holds ${where} (unreadable lock object, written ${current.info.lastModified.toISOString()})`,
-			);
-		}
+		const holder = assertExpired(current, where, options.ttlMs);
 
 		record = recordAt(Date.now());
 		const taken = await store.putBytes(relative, JSON.stringify(record), {
@@ -161,9 +190,12 @@ export async function acquireLease(
 			}
 		},
 		async release() {
+			// Nothing more is written under a lease being released (a signal may release it mid-run).
+			const wasLost = lost;
+			lost ??= `the sync lock ${where} was released`;
 			clearInterval(timer);
 			await renewing;
-			if (lost) {
+			if (wasLost) {
 				return;
 			}
 

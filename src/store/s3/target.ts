@@ -8,20 +8,23 @@ nothing temporary is ever written to the bucket (an unfinished multipart upload 
 invisible).
 */
 import {createHash} from 'node:crypto';
-import {mkdir, rm} from 'node:fs/promises';
+import {rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import {classifyPath} from '../../catalog.js';
 import {MirrorError} from '../../errors.js';
 import {cacheControlFor, contentTypeFor} from '../../server/content-type.js';
+import {rememberHeld} from '../../sync/held.js';
 import type {MirrorTarget} from '../../sync/target.js';
+import {removeAbandoned} from '../abandoned.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
+import {makeDir, privateDirMode} from '../modes.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
-import {acquireLease, defaultLeaseOptions, type LeaseOptions} from './lease.js';
+import {acquireLease, assertNoLease, defaultLeaseOptions, type LeaseOptions} from './lease.js';
 import type {S3Location} from './location.js';
 
 const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
@@ -88,7 +91,7 @@ export async function openS3Target(
 			await store.putBytes(s3State.manifest, serializeManifest(manifest), jsonHeaders);
 		},
 		async lock(warn) {
-			await mkdir(tmp, {recursive: true});
+			await makeDir(tmp, privateDirMode);
 			held = await acquireLease(store, s3State.lock, {
 				...lease,
 				onTakeover(previous) {
@@ -98,12 +101,21 @@ export async function openS3Target(
 				},
 			});
 			const current = held;
-			return {
-				async release() {
-					await current.release();
+			await removeAbandoned(tmp);
+			let released: Promise<void> | undefined;
+			const lock = {
+				release() {
+					released ??= (async () => {
+						forget();
+						await current.release();
+					})();
+					return released;
 				},
 			};
+			const forget = rememberHeld(lock);
+			return lock;
 		},
+		assertUnlocked: () => assertNoLease(store, s3State.lock, lease),
 		async publishArtifact(artifact) {
 			const relative = artifact.ref.path;
 			const modified: Record<string, string> = artifact.modified
@@ -153,6 +165,13 @@ export async function openS3Target(
 			}
 
 			return found.body as unknown as Readable;
+		},
+		async *listTree() {
+			for await (const object of store.list('')) {
+				if (!object.key.startsWith(`${stateFolder}/`)) {
+					yield {path: object.key, kind: 'file' as const};
+				}
+			}
 		},
 		async remove(relative) {
 			assertHeld();

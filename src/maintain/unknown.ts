@@ -1,0 +1,62 @@
+/**
+What the manifest does not account for. The server serves every file of the tree,
+so a file dropped in by hand is served although nothing checked it: verify reports
+it. Links are reported too: the server does not follow them (they could point out
+of the tree or into `.mirror/`), so a link is at best a broken download.
+*/
+import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../catalog.js';
+import type {Manifest} from '../store/manifest.js';
+import type {MirrorTarget} from '../sync/target.js';
+
+/** One thing found wrong. */
+export type Problem = {readonly path: string; readonly problem: string};
+
+/** What the walk found. */
+export type TreeFindings = {
+	readonly problems: Problem[];
+	/** Links on published artifacts or their sidecars: repair moves the artifact out and fetches it again. */
+	readonly badArtifacts: ArtifactRef[];
+	/** Links on nothing the mirror published: repair removes the link (never its target). */
+	readonly strayLinks: string[];
+	/** Key files present in the tree (as files). */
+	readonly keysPresent: Set<string>;
+};
+
+/** Walk the served tree and report every entry the manifest does not account for. */
+export async function checkTree(target: MirrorTarget, manifest: Manifest): Promise<TreeFindings> {
+	const owner = new Map<string, string>();
+	for (const entry of Object.values(manifest.files)) {
+		for (const file of artifactFiles(entry.path)) {
+			owner.set(file, entry.path);
+		}
+	}
+
+	const findings: TreeFindings = {problems: [], badArtifacts: [], strayLinks: [], keysPresent: new Set()};
+	for await (const entry of target.listTree()) {
+		const artifact = owner.get(entry.path);
+		if (entry.kind === 'link') {
+			const kind = artifact ? classifyPath(artifact) : undefined;
+			findings.problems.push({
+				path: entry.path,
+				problem: `is a symbolic link, which the server does not follow; verify --repair ${kind?.kind === 'artifact' ? 'fetches the artifact again' : 'removes the link (not what it points to)'}`,
+			});
+			if (kind?.kind === 'artifact') {
+				findings.badArtifacts.push(kind.ref);
+			} else {
+				findings.strayLinks.push(entry.path);
+			}
+		} else if (entry.kind === 'other') {
+			findings.problems.push({path: entry.path, problem: 'is not a regular file; remove it by hand'});
+		} else if ((keyFiles as readonly string[]).includes(entry.path)) {
+			findings.keysPresent.add(entry.path);
+		} else if (!artifact) {
+			findings.problems.push({
+				path: entry.path,
+				problem:
+					'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it; a selected artifact with its sidecars is adopted by the next sync)',
+			});
+		}
+	}
+
+	return findings;
+}

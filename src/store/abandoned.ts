@@ -1,0 +1,32 @@
+/**
+Leftovers of killed runs that no later run resumes, removed by the next command that
+takes the write lock (a killed import's staging would otherwise wait for a sync days
+later, holding a bundle's worth of disk).
+*/
+import {readdir, rm} from 'node:fs/promises';
+import path from 'node:path';
+
+/** Staging folders of imports start with this, in the target's temp folder. */
+export const importStagingPrefix = 'import-';
+
+/**
+Remove what killed runs left that no run resumes: import staging in `tmp`, and the
+temp files of atomic writes in `state`. Only called with the lock held, so none of
+them belongs to a live run. Partial downloads stay: the next sync resumes them.
+*/
+export async function removeAbandoned(tmp: string, state?: string): Promise<void> {
+	const names = async (folder: string) => readdir(folder).catch(() => [] as string[]);
+	for (const name of await names(tmp)) {
+		if (name.startsWith(importStagingPrefix)) {
+			await rm(path.join(tmp, name), {recursive: true, force: true});
+		}
+	}
+
+	if (state) {
+		for (const name of await names(state)) {
+			if (/^\..+\.[0-9a-f]{12}\.tmp$/.test(name) || /^sync\.lock\.[0-9a-f]+\.tmp$/.test(name)) {
+				await rm(path.join(state, name), {force: true});
+			}
+		}
+	}
+}

@@ -1,0 +1,35 @@
+/**
+Every entry of a mirror directory's served tree, for verify to find what the
+manifest does not account for. Links are reported, never followed: the server does
+not follow them, and a link may point anywhere.
+*/
+import {readdir} from 'node:fs/promises';
+import path from 'node:path';
+import {stateFolder} from './layout.js';
+
+/** One entry of the served tree: a regular file, a symbolic link, or anything else (a FIFO, a socket). */
+export type TreeEntry = {
+	/** The tree path, `/`-separated (`downloads/...`). */
+	readonly path: string;
+	readonly kind: 'file' | 'link' | 'other';
+};
+
+/** The entries below `root`, folders walked depth first, the state folder left out. */
+export async function* walkTree(root: string, relative = ''): AsyncGenerator<TreeEntry> {
+	const entries = await readdir(path.join(root, relative), {withFileTypes: true});
+	entries.sort((a, b) => a.name.localeCompare(b.name));
+	for (const entry of entries) {
+		const child = relative ? `${relative}/${entry.name}` : entry.name;
+		if (!relative && entry.name === stateFolder) {
+			continue;
+		}
+
+		if (entry.isSymbolicLink()) {
+			yield {path: child, kind: 'link'};
+		} else if (entry.isDirectory()) {
+			yield* walkTree(root, child);
+		} else {
+			yield {path: child, kind: entry.isFile() ? 'file' : 'other'};
+		}
+	}
+}
