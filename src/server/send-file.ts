@@ -18,12 +18,12 @@ a handful of fast ones get large reads, and buffers are reused rather than freed
 */
 import {createHash} from 'node:crypto';
 import {type BigIntStats, close, fstat, open, read, statSync} from 'node:fs';
-import type {ServerResponse} from 'node:http';
 import {promisify} from 'node:util';
 import type {Context} from 'koa';
 import parseRange from 'range-parser';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
+import {written} from './exchange.js';
 
 /** How to label the response. */
 export type SendOptions = {
@@ -45,7 +45,10 @@ export type SenderOptions = {
 };
 
 /** Answers GET and HEAD for files of the tree. */
-export type FileSender = (ctx: Context, file: string, options: SendOptions) => Promise<SendResult>;
+export type FileSender = ((ctx: Context, file: string, options: SendOptions) => Promise<SendResult>) & {
+	/** Bytes of read buffers held by responses being sent now (0 when idle), for metrics. */
+	readonly buffersInUse: () => number;
+};
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
@@ -190,27 +193,6 @@ export function prepare(
 	return {start, end};
 }
 
-/** Write `chunk`; resolves once `res` has taken it, rejects when it closes first. */
-export function written(res: ServerResponse, chunk: Buffer): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (res.destroyed) {
-			reject(new Error('response closed'));
-			return;
-		}
-
-		const onClose = () => reject(new Error('response closed'));
-		res.once('close', onClose);
-		res.write(chunk, (error) => {
-			res.off('close', onClose);
-			if (error) {
-				reject(error);
-			} else {
-				resolve();
-			}
-		});
-	});
-}
-
 /** Create the file sender of one app. */
 export function createFileSender(limits: SenderOptions = {}): FileSender {
 	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
@@ -254,7 +236,7 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 
 				position += bytesRead;
 				await previous;
-				previous = written(res, buffer.subarray(0, bytesRead));
+				previous = written(ctx, buffer.subarray(0, bytesRead));
 				previous.then(
 					() => {
 						sent += bytesRead;
@@ -266,14 +248,16 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 			await previous;
 			res.end();
 		} catch {
-			// The client went away or the file broke: cut the connection so that a short
-			// body can never pass for a complete one.
+			// The client went away (this response's or its request's close: see exchange.ts)
+			// or the file broke: cut the connection so that a short body can never pass for
+			// a complete one.
 			res.destroy();
 		} finally {
 			streaming--;
 			await closeAsync(fd).catch(() => undefined);
 			// Every write of these buffers has completed, or the socket is destroyed and
-			// nothing more of them goes out: another response may read into them now.
+			// nothing more of them goes out (a queued response's pending chunk never leaves:
+			// its socket is gone): another response may read into them now.
 			for (const buffer of buffers) {
 				pool.release(buffer);
 			}
@@ -348,7 +332,7 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		}
 	}
 
-	return async (ctx, file, options) => {
+	const send = async (ctx: Context, file: string, options: SendOptions): Promise<SendResult> => {
 		const info = statPath(file);
 		if (!info) {
 			return 'missing';
@@ -389,4 +373,5 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 
 		return 'sent';
 	};
+	return Object.assign(send, {buffersInUse: pool.lentBytes});
 }

@@ -30,9 +30,10 @@ import {metadataKeys} from '../../store/s3/keys.js';
 import {type BlockCache, type BlockCacheStats, createBlockCache, type PinnedBlock} from '../block-cache.js';
 import {createBodyCache} from '../body-cache.js';
 import {cacheControlFor, contentTypeFor} from '../content-type.js';
+import {whenClosed, written} from '../exchange.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
-import {type FileMeta, prepare, written} from '../send-file.js';
+import {type FileMeta, prepare} from '../send-file.js';
 import type {ListingEntry} from '../views/listing.js';
 import {sendListing, sortListing} from './tree.js';
 
@@ -71,6 +72,26 @@ function metaOf(info: ObjectInfo): FileMeta {
 	};
 }
 
+/**
+Pipe the store's `body` into the response; resolves when all of it went out, rejects
+when the store fails or the client leaves. A response queued behind a pipelined one
+never closes when its client leaves (exchange.ts): the store's stream is destroyed on
+its request's close too, which ends the pipeline and aborts the store's request.
+*/
+async function pipeTo(
+	ctx: Context,
+	body: ObjectStream['body'],
+	onChunk: (length: number) => void,
+): Promise<void> {
+	body.on('data', (chunk: Buffer) => onChunk(chunk.length));
+	const stop = whenClosed(ctx, () => body.destroy());
+	try {
+		await pipeline(body, ctx.res);
+	} finally {
+		stop();
+	}
+}
+
 /** Send `body` as the response body, past koa, counting bytes for the access log. */
 function pipeBody(ctx: Context, body: ObjectStream['body']): void {
 	let sent = 0;
@@ -78,13 +99,11 @@ function pipeBody(ctx: Context, body: ObjectStream['body']): void {
 	ctx.respond = false;
 	const res = ctx.res;
 	res.statusCode = ctx.status;
-	body.on('data', (chunk: Buffer) => {
-		sent += chunk.length;
-	});
 	// A store that fails mid-body, or a client that leaves, ends the response cut
-	// short: a truncated body never passes for a complete one. pipeline destroys the
-	// store's stream too, which aborts its request.
-	pipeline(body, res).catch(() => {
+	// short: a truncated body never passes for a complete one.
+	pipeTo(ctx, body, (length) => {
+		sent += length;
+	}).catch(() => {
 		res.destroy();
 	});
 }
@@ -196,7 +215,7 @@ export function s3TreeRoutes(
 		ctx.respond = false;
 		res.statusCode = ctx.status;
 		let block: PinnedBlock | undefined = first;
-		res.once('close', () => block?.release());
+		whenClosed(ctx, () => block?.release());
 		try {
 			let position = range.start;
 			while (position <= range.end) {
@@ -212,10 +231,9 @@ export function s3TreeRoutes(
 						throw new MirrorError('ERR_STORE_CHANGED', `${relative} changed in the store`);
 					}
 
-					object.body.on('data', (chunk: Buffer) => {
-						sent += chunk.length;
+					await pipeTo(ctx, object.body, (length) => {
+						sent += length;
 					});
-					await pipeline(object.body, res);
 					return;
 				}
 
@@ -228,7 +246,7 @@ export function s3TreeRoutes(
 					position - blockStart,
 					Math.min(block.body.length, range.end + 1 - blockStart),
 				);
-				await written(res, slice);
+				await written(ctx, slice);
 				sent += slice.length;
 				position += slice.length;
 				block.release();

@@ -83,10 +83,10 @@ export function sendListing(ctx: Context, request: TreeRequest, entries: Listing
 	ctx.body = listingPage(request.segments, entries);
 }
 
-/** The tree handler for the mirror at `mirror`. */
-export function treeRoutes(mirror: Layout): Middleware {
+/** The tree handler for the mirror at `mirror`, and the read buffers its responses hold now. */
+export function treeRoutes(mirror: Layout): {tree: Middleware; buffersInUse: () => number} {
 	const sendFile = createFileSender();
-	return async (ctx) => {
+	const tree: Middleware = async (ctx) => {
 		const request = ctx.state.tree as TreeRequest;
 		if (request.segments.length === 0) {
 			ctx.throw(404, 'not found');
@@ -120,4 +120,5 @@ export function treeRoutes(mirror: Layout): Middleware {
 			ctx.state.download = kind.ref;
 		}
 	};
+	return {tree, buffersInUse: sendFile.buffersInUse};
 }
