@@ -17,13 +17,14 @@ shared by all responses in flight, so a thousand slow clients cost a bounded 32 
 a handful of fast ones get large reads, and buffers are reused rather than freed.
 */
 import {createHash} from 'node:crypto';
-import {type BigIntStats, close, fstat, open, read, statSync} from 'node:fs';
+import {type BigIntStats, close, constants, fstat, lstatSync, open, read} from 'node:fs';
 import {promisify} from 'node:util';
 import type {Context} from 'koa';
 import parseRange from 'range-parser';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
 import {written} from './exchange.js';
+import {isOpenAt} from './no-links.js';
 
 /** How to label the response. */
 export type SendOptions = {
@@ -44,7 +45,11 @@ export type SenderOptions = {
 	readonly streamBudgetBytes?: number;
 };
 
-/** Answers GET and HEAD for files of the tree. */
+/**
+Answers GET and HEAD for files of the tree. `file` is a real path (no link in it, as
+`resolveInTree` gives it); a link there now, or a file that is not at that path when
+opened, is answered as missing: links are never served (no-links.ts).
+*/
 export type FileSender = ((ctx: Context, file: string, options: SendOptions) => Promise<SendResult>) & {
 	/** Bytes of read buffers held by responses being sent now (0 when idle), for metrics. */
 	readonly buffersInUse: () => number;
@@ -99,15 +104,18 @@ function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): bool
 	return !Number.isNaN(date) && date === Math.floor(lastModified.getTime() / 1000) * 1000;
 }
 
-const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG']);
+const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
+/** Open for reading, and fail (ELOOP) rather than follow a link in the last component. */
+const openFlags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
 /**
-One stat by path per request. It is synchronous on purpose: on a local disk it costs
-microseconds, far less than a round trip through the thread pool.
+One stat by path per request, of the path itself (a link is neither file nor folder). It
+is synchronous on purpose: on a local disk it costs microseconds, far less than a round
+trip through the thread pool.
 */
 function statPath(file: string): BigIntStats | undefined {
 	try {
-		return statSync(file, {bigint: true, throwIfNoEntry: false});
+		return lstatSync(file, {bigint: true, throwIfNoEntry: false});
 	} catch (error) {
 		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
 			return undefined;
@@ -119,7 +127,14 @@ function statPath(file: string): BigIntStats | undefined {
 
 async function openFile(file: string): Promise<number | undefined> {
 	try {
-		return await openAsync(file, 'r');
+		const fd = await openAsync(file, openFlags);
+		if (isOpenAt(fd, file)) {
+			return fd;
+		}
+
+		// A folder on the way was replaced by a link since the path was checked.
+		await closeAsync(fd);
+		return undefined;
 	} catch (error) {
 		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
 			return undefined;

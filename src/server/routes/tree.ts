@@ -4,13 +4,13 @@ send-file, folders as listings (HTML, or JSON on `Accept: application/json`).
 Runs after the router, for every path it did not take.
 */
 import type {Dirent} from 'node:fs';
-import {readdir, stat} from 'node:fs/promises';
+import {lstat, readdir} from 'node:fs/promises';
 import path from 'node:path';
 import type {Context, Middleware} from 'koa';
 import {classifyPath} from '../../catalog.js';
 import type {Layout} from '../../store/layout.js';
 import {cacheControlFor, contentTypeFor, shortCache} from '../content-type.js';
-
+import {resolveInTree} from '../no-links.js';
 import type {TreeRequest} from '../request-path.js';
 import {createFileSender} from '../send-file.js';
 import {type ListingEntry, listingPage} from '../views/listing.js';
@@ -42,11 +42,16 @@ async function readListing(folder: string): Promise<ListingEntry[] | undefined> 
 			.filter((dirent) => !dirent.name.startsWith('.') && (dirent.isFile() || dirent.isDirectory()))
 			.map(async (dirent): Promise<ListingEntry | undefined> => {
 				try {
-					const info = await stat(path.join(folder, dirent.name));
+					// Not followed: an entry replaced by a link since readdir is left out.
+					const info = await lstat(path.join(folder, dirent.name));
+					if (!info.isFile() && !info.isDirectory()) {
+						return undefined;
+					}
+
 					return {
 						name: dirent.name,
-						type: dirent.isDirectory() ? 'directory' : 'file',
-						size: dirent.isDirectory() ? undefined : info.size,
+						type: info.isDirectory() ? 'directory' : 'file',
+						size: info.isDirectory() ? undefined : info.size,
 						modified: info.mtime.toISOString(),
 					};
 				} catch {
@@ -92,7 +97,12 @@ export function treeRoutes(mirror: Layout): {tree: Middleware; buffersInUse: () 
 			ctx.throw(404, 'not found');
 		}
 
-		const file = path.join(mirror.root, ...request.segments);
+		// Links are neither served nor listed, wherever they point (no-links.ts).
+		const file = resolveInTree(mirror.root, request.segments);
+		if (!file) {
+			return ctx.throw(404, 'not found');
+		}
+
 		if (request.trailingSlash) {
 			sendListing(ctx, request, await readListing(file));
 			return;
