@@ -26,10 +26,16 @@ import {createBufferPool} from './buffer-pool.js';
 import {written} from './exchange.js';
 import {isOpenAt} from './no-links.js';
 
-/** How to label the response. */
+/** How to label the response, and whether its dates are validators. */
 export type SendOptions = {
 	readonly contentType: string;
 	readonly cacheControl: string;
+	/**
+	The file never changes under its name (`isImmutableFile`). Only then do
+	`If-Modified-Since` and a date in `If-Range` count: a SNAPSHOT rebuilt with upstream's
+	same Last-Modified has new bytes under the old date, and only its ETag tells.
+	*/
+	readonly immutable: boolean;
 };
 
 /** What happened: the file was answered, or the path is missing or a directory. */
@@ -94,14 +100,34 @@ function metaOf(info: BigIntStats): FileMeta {
 	};
 }
 
-/** RFC 9110 If-Range: a strong ETag match, or an exact Last-Modified date. */
-function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): boolean {
+/** RFC 9110 If-Range: a strong ETag match, or an exact Last-Modified date of an immutable file. */
+function ifRangeMatches(ifRange: string, meta: FileMeta, immutable: boolean): boolean {
 	if (ifRange.startsWith('"') || ifRange.startsWith('W/')) {
-		return ifRange === etag;
+		return ifRange === meta.etag;
 	}
 
 	const date = Date.parse(ifRange);
-	return !Number.isNaN(date) && date === Math.floor(lastModified.getTime() / 1000) * 1000;
+	return immutable && !Number.isNaN(date) && date === Math.floor(meta.lastModified.getTime() / 1000) * 1000;
+}
+
+/**
+Whether the client's copy is current (RFC 9110 13.2.2): `If-None-Match` decides when
+present (weak comparison, `*` matches); `If-Modified-Since` counts only for immutable
+files; a request with `Cache-Control: no-cache` always gets the body.
+*/
+function isFresh(ctx: Context, meta: FileMeta, immutable: boolean): boolean {
+	if (/(?:^|,)\s*no-cache\s*(?:,|$)/.test(ctx.get('Cache-Control'))) {
+		return false;
+	}
+
+	const noneMatch = ctx.get('If-None-Match');
+	if (noneMatch) {
+		const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+		return noneMatch.trim() === '*' || noneMatch.split(',').some((tag) => opaque(tag) === opaque(meta.etag));
+	}
+
+	const since = Date.parse(ctx.get('If-Modified-Since'));
+	return immutable && !Number.isNaN(since) && Math.floor(meta.lastModified.getTime() / 1000) * 1000 <= since;
 }
 
 const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
@@ -165,7 +191,7 @@ export function prepare(
 	ctx.set('Last-Modified', meta.lastModifiedText);
 	ctx.set('Cache-Control', options.cacheControl);
 	ctx.set('Content-Type', options.contentType);
-	if (ctx.fresh) {
+	if (isFresh(ctx, meta, options.immutable)) {
 		ctx.status = 304;
 		return undefined;
 	}
@@ -174,7 +200,7 @@ export function prepare(
 	let end = meta.size - 1;
 	const range = ctx.get('Range');
 	const ifRange = ctx.get('If-Range');
-	if (range && (!ifRange || ifRangeMatches(ifRange, meta.etag, meta.lastModified))) {
+	if (range && (!ifRange || ifRangeMatches(ifRange, meta, options.immutable))) {
 		const ranges = parseRange(meta.size, range, {combine: true});
 		if (ranges === -1) {
 			ctx.status = 416;

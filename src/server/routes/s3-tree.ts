@@ -29,11 +29,11 @@ import type {ObjectInfo, ObjectStream, S3Store} from '../../store/s3/client.js';
 import {metadataKeys} from '../../store/s3/keys.js';
 import {type BlockCache, type BlockCacheStats, createBlockCache, type PinnedBlock} from '../block-cache.js';
 import {createBodyCache} from '../body-cache.js';
-import {cacheControlFor, contentTypeFor} from '../content-type.js';
+import {cacheControlFor, contentTypeFor, isImmutableFile} from '../content-type.js';
 import {whenClosed, written} from '../exchange.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
-import {type FileMeta, prepare} from '../send-file.js';
+import {type FileMeta, prepare, type SendOptions} from '../send-file.js';
 import type {ListingEntry} from '../views/listing.js';
 import {sendListing, sortListing} from './tree.js';
 
@@ -271,7 +271,7 @@ export function s3TreeRoutes(
 	async function sendArtifact(
 		ctx: Context,
 		relative: string,
-		headers: {contentType: string; cacheControl: string},
+		headers: SendOptions,
 		blockCache: BlockCache,
 		fresh: boolean,
 	): Promise<'sent' | 'missing' | 'changed'> {
@@ -349,6 +349,7 @@ export function s3TreeRoutes(
 		const headers = {
 			contentType: contentTypeFor(request.segments.at(-1) ?? ''),
 			cacheControl: cacheControlFor(kind),
+			immutable: isImmutableFile(kind),
 		};
 		const cacheable = kind?.kind === 'sidecar' && !isMutableVersion(kind.ref.version);
 		const cached = cacheable ? cache.get(relative) : undefined;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type {Context, Middleware} from 'koa';
 import {classifyPath} from '../../catalog.js';
 import type {Layout} from '../../store/layout.js';
-import {cacheControlFor, contentTypeFor, shortCache} from '../content-type.js';
+import {cacheControlFor, contentTypeFor, isImmutableFile, shortCache} from '../content-type.js';
 import {resolveInTree} from '../no-links.js';
 import type {TreeRequest} from '../request-path.js';
 import {createFileSender} from '../send-file.js';
@@ -97,6 +97,11 @@ export function treeRoutes(mirror: Layout): {tree: Middleware; buffersInUse: () 
 			ctx.throw(404, 'not found');
 		}
 
+		const kind = request.trailingSlash ? undefined : classifyPath(request.relative);
+		if (!request.trailingSlash) {
+			ctx.state.route = kind?.kind ?? 'file';
+		}
+
 		// Links are neither served nor listed, wherever they point (no-links.ts).
 		const file = resolveInTree(mirror.root, request.segments);
 		if (!file) {
@@ -108,11 +113,10 @@ export function treeRoutes(mirror: Layout): {tree: Middleware; buffersInUse: () 
 			return;
 		}
 
-		const kind = classifyPath(request.relative);
-		ctx.state.route = kind?.kind ?? 'file';
 		const result = await sendFile(ctx, file, {
 			contentType: contentTypeFor(request.segments.at(-1) ?? ''),
 			cacheControl: cacheControlFor(kind),
+			immutable: isImmutableFile(kind),
 		});
 		if (result === 'missing') {
 			ctx.throw(404, 'not found');
