@@ -1,7 +1,8 @@
 /**
 Sends one file of the tree the way artifacts.elastic.co does, and the way agents,
 browsers, caches and other mirrors need: exact Content-Length, no Content-Encoding,
-single byte ranges, strong ETags, Last-Modified and conditional requests.
+single byte ranges, strong ETags, Last-Modified and conditional requests (the status
+and headers come from file-response.ts, shared with the S3 tree).
 
 The file is opened once and everything (size, validators, bytes) comes from that
 open descriptor. Sync publishes by rename, so a reader that opened the old file
@@ -20,23 +21,11 @@ import {createHash} from 'node:crypto';
 import {type BigIntStats, close, constants, fstat, lstatSync, open, read} from 'node:fs';
 import {promisify} from 'node:util';
 import type {Context} from 'koa';
-import parseRange from 'range-parser';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
 import {written} from './exchange.js';
+import {type FileMeta, prepare, type SendOptions} from './file-response.js';
 import {isOpenAt} from './no-links.js';
-
-/** How to label the response, and whether its dates are validators. */
-export type SendOptions = {
-	readonly contentType: string;
-	readonly cacheControl: string;
-	/**
-	The file never changes under its name (`isImmutableFile`). Only then do
-	`If-Modified-Since` and a date in `If-Range` count: a SNAPSHOT rebuilt with upstream's
-	same Last-Modified has new bytes under the old date, and only its ETag tells.
-	*/
-	readonly immutable: boolean;
-};
 
 /** What happened: the file was answered, or the path is missing or a directory. */
 export type SendResult = 'sent' | 'missing' | 'directory';
@@ -68,16 +57,6 @@ const fstatAsync = promisify(fstat) as (fd: number, options: {bigint: true}) => 
 const minChunk = 8 * 1024;
 const maxChunk = 1024 * 1024;
 
-/** What headers and validators come from: one identity of one file. */
-export type FileMeta = {
-	readonly identity: string;
-	readonly size: number;
-	readonly etag: string;
-	readonly lastModified: Date;
-	/** The header value, formatted once per file rather than per request. */
-	readonly lastModifiedText: string;
-};
-
 type CachedFile = FileMeta & {readonly body: Buffer};
 
 function identityOf(info: BigIntStats): string {
@@ -98,36 +77,6 @@ function metaOf(info: BigIntStats): FileMeta {
 		lastModified,
 		lastModifiedText: lastModified.toUTCString(),
 	};
-}
-
-/** RFC 9110 If-Range: a strong ETag match, or an exact Last-Modified date of an immutable file. */
-function ifRangeMatches(ifRange: string, meta: FileMeta, immutable: boolean): boolean {
-	if (ifRange.startsWith('"') || ifRange.startsWith('W/')) {
-		return ifRange === meta.etag;
-	}
-
-	const date = Date.parse(ifRange);
-	return immutable && !Number.isNaN(date) && date === Math.floor(meta.lastModified.getTime() / 1000) * 1000;
-}
-
-/**
-Whether the client's copy is current (RFC 9110 13.2.2): `If-None-Match` decides when
-present (weak comparison, `*` matches); `If-Modified-Since` counts only for immutable
-files; a request with `Cache-Control: no-cache` always gets the body.
-*/
-function isFresh(ctx: Context, meta: FileMeta, immutable: boolean): boolean {
-	if (/(?:^|,)\s*no-cache\s*(?:,|$)/.test(ctx.get('Cache-Control'))) {
-		return false;
-	}
-
-	const noneMatch = ctx.get('If-None-Match');
-	if (noneMatch) {
-		const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-		return noneMatch.trim() === '*' || noneMatch.split(',').some((tag) => opaque(tag) === opaque(meta.etag));
-	}
-
-	const since = Date.parse(ctx.get('If-Modified-Since'));
-	return immutable && !Number.isNaN(since) && Math.floor(meta.lastModified.getTime() / 1000) * 1000 <= since;
 }
 
 const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
@@ -174,64 +123,6 @@ function readAt(fd: number, buffer: Buffer, length: number, position: number): P
 	return new Promise((resolve, reject) => {
 		read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
 	});
-}
-
-/**
-Set the status and headers for `meta`, answering conditionals and ranges. Returns the
-byte range to send, or undefined when the response is complete without a body.
-*/
-export function prepare(
-	ctx: Context,
-	meta: FileMeta,
-	options: SendOptions,
-): {start: number; end: number} | undefined {
-	ctx.status = 200;
-	ctx.set('Accept-Ranges', 'bytes');
-	ctx.set('ETag', meta.etag);
-	ctx.set('Last-Modified', meta.lastModifiedText);
-	ctx.set('Cache-Control', options.cacheControl);
-	ctx.set('Content-Type', options.contentType);
-	if (isFresh(ctx, meta, options.immutable)) {
-		ctx.status = 304;
-		return undefined;
-	}
-
-	let start = 0;
-	let end = meta.size - 1;
-	const range = ctx.get('Range');
-	const ifRange = ctx.get('If-Range');
-	if (range && (!ifRange || ifRangeMatches(ifRange, meta, options.immutable))) {
-		const ranges = parseRange(meta.size, range, {combine: true});
-		if (ranges === -1) {
-			ctx.status = 416;
-			ctx.set('Content-Range', `bytes */${meta.size}`);
-			ctx.set('Cache-Control', 'no-store');
-			ctx.set('Content-Type', 'text/plain; charset=utf-8');
-			ctx.body = 'range not satisfiable\n';
-			return undefined;
-		}
-
-		// Malformed, non-byte and multi-range requests get the whole file, which
-		// RFC 9110 allows; no client of a mirror asks for multipart ranges.
-		const [only] = ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1 ? [] : ranges;
-		if (only) {
-			start = only.start;
-			end = only.end;
-			ctx.status = 206;
-			ctx.set('Content-Range', `bytes ${start}-${end}/${meta.size}`);
-		}
-	}
-
-	const length = end - start + 1;
-	if (ctx.method === 'HEAD' || length === 0) {
-		// An empty body first: koa would otherwise reset the length to 0.
-		ctx.body = '';
-		ctx.length = length;
-		return undefined;
-	}
-
-	ctx.length = length;
-	return {start, end};
 }
 
 /** Create the file sender of one app. */

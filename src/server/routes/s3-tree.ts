@@ -31,9 +31,9 @@ import {type BlockCache, type BlockCacheStats, createBlockCache, type PinnedBloc
 import {createBodyCache} from '../body-cache.js';
 import {cacheControlFor, contentTypeFor, isImmutableFile} from '../content-type.js';
 import {whenClosed, written} from '../exchange.js';
+import {type FileMeta, prepare, type SendOptions} from '../file-response.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
-import {type FileMeta, prepare, type SendOptions} from '../send-file.js';
 import type {ListingEntry} from '../views/listing.js';
 import {sendListing, sortListing} from './tree.js';
 
