@@ -137,6 +137,57 @@ test.serial(
 	},
 );
 
+/** Pipeline `count` GETs of `target` on one connection and read every response: their bodies in order. */
+async function pipelineAndRead(url: string, target: string, count: number): Promise<Buffer[]> {
+	const {hostname, port} = new URL(url);
+	const socket = net.connect(Number(port), hostname);
+	await once(socket, 'connect');
+	socket.write(`GET ${target} HTTP/1.1\r\nHost: mirror\r\n\r\n`.repeat(count));
+	const bodies: Buffer[] = [];
+	let pending = Buffer.alloc(0);
+	for await (const chunk of socket) {
+		pending = Buffer.concat([pending, chunk as Buffer]);
+		for (;;) {
+			const headEnd = pending.indexOf('\r\n\r\n');
+			const length = Number(/content-length: (\d+)/i.exec(pending.subarray(0, headEnd).toString())?.[1]);
+			if (headEnd < 0 || pending.length < headEnd + 4 + length) {
+				break;
+			}
+
+			bodies.push(pending.subarray(headEnd + 4, headEnd + 4 + length));
+			pending = pending.subarray(headEnd + 4 + length);
+		}
+
+		if (bodies.length === count) {
+			break;
+		}
+	}
+
+	socket.destroy();
+	return bodies;
+}
+
+test.serial(
+	'directory store: a client that pipelines GETs and reads them all gets every body whole, in order',
+	async (t) => {
+		const dir = await tempDir(t);
+		const folder = 'downloads/beats/elastic-agent';
+		await mkdir(path.join(dir, folder), {recursive: true});
+		const target = `/${folder}/elastic-agent-9.1.3-linux-x86_64.tar.gz`;
+		const bytes = randomBytes(2 * MiB + 99);
+		await writeFile(path.join(dir, target), bytes);
+		const server = await withServer(t, dir);
+		const bodies = await pipelineAndRead(server.url, target, 6);
+		t.is(bodies.length, 6);
+		for (const body of bodies) {
+			t.true(body.equals(bytes));
+		}
+
+		const idle = {[inFlight]: 1, mirror_stream_buffers_in_use_bytes: 0};
+		t.deepEqual((await settle(server.url, Number.POSITIVE_INFINITY, idle)).gauges, idle);
+	},
+);
+
 /** One artifact synced into a fresh bucket, a replica serving it with `overrides`, and the store's port. */
 async function s3Artifact(t: ExecutionContext, overrides: Partial<ServeConfig>) {
 	const {upstream, dir, keyPath} = await withUpstream(t, key, {
