@@ -18,6 +18,10 @@ no room (every block pinned by a slow socket), the download streams from the sto
 
 With `redirect`, artifact bodies are answered by a 302 to a short-lived presigned URL
 of the store, so bytes flow from the store to the agent directly.
+
+(Over 300 lines: the ways one response is answered, from memory, one GET, HEAD then a
+conditional GET, or shared blocks, share the version checks and the start-over rule,
+and are easier to check side by side than spread over modules.)
 */
 import {pipeline} from 'node:stream/promises';
 import {GetObjectCommand} from '@aws-sdk/client-s3';
