@@ -82,7 +82,9 @@ test('concurrent downloads of one block cause one fetch; the last block is as lo
 	const last = await cache.acquire('a', 'v1', object.length, 2);
 	t.is(last?.body.length, 500);
 	t.true(last?.body.equals(object.subarray(2000)));
-	t.deepEqual(cache.stats(), {bytes: 1500, hits: 49, fetches: 2, refused: 0});
+	t.deepEqual(cache.stats(), {bytes: 1500, hits: 49, fetches: 2, refused: 0, pinnedBytes: 500});
+	last?.release();
+	t.is(cache.stats().pinnedBytes, 0, 'nothing pinned once every block is released');
 	t.is(await cache.acquire('a', 'v1', object.length, 3), undefined, 'past the end: nothing');
 });
 
@@ -161,7 +163,7 @@ test('a prefetched block is cached unpinned and counts as a hit when asked for',
 	cache.prefetch('a', 'v1', object.length, 1);
 	const got = await cache.acquire('a', 'v1', object.length, 1);
 	t.true(got?.body.equals(object.subarray(block)));
-	t.deepEqual(cache.stats(), {bytes: block, hits: 1, fetches: 1, refused: 0});
+	t.deepEqual(cache.stats(), {bytes: block, hits: 1, fetches: 1, refused: 0, pinnedBytes: block});
 	got?.release();
 	// Unpinned now: it makes room for others.
 	const b0 = await cache.acquire('b', 'v1', object.length, 0);

@@ -8,7 +8,7 @@ import test, {type ExecutionContext} from 'ava';
 import {request} from './helpers/http.js';
 import {runCli, startCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
-import {createCertificates} from './helpers/tls.js';
+import {createCertificates, createRsaKey} from './helpers/tls.js';
 
 type Serving = ReturnType<typeof startCli> & {url: string};
 
@@ -175,6 +175,41 @@ test('HTTPS with --tls-cert/--tls-key; SIGHUP loads a new certificate and keeps 
 	serving.child.kill('SIGHUP');
 	await waitForLog(serving, 'TLS reload failed');
 	t.is((await request(serving.url, '/healthz', {ca: second.ca})).status, 200);
+	serving.child.kill('SIGTERM');
+	t.is((await serving.result).code, 0);
+});
+
+test('a TLS key that does not match the certificate: exit 2 with one line at start; on SIGHUP the old pair keeps serving', async (t) => {
+	const dir = await tempDir(t);
+	const first = createCertificates(await tempDir(t, 'ca-a-'));
+	const second = createCertificates(await tempDir(t, 'ca-b-'));
+	const tlsDir = await tempDir(t, 'tls-');
+	const cert = path.join(tlsDir, 'cert.pem');
+	const key = path.join(tlsDir, 'key.pem');
+	// Another pair's key of the same type, and a key of another type (which OpenSSL
+	// alone would take beside the certificate, failing every handshake later).
+	for (const wrongKey of [second.key, createRsaKey(tlsDir)]) {
+		await writeFile(cert, first.cert);
+		await writeFile(key, wrongKey);
+		// A server that took the pair would listen forever: give it 20 s to exit.
+		const cli = startCli(['serve', '--dir', dir, '--port', '0', '--tls-cert', cert, '--tls-key', key]);
+		const timer = setTimeout(() => cli.child.kill('SIGKILL'), 20_000);
+		const result = await cli.result;
+		clearTimeout(timer);
+		t.is(result.code, 2, result.stdout);
+		t.regex(result.stderr, /TLS key .*key\.pem does not match the certificate .*cert\.pem/);
+		t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
+	}
+
+	await writeFile(key, first.key);
+	const serving = await startServe(t, ['--dir', dir, '--tls-cert', cert, '--tls-key', key]);
+	t.is((await request(serving.url, '/healthz', {ca: first.ca})).status, 200);
+	await writeFile(cert, second.cert);
+	await writeFile(key, createRsaKey(tlsDir));
+	serving.child.kill('SIGHUP');
+	await waitForLog(serving, 'TLS reload failed');
+	t.regex(serving.stdoutSoFar(), /TLS reload failed, keeping the old certificate: TLS key .* does not match/);
+	t.is((await request(serving.url, '/healthz', {ca: first.ca})).status, 200);
 	serving.child.kill('SIGTERM');
 	t.is((await serving.result).code, 0);
 });

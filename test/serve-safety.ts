@@ -1,10 +1,11 @@
-import {mkdir, writeFile} from 'node:fs/promises';
+import {mkdir, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
 import {request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
 import {sharedTeardown} from './helpers/teardown.js';
-import {type WithMirror, withMirror} from './helpers/with-server.js';
+import {tempDir} from './helpers/temp.js';
+import {type WithMirror, withMirror, withServer} from './helpers/with-server.js';
 
 const tarball = '/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz';
 let mirror: WithMirror;
@@ -142,4 +143,74 @@ test('a folder without its trailing slash redirects to the listing; a file with 
 	// Repeated slashes fold, as the agent's own URL joining does.
 	const doubled = await request(mirror.url, tarball.replace('/beats/', '//beats//'));
 	t.is(doubled.status, 200);
+});
+
+test('symbolic links are neither served nor listed, wherever they point; a mirror directory that is itself a link is served', async (t) => {
+	const outside = await tempDir(t, 'outside-');
+	await writeFile(path.join(outside, 'secret.txt'), 'secret small\n');
+	await writeFile(path.join(outside, 'big.bin'), Buffer.alloc(300 * 1024, 'secret big '));
+	await mkdir(path.join(outside, 'folder'));
+	await writeFile(path.join(outside, 'folder', 'inner.txt'), 'secret inner\n');
+	const real = await tempDir(t, 'real-');
+	const folder = path.join(real, 'downloads', 'beats', 'elastic-agent');
+	await mkdir(folder, {recursive: true});
+	await mkdir(path.join(real, '.mirror'));
+	await writeFile(path.join(real, '.mirror', 'manifest.json'), '{"secret": "manifest"}');
+	const artifact = 'elastic-agent-9.1.3-linux-x86_64.tar.gz';
+	const bytes = Buffer.alloc(300 * 1024, 'artifact ');
+	await writeFile(path.join(folder, artifact), bytes);
+	await writeFile(path.join(folder, `${artifact}.sha512`), `${'a'.repeat(128)}  ${artifact}\n`);
+	const links: Array<[string, string]> = [
+		['elastic-agent-9.1.4-linux-x86_64.tar.gz.sha512', path.join(outside, 'secret.txt')],
+		['elastic-agent-9.1.4-linux-x86_64.tar.gz', path.join(outside, 'big.bin')],
+		['passwd', '/etc/passwd'],
+		['manifest.json', '../../../.mirror/manifest.json'],
+		['elastic-agent-9.1.5-linux-x86_64.tar.gz', artifact],
+		['elastic-agent-9.1.5-linux-x86_64.tar.gz.sha512', `${artifact}.sha512`],
+		['outside-folder', path.join(outside, 'folder')],
+		['dangling', path.join(outside, 'nothing')],
+	];
+	for (const [name, target] of links) {
+		await symlink(target, path.join(folder, name));
+	}
+
+	await symlink(outside, path.join(real, 'downloads', 'elsewhere'));
+	// The mirror directory itself may be a link (an operator's choice): served as usual.
+	const linkedRoot = path.join(await tempDir(t, 'root-link-'), 'mirror');
+	await symlink(real, linkedRoot);
+	const server = await withServer(t, linkedRoot);
+	const base = '/downloads/beats/elastic-agent';
+
+	const served = await request(server.url, `${base}/${artifact}`);
+	t.is(served.status, 200);
+	t.true(served.body.equals(bytes));
+	t.is((await request(server.url, `${base}/${artifact}.sha512`)).status, 200);
+	const refused = [
+		...links.map(([name]) => `${base}/${name}`),
+		`${base}/outside-folder/`,
+		`${base}/outside-folder/inner.txt`,
+		'/downloads/elsewhere',
+		'/downloads/elsewhere/',
+		'/downloads/elsewhere/secret.txt',
+		'/downloads/elsewhere/big.bin',
+		'/downloads/elsewhere/folder/',
+	];
+	for (const target of refused) {
+		for (const method of ['GET', 'HEAD']) {
+			const response = await request(server.url, target, {method});
+			t.is(response.status, 404, `${method} ${target}`);
+			t.false(response.text.includes('secret'), `${method} ${target}`);
+			t.false(response.text.includes('root:'), `${method} ${target}`);
+		}
+	}
+
+	for (const listing of ['/downloads/', `${base}/`]) {
+		for (const accept of ['text/html', 'application/json']) {
+			const response = await request(server.url, listing, {headers: {Accept: accept}});
+			t.is(response.status, 200, listing);
+			for (const name of ['elsewhere', ...links.map(([link]) => link)]) {
+				t.false(response.text.includes(name), `${listing} (${accept}) shows ${name}`);
+			}
+		}
+	}
 });

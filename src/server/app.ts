@@ -8,7 +8,7 @@ import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {layout} from '../store/layout.js';
 import type {S3Store} from '../store/s3/client.js';
-import {createMetrics, type Metrics} from './metrics.js';
+import {createMetrics, type Metrics, streamBufferMetrics} from './metrics.js';
 import {conditionalBody} from './middleware/conditional.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
 import {checkPath, readOnly, securityHeaders} from './middleware/headers.js';
@@ -58,6 +58,13 @@ function requestOrigin(ctx: Koa.Context): string {
 	return `${ctx.protocol}://${host}`;
 }
 
+/** The tree of a directory mirror, its read buffers reported in `metrics`. */
+function directoryTree(mirror: ReturnType<typeof layout>, metrics: Metrics): Koa.Middleware {
+	const {tree, buffersInUse} = treeRoutes(mirror);
+	streamBufferMetrics(metrics.registry, buffersInUse);
+	return tree;
+}
+
 /** Build the application for the mirror in `options.dir`. */
 export function createApp(options: AppOptions): MirrorApp {
 	const mirror = layout(options.dir);
@@ -92,7 +99,7 @@ export function createApp(options: AppOptions): MirrorApp {
 	app.use(conditionalBody());
 	// Paths under /downloads/ are most of the traffic and no route of the router
 	// matches them: they go straight to the tree, past route matching.
-	const tree = options.s3?.tree ?? treeRoutes(mirror);
+	const tree = options.s3?.tree ?? directoryTree(mirror, metrics);
 	const routes = compose([router.routes() as Koa.Middleware, tree]);
 	app.use((ctx, next) => (ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next)));
 	return {app, index, metrics, store: options.s3?.store, close: () => options.s3?.store.close()};

@@ -33,6 +33,8 @@ export type BlockCacheStats = {
 	readonly fetches: number;
 	/** Acquires refused for want of room (the response streamed from the store instead). */
 	readonly refused: number;
+	/** Bytes of blocks pinned now: written by a response or being fetched (0 when idle). */
+	readonly pinnedBytes: number;
 };
 
 /** The shared blocks of one server. */
@@ -78,6 +80,7 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 	let hits = 0;
 	let fetches = 0;
 	let refused = 0;
+	let pinnedBytes = 0;
 
 	function forget(name: string, entry: Entry): void {
 		if (!entry.cached) {
@@ -109,10 +112,20 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 		return false;
 	}
 
+	function pin(entry: Entry): void {
+		entry.pins++;
+		if (entry.pins === 1) {
+			pinnedBytes += entry.length;
+		}
+	}
+
 	function unpin(entry: Entry): void {
 		entry.pins--;
-		if (entry.pins === 0 && !entry.cached) {
-			bytes -= entry.length;
+		if (entry.pins === 0) {
+			pinnedBytes -= entry.length;
+			if (!entry.cached) {
+				bytes -= entry.length;
+			}
 		}
 	}
 
@@ -131,7 +144,7 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 		if (found) {
 			entries.delete(name);
 			entries.set(name, found);
-			found.pins++;
+			pin(found);
 			hits++;
 			return found;
 		}
@@ -150,9 +163,10 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 		const entry: Entry = {
 			length,
 			loaded: fetch(key, identity, start, start + length - 1),
-			pins: 1,
+			pins: 0,
 			cached: true,
 		};
+		pin(entry);
 		entries.set(name, entry);
 		bytes += length;
 		entry.loaded.catch(() => {
@@ -203,6 +217,6 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 				);
 			}
 		},
-		stats: () => ({bytes, hits, fetches, refused}),
+		stats: () => ({bytes, hits, fetches, refused, pinnedBytes}),
 	};
 }

@@ -21,6 +21,8 @@ export type BufferPool = {
 	readonly fits: (buffer: Buffer, streaming: number) => boolean;
 	/** Bytes in buffers handed out and in the free lists. */
 	readonly allocatedBytes: () => number;
+	/** Bytes in buffers handed out and not given back yet (0 when no response streams). */
+	readonly lentBytes: () => number;
 };
 
 /** Sizes and budget of a pool. */
@@ -101,5 +103,6 @@ export function createBufferPool(options: BufferPoolOptions): BufferPool {
 			return buffer.length <= share && buffer.length * 4 > share;
 		},
 		allocatedBytes: () => lentBytes + freeBytes,
+		lentBytes: () => lentBytes,
 	};
 }

@@ -38,10 +38,19 @@ export function contentTypeFor(fileName: string): string {
 /** Cache-Control for listings, keys, JSON and pages. */
 export const shortCache = 'public, max-age=60';
 
+/**
+Whether the file never changes under its name: a released version's artifact or
+sidecar. SNAPSHOTs are rebuilt under the same name, often with the same Last-Modified
+and size; keys and other files may be replaced.
+*/
+export function isImmutableFile(kind: PathKind | undefined): boolean {
+	return (kind?.kind === 'artifact' || kind?.kind === 'sidecar') && !isMutableVersion(kind.ref.version);
+}
+
 /** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
 export function cacheControlFor(kind: PathKind | undefined): string {
 	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
-		return isMutableVersion(kind.ref.version) ? 'public, no-cache' : 'public, max-age=31536000, immutable';
+		return isImmutableFile(kind) ? 'public, max-age=31536000, immutable' : 'public, no-cache';
 	}
 
 	return shortCache;

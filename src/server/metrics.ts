@@ -32,6 +32,14 @@ export function agentVersionOf(userAgent: string | undefined): string {
 /** The shared artifact blocks of an S3 replica, read at scrape time. */
 function blockCacheMetrics(registry: Registry, stats: () => BlockCacheStats): void {
 	new Gauge({
+		name: 'mirror_s3_block_cache_pinned_bytes',
+		help: 'Shared artifact blocks pinned now: being written to a client or read from the store (0 when idle)',
+		registers: [registry],
+		collect() {
+			this.set(stats().pinnedBytes);
+		},
+	});
+	new Gauge({
 		name: 'mirror_s3_block_cache_bytes',
 		help: 'Memory held by shared artifact blocks read from the store (cached, being read, or still being written)',
 		registers: [registry],
@@ -166,4 +174,16 @@ export function createMetrics(
 			registers: [registry],
 		}),
 	};
+}
+
+/** Read buffers held by file responses of a directory mirror, read at scrape time. */
+export function streamBufferMetrics(registry: Registry, inUse: () => number): void {
+	new Gauge({
+		name: 'mirror_stream_buffers_in_use_bytes',
+		help: 'Read buffers held by file responses being sent now (0 when idle)',
+		registers: [registry],
+		collect() {
+			this.set(inUse());
+		},
+	});
 }

@@ -1,7 +1,8 @@
 /**
 Sends one file of the tree the way artifacts.elastic.co does, and the way agents,
 browsers, caches and other mirrors need: exact Content-Length, no Content-Encoding,
-single byte ranges, strong ETags, Last-Modified and conditional requests.
+single byte ranges, strong ETags, Last-Modified and conditional requests (the status
+and headers come from file-response.ts, shared with the S3 tree).
 
 The file is opened once and everything (size, validators, bytes) comes from that
 open descriptor. Sync publishes by rename, so a reader that opened the old file
@@ -17,19 +18,14 @@ shared by all responses in flight, so a thousand slow clients cost a bounded 32 
 a handful of fast ones get large reads, and buffers are reused rather than freed.
 */
 import {createHash} from 'node:crypto';
-import {type BigIntStats, close, fstat, open, read, statSync} from 'node:fs';
-import type {ServerResponse} from 'node:http';
+import {type BigIntStats, close, constants, fstat, lstatSync, open, read} from 'node:fs';
 import {promisify} from 'node:util';
 import type {Context} from 'koa';
-import parseRange from 'range-parser';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
-
-/** How to label the response. */
-export type SendOptions = {
-	readonly contentType: string;
-	readonly cacheControl: string;
-};
+import {written} from './exchange.js';
+import {type FileMeta, prepare, type SendOptions} from './file-response.js';
+import {isOpenAt} from './no-links.js';
 
 /** What happened: the file was answered, or the path is missing or a directory. */
 export type SendResult = 'sent' | 'missing' | 'directory';
@@ -44,8 +40,15 @@ export type SenderOptions = {
 	readonly streamBudgetBytes?: number;
 };
 
-/** Answers GET and HEAD for files of the tree. */
-export type FileSender = (ctx: Context, file: string, options: SendOptions) => Promise<SendResult>;
+/**
+Answers GET and HEAD for files of the tree. `file` is a real path (no link in it, as
+`resolveInTree` gives it); a link there now, or a file that is not at that path when
+opened, is answered as missing: links are never served (no-links.ts).
+*/
+export type FileSender = ((ctx: Context, file: string, options: SendOptions) => Promise<SendResult>) & {
+	/** Bytes of read buffers held by responses being sent now (0 when idle), for metrics. */
+	readonly buffersInUse: () => number;
+};
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
@@ -53,16 +56,6 @@ const fstatAsync = promisify(fstat) as (fd: number, options: {bigint: true}) => 
 
 const minChunk = 8 * 1024;
 const maxChunk = 1024 * 1024;
-
-/** What headers and validators come from: one identity of one file. */
-export type FileMeta = {
-	readonly identity: string;
-	readonly size: number;
-	readonly etag: string;
-	readonly lastModified: Date;
-	/** The header value, formatted once per file rather than per request. */
-	readonly lastModifiedText: string;
-};
 
 type CachedFile = FileMeta & {readonly body: Buffer};
 
@@ -86,25 +79,18 @@ function metaOf(info: BigIntStats): FileMeta {
 	};
 }
 
-/** RFC 9110 If-Range: a strong ETag match, or an exact Last-Modified date. */
-function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): boolean {
-	if (ifRange.startsWith('"') || ifRange.startsWith('W/')) {
-		return ifRange === etag;
-	}
-
-	const date = Date.parse(ifRange);
-	return !Number.isNaN(date) && date === Math.floor(lastModified.getTime() / 1000) * 1000;
-}
-
-const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG']);
+const missingCodes = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'ELOOP']);
+/** Open for reading, and fail (ELOOP) rather than follow a link in the last component. */
+const openFlags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
 /**
-One stat by path per request. It is synchronous on purpose: on a local disk it costs
-microseconds, far less than a round trip through the thread pool.
+One stat by path per request, of the path itself (a link is neither file nor folder). It
+is synchronous on purpose: on a local disk it costs microseconds, far less than a round
+trip through the thread pool.
 */
 function statPath(file: string): BigIntStats | undefined {
 	try {
-		return statSync(file, {bigint: true, throwIfNoEntry: false});
+		return lstatSync(file, {bigint: true, throwIfNoEntry: false});
 	} catch (error) {
 		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
 			return undefined;
@@ -116,7 +102,14 @@ function statPath(file: string): BigIntStats | undefined {
 
 async function openFile(file: string): Promise<number | undefined> {
 	try {
-		return await openAsync(file, 'r');
+		const fd = await openAsync(file, openFlags);
+		if (isOpenAt(fd, file)) {
+			return fd;
+		}
+
+		// A folder on the way was replaced by a link since the path was checked.
+		await closeAsync(fd);
+		return undefined;
 	} catch (error) {
 		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
 			return undefined;
@@ -129,85 +122,6 @@ async function openFile(file: string): Promise<number | undefined> {
 function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
 	return new Promise((resolve, reject) => {
 		read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead)));
-	});
-}
-
-/**
-Set the status and headers for `meta`, answering conditionals and ranges. Returns the
-byte range to send, or undefined when the response is complete without a body.
-*/
-export function prepare(
-	ctx: Context,
-	meta: FileMeta,
-	options: SendOptions,
-): {start: number; end: number} | undefined {
-	ctx.status = 200;
-	ctx.set('Accept-Ranges', 'bytes');
-	ctx.set('ETag', meta.etag);
-	ctx.set('Last-Modified', meta.lastModifiedText);
-	ctx.set('Cache-Control', options.cacheControl);
-	ctx.set('Content-Type', options.contentType);
-	if (ctx.fresh) {
-		ctx.status = 304;
-		return undefined;
-	}
-
-	let start = 0;
-	let end = meta.size - 1;
-	const range = ctx.get('Range');
-	const ifRange = ctx.get('If-Range');
-	if (range && (!ifRange || ifRangeMatches(ifRange, meta.etag, meta.lastModified))) {
-		const ranges = parseRange(meta.size, range, {combine: true});
-		if (ranges === -1) {
-			ctx.status = 416;
-			ctx.set('Content-Range', `bytes */${meta.size}`);
-			ctx.set('Cache-Control', 'no-store');
-			ctx.set('Content-Type', 'text/plain; charset=utf-8');
-			ctx.body = 'range not satisfiable\n';
-			return undefined;
-		}
-
-		// Malformed, non-byte and multi-range requests get the whole file, which
-		// RFC 9110 allows; no client of a mirror asks for multipart ranges.
-		const [only] = ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1 ? [] : ranges;
-		if (only) {
-			start = only.start;
-			end = only.end;
-			ctx.status = 206;
-			ctx.set('Content-Range', `bytes ${start}-${end}/${meta.size}`);
-		}
-	}
-
-	const length = end - start + 1;
-	if (ctx.method === 'HEAD' || length === 0) {
-		// An empty body first: koa would otherwise reset the length to 0.
-		ctx.body = '';
-		ctx.length = length;
-		return undefined;
-	}
-
-	ctx.length = length;
-	return {start, end};
-}
-
-/** Write `chunk`; resolves once `res` has taken it, rejects when it closes first. */
-export function written(res: ServerResponse, chunk: Buffer): Promise<void> {
-	return new Promise((resolve, reject) => {
-		if (res.destroyed) {
-			reject(new Error('response closed'));
-			return;
-		}
-
-		const onClose = () => reject(new Error('response closed'));
-		res.once('close', onClose);
-		res.write(chunk, (error) => {
-			res.off('close', onClose);
-			if (error) {
-				reject(error);
-			} else {
-				resolve();
-			}
-		});
 	});
 }
 
@@ -254,7 +168,7 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 
 				position += bytesRead;
 				await previous;
-				previous = written(res, buffer.subarray(0, bytesRead));
+				previous = written(ctx, buffer.subarray(0, bytesRead));
 				previous.then(
 					() => {
 						sent += bytesRead;
@@ -266,14 +180,16 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 			await previous;
 			res.end();
 		} catch {
-			// The client went away or the file broke: cut the connection so that a short
-			// body can never pass for a complete one.
+			// The client went away (this response's or its request's close: see exchange.ts)
+			// or the file broke: cut the connection so that a short body can never pass for
+			// a complete one.
 			res.destroy();
 		} finally {
 			streaming--;
 			await closeAsync(fd).catch(() => undefined);
 			// Every write of these buffers has completed, or the socket is destroyed and
-			// nothing more of them goes out: another response may read into them now.
+			// nothing more of them goes out (a queued response's pending chunk never leaves:
+			// its socket is gone): another response may read into them now.
 			for (const buffer of buffers) {
 				pool.release(buffer);
 			}
@@ -348,7 +264,7 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 		}
 	}
 
-	return async (ctx, file, options) => {
+	const send = async (ctx: Context, file: string, options: SendOptions): Promise<SendResult> => {
 		const info = statPath(file);
 		if (!info) {
 			return 'missing';
@@ -389,4 +305,5 @@ export function createFileSender(limits: SenderOptions = {}): FileSender {
 
 		return 'sent';
 	};
+	return Object.assign(send, {buffersInUse: pool.lentBytes});
 }

@@ -3,6 +3,7 @@ The server's lifecycle: listen over HTTP or HTTPS, reload the certificate on
 demand, and drain on shutdown (stop accepting, let in-flight downloads finish up
 to a deadline, then close what is left).
 */
+import {createPrivateKey, X509Certificate} from 'node:crypto';
 import {mkdir, readFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -31,8 +32,25 @@ export type RunningServer = {
 	readonly shutdown: () => Promise<{cut: number}>;
 };
 
+/**
+Whether `key` is the private key of the first certificate in `cert`; undefined when
+either does not parse (createSecureContext then says why). OpenSSL keeps one key per
+type, so it takes an RSA key beside an EC certificate, and every handshake fails later.
+*/
+function keyMatches(cert: Buffer, key: Buffer): boolean | undefined {
+	try {
+		return new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+	} catch {
+		return undefined;
+	}
+}
+
 async function readTls(config: NonNullable<ServeConfig['tls']>): Promise<{cert: Buffer; key: Buffer}> {
 	const [cert, key] = await Promise.all([readFile(config.certPath), readFile(config.keyPath)]);
+	if (keyMatches(cert, key) === false) {
+		throw new UsageError(`TLS key ${config.keyPath} does not match the certificate ${config.certPath}`);
+	}
+
 	try {
 		tls.createSecureContext({cert, key});
 	} catch (error) {

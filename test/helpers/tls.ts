@@ -50,3 +50,20 @@ export function createCertificates(dir: string): TestCertificates {
 		key: readFileSync(file('server.key'), 'utf8'),
 	};
 }
+
+/**
+An RSA private key (PEM) that belongs to no certificate of `createCertificates`, whose
+keys are EC: OpenSSL keeps one key per type, so it takes this one beside an EC
+certificate without complaint.
+*/
+export function createRsaKey(dir: string): string {
+	const file = path.join(dir, 'other-rsa.key');
+	execFileSync(
+		'openssl',
+		['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', file],
+		{
+			stdio: 'pipe',
+		},
+	);
+	return readFileSync(file, 'utf8');
+}

@@ -1,11 +1,12 @@
 /**
 Per-request bookkeeping, outermost so it sees the final status: the JSON access
 log line and the HTTP metrics, both written when the response closes (finished or
-aborted by the client).
+aborted by the client; for a pipelined response still queued, when its request closes).
 */
 import type {Middleware} from 'koa';
 import type {Logger} from 'pino';
 import type {ArtifactRef} from '../../catalog.js';
+import {whenClosed} from '../exchange.js';
 import {agentVersionOf, type Metrics} from '../metrics.js';
 
 /** What handlers leave in `ctx.state` for this middleware. */
@@ -23,7 +24,7 @@ export function observe(metrics: Metrics, logger: Logger | undefined): Middlewar
 	return async (ctx, next) => {
 		const started = performance.now();
 		metrics.inFlight.inc();
-		ctx.res.once('close', () => {
+		whenClosed(ctx, () => {
 			metrics.inFlight.dec();
 			const state = ctx.state;
 			const route = state.route ?? 'other';

@@ -18,6 +18,10 @@ no room (every block pinned by a slow socket), the download streams from the sto
 
 With `redirect`, artifact bodies are answered by a 302 to a short-lived presigned URL
 of the store, so bytes flow from the store to the agent directly.
+
+(Over 300 lines: the ways one response is answered, from memory, one GET, HEAD then a
+conditional GET, or shared blocks, share the version checks and the start-over rule,
+and are easier to check side by side than spread over modules.)
 */
 import {pipeline} from 'node:stream/promises';
 import {GetObjectCommand} from '@aws-sdk/client-s3';
@@ -29,10 +33,11 @@ import type {ObjectInfo, ObjectStream, S3Store} from '../../store/s3/client.js';
 import {metadataKeys} from '../../store/s3/keys.js';
 import {type BlockCache, type BlockCacheStats, createBlockCache, type PinnedBlock} from '../block-cache.js';
 import {createBodyCache} from '../body-cache.js';
-import {cacheControlFor, contentTypeFor} from '../content-type.js';
+import {cacheControlFor, contentTypeFor, isImmutableFile} from '../content-type.js';
+import {whenClosed, written} from '../exchange.js';
+import {type FileMeta, prepare, type SendOptions} from '../file-response.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
-import {type FileMeta, prepare, written} from '../send-file.js';
 import type {ListingEntry} from '../views/listing.js';
 import {sendListing, sortListing} from './tree.js';
 
@@ -71,6 +76,26 @@ function metaOf(info: ObjectInfo): FileMeta {
 	};
 }
 
+/**
+Pipe the store's `body` into the response; resolves when all of it went out, rejects
+when the store fails or the client leaves. A response queued behind a pipelined one
+never closes when its client leaves (exchange.ts): the store's stream is destroyed on
+its request's close too, which ends the pipeline and aborts the store's request.
+*/
+async function pipeTo(
+	ctx: Context,
+	body: ObjectStream['body'],
+	onChunk: (length: number) => void,
+): Promise<void> {
+	body.on('data', (chunk: Buffer) => onChunk(chunk.length));
+	const stop = whenClosed(ctx, () => body.destroy());
+	try {
+		await pipeline(body, ctx.res);
+	} finally {
+		stop();
+	}
+}
+
 /** Send `body` as the response body, past koa, counting bytes for the access log. */
 function pipeBody(ctx: Context, body: ObjectStream['body']): void {
 	let sent = 0;
@@ -78,13 +103,11 @@ function pipeBody(ctx: Context, body: ObjectStream['body']): void {
 	ctx.respond = false;
 	const res = ctx.res;
 	res.statusCode = ctx.status;
-	body.on('data', (chunk: Buffer) => {
-		sent += chunk.length;
-	});
 	// A store that fails mid-body, or a client that leaves, ends the response cut
-	// short: a truncated body never passes for a complete one. pipeline destroys the
-	// store's stream too, which aborts its request.
-	pipeline(body, res).catch(() => {
+	// short: a truncated body never passes for a complete one.
+	pipeTo(ctx, body, (length) => {
+		sent += length;
+	}).catch(() => {
 		res.destroy();
 	});
 }
@@ -196,7 +219,7 @@ export function s3TreeRoutes(
 		ctx.respond = false;
 		res.statusCode = ctx.status;
 		let block: PinnedBlock | undefined = first;
-		res.once('close', () => block?.release());
+		whenClosed(ctx, () => block?.release());
 		try {
 			let position = range.start;
 			while (position <= range.end) {
@@ -212,10 +235,9 @@ export function s3TreeRoutes(
 						throw new MirrorError('ERR_STORE_CHANGED', `${relative} changed in the store`);
 					}
 
-					object.body.on('data', (chunk: Buffer) => {
-						sent += chunk.length;
+					await pipeTo(ctx, object.body, (length) => {
+						sent += length;
 					});
-					await pipeline(object.body, res);
 					return;
 				}
 
@@ -228,7 +250,7 @@ export function s3TreeRoutes(
 					position - blockStart,
 					Math.min(block.body.length, range.end + 1 - blockStart),
 				);
-				await written(res, slice);
+				await written(ctx, slice);
 				sent += slice.length;
 				position += slice.length;
 				block.release();
@@ -253,7 +275,7 @@ export function s3TreeRoutes(
 	async function sendArtifact(
 		ctx: Context,
 		relative: string,
-		headers: {contentType: string; cacheControl: string},
+		headers: SendOptions,
 		blockCache: BlockCache,
 		fresh: boolean,
 	): Promise<'sent' | 'missing' | 'changed'> {
@@ -331,6 +353,7 @@ export function s3TreeRoutes(
 		const headers = {
 			contentType: contentTypeFor(request.segments.at(-1) ?? ''),
 			cacheControl: cacheControlFor(kind),
+			immutable: isImmutableFile(kind),
 		};
 		const cacheable = kind?.kind === 'sidecar' && !isMutableVersion(kind.ref.version);
 		const cached = cacheable ? cache.get(relative) : undefined;

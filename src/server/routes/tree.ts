@@ -4,13 +4,13 @@ send-file, folders as listings (HTML, or JSON on `Accept: application/json`).
 Runs after the router, for every path it did not take.
 */
 import type {Dirent} from 'node:fs';
-import {readdir, stat} from 'node:fs/promises';
+import {lstat, readdir} from 'node:fs/promises';
 import path from 'node:path';
 import type {Context, Middleware} from 'koa';
 import {classifyPath} from '../../catalog.js';
 import type {Layout} from '../../store/layout.js';
-import {cacheControlFor, contentTypeFor, shortCache} from '../content-type.js';
-
+import {cacheControlFor, contentTypeFor, isImmutableFile, shortCache} from '../content-type.js';
+import {resolveInTree} from '../no-links.js';
 import type {TreeRequest} from '../request-path.js';
 import {createFileSender} from '../send-file.js';
 import {type ListingEntry, listingPage} from '../views/listing.js';
@@ -42,11 +42,16 @@ async function readListing(folder: string): Promise<ListingEntry[] | undefined> 
 			.filter((dirent) => !dirent.name.startsWith('.') && (dirent.isFile() || dirent.isDirectory()))
 			.map(async (dirent): Promise<ListingEntry | undefined> => {
 				try {
-					const info = await stat(path.join(folder, dirent.name));
+					// Not followed: an entry replaced by a link since readdir is left out.
+					const info = await lstat(path.join(folder, dirent.name));
+					if (!info.isFile() && !info.isDirectory()) {
+						return undefined;
+					}
+
 					return {
 						name: dirent.name,
-						type: dirent.isDirectory() ? 'directory' : 'file',
-						size: dirent.isDirectory() ? undefined : info.size,
+						type: info.isDirectory() ? 'directory' : 'file',
+						size: info.isDirectory() ? undefined : info.size,
 						modified: info.mtime.toISOString(),
 					};
 				} catch {
@@ -83,26 +88,35 @@ export function sendListing(ctx: Context, request: TreeRequest, entries: Listing
 	ctx.body = listingPage(request.segments, entries);
 }
 
-/** The tree handler for the mirror at `mirror`. */
-export function treeRoutes(mirror: Layout): Middleware {
+/** The tree handler for the mirror at `mirror`, and the read buffers its responses hold now. */
+export function treeRoutes(mirror: Layout): {tree: Middleware; buffersInUse: () => number} {
 	const sendFile = createFileSender();
-	return async (ctx) => {
+	const tree: Middleware = async (ctx) => {
 		const request = ctx.state.tree as TreeRequest;
 		if (request.segments.length === 0) {
 			ctx.throw(404, 'not found');
 		}
 
-		const file = path.join(mirror.root, ...request.segments);
+		const kind = request.trailingSlash ? undefined : classifyPath(request.relative);
+		if (!request.trailingSlash) {
+			ctx.state.route = kind?.kind ?? 'file';
+		}
+
+		// Links are neither served nor listed, wherever they point (no-links.ts).
+		const file = resolveInTree(mirror.root, request.segments);
+		if (!file) {
+			return ctx.throw(404, 'not found');
+		}
+
 		if (request.trailingSlash) {
 			sendListing(ctx, request, await readListing(file));
 			return;
 		}
 
-		const kind = classifyPath(request.relative);
-		ctx.state.route = kind?.kind ?? 'file';
 		const result = await sendFile(ctx, file, {
 			contentType: contentTypeFor(request.segments.at(-1) ?? ''),
 			cacheControl: cacheControlFor(kind),
+			immutable: isImmutableFile(kind),
 		});
 		if (result === 'missing') {
 			ctx.throw(404, 'not found');
@@ -120,4 +134,5 @@ export function treeRoutes(mirror: Layout): Middleware {
 			ctx.state.download = kind.ref;
 		}
 	};
+	return {tree, buffersInUse: sendFile.buffersInUse};
 }
