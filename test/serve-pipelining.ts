@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import type {ServeConfig} from '../src/config.js';
+import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runSync, syncFlags} from './helpers/run.js';
@@ -22,12 +23,7 @@ import {withUpstream} from './helpers/with-upstream.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const s3 = await ensureS3();
-if (!s3.ok) {
-	console.warn(`SKIPPING the S3 pipelining tests: ${s3.reason}`);
-}
-
-const s3Test = s3.ok ? test.serial : test.skip;
+const s3Test = gatedTest('the S3 pipelining tests', await ensureS3(), {serial: true});
 const MiB = 1024 * 1024;
 
 let key: TestKey;

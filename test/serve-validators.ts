@@ -8,6 +8,7 @@ only for files that never change (releases).
 import {randomBytes} from 'node:crypto';
 import test, {type ExecutionContext} from 'ava';
 import type {ServeConfig} from '../src/config.js';
+import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runSync, syncFlags} from './helpers/run.js';
@@ -17,10 +18,7 @@ import {withUpstream} from './helpers/with-upstream.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const s3 = await ensureS3();
-if (!s3.ok) {
-	console.warn(`SKIPPING the S3 validator test: ${s3.reason}`);
-}
+const s3Test = gatedTest('the S3 validator test', await ensureS3());
 
 let key: TestKey;
 test.before(async () => {
@@ -127,7 +125,7 @@ test('directory store: after a SNAPSHOT rebuild with the same Last-Modified, dat
 	await validators(t, 'dir');
 });
 
-(s3.ok ? test : test.skip)(
+s3Test(
 	'S3 store: after a SNAPSHOT rebuild with the same Last-Modified, dates give no 304 and no spliced range',
 	async (t) => {
 		await validators(t, 's3');
