@@ -104,6 +104,18 @@ export class BundleError extends MirrorError {
 	}
 }
 
+/** A delta export (`export --since`) found nothing published after its date: not a failure. */
+export class NothingNewError extends MirrorError {
+	/** The date the export looked after, ISO 8601. */
+	readonly since: string;
+
+	constructor(since: string) {
+		super('ERR_NOTHING_NEW', `nothing was published since ${since}`);
+		this.name = 'NothingNewError';
+		this.since = since;
+	}
+}
+
 /** One line for a human, whatever was thrown. */
 export function describeError(error: unknown): string {
 	if (error instanceof MirrorError) {

@@ -8,7 +8,7 @@ import type {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {keyFiles, sidecarExtensions} from '../catalog.js';
-import {BundleError, describeError, MirrorError} from '../errors.js';
+import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {type Selection, selectEntries} from '../store/select.js';
 import {type MirrorTarget, type TargetOptions, withReadTarget} from '../sync/target.js';
@@ -109,12 +109,9 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				? selected.filter((entry) => new Date(entry.publishedAt).getTime() > (since as Date).getTime())
 				: selected;
 			if (chosen.length === 0) {
-				throw new MirrorError(
-					'ERR_NOTHING_TO_EXPORT',
-					since
-						? `nothing was published since ${since.toISOString()}`
-						: 'the selection matches no artifact in the mirror',
-				);
+				throw since
+					? new NothingNewError(since.toISOString())
+					: new MirrorError('ERR_NOTHING_TO_EXPORT', 'the selection matches no artifact in the mirror');
 			}
 
 			const files: BundleFile[] = [];

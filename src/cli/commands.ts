@@ -10,7 +10,7 @@ import {importBundle} from '../bundle/import.js';
 import {concatParts, expandParts} from '../bundle/parts.js';
 import type {ConfigSources} from '../config.js';
 import {loadExportConfig, loadImportConfig, loadPruneConfig, loadVerifyConfig} from '../config.js';
-import {MirrorError} from '../errors.js';
+import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
 import {verifyMirror} from '../maintain/verify.js';
@@ -61,8 +61,8 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 			onWarning: (message) => output.line(`warning: ${message}`),
 		}).catch((error: unknown) => {
 			// A delta export from cron with nothing new is not a failure.
-			if (config.since && error instanceof MirrorError && error.code === 'ERR_NOTHING_TO_EXPORT') {
-				return /since (\S+)$/.exec(error.message)?.[1] ?? 'the previous export';
+			if (error instanceof NothingNewError) {
+				return error.since;
 			}
 
 			throw error;
