@@ -6,6 +6,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import {formatBytes, formatDuration} from '../format.js';
 import {createLogger} from '../log.js';
+import {redactText} from '../redact.js';
 import type {EventSink, Summary, SyncEvent} from '../sync/events.js';
 
 /** A sink plus whatever must happen when the run is over. */
@@ -32,7 +33,7 @@ export function jsonReporter(): Reporter {
 			logger[level]({event: type, ...fields}, message);
 		},
 		error(message, code) {
-			logger.error({event: 'error', code}, message);
+			logger.error({event: 'error', code}, redactText(message));
 		},
 		close() {
 			logger.flush();
@@ -121,7 +122,7 @@ export function textReporter(
 			}
 		},
 		error(message) {
-			process.stderr.write(`error: ${message}\n`);
+			process.stderr.write(`error: ${redactText(message)}\n`);
 		},
 		close() {},
 	};
@@ -273,7 +274,7 @@ export function ttyReporter(stream: NodeJS.WriteStream = process.stderr): Report
 		},
 		error(message) {
 			multibar.stop();
-			process.stderr.write(`error: ${message}\n`);
+			process.stderr.write(`error: ${redactText(message)}\n`);
 		},
 		close() {
 			multibar.stop();

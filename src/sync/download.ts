@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import got, {type Agents, RequestError} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {redactText, redactUrl} from '../redact.js';
 import {feedFile} from '../store/hash.js';
 import type {FileDigests} from './digest.js';
 import {createFileHasher} from './hash-pool.js';
@@ -114,7 +115,7 @@ function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundE
 	const code = (error as {code?: string}).code;
 	if (tlsTrustCodes.has(code ?? '')) {
 		return new UpstreamError(
-			url,
+			redactUrl(url),
 			`TLS certificate of ${new URL(url).host} not trusted (${code}); see --ca-file`,
 			{
 				retryable: false,
@@ -125,15 +126,21 @@ function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundE
 	}
 
 	if (localIoCodes.has(code ?? '') && !(error instanceof RequestError)) {
-		return new UpstreamError(url, `cannot write the download of ${url}: ${describeError(error)}`, {
-			retryable: false,
-			cause: error,
-			code: 'ERR_LOCAL_IO',
-		});
+		return new UpstreamError(
+			redactUrl(url),
+			`cannot write the download of ${redactUrl(url)}: ${describeError(error)}`,
+			{
+				retryable: false,
+				cause: error,
+				code: 'ERR_LOCAL_IO',
+			},
+		);
 	}
 
-	const message = error instanceof RequestError ? `${error.code}: ${error.message}` : describeError(error);
-	return new UpstreamError(url, `${message} (${url})`, {
+	const message = redactText(
+		error instanceof RequestError ? `${error.code}: ${error.message}` : describeError(error),
+	);
+	return new UpstreamError(redactUrl(url), `${message} (${redactUrl(url)})`, {
 		retryable: !nonRetryableCodes.has(code ?? ''),
 		cause: error,
 	});
@@ -141,11 +148,14 @@ function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundE
 
 function statusError(url: string, status: number): UpstreamError | NotFoundError {
 	if (status === 404 || status === 410) {
-		return new NotFoundError(url);
+		return new NotFoundError(redactUrl(url));
 	}
 
 	const retryable = status >= 500 || status === 408 || status === 429;
-	return new UpstreamError(url, `upstream answered HTTP ${status} for ${url}`, {status, retryable});
+	return new UpstreamError(redactUrl(url), `upstream answered HTTP ${status} for ${redactUrl(url)}`, {
+		status,
+		retryable,
+	});
 }
 
 function backoff(config: HttpConfig, attempt: number): number {
@@ -169,7 +179,7 @@ async function withRetry<T>(
 			}
 
 			const delayMs = backoff(config, attempt);
-			onRetry?.({url, attempt, delayMs, reason: failure.message});
+			onRetry?.({url: redactUrl(url), attempt, delayMs, reason: failure.message});
 			await new Promise((resolve) => {
 				setTimeout(resolve, delayMs);
 			});
@@ -287,9 +297,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				size += (chunk as Buffer).length;
 				if (size > maxBytes) {
 					request.destroy();
-					throw new UpstreamError(url, `${url} is larger than ${maxBytes} bytes; refusing it`, {
-						retryable: false,
-					});
+					throw new UpstreamError(
+						redactUrl(url),
+						`${redactUrl(url)} is larger than ${maxBytes} bytes; refusing it`,
+						{
+							retryable: false,
+						},
+					);
 				}
 
 				chunks.push(chunk as Buffer);
@@ -301,9 +315,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const body = Buffer.concat(chunks);
 		const expected = response.headers['content-length'];
 		if (expected !== undefined && Number(expected) !== body.length) {
-			throw new UpstreamError(url, `truncated body: got ${body.length} of ${expected} bytes from ${url}`, {
-				retryable: true,
-			});
+			throw new UpstreamError(
+				redactUrl(url),
+				`truncated body: got ${body.length} of ${expected} bytes from ${redactUrl(url)}`,
+				{
+					retryable: true,
+				},
+			);
 		}
 
 		return {body, lastModified: parseDate(response.headers['last-modified'])};
@@ -313,7 +331,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		let offset = await fileSize(target.partPath);
 		const meta = offset > 0 ? await readMeta(target.metaPath) : undefined;
 		const headers: Record<string, string> = {};
-		if (offset > 0 && meta?.url === url && meta.validator) {
+		if (offset > 0 && meta?.url === redactUrl(url) && meta.validator) {
 			// If-Range makes a changed upstream file come back whole (200) instead of
 			// being spliced onto bytes of its previous version.
 			headers.range = `bytes=${offset}-`;
@@ -327,9 +345,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			if (!range || range.start !== offset) {
 				request.destroy();
 				await rm(target.partPath, {force: true});
-				throw new UpstreamError(url, `upstream sent an unexpected Content-Range for ${url}; starting over`, {
-					retryable: true,
-				});
+				throw new UpstreamError(
+					redactUrl(url),
+					`upstream sent an unexpected Content-Range for ${redactUrl(url)}; starting over`,
+					{
+						retryable: true,
+					},
+				);
 			}
 		} else if (status === 200) {
 			offset = 0;
@@ -338,9 +360,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			if (status === 416) {
 				// The partial file is longer than the upstream's: it is not a prefix of it.
 				await rm(target.partPath, {force: true});
-				throw new UpstreamError(url, `upstream refused the resume range for ${url}; starting over`, {
-					retryable: true,
-				});
+				throw new UpstreamError(
+					redactUrl(url),
+					`upstream refused the resume range for ${redactUrl(url)}; starting over`,
+					{
+						retryable: true,
+					},
+				);
 			}
 
 			throw statusError(url, status);
@@ -348,7 +374,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const etag = response.headers.etag;
 		const validator = etag && !etag.startsWith('W/') ? etag : (response.headers['last-modified'] ?? '');
-		await writeFile(target.metaPath, JSON.stringify({url, validator} satisfies PartMeta));
+		await writeFile(target.metaPath, JSON.stringify({url: redactUrl(url), validator} satisfies PartMeta));
 
 		const length = response.headers['content-length'];
 		const total = length === undefined ? undefined : offset + Number(length);
@@ -387,9 +413,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			}
 
 			if (total !== undefined && received !== total) {
-				throw new UpstreamError(url, `truncated body: got ${received} of ${total} bytes from ${url}`, {
-					retryable: true,
-				});
+				throw new UpstreamError(
+					redactUrl(url),
+					`truncated body: got ${received} of ${total} bytes from ${redactUrl(url)}`,
+					{
+						retryable: true,
+					},
+				);
 			}
 		} catch (error) {
 			hash.abort();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import {redactText, redactUrl} from '../redact.js';
 import {tempName} from '../store/layout.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
@@ -85,7 +86,8 @@ async function resolve(
 		try {
 			available = parseVersionList(body.toString('utf8'));
 		} catch (error) {
-			throw new UpstreamError(options.versionsApi, `${(error as Error).message} (${options.versionsApi})`, {
+			const shown = redactUrl(options.versionsApi);
+			throw new UpstreamError(shown, `${(error as Error).message} (${shown})`, {
 				retryable: false,
 				cause: error,
 			});
@@ -121,7 +123,7 @@ function fail(context: RunContext, filePath: string, error: unknown): Outcome {
 
 	const failure = {
 		path: filePath,
-		reason: describeError(error),
+		reason: redactText(describeError(error)),
 		code: error instanceof MirrorError ? error.code : 'ERR_INTERNAL',
 	};
 	context.failures.push(failure);
@@ -424,7 +426,13 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
 		const target = await openTarget(options);
 		try {
-			emit({type: 'start', dir: target.label, upstream: options.upstream, versions, files: wanted.length});
+			emit({
+				type: 'start',
+				dir: target.label,
+				upstream: redactUrl(options.upstream),
+				versions,
+				files: wanted.length,
+			});
 			return await runWithTarget(options, emit, {
 				client,
 				trusted,
