@@ -266,6 +266,8 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					finishedAt: new Date().toISOString(),
 					result: 'success',
 					counts: {published, present, notPublished: 0, failed: 0, bytes},
+					// An import publishes all of a bundle or nothing: a recorded import has no failed files.
+					failures: [],
 				});
 				return {published, present, keys: keyCount, bytes};
 			} finally {

@@ -588,6 +588,12 @@ async function runWithTarget(
 				failed: failures.length,
 				bytes: summary.bytes,
 			},
+			// Reasons are redacted where they are made (fail); this keeps status.json safe whatever made them.
+			failures: failures.map(({path: file, reason, code}) => ({
+				path: file,
+				reason: redactText(reason),
+				code,
+			})),
 		});
 		emit({type: 'summary', summary});
 		return summary;
