@@ -11,11 +11,13 @@ import tls from 'node:tls';
 import got, {type Agents, RequestError} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {formatBytes} from '../format.js';
 import {redactText, redactUrl} from '../redact.js';
 import {feedFile} from '../store/hash.js';
 import type {FileDigests} from './digest.js';
 import {createFileHasher} from './hash-pool.js';
 import {type ProxyConfig, proxyFor} from './proxy.js';
+import {type MinSpeed, watchRate} from './rate.js';
 import type {PreparedSignature} from './verify.js';
 
 /** How to reach the upstream. */
@@ -30,6 +32,8 @@ export type HttpConfig = {
 	readonly ca?: string | undefined;
 	readonly proxy: ProxyConfig;
 	readonly userAgent: string;
+	/** A transfer slower than this over a whole window fails (retryably); undefined: no floor. */
+	readonly minSpeed?: MinSpeed | undefined;
 };
 
 /** A retry about to happen, for progress output. */
@@ -276,6 +280,10 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const request = client.stream(url, {headers, agent: agentsFor(url)});
 		try {
 			const [response] = (await once(request, 'response')) as [http.IncomingMessage & {statusCode: number}];
+			// Until the body is read, an error (a timeout while a local step runs) would find
+			// no listener and crash the process; it also ends the read that follows, or the
+			// stream is destroyed without being read.
+			request.on('error', () => undefined);
 			return {request, response};
 		} catch (error) {
 			request.destroy();
@@ -292,9 +300,11 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const chunks: Buffer[] = [];
 		let size = 0;
+		const {rate, failure, slow} = watch(url, request);
 		try {
 			for await (const chunk of request) {
 				size += (chunk as Buffer).length;
+				rate.add((chunk as Buffer).length);
 				if (size > maxBytes) {
 					request.destroy();
 					throw new UpstreamError(
@@ -309,7 +319,14 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				chunks.push(chunk as Buffer);
 			}
 		} catch (error) {
-			throw toUpstreamError(url, error);
+			throw failure(error);
+		} finally {
+			rate.stop();
+		}
+
+		const tooSlow = slow();
+		if (tooSlow) {
+			throw tooSlow;
 		}
 
 		const body = Buffer.concat(chunks);
@@ -327,8 +344,26 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		return {body, lastModified: parseDate(response.headers['last-modified'])};
 	}
 
+	/**
+	Fail a transfer that falls below the minimum speed: destroy it, and hand back the
+	reason to throw in place of the premature close that follows.
+	*/
+	function watch(url: string, request: {destroy(): void}) {
+		let slow: UpstreamError | undefined;
+		const rate = watchRate(config.minSpeed, (speed) => {
+			const floor = config.minSpeed as MinSpeed;
+			slow = new UpstreamError(
+				redactUrl(url),
+				`${redactUrl(url)} arrived at ${formatBytes(speed)}/s, below the minimum of ${formatBytes(floor.bytesPerSecond)}/s over ${floor.windowMs / 1000} s (--min-speed)`,
+				{retryable: true, code: 'ERR_TOO_SLOW'},
+			);
+			request.destroy();
+		});
+		return {rate, failure: (error: unknown) => slow ?? toUpstreamError(url, error), slow: () => slow};
+	}
+
 	async function downloadOnce(url: string, target: DownloadTarget): Promise<DownloadResult> {
-		let offset = await fileSize(target.partPath);
+		const offset = await fileSize(target.partPath);
 		const meta = offset > 0 ? await readMeta(target.metaPath) : undefined;
 		const headers: Record<string, string> = {};
 		if (offset > 0 && meta?.url === redactUrl(url) && meta.validator) {
@@ -339,33 +374,64 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 
 		const {request, response} = await open(url, headers);
+		// Whatever fails from here on, local or remote, the response is torn down with it:
+		// an abandoned stream holds its socket and later throws where nobody listens.
+		let finished = false;
+		try {
+			const result = await receive(url, target, {request, response, headers, offset});
+			finished = true;
+			return result;
+		} finally {
+			if (!finished) {
+				request.destroy();
+			}
+		}
+	}
+
+	/** A local step of a download failed: the disk, not the upstream; retrying will not help. */
+	async function local<T>(url: string, step: () => Promise<T>): Promise<T> {
+		try {
+			return await step();
+		} catch (error) {
+			throw new UpstreamError(
+				redactUrl(url),
+				`cannot write the download of ${redactUrl(url)}: ${describeError(error)}`,
+				{retryable: false, cause: error, code: 'ERR_LOCAL_IO'},
+			);
+		}
+	}
+
+	async function receive(
+		url: string,
+		target: DownloadTarget,
+		opened: Awaited<ReturnType<typeof open>> & {headers: Record<string, string>; offset: number},
+	): Promise<DownloadResult> {
+		const {request, response, headers} = opened;
+		let {offset} = opened;
 		const status = response.statusCode;
+		let declaredTotal: number | undefined;
 		if (status === 206 && headers.range) {
 			const range = parseContentRange(response.headers['content-range']);
 			if (!range || range.start !== offset) {
-				request.destroy();
-				await rm(target.partPath, {force: true});
+				await rm(target.partPath, {force: true, recursive: true});
 				throw new UpstreamError(
 					redactUrl(url),
 					`upstream sent an unexpected Content-Range for ${redactUrl(url)}; starting over`,
-					{
-						retryable: true,
-					},
+					{retryable: true},
 				);
 			}
+
+			declaredTotal = range.total;
 		} else if (status === 200) {
 			offset = 0;
 		} else {
-			request.destroy();
 			if (status === 416) {
 				// The partial file is longer than the upstream's: it is not a prefix of it.
-				await rm(target.partPath, {force: true});
+				await rm(target.partPath, {force: true, recursive: true});
 				throw new UpstreamError(
 					redactUrl(url),
 					`upstream refused the resume range for ${redactUrl(url)}; starting over`,
-					{
-						retryable: true,
-					},
+					{retryable: true},
 				);
 			}
 
@@ -374,32 +440,47 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const etag = response.headers.etag;
 		const validator = etag && !etag.startsWith('W/') ? etag : (response.headers['last-modified'] ?? '');
-		await writeFile(target.metaPath, JSON.stringify({url: redactUrl(url), validator} satisfies PartMeta));
+		await local(url, () =>
+			writeFile(target.metaPath, JSON.stringify({url: redactUrl(url), validator} satisfies PartMeta)),
+		);
 
+		// The declared size bounds what is written: a body that runs past it (chunked, so
+		// that HTTP framing does not stop it) is refused before it can fill the disk.
 		const length = response.headers['content-length'];
-		const total = length === undefined ? undefined : offset + Number(length);
+		const total = length === undefined ? declaredTotal : offset + Number(length);
 		target.onStart?.({total, resumedFrom: offset});
 
 		const hash = createFileHasher(target.signature?.specs);
+		const {rate, failure, slow} = watch(url, request);
 		let received = offset;
 		try {
 			if (offset > 0) {
-				await feedFile(hash, target.partPath);
+				await local(url, () => feedFile(hash, target.partPath));
 			}
 
 			// Chunks are written in order, one write at a time, overlapping with receiving
 			// the next; when a transfer breaks off, the write in flight is finished before
 			// giving up, so every byte received so far is kept for the resume (a stream
 			// pipeline, torn down on error, drops whatever it still buffers).
-			const file = await openFile(target.partPath, offset > 0 ? 'a' : 'w');
+			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
 			let writing: Promise<void> = Promise.resolve();
 			try {
 				for await (const chunk of request) {
-					received += (chunk as Buffer).length;
+					const bytes = chunk as Buffer;
+					if (total !== undefined && received + bytes.length > total) {
+						throw new UpstreamError(
+							redactUrl(url),
+							`upstream sent more than the ${total} bytes it declared for ${redactUrl(url)}; refusing it`,
+							{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
+						);
+					}
+
+					received += bytes.length;
+					rate.add(bytes.length);
 					target.onProgress?.(received);
-					await hash.update(chunk as Buffer);
+					await hash.update(bytes);
 					await writing;
-					writing = writeAll(file, chunk as Buffer);
+					writing = local(url, () => writeAll(file, bytes));
 					// Handled here, awaited on the next turn or below.
 					writing.catch(() => undefined);
 				}
@@ -407,18 +488,22 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				await writing;
 			} catch (error) {
 				await writing.catch(() => undefined);
-				throw toUpstreamError(url, error);
+				throw failure(error);
 			} finally {
+				rate.stop();
 				await file.close();
+			}
+
+			const tooSlow = slow();
+			if (tooSlow) {
+				throw tooSlow;
 			}
 
 			if (total !== undefined && received !== total) {
 				throw new UpstreamError(
 					redactUrl(url),
 					`truncated body: got ${received} of ${total} bytes from ${redactUrl(url)}`,
-					{
-						retryable: true,
-					},
+					{retryable: true},
 				);
 			}
 		} catch (error) {

@@ -193,7 +193,12 @@ async function fetchArtifact(
 	const base = path.join(context.target.tmp, tempName(ref.path));
 	const partPath = `${base}.part`;
 	const metaPath = `${base}.part.json`;
-	const discardPart = () => Promise.all([rm(partPath, {force: true}), rm(metaPath, {force: true})]);
+	// Clean-up only: it must not fail the run, and it clears whatever blocks the next one
+	// (a folder where the partial file goes).
+	const discardPart = () =>
+		Promise.all(
+			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
+		);
 
 	try {
 		const sidecars = await fetchSidecars(context, ref, url);
@@ -274,8 +279,9 @@ async function fetchArtifact(
 		});
 		return 'published';
 	} catch (error) {
-		// Bad bytes are thrown away; a transfer that merely broke off is kept to resume.
-		if (!(error instanceof UpstreamError)) {
+		// Bad bytes and unwritable temp entries are thrown away; a transfer that merely
+		// broke off is kept to resume.
+		if (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO') {
 			await discardPart();
 		}
 
