@@ -265,6 +265,20 @@ export const syncOptionDefs: readonly OptionDef[] = [
 		defaultText: '30',
 	},
 	{
+		name: 'min-speed',
+		arg: '<bytes/s>',
+		env: ['MIRROR_MIN_SPEED'],
+		description: 'fail (and retry) a transfer slower than this over --min-speed-window; 0 turns it off',
+		defaultText: '10240',
+	},
+	{
+		name: 'min-speed-window',
+		arg: '<seconds>',
+		env: ['MIRROR_MIN_SPEED_WINDOW'],
+		description: 'how long a transfer may stay below --min-speed',
+		defaultText: '60',
+	},
+	{
 		name: 'retries',
 		arg: '<n>',
 		env: ['MIRROR_RETRIES'],
@@ -614,6 +628,15 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 				timeoutMs: orDefault('timeout', (raw, origin) => parseNumber(raw, origin, 0.1, 3600), 30) * 1000,
 				retries: orDefault('retries', (raw, origin) => parseInteger(raw, origin, 0, 20), 5),
 				retryDelayMs: orDefault('retry-delay', (raw, origin) => parseInteger(raw, origin, 0, 600_000), 1000),
+				minSpeed: {
+					bytesPerSecond: orDefault(
+						'min-speed',
+						(raw, origin) => parseInteger(raw, origin, 0, 2 ** 40),
+						10_240,
+					),
+					windowMs:
+						orDefault('min-speed-window', (raw, origin) => parseNumber(raw, origin, 0.1, 86_400), 60) * 1000,
+				},
 				ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
 				proxy,
 				userAgent,
