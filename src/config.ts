@@ -600,13 +600,16 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 	}
 
 	const jsonFlag = sources.flags.json;
+	const upstream = orDefault('upstream', parseUrl, 'https://artifacts.elastic.co');
 	return {
 		json: jsonFlag === undefined ? undefined : Boolean(jsonFlag),
 		options: {
 			dir,
 			store,
-			upstream: orDefault('upstream', parseUrl, 'https://artifacts.elastic.co'),
+			upstream,
 			versionsApi: orDefault('versions-api', parseUrl, 'https://artifacts-api.elastic.co/v1/versions'),
+			// Another mirror of ours answers /v1/versions: ask it first when it is the upstream.
+			upstreamVersionsApi: get('upstream') && !get('versions-api') ? `${upstream}/v1/versions` : undefined,
 			versions: versions ? parseVersionSpecs(splitList(versions.raw), versions.origin.label) : [],
 			products: orDefault(
 				'products',

@@ -41,7 +41,8 @@ export function jsonReporter(): Reporter {
 	};
 }
 
-function summaryLines(summary: Summary): string[] {
+/** The summary; failures already printed as they happened (`printed`) are not repeated. */
+function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
 	if (summary.dryRun) {
 		return [`dry run: nothing was downloaded or changed (${summary.present} already published)`];
 	}
@@ -52,7 +53,9 @@ function summaryLines(summary: Summary): string[] {
 			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}`,
 	];
 	for (const failure of summary.failed) {
-		lines.push(`  failed: ${failure.path}: ${failure.reason}`);
+		if (!printed.has(failure.path)) {
+			lines.push(`  failed: ${failure.path}: ${failure.reason}`);
+		}
 	}
 
 	return lines;
@@ -62,7 +65,10 @@ function summaryLines(summary: Summary): string[] {
 function describe(event: SyncEvent): string | undefined {
 	switch (event.type) {
 		case 'start': {
-			return `syncing ${event.files} files (versions ${event.versions.join(', ') || 'none'}) from ${event.upstream} into ${event.dir}`;
+			const list = event.versionsApi
+				? `; version list from ${event.versionsApi}${event.versionsApiNote ? ` (${event.versionsApiNote})` : ''}`
+				: '';
+			return `syncing ${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream} into ${event.dir}`;
 		}
 
 		case 'plan': {
@@ -93,7 +99,11 @@ function describe(event: SyncEvent): string | undefined {
 		}
 
 		case 'retry': {
-			return `retry ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`;
+			// The file name first and whole; the URL it was fetched from is left out (a
+			// terminal cuts long lines, and the JSON event has it).
+			const name = path.posix.basename(event.path);
+			const reason = event.reason.replace(` for ${event.url}`, '').replace(` (${event.url})`, '');
+			return `retry ${event.attempt}/${event.retries} ${name} in ${formatDuration(event.delayMs)}: ${reason}`;
 		}
 
 		default: {
@@ -106,14 +116,19 @@ function describe(event: SyncEvent): string | undefined {
 export function textReporter(
 	write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Reporter {
+	const printed = new Set<string>();
 	return {
 		emit(event) {
 			if (event.type === 'summary') {
-				for (const line of summaryLines(event.summary)) {
+				for (const line of summaryLines(event.summary, printed)) {
 					write(line);
 				}
 
 				return;
+			}
+
+			if (event.type === 'failed') {
+				printed.add(event.path);
 			}
 
 			const line = describe(event);

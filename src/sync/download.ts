@@ -37,7 +37,15 @@ export type HttpConfig = {
 };
 
 /** A retry about to happen, for progress output. */
-export type RetryEvent = {url: string; attempt: number; delayMs: number; reason: string};
+export type RetryEvent = {
+	url: string;
+	/** 1 for the first retry. */
+	attempt: number;
+	/** Retries allowed in all (`--retries`). */
+	retries: number;
+	delayMs: number;
+	reason: string;
+};
 
 /** Where a download writes, and what it reports while it runs. */
 export type DownloadTarget = {
@@ -107,6 +115,54 @@ const tlsTrustCodes = new Set([
 /** Failures that will not pass by retrying: the host does not resolve, or is not trusted. */
 const nonRetryableCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', ...tlsTrustCodes]);
 
+/**
+Failures that mean "this host cannot be reached from here at all" when it has not
+answered once in this run: no name, nobody listening, no route. They fail the run at
+once instead of every file slowly (the same answer would come for each of them).
+*/
+const unreachableCodes = new Set([
+	'ENOTFOUND',
+	'EAI_AGAIN',
+	'ECONNREFUSED',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'EHOSTDOWN',
+	'ENETDOWN',
+]);
+
+/** The first code in an error's cause chain that `codes` holds. */
+function codeIn(error: unknown, codes: ReadonlySet<string>): string | undefined {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current; depth++) {
+		const code = (current as {code?: unknown}).code;
+		if (typeof code === 'string' && codes.has(code)) {
+			return code;
+		}
+
+		current = (current as {cause?: unknown}).cause;
+	}
+
+	return undefined;
+}
+
+/** Whether a timeout happened before a connection stood (a firewall that drops packets). */
+function isConnectTimeout(error: unknown): boolean {
+	let current: unknown = error;
+	for (let depth = 0; depth < 5 && current; depth++) {
+		const event = (current as {event?: unknown}).event;
+		if (
+			(current as {code?: unknown}).code === 'ETIMEDOUT' &&
+			['lookup', 'connect', 'secureConnect'].includes(String(event))
+		) {
+			return true;
+		}
+
+		current = (current as {cause?: unknown}).cause;
+	}
+
+	return false;
+}
+
 /** The local disk failed us: retrying the upstream will not help. */
 const localIoCodes = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
 
@@ -172,18 +228,19 @@ async function withRetry<T>(
 	url: string,
 	onRetry: ((event: RetryEvent) => void) | undefined,
 	action: (attempt: number) => Promise<T>,
+	classify: (url: string, error: unknown) => UpstreamError | NotFoundError = toUpstreamError,
 ): Promise<T> {
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await action(attempt);
 		} catch (error) {
-			const failure = toUpstreamError(url, error);
+			const failure = classify(url, error);
 			if (!(failure instanceof UpstreamError) || !failure.retryable || attempt > config.retries) {
 				throw failure;
 			}
 
 			const delayMs = backoff(config, attempt);
-			onRetry?.({url: redactUrl(url), attempt, delayMs, reason: failure.message});
+			onRetry?.({url: redactUrl(url), attempt, retries: config.retries, delayMs, reason: failure.message});
 			await new Promise((resolve) => {
 				setTimeout(resolve, delayMs);
 			});
@@ -237,6 +294,30 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 	const direct = {http: new http.Agent(agentOptions), https: new https.Agent(agentOptions)} satisfies Agents;
 	const proxied = new Map<string, typeof direct>();
 	const counts = {get: 0, head: 0};
+	/** Hosts that answered at least once in this run: a failure to reach them later may pass. */
+	const reached = new Set<string>();
+
+	/** toUpstreamError, plus: a host that never answered and cannot be reached fails the run. */
+	function classify(url: string, error: unknown): UpstreamError | NotFoundError {
+		const failure = toUpstreamError(url, error);
+		const target = new URL(url);
+		if (!(failure instanceof UpstreamError) || reached.has(target.host)) {
+			return failure;
+		}
+
+		const code = codeIn(error, unreachableCodes) ?? (isConnectTimeout(error) ? 'ETIMEDOUT' : undefined);
+		if (!code) {
+			return failure;
+		}
+
+		const proxy = proxyFor(target, config.proxy);
+		const what = proxy ? `the proxy ${new URL(proxy).host} (for ${target.host})` : target.host;
+		return new UpstreamError(
+			redactUrl(url),
+			`cannot reach ${what} (${code}): check --upstream and --versions-api; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy; without network access, carry artifacts in with export and import`,
+			{retryable: false, cause: error, code: 'ERR_UNREACHABLE'},
+		);
+	}
 
 	function agentsFor(url: string): Agents {
 		const proxy = proxyFor(url, config.proxy);
@@ -280,6 +361,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const request = client.stream(url, {headers, agent: agentsFor(url)});
 		try {
 			const [response] = (await once(request, 'response')) as [http.IncomingMessage & {statusCode: number}];
+			reached.add(new URL(url).host);
 			// Until the body is read, an error (a timeout while a local step runs) would find
 			// no listener and crash the process; it also ends the read that follows, or the
 			// stream is destroyed without being read.
@@ -524,14 +606,21 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 	return {
 		counts,
 		fetch(url, options = {}) {
-			return withRetry(config, url, options.onRetry, () => fetchOnce(url, options.maxBytes ?? 1024 * 1024));
+			return withRetry(
+				config,
+				url,
+				options.onRetry,
+				() => fetchOnce(url, options.maxBytes ?? 1024 * 1024),
+				classify,
+			);
 		},
 		exists(url) {
 			return withRetry(config, url, undefined, async () => {
 				counts.head++;
 				const response = await client.head(url, {agent: agentsFor(url)}).catch((error: unknown) => {
-					throw toUpstreamError(url, error);
+					throw classify(url, error);
 				});
+				reached.add(new URL(url).host);
 				if (response.statusCode === 200) {
 					return true;
 				}
@@ -545,7 +634,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			});
 		},
 		download(url, target) {
-			return withRetry(config, url, target.onRetry, () => downloadOnce(url, target));
+			return withRetry(config, url, target.onRetry, () => downloadOnce(url, target), classify);
 		},
 		close() {
 			for (const agents of [direct, ...proxied.values()]) {

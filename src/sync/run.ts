@@ -14,7 +14,7 @@ import {type Manifest, manifestEntry} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
-import {createHttpClient, type HttpClient, type HttpConfig} from './download.js';
+import {createHttpClient, type HttpClient, type HttpConfig, type RetryEvent} from './download.js';
 import type {EventSink, Failure, Summary} from './events.js';
 import {type Action, plan} from './plan.js';
 import {type MirrorTarget, openTarget} from './target.js';
@@ -39,6 +39,11 @@ export type SyncOptions = {
 	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
 	readonly upstream: string;
 	readonly versionsApi: string;
+	/**
+	Asked before `versionsApi` when set: the upstream's own `/v1/versions` (another mirror
+	of ours answers it). Config sets it when --upstream is given and --versions-api is not.
+	*/
+	readonly upstreamVersionsApi?: string | undefined;
 	readonly versions: readonly VersionSpec[];
 	readonly products: readonly string[];
 	readonly platforms: readonly string[];
@@ -74,32 +79,64 @@ async function removeStaleTemp(tmp: string): Promise<void> {
 	}
 }
 
-/** Resolve the version specs, asking the versions API only when a range or `latest` needs it. */
+/** Failures that end the whole run: every other file would fail the same way. */
+const runFatalCodes = new Set(['ERR_UNREACHABLE', 'ERR_TLS']);
+
+/** A version list and where it came from. */
+type VersionList = {available: string[]; api: string; note?: string | undefined};
+
+/** Fetch and parse one versions API. */
+async function fetchVersionList(client: HttpClient, url: string): Promise<string[]> {
+	const {body} = await client.fetch(url, {maxBytes: versionsMaxBytes});
+	try {
+		return parseVersionList(body.toString('utf8'));
+	} catch (error) {
+		const shown = redactUrl(url);
+		throw new UpstreamError(shown, `${(error as Error).message} (${shown})`, {
+			retryable: false,
+			cause: error,
+		});
+	}
+}
+
+/**
+The versions the upstream offers: from the upstream itself when it is a mirror that
+answers `/v1/versions`, else from the versions API.
+*/
+async function listVersions(options: SyncOptions, client: HttpClient): Promise<VersionList> {
+	let note: string | undefined;
+	if (options.upstreamVersionsApi) {
+		try {
+			return {
+				available: await fetchVersionList(client, options.upstreamVersionsApi),
+				api: options.upstreamVersionsApi,
+			};
+		} catch (error) {
+			// An upstream that cannot be reached cannot be synced from either.
+			if (error instanceof MirrorError && runFatalCodes.has(error.code)) {
+				throw error;
+			}
+
+			note = `${redactUrl(options.upstreamVersionsApi)} did not answer a version list: ${redactText(describeError(error))}`;
+		}
+	}
+
+	return {available: await fetchVersionList(client, options.versionsApi), api: options.versionsApi, note};
+}
+
+/** Resolve the version specs, asking for the version list only when a range or `latest` needs it. */
 async function resolve(
 	options: SyncOptions,
 	client: HttpClient,
 	emit: EventSink,
-): Promise<{versions: string[]; warnings: string[]}> {
-	let available: string[] = [];
-	if (needsVersionList(options.versions)) {
-		const {body} = await client.fetch(options.versionsApi, {maxBytes: versionsMaxBytes});
-		try {
-			available = parseVersionList(body.toString('utf8'));
-		} catch (error) {
-			const shown = redactUrl(options.versionsApi);
-			throw new UpstreamError(shown, `${(error as Error).message} (${shown})`, {
-				retryable: false,
-				cause: error,
-			});
-		}
-	}
-
-	const resolution = resolveVersions(options.versions, available);
+): Promise<{versions: string[]; warnings: string[]; list?: VersionList | undefined}> {
+	const list = needsVersionList(options.versions) ? await listVersions(options, client) : undefined;
+	const resolution = resolveVersions(options.versions, list?.available ?? []);
 	for (const message of resolution.warnings) {
 		emit({type: 'warning', message});
 	}
 
-	return resolution;
+	return {...resolution, list};
 }
 
 /** Sync state shared by the workers of one run. */
@@ -111,6 +148,8 @@ type RunContext = {
 	readonly manifest: Manifest;
 	readonly emit: EventSink;
 	readonly failures: Failure[];
+	/** Set when the run must end (the upstream cannot be reached): files not begun are skipped. */
+	stop?: MirrorError | undefined;
 	bytes: number;
 	saveSoon(): void;
 };
@@ -119,6 +158,12 @@ function fail(context: RunContext, filePath: string, error: unknown): Outcome {
 	if (error instanceof MirrorError && error.code === 'ERR_LOCK_LOST') {
 		// Another sync owns the store now: this run stops at once and writes nothing more.
 		throw error;
+	}
+
+	if (error instanceof MirrorError && runFatalCodes.has(error.code)) {
+		// One line for the run, not one per file: files in flight end, the rest never start.
+		context.stop ??= error;
+		return 'failed';
 	}
 
 	const failure = {
@@ -149,7 +194,7 @@ async function fetchSidecars(
 	ref: ArtifactRef,
 	url: string,
 ): Promise<Sidecars | undefined> {
-	const onRetry = (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
+	const onRetry = (event: RetryEvent) => {
 		context.emit({type: 'retry', path: ref.path, ...event});
 	};
 
@@ -230,7 +275,7 @@ async function fetchArtifact(
 				seen = bytes;
 				context.emit({type: 'progress', path: ref.path, bytes, total: undefined});
 			},
-			onRetry: (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
+			onRetry: (event: RetryEvent) => {
 				context.emit({type: 'retry', path: ref.path, ...event});
 			},
 		};
@@ -418,16 +463,21 @@ function emptyVersions(wanted: readonly ArtifactRef[], outcomes: readonly Outcom
 /**
 Run one sync. Resolves with the summary (also emitted as the last event); rejects
 only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
-an unreachable versions API (UpstreamError); or when an object store's lease is lost
-mid-run (ERR_LOCK_LOST), after which it writes nothing more.
+an unreachable versions API (UpstreamError); when the upstream cannot be reached at
+all (ERR_UNREACHABLE, ERR_TLS: recorded as a failed run); or when an object store's
+lease is lost mid-run (ERR_LOCK_LOST), after which it writes nothing more.
 */
 export async function sync(options: SyncOptions, emit: EventSink): Promise<Summary> {
 	const startedAt = new Date();
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
 	const client = createHttpClient(options.http);
 	try {
-		const {versions, warnings: versionWarnings} = options.only
-			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: []}
+		const {
+			versions,
+			warnings: versionWarnings,
+			list,
+		} = options.only
+			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: [], list: undefined}
 			: await resolve(options, client, emit);
 		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
 		const target = await openTarget(options);
@@ -438,6 +488,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 				upstream: redactUrl(options.upstream),
 				versions,
 				files: wanted.length,
+				...(list ? {versionsApi: redactUrl(list.api), versionsApiNote: list.note} : {}),
 			});
 			return await runWithTarget(options, emit, {
 				client,
@@ -551,17 +602,37 @@ async function runWithTarget(
 		};
 
 		const limit = pLimit(options.concurrency);
-		const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action)))).catch(
-			(error: unknown) => {
-				limit.clearQueue();
-				clearTimeout(timer);
-				throw error;
-			},
-		);
-		const keyOutcomes = await syncKeys(context);
+		const outcomes = await Promise.all(
+			actions.map((action) =>
+				limit(() => (context.stop ? Promise.resolve<Outcome>('failed') : act(context, action))),
+			),
+		).catch((error: unknown) => {
+			limit.clearQueue();
+			clearTimeout(timer);
+			throw error;
+		});
+		const keyOutcomes = context.stop ? [] : await syncKeys(context);
 		clearTimeout(timer);
 		dirty = true;
 		await save();
+		if (context.stop) {
+			const stop = context.stop;
+			await target.recordRun({
+				startedAt: startedAt.toISOString(),
+				finishedAt: new Date().toISOString(),
+				result: 'failed',
+				counts: {
+					published: outcomes.filter((outcome) => outcome === 'published').length,
+					present: outcomes.filter((outcome) => outcome === 'present').length,
+					notPublished: outcomes.filter((outcome) => outcome === 'not-published').length,
+					failed: 0,
+					bytes: context.bytes,
+				},
+				error: redactText(stop.message),
+				failures: [],
+			});
+			throw stop;
+		}
 
 		const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
 		for (const failure of failures.slice(context.failures.length)) {
