@@ -504,6 +504,13 @@ function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
 /** Where a command's mirror is: a directory, or an S3 location (then `dir` is unused). */
 export type StoreChoice = {readonly dir: string; readonly store: S3Location | undefined};
 
+/** `{proxy}` for an S3 location when a proxy is set; nothing otherwise. */
+function proxyOf(env: ConfigSources['env']): {proxy?: S3Location['proxy']} {
+	const https = env.HTTPS_PROXY ?? env.https_proxy;
+	const http = env.HTTP_PROXY ?? env.http_proxy;
+	return https || http ? {proxy: {https, http, noProxy: env.NO_PROXY ?? env.no_proxy}} : {};
+}
+
 function readStore(sources: ConfigSources, reader: ReturnType<typeof createReader>): StoreChoice {
 	const {get, orDefault} = reader;
 	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
@@ -550,6 +557,7 @@ function readStore(sources: ConfigSources, reader: ReturnType<typeof createReade
 				accessKeyId && secretAccessKey
 					? {accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined}
 					: undefined,
+			...proxyOf(env),
 		},
 	};
 }
