@@ -44,7 +44,10 @@ test('a local step failing after the download stream opened fails that file only
 	]);
 	t.is(result.code, 1, result.stderr);
 	t.notRegex(result.stderr, /Unhandled|at .*\.js|at .*\.ts/, result.stderr);
-	const summary = result.lines.at(-1)?.summary as {failed: Array<{path: string; reason: string}>; published: number};
+	const summary = result.lines.at(-1)?.summary as {
+		failed: Array<{path: string; reason: string}>;
+		published: number;
+	};
 	t.truthy(summary, result.stdout);
 	t.deepEqual(summary.failed.map((failure) => failure.path).sort(), [metaBlocked, partBlocked].sort());
 	for (const failure of summary.failed) {

@@ -15,6 +15,8 @@ export type Summary = {
 	readonly published: number;
 	readonly present: number;
 	readonly notPublished: number;
+	/** Key files (GPG-KEY-*), not counted in `published` and `present`. */
+	readonly keys: {readonly published: number; readonly present: number};
 	readonly failed: Failure[];
 	readonly warnings: string[];
 	/** Artifact bytes downloaded by this run. */

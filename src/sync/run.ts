@@ -549,6 +549,7 @@ async function runWithTarget(
 				published: 0,
 				present: actions.filter((action) => action.kind === 'skip').length,
 				notPublished: 0,
+				keys: {published: 0, present: 0},
 				failed: [],
 				warnings,
 				bytes: 0,
@@ -639,8 +640,9 @@ async function runWithTarget(
 			emit({type: 'failed', ...failure});
 		}
 
-		const all = [...outcomes, ...keyOutcomes];
-		const count = (kind: Outcome) => all.filter((outcome) => outcome === kind).length;
+		// Artifacts and key files are counted apart: "3 published" means three artifacts.
+		const count = (kind: Outcome, among: Outcome[] = outcomes) =>
+			among.filter((outcome) => outcome === kind).length;
 		const summary: Summary = {
 			result: failures.length > 0 ? 'failed' : 'success',
 			dryRun: false,
@@ -648,6 +650,7 @@ async function runWithTarget(
 			published: count('published'),
 			present: count('present'),
 			notPublished: count('not-published'),
+			keys: {published: count('published', keyOutcomes), present: count('present', keyOutcomes)},
 			failed: failures,
 			warnings,
 			bytes: context.bytes,
@@ -664,6 +667,7 @@ async function runWithTarget(
 				notPublished: summary.notPublished,
 				failed: failures.length,
 				bytes: summary.bytes,
+				keys: summary.keys,
 			},
 			// Reasons are redacted where they are made (fail); this keeps status.json safe whatever made them.
 			failures: failures.map(({path: file, reason, code}) => ({
