@@ -11,6 +11,7 @@ import {defaultPlatformIds, getPlatform, getProduct, platforms, products, sugges
 import {UsageError} from './errors.js';
 import type {PruneRules} from './maintain/prune.js';
 import {bundledKeyPath, userAgent} from './meta.js';
+import {redactText} from './redact.js';
 import {checkCronExpression} from './server/schedule.js';
 import {isS3Url, parseS3Url, type S3Location} from './store/s3/location.js';
 import type {Selection} from './store/select.js';
@@ -90,11 +91,15 @@ function parseUrl(raw: Raw, origin: Origin): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new UsageError(`invalid ${origin.label} "${text}": expected an http:// or https:// URL`);
+		throw new UsageError(
+			`invalid ${origin.label} "${redactText(text)}": expected an http:// or https:// URL`,
+		);
 	}
 
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-		throw new UsageError(`invalid ${origin.label} "${text}": expected an http:// or https:// URL`);
+		throw new UsageError(
+			`invalid ${origin.label} "${redactText(text)}": expected an http:// or https:// URL`,
+		);
 	}
 
 	return text.replace(/\/+$/, '');

@@ -56,3 +56,9 @@ test('credentials in --upstream, --versions-api and the proxy URL appear in no e
 	t.regex(text.stdout + text.stderr, /\*\*\*@127\.0\.0\.1/);
 	t.false((text.stdout + text.stderr).includes('s3cr3t'));
 });
+
+test('a bad URL with credentials is refused without printing them', async (t) => {
+	const result = await runCli(['sync', '--versions', '9.1.3', '--upstream', 'ftp://mirror-user:s3cr3t@host/']);
+	t.is(result.code, 2);
+	t.is(result.stderr, 'error: invalid --upstream "ftp://***@host/": expected an http:// or https:// URL\n');
+});
