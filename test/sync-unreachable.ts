@@ -1,8 +1,10 @@
 import {existsSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import net, {type AddressInfo} from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import {loadSyncConfig} from '../src/config.js';
+import type {Status} from '../src/store/status.js';
 import type {SyncEvent} from '../src/sync/events.js';
 import {sync} from '../src/sync/run.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -51,6 +53,10 @@ test('an unreachable upstream fails fast with one line naming the host and what 
 	t.notRegex(result.stdout, /retry|error:/);
 	t.false(existsSync(path.join(dir, '.mirror', 'sync.lock')));
 	t.false((await listFiles(dir)).some((file) => file.startsWith('downloads/')));
+	// The run is on record, so that the pages say why nothing arrived.
+	const status = JSON.parse(await readFile(path.join(dir, '.mirror', 'status.json'), 'utf8')) as Status;
+	t.is(status.lastRun?.result, 'failed');
+	t.regex(status.lastRun?.error ?? '', /^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
 });
 
 test('text output: a retry line names the whole file, and each failure is printed once', async (t) => {
