@@ -58,7 +58,13 @@ test('credentials in --upstream, --versions-api and the proxy URL appear in no e
 });
 
 test('a bad URL with credentials is refused without printing them', async (t) => {
-	const result = await runCli(['sync', '--versions', '9.1.3', '--upstream', 'ftp://mirror-user:s3cr3t@host/']);
+	const result = await runCli([
+		'sync',
+		'--versions',
+		'9.1.3',
+		'--upstream',
+		'ftp://mirror-user:s3cr3t@host/',
+	]);
 	t.is(result.code, 2);
 	t.is(result.stderr, 'error: invalid --upstream "ftp://***@host/": expected an http:// or https:// URL\n');
 });
