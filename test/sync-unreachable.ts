@@ -158,3 +158,17 @@ test('config: --upstream without --versions-api asks the upstream first; an expl
 	const plain = loadSyncConfig({flags: base as never, env: {}, cwd: '/'});
 	t.is(plain.options.upstreamVersionsApi, undefined);
 });
+
+test('a host name that does not resolve fails at once, naming the host, with versions to resolve too', async (t) => {
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const {'versions-api': _, ...flags} = syncFlags('http://artifacts.mirror.invalid', dir, keyPath, {
+		versions: 'latest',
+		'retry-delay': '1000',
+	});
+	const result = await runCli(['sync', '--json', ...toArgs(flags)]);
+	t.is(result.code, 1);
+	const errors = result.lines.filter((line) => line.event === 'error' || line.event === 'retry');
+	t.is(errors.length, 1, result.stdout);
+	t.regex(String(errors[0]?.msg), /^cannot reach artifacts\.mirror\.invalid \(ENOTFOUND\): /);
+});
