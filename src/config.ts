@@ -11,6 +11,7 @@ import {defaultPlatformIds, getPlatform, getProduct, platforms, products, sugges
 import {UsageError} from './errors.js';
 import type {PruneRules} from './maintain/prune.js';
 import {bundledKeyPath, userAgent} from './meta.js';
+import {redactText} from './redact.js';
 import {checkCronExpression} from './server/schedule.js';
 import {isS3Url, parseS3Url, type S3Location} from './store/s3/location.js';
 import type {Selection} from './store/select.js';
@@ -90,11 +91,15 @@ function parseUrl(raw: Raw, origin: Origin): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new UsageError(`invalid ${origin.label} "${text}": expected an http:// or https:// URL`);
+		throw new UsageError(
+			`invalid ${origin.label} "${redactText(text)}": expected an http:// or https:// URL`,
+		);
 	}
 
 	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-		throw new UsageError(`invalid ${origin.label} "${text}": expected an http:// or https:// URL`);
+		throw new UsageError(
+			`invalid ${origin.label} "${redactText(text)}": expected an http:// or https:// URL`,
+		);
 	}
 
 	return text.replace(/\/+$/, '');
@@ -263,6 +268,20 @@ export const syncOptionDefs: readonly OptionDef[] = [
 		env: ['MIRROR_TIMEOUT'],
 		description: 'give up on a connection silent this long (connect, first byte, between bytes)',
 		defaultText: '30',
+	},
+	{
+		name: 'min-speed',
+		arg: '<bytes/s>',
+		env: ['MIRROR_MIN_SPEED'],
+		description: 'fail (and retry) a transfer slower than this over --min-speed-window; 0 turns it off',
+		defaultText: '10240',
+	},
+	{
+		name: 'min-speed-window',
+		arg: '<seconds>',
+		env: ['MIRROR_MIN_SPEED_WINDOW'],
+		description: 'how long a transfer may stay below --min-speed',
+		defaultText: '60',
 	},
 	{
 		name: 'retries',
@@ -498,6 +517,13 @@ function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
 /** Where a command's mirror is: a directory, or an S3 location (then `dir` is unused). */
 export type StoreChoice = {readonly dir: string; readonly store: S3Location | undefined};
 
+/** `{proxy}` for an S3 location when a proxy is set; nothing otherwise. */
+function proxyOf(env: ConfigSources['env']): {proxy?: S3Location['proxy']} {
+	const https = env.HTTPS_PROXY ?? env.https_proxy;
+	const http = env.HTTP_PROXY ?? env.http_proxy;
+	return https || http ? {proxy: {https, http, noProxy: env.NO_PROXY ?? env.no_proxy}} : {};
+}
+
 function readStore(sources: ConfigSources, reader: ReturnType<typeof createReader>): StoreChoice {
 	const {get, orDefault} = reader;
 	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
@@ -544,6 +570,7 @@ function readStore(sources: ConfigSources, reader: ReturnType<typeof createReade
 				accessKeyId && secretAccessKey
 					? {accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined}
 					: undefined,
+			...proxyOf(env),
 		},
 	};
 }
@@ -594,13 +621,16 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 	}
 
 	const jsonFlag = sources.flags.json;
+	const upstream = orDefault('upstream', parseUrl, 'https://artifacts.elastic.co');
 	return {
 		json: jsonFlag === undefined ? undefined : Boolean(jsonFlag),
 		options: {
 			dir,
 			store,
-			upstream: orDefault('upstream', parseUrl, 'https://artifacts.elastic.co'),
+			upstream,
 			versionsApi: orDefault('versions-api', parseUrl, 'https://artifacts-api.elastic.co/v1/versions'),
+			// Another mirror of ours answers /v1/versions: ask it first when it is the upstream.
+			upstreamVersionsApi: get('upstream') && !get('versions-api') ? `${upstream}/v1/versions` : undefined,
 			versions: versions ? parseVersionSpecs(splitList(versions.raw), versions.origin.label) : [],
 			products: orDefault(
 				'products',
@@ -622,6 +652,15 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 				timeoutMs: orDefault('timeout', (raw, origin) => parseNumber(raw, origin, 0.1, 3600), 30) * 1000,
 				retries: orDefault('retries', (raw, origin) => parseInteger(raw, origin, 0, 20), 5),
 				retryDelayMs: orDefault('retry-delay', (raw, origin) => parseInteger(raw, origin, 0, 600_000), 1000),
+				minSpeed: {
+					bytesPerSecond: orDefault(
+						'min-speed',
+						(raw, origin) => parseInteger(raw, origin, 0, 2 ** 40),
+						10_240,
+					),
+					windowMs:
+						orDefault('min-speed-window', (raw, origin) => parseNumber(raw, origin, 0.1, 86_400), 60) * 1000,
+				},
 				ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
 				proxy,
 				userAgent,

@@ -82,7 +82,8 @@ test('/api/v1/status reports the last sync; artifacts-api /v1/versions and /v1/s
 		artifacts: number;
 	}>(mirror.url, '/api/v1/status');
 	t.is(status.lastRun.result, 'success');
-	t.is(status.lastRun.counts.published, 9 + 2);
+	// Keys apart (issue 14 item 18).
+	t.is(status.lastRun.counts.published, 9);
 	t.true(Date.parse(status.lastRun.finishedAt) >= Date.parse(status.lastRun.startedAt));
 	t.deepEqual(status.lastSuccess, status.lastRun);
 	t.is(status.artifacts, 9);
@@ -172,7 +173,8 @@ test('another mirror syncs from this one through its /v1/versions and downloads 
 	);
 	t.is(summary.result, 'success');
 	t.deepEqual(summary.versions, ['9.1.2', '9.1.3']);
-	t.is(summary.published, 4 + 2);
+	// Keys apart (issue 14 item 18).
+	t.is(summary.published, 4);
 	const api = await getJson<{artifacts: Artifact[]}>(first.url, '/api/v1/artifacts?version=9.1.3');
 	t.is(api.artifacts.length, 2);
 });

@@ -159,7 +159,8 @@ test('a platform not published upstream is a warning and the run succeeds (exit 
 	t.is(warning?.level, 'warn');
 	const summary = result.lines.at(-1)?.summary as {notPublished: number; published: number};
 	t.is(summary.notPublished, 1);
-	t.is(summary.published, 1 + 2);
+	// Keys apart (issue 14 item 18).
+	t.is(summary.published, 1);
 });
 
 test('a version of which nothing exists upstream is a failure (likely a typo), exit 1', async (t) => {

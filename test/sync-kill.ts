@@ -90,7 +90,8 @@ test('kill -9 during downloads leaves nothing partial in the tree; the next run 
 	}
 
 	const summary = rerun.lines.at(-1)?.summary as {published: number; bytes: number};
-	t.is(summary.published, 2 + 2);
+	// Keys apart (issue 14 item 18).
+	t.is(summary.published, 2);
 	t.true(summary.bytes < 2 * size, `resumed, so fewer than ${2 * size} bytes: ${summary.bytes}`);
 	await t.throwsAsync(stat(path.join(dir, '.mirror/sync.lock')));
 });

@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import {mkdtemp, readFile, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,3 +72,53 @@ test('an upstream whose certificate is not trusted fails with one clear line nam
 	t.deepEqual(upstream.requests, []);
 	t.is((await import('node:fs')).existsSync(path.join(dir, 'downloads')), false);
 });
+
+/** Resolve `*.mirror.test` to loopback in this process, as a site's DNS would. */
+function resolveTestNames(t: ExecutionContext) {
+	const original = dns.lookup;
+	const patched = ((hostname: string, ...rest: unknown[]) => {
+		const name = hostname.endsWith('.mirror.test') ? '127.0.0.1' : hostname;
+		return (original as (...args: unknown[]) => unknown)(name, ...rest);
+	}) as typeof dns.lookup;
+	dns.lookup = patched;
+	t.teardown(() => {
+		dns.lookup = original;
+	});
+}
+
+test.serial(
+	'NO_PROXY=domain bypasses the proxy for its subdomains and a CIDR block for addresses, end to end',
+	async (t) => {
+		resolveTestNames(t);
+		const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64']});
+		const proxy = await startProxy();
+		t.teardown(async () => {
+			await proxy.close();
+			await upstream.close();
+		});
+		const port = new URL(upstream.url).port;
+		const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+		const flags = async () => ({
+			...syncFlags(`http://artifacts.mirror.test:${port}`, await tempDir(t), keyPath, {
+				versions: 'latest',
+				platforms: 'linux-x86_64',
+			}),
+			'versions-api': `http://127.0.0.1:${port}/v1/versions`,
+		});
+
+		const bypassed = await runSync(await flags(), {
+			HTTP_PROXY: proxy.url,
+			NO_PROXY: 'mirror.test, 127.0.0.0/8',
+		});
+		t.is(bypassed.summary.result, 'success');
+		t.deepEqual(proxy.seen, []);
+
+		const proxied = await runSync(await flags(), {HTTP_PROXY: proxy.url, NO_PROXY: 'other.test,10.0.0.0/8'});
+		t.is(proxied.summary.result, 'success');
+		// hpagent tunnels plain http with CONNECT too: the proxy sees `host:port`.
+		t.deepEqual(
+			[...new Set(proxy.seen)].sort(),
+			[`127.0.0.1:${port}`, `artifacts.mirror.test:${port}`].sort(),
+		);
+	},
+);

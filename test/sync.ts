@@ -33,8 +33,10 @@ test('a clean sync publishes every selected artifact with byte-identical sidecar
 
 	t.is(summary.result, 'success');
 	t.deepEqual(summary.failed, []);
-	// elastic-agent: 3 platforms x 2 versions; fleet-server has no .deb: 2 x 2; plus two keys.
-	t.is(summary.published, 6 + 4 + 2);
+	// elastic-agent: 3 platforms x 2 versions; fleet-server has no .deb: 2 x 2; the two keys apart
+	// (issue 14 item 18: key files are no longer counted as published artifacts).
+	t.is(summary.published, 6 + 4);
+	t.deepEqual(summary.keys, {published: 2, present: 0});
 	t.is(summary.notPublished, 0);
 
 	const published = (await listFiles(dir)).filter((file) => !file.startsWith('.mirror/'));
@@ -86,7 +88,9 @@ test('the manifest records size and sha512 of every artifact, and status records
 
 	const status = JSON.parse(await readFile(path.join(dir, '.mirror/status.json'), 'utf8'));
 	t.is(status.lastRun.result, 'success');
-	t.is(status.lastRun.counts.published, 4);
+	// Two artifacts; the two keys apart (issue 14 item 18).
+	t.is(status.lastRun.counts.published, 2);
+	t.deepEqual(status.lastRun.counts.keys, {published: 2, present: 0});
 	t.deepEqual(status.lastSuccess, status.lastRun);
 });
 
@@ -143,7 +147,9 @@ test('a re-run with nothing new fetches no artifact body and no sidecar', async 
 	const second = await runSync(flags);
 	t.is(second.summary.result, 'success');
 	t.is(second.summary.published, 0);
-	t.is(second.summary.present, 4 + 2);
+	// Keys apart (issue 14 item 18).
+	t.is(second.summary.present, 4);
+	t.deepEqual(second.summary.keys, {published: 0, present: 2});
 	t.deepEqual(upstream.bodyRequests(), []);
 	// Only the versions API and the two keys are asked for.
 	t.deepEqual(upstream.requests.map((request) => request.path).sort(), [

@@ -291,7 +291,16 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					startedAt: startedAt.toISOString(),
 					finishedAt: new Date().toISOString(),
 					result: 'success',
-					counts: {published, present, notPublished: 0, failed: 0, bytes},
+					counts: {
+						published,
+						present,
+						notPublished: 0,
+						failed: 0,
+						bytes,
+						keys: {published: keyCount, present: keys.length - keyCount},
+					},
+					// An import publishes all of a bundle or nothing: a recorded import has no failed files.
+					failures: [],
 				});
 				return {published, present, keys: keyCount, bytes};
 			} finally {

@@ -6,7 +6,9 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import {formatBytes, formatDuration} from '../format.js';
 import {createLogger} from '../log.js';
+import {redactText} from '../redact.js';
 import type {EventSink, Summary, SyncEvent} from '../sync/events.js';
+import {type BarView, createProgress} from './progress.js';
 
 /** A sink plus whatever must happen when the run is over. */
 export type Reporter = {
@@ -32,7 +34,7 @@ export function jsonReporter(): Reporter {
 			logger[level]({event: type, ...fields}, message);
 		},
 		error(message, code) {
-			logger.error({event: 'error', code}, message);
+			logger.error({event: 'error', code}, redactText(message));
 		},
 		close() {
 			logger.flush();
@@ -40,7 +42,17 @@ export function jsonReporter(): Reporter {
 	};
 }
 
-function summaryLines(summary: Summary): string[] {
+/** `; key files: 1 updated, 1 unchanged`, or nothing when no key file was looked at. */
+function keyText(summary: Summary): string {
+	const parts = [
+		summary.keys.published > 0 ? `${summary.keys.published} updated` : '',
+		summary.keys.present > 0 ? `${summary.keys.present} unchanged` : '',
+	].filter((part) => part !== '');
+	return parts.length > 0 ? `; key files: ${parts.join(', ')}` : '';
+}
+
+/** The summary; failures already printed as they happened (`printed`) are not repeated. */
+function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
 	if (summary.dryRun) {
 		return [`dry run: nothing was downloaded or changed (${summary.present} already published)`];
 	}
@@ -48,10 +60,13 @@ function summaryLines(summary: Summary): string[] {
 	const lines = [
 		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${summary.published} published, ${summary.present} already present, ` +
 			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; ` +
-			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}`,
+			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}` +
+			keyText(summary),
 	];
 	for (const failure of summary.failed) {
-		lines.push(`  failed: ${failure.path}: ${failure.reason}`);
+		if (!printed.has(failure.path)) {
+			lines.push(`  failed: ${failure.path}: ${failure.reason}`);
+		}
 	}
 
 	return lines;
@@ -61,7 +76,10 @@ function summaryLines(summary: Summary): string[] {
 function describe(event: SyncEvent): string | undefined {
 	switch (event.type) {
 		case 'start': {
-			return `syncing ${event.files} files (versions ${event.versions.join(', ') || 'none'}) from ${event.upstream} into ${event.dir}`;
+			const list = event.versionsApi
+				? `; version list from ${event.versionsApi}${event.versionsApiNote ? ` (${event.versionsApiNote})` : ''}`
+				: '';
+			return `syncing ${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream} into ${event.dir}`;
 		}
 
 		case 'plan': {
@@ -92,7 +110,11 @@ function describe(event: SyncEvent): string | undefined {
 		}
 
 		case 'retry': {
-			return `retry ${event.attempt} in ${formatDuration(event.delayMs)}: ${event.reason}`;
+			// The file name first and whole; the URL it was fetched from is left out (a
+			// terminal cuts long lines, and the JSON event has it).
+			const name = path.posix.basename(event.path);
+			const reason = event.reason.replace(` for ${event.url}`, '').replace(` (${event.url})`, '');
+			return `retry ${event.attempt}/${event.retries} ${name} in ${formatDuration(event.delayMs)}: ${reason}`;
 		}
 
 		default: {
@@ -105,14 +127,19 @@ function describe(event: SyncEvent): string | undefined {
 export function textReporter(
 	write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Reporter {
+	const printed = new Set<string>();
 	return {
 		emit(event) {
 			if (event.type === 'summary') {
-				for (const line of summaryLines(event.summary)) {
+				for (const line of summaryLines(event.summary, printed)) {
 					write(line);
 				}
 
 				return;
+			}
+
+			if (event.type === 'failed') {
+				printed.add(event.path);
 			}
 
 			const line = describe(event);
@@ -121,17 +148,15 @@ export function textReporter(
 			}
 		},
 		error(message) {
-			process.stderr.write(`error: ${message}\n`);
+			process.stderr.write(`error: ${redactText(message)}\n`);
 		},
 		close() {},
 	};
 }
 
-type FileBar = {bar: cliProgress.SingleBar; started: number};
-
-/** Progress bars on a TTY: one overall, one per file being downloaded. */
+/** Progress bars on a TTY: one overall (in bytes), one per file being downloaded. */
 export function ttyReporter(stream: NodeJS.WriteStream = process.stderr): Reporter {
-	const text = textReporter((line) => process.stdout.write(`${line}\n`));
+	let stopped = false;
 	const multibar = new cliProgress.MultiBar(
 		{
 			stream,
@@ -144,139 +169,100 @@ export function ttyReporter(stream: NodeJS.WriteStream = process.stderr): Report
 				const bar =
 					(options.barCompleteString ?? '').slice(0, complete) +
 					(options.barIncompleteString ?? '').slice(0, size - complete);
-				return `${payload.name.padEnd(44).slice(0, 44)} ${bar} ${String(Math.round(params.progress * 100)).padStart(3)}% ${payload.detail}`;
+				// Padded to line up, never cut: a file name is what a person looks for.
+				return `${payload.name.padEnd(44)} ${bar} ${String(Math.round(params.progress * 100)).padStart(3)}% ${payload.detail}`;
 			},
 		},
 		cliProgress.Presets.shades_classic,
 	);
-	const bars = new Map<string, FileBar>();
-	const started = Date.now();
+	// Lines go above the bars while they run, straight to stdout once they are gone.
+	const text = textReporter((line) => {
+		if (stopped) {
+			process.stdout.write(`${line}\n`);
+		} else {
+			multibar.log(`${line}\n`);
+		}
+	});
+	const progress = createProgress();
+	const bars = new Map<string, cliProgress.SingleBar>();
 	let overall: cliProgress.SingleBar | undefined;
-	let filesTotal = 0;
-	let filesDone = 0;
-	let bytes = 0;
-	const fileBytes = new Map<string, number>();
 
-	const speedText = (amount: number, since: number) => {
-		const seconds = (Date.now() - since) / 1000;
-		return seconds > 0.2 ? `${formatBytes(amount / seconds)}/s` : '';
+	const render = (bar: cliProgress.SingleBar, view: BarView) => {
+		// cli-progress wants a total above 0; an unknown size shows 0%.
+		bar.setTotal(Math.max(view.total, 1));
+		bar.update(Math.min(view.bytes, Math.max(view.total, 1)), {name: view.name, detail: view.detail});
 	};
 
-	const updateOverall = () => {
-		if (!overall) {
+	const refresh = (filePath: string | undefined) => {
+		const view = progress.overall();
+		if (view) {
+			overall ??= multibar.create(1, 0, {name: 'overall', detail: ''});
+			render(overall, view);
+		}
+
+		if (filePath === undefined) {
 			return;
 		}
 
-		const remaining = filesTotal - filesDone;
-		const rate = filesDone / ((Date.now() - started) / 1000);
-		const eta = filesDone > 0 && remaining > 0 ? ` ETA ${formatDuration((remaining / rate) * 1000)}` : '';
-		overall.update(filesDone, {
-			name: 'overall',
-			detail: `${filesDone}/${filesTotal} files ${formatBytes(bytes)} ${speedText(bytes, started)}${eta}`,
-		});
-	};
-
-	const finishFile = (filePath: string) => {
-		const entry = bars.get(filePath);
-		if (entry) {
-			multibar.remove(entry.bar);
+		const fileView = progress.file(filePath);
+		const bar = bars.get(filePath);
+		if (fileView) {
+			render(
+				bar ??
+					(bars
+						.set(filePath, multibar.create(1, 0, {name: fileView.name, detail: ''}))
+						.get(filePath) as cliProgress.SingleBar),
+				fileView,
+			);
+		} else if (bar) {
+			multibar.remove(bar);
 			bars.delete(filePath);
 		}
-
-		filesDone++;
-		updateOverall();
 	};
 
-	const log = (line: string | undefined) => {
-		if (line) {
-			multibar.log(`${line}\n`);
-		}
+	const stop = () => {
+		stopped = true;
+		multibar.stop();
 	};
 
 	return {
 		emit(event) {
+			progress.apply(event);
 			switch (event.type) {
-				case 'start': {
-					log(describe(event));
-					break;
+				case 'summary': {
+					stop();
+					text.emit(event);
+					return;
+				}
+
+				case 'progress':
+				case 'download': {
+					refresh(event.path);
+					return;
 				}
 
 				case 'plan': {
+					// Every file to work on is counted in the overall bar; only skips are listed.
 					if (event.action === 'skip') {
-						log(describe(event));
-						break;
+						text.emit(event);
 					}
 
-					filesTotal++;
-					overall ??= multibar.create(1, 0, {name: 'overall', detail: ''});
-					overall.setTotal(filesTotal);
-					updateOverall();
-					break;
-				}
-
-				case 'download': {
-					const total = event.total ?? 0;
-					const bar = multibar.create(Math.max(total, 1), event.resumedFrom, {
-						name: path.posix.basename(event.path),
-						detail: '',
-					});
-					bars.set(event.path, {bar, started: Date.now()});
-					fileBytes.set(event.path, event.resumedFrom);
-					break;
-				}
-
-				case 'progress': {
-					const entry = bars.get(event.path);
-					const previous = fileBytes.get(event.path) ?? 0;
-					bytes += event.bytes - previous;
-					fileBytes.set(event.path, event.bytes);
-					if (entry) {
-						const total = entry.bar.getTotal();
-						const elapsed = (Date.now() - entry.started) / 1000;
-						const rate = elapsed > 0 ? event.bytes / elapsed : 0;
-						const eta =
-							rate > 0 && total > event.bytes
-								? ` ETA ${formatDuration(((total - event.bytes) / rate) * 1000)}`
-								: '';
-						entry.bar.update(event.bytes, {
-							name: path.posix.basename(event.path),
-							detail: `${formatBytes(event.bytes)}/${formatBytes(total)} ${speedText(event.bytes, entry.started)}${eta}`,
-						});
-					}
-
-					updateOverall();
-					break;
-				}
-
-				case 'published':
-				case 'present':
-				case 'not-published':
-				case 'failed': {
-					log(describe(event));
-					if (event.path.includes('/')) {
-						finishFile(event.path);
-					}
-
-					break;
-				}
-
-				case 'summary': {
-					multibar.stop();
-					text.emit(event);
-					break;
+					refresh(undefined);
+					return;
 				}
 
 				default: {
-					log(describe(event));
+					text.emit(event);
+					refresh('path' in event ? event.path : undefined);
 				}
 			}
 		},
 		error(message) {
-			multibar.stop();
-			process.stderr.write(`error: ${message}\n`);
+			stop();
+			process.stderr.write(`error: ${redactText(message)}\n`);
 		},
 		close() {
-			multibar.stop();
+			stop();
 		},
 	};
 }

@@ -13,6 +13,8 @@ export type RunCounts = {
 	notPublished: number;
 	failed: number;
 	bytes: number;
+	/** Key files updated and already current; `published` and `present` count artifacts only. */
+	keys?: {published: number; present: number} | undefined;
 };
 
 /** One file a run could not publish, as the pages and the status API show it. */

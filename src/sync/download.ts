@@ -1,20 +1,27 @@
 /**
 Everything that talks HTTP to the upstream, and the only module that uses got.
 Requests are retried here with bounded exponential backoff; downloads hash while
-they stream to disk and resume a partial file with `Range` when the upstream allows.
+they stream to disk and resume a partial file with `Range` when the upstream allows,
+bounded by the declared size and a minimum speed. Over 300 lines: one client whose
+retry, resume and limits share the state of one got stream each (what a failure
+means is in upstream-errors.ts).
 */
 import {once} from 'node:events';
 import {type FileHandle, open as openFile, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
-import got, {type Agents, RequestError} from 'got';
+import got, {type Agents} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {formatBytes} from '../format.js';
+import {redactUrl} from '../redact.js';
 import {feedFile} from '../store/hash.js';
 import type {FileDigests} from './digest.js';
 import {createFileHasher} from './hash-pool.js';
 import {type ProxyConfig, proxyFor} from './proxy.js';
+import {type MinSpeed, watchRate} from './rate.js';
+import {statusError, toUpstreamError, unreachableCode} from './upstream-errors.js';
 import type {PreparedSignature} from './verify.js';
 
 /** How to reach the upstream. */
@@ -29,10 +36,20 @@ export type HttpConfig = {
 	readonly ca?: string | undefined;
 	readonly proxy: ProxyConfig;
 	readonly userAgent: string;
+	/** A transfer slower than this over a whole window fails (retryably); undefined: no floor. */
+	readonly minSpeed?: MinSpeed | undefined;
 };
 
 /** A retry about to happen, for progress output. */
-export type RetryEvent = {url: string; attempt: number; delayMs: number; reason: string};
+export type RetryEvent = {
+	url: string;
+	/** 1 for the first retry. */
+	attempt: number;
+	/** Retries allowed in all (`--retries`). */
+	retries: number;
+	delayMs: number;
+	reason: string;
+};
 
 /** Where a download writes, and what it reports while it runs. */
 export type DownloadTarget = {
@@ -89,65 +106,6 @@ async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
 	}
 }
 
-/** The upstream's certificate is not trusted: retrying will not help, --ca-file might. */
-const tlsTrustCodes = new Set([
-	'CERT_HAS_EXPIRED',
-	'DEPTH_ZERO_SELF_SIGNED_CERT',
-	'SELF_SIGNED_CERT_IN_CHAIN',
-	'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-	'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-	'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** Failures that will not pass by retrying: the host does not resolve, or is not trusted. */
-const nonRetryableCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', ...tlsTrustCodes]);
-
-/** The local disk failed us: retrying the upstream will not help. */
-const localIoCodes = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
-
-/** Turn whatever a request threw into an UpstreamError that knows whether to retry. */
-function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundError {
-	if (error instanceof UpstreamError || error instanceof NotFoundError) {
-		return error;
-	}
-
-	const code = (error as {code?: string}).code;
-	if (tlsTrustCodes.has(code ?? '')) {
-		return new UpstreamError(
-			url,
-			`TLS certificate of ${new URL(url).host} not trusted (${code}); see --ca-file`,
-			{
-				retryable: false,
-				cause: error,
-				code: 'ERR_TLS',
-			},
-		);
-	}
-
-	if (localIoCodes.has(code ?? '') && !(error instanceof RequestError)) {
-		return new UpstreamError(url, `cannot write the download of ${url}: ${describeError(error)}`, {
-			retryable: false,
-			cause: error,
-			code: 'ERR_LOCAL_IO',
-		});
-	}
-
-	const message = error instanceof RequestError ? `${error.code}: ${error.message}` : describeError(error);
-	return new UpstreamError(url, `${message} (${url})`, {
-		retryable: !nonRetryableCodes.has(code ?? ''),
-		cause: error,
-	});
-}
-
-function statusError(url: string, status: number): UpstreamError | NotFoundError {
-	if (status === 404 || status === 410) {
-		return new NotFoundError(url);
-	}
-
-	const retryable = status >= 500 || status === 408 || status === 429;
-	return new UpstreamError(url, `upstream answered HTTP ${status} for ${url}`, {status, retryable});
-}
-
 function backoff(config: HttpConfig, attempt: number): number {
 	const base = Math.min(maxDelayMs, config.retryDelayMs * 2 ** (attempt - 1));
 	return Math.round(base / 2 + Math.random() * (base / 2));
@@ -158,18 +116,19 @@ async function withRetry<T>(
 	url: string,
 	onRetry: ((event: RetryEvent) => void) | undefined,
 	action: (attempt: number) => Promise<T>,
+	classify: (url: string, error: unknown) => UpstreamError | NotFoundError = toUpstreamError,
 ): Promise<T> {
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await action(attempt);
 		} catch (error) {
-			const failure = toUpstreamError(url, error);
+			const failure = classify(url, error);
 			if (!(failure instanceof UpstreamError) || !failure.retryable || attempt > config.retries) {
 				throw failure;
 			}
 
 			const delayMs = backoff(config, attempt);
-			onRetry?.({url, attempt, delayMs, reason: failure.message});
+			onRetry?.({url: redactUrl(url), attempt, retries: config.retries, delayMs, reason: failure.message});
 			await new Promise((resolve) => {
 				setTimeout(resolve, delayMs);
 			});
@@ -223,6 +182,30 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 	const direct = {http: new http.Agent(agentOptions), https: new https.Agent(agentOptions)} satisfies Agents;
 	const proxied = new Map<string, typeof direct>();
 	const counts = {get: 0, head: 0};
+	/** Hosts that answered at least once in this run: a failure to reach them later may pass. */
+	const reached = new Set<string>();
+
+	/** toUpstreamError, plus: a host that never answered and cannot be reached fails the run. */
+	function classify(url: string, error: unknown): UpstreamError | NotFoundError {
+		const failure = toUpstreamError(url, error);
+		const target = new URL(url);
+		if (!(failure instanceof UpstreamError) || reached.has(target.host)) {
+			return failure;
+		}
+
+		const code = unreachableCode(error);
+		if (!code) {
+			return failure;
+		}
+
+		const proxy = proxyFor(target, config.proxy);
+		const what = proxy ? `the proxy ${new URL(proxy).host} (for ${target.host})` : target.host;
+		return new UpstreamError(
+			redactUrl(url),
+			`cannot reach ${what} (${code}): check --upstream and --versions-api; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy; without network access, carry artifacts in with export and import`,
+			{retryable: false, cause: error, code: 'ERR_UNREACHABLE'},
+		);
+	}
 
 	function agentsFor(url: string): Agents {
 		const proxy = proxyFor(url, config.proxy);
@@ -266,6 +249,11 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const request = client.stream(url, {headers, agent: agentsFor(url)});
 		try {
 			const [response] = (await once(request, 'response')) as [http.IncomingMessage & {statusCode: number}];
+			reached.add(new URL(url).host);
+			// Until the body is read, an error (a timeout while a local step runs) would find
+			// no listener and crash the process; it also ends the read that follows, or the
+			// stream is destroyed without being read.
+			request.on('error', () => undefined);
 			return {request, response};
 		} catch (error) {
 			request.destroy();
@@ -282,38 +270,73 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const chunks: Buffer[] = [];
 		let size = 0;
+		const {rate, failure, slow} = watch(url, request);
 		try {
 			for await (const chunk of request) {
 				size += (chunk as Buffer).length;
+				rate.add((chunk as Buffer).length);
 				if (size > maxBytes) {
 					request.destroy();
-					throw new UpstreamError(url, `${url} is larger than ${maxBytes} bytes; refusing it`, {
-						retryable: false,
-					});
+					throw new UpstreamError(
+						redactUrl(url),
+						`${redactUrl(url)} is larger than ${maxBytes} bytes; refusing it`,
+						{
+							retryable: false,
+						},
+					);
 				}
 
 				chunks.push(chunk as Buffer);
 			}
 		} catch (error) {
-			throw toUpstreamError(url, error);
+			throw failure(error);
+		} finally {
+			rate.stop();
+		}
+
+		const tooSlow = slow();
+		if (tooSlow) {
+			throw tooSlow;
 		}
 
 		const body = Buffer.concat(chunks);
 		const expected = response.headers['content-length'];
 		if (expected !== undefined && Number(expected) !== body.length) {
-			throw new UpstreamError(url, `truncated body: got ${body.length} of ${expected} bytes from ${url}`, {
-				retryable: true,
-			});
+			throw new UpstreamError(
+				redactUrl(url),
+				`truncated body: got ${body.length} of ${expected} bytes from ${redactUrl(url)}`,
+				{
+					retryable: true,
+				},
+			);
 		}
 
 		return {body, lastModified: parseDate(response.headers['last-modified'])};
 	}
 
+	/**
+	Fail a transfer that falls below the minimum speed: destroy it, and hand back the
+	reason to throw in place of the premature close that follows.
+	*/
+	function watch(url: string, request: {destroy(): void}) {
+		let slow: UpstreamError | undefined;
+		const rate = watchRate(config.minSpeed, (speed) => {
+			const floor = config.minSpeed as MinSpeed;
+			slow = new UpstreamError(
+				redactUrl(url),
+				`${redactUrl(url)} arrived at ${formatBytes(speed)}/s, below the minimum of ${formatBytes(floor.bytesPerSecond)}/s over ${floor.windowMs / 1000} s (--min-speed)`,
+				{retryable: true, code: 'ERR_TOO_SLOW'},
+			);
+			request.destroy();
+		});
+		return {rate, failure: (error: unknown) => slow ?? toUpstreamError(url, error), slow: () => slow};
+	}
+
 	async function downloadOnce(url: string, target: DownloadTarget): Promise<DownloadResult> {
-		let offset = await fileSize(target.partPath);
+		const offset = await fileSize(target.partPath);
 		const meta = offset > 0 ? await readMeta(target.metaPath) : undefined;
 		const headers: Record<string, string> = {};
-		if (offset > 0 && meta?.url === url && meta.validator) {
+		if (offset > 0 && meta?.url === redactUrl(url) && meta.validator) {
 			// If-Range makes a changed upstream file come back whole (200) instead of
 			// being spliced onto bytes of its previous version.
 			headers.range = `bytes=${offset}-`;
@@ -321,26 +344,65 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 
 		const {request, response} = await open(url, headers);
+		// Whatever fails from here on, local or remote, the response is torn down with it:
+		// an abandoned stream holds its socket and later throws where nobody listens.
+		let finished = false;
+		try {
+			const result = await receive(url, target, {request, response, headers, offset});
+			finished = true;
+			return result;
+		} finally {
+			if (!finished) {
+				request.destroy();
+			}
+		}
+	}
+
+	/** A local step of a download failed: the disk, not the upstream; retrying will not help. */
+	async function local<T>(url: string, step: () => Promise<T>): Promise<T> {
+		try {
+			return await step();
+		} catch (error) {
+			throw new UpstreamError(
+				redactUrl(url),
+				`cannot write the download of ${redactUrl(url)}: ${describeError(error)}`,
+				{retryable: false, cause: error, code: 'ERR_LOCAL_IO'},
+			);
+		}
+	}
+
+	async function receive(
+		url: string,
+		target: DownloadTarget,
+		opened: Awaited<ReturnType<typeof open>> & {headers: Record<string, string>; offset: number},
+	): Promise<DownloadResult> {
+		const {request, response, headers} = opened;
+		let {offset} = opened;
 		const status = response.statusCode;
+		let declaredTotal: number | undefined;
 		if (status === 206 && headers.range) {
 			const range = parseContentRange(response.headers['content-range']);
 			if (!range || range.start !== offset) {
-				request.destroy();
-				await rm(target.partPath, {force: true});
-				throw new UpstreamError(url, `upstream sent an unexpected Content-Range for ${url}; starting over`, {
-					retryable: true,
-				});
+				await rm(target.partPath, {force: true, recursive: true});
+				throw new UpstreamError(
+					redactUrl(url),
+					`upstream sent an unexpected Content-Range for ${redactUrl(url)}; starting over`,
+					{retryable: true},
+				);
 			}
+
+			declaredTotal = range.total;
 		} else if (status === 200) {
 			offset = 0;
 		} else {
-			request.destroy();
 			if (status === 416) {
 				// The partial file is longer than the upstream's: it is not a prefix of it.
-				await rm(target.partPath, {force: true});
-				throw new UpstreamError(url, `upstream refused the resume range for ${url}; starting over`, {
-					retryable: true,
-				});
+				await rm(target.partPath, {force: true, recursive: true});
+				throw new UpstreamError(
+					redactUrl(url),
+					`upstream refused the resume range for ${redactUrl(url)}; starting over`,
+					{retryable: true},
+				);
 			}
 
 			throw statusError(url, status);
@@ -348,32 +410,47 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const etag = response.headers.etag;
 		const validator = etag && !etag.startsWith('W/') ? etag : (response.headers['last-modified'] ?? '');
-		await writeFile(target.metaPath, JSON.stringify({url, validator} satisfies PartMeta));
+		await local(url, () =>
+			writeFile(target.metaPath, JSON.stringify({url: redactUrl(url), validator} satisfies PartMeta)),
+		);
 
+		// The declared size bounds what is written: a body that runs past it (chunked, so
+		// that HTTP framing does not stop it) is refused before it can fill the disk.
 		const length = response.headers['content-length'];
-		const total = length === undefined ? undefined : offset + Number(length);
+		const total = length === undefined ? declaredTotal : offset + Number(length);
 		target.onStart?.({total, resumedFrom: offset});
 
 		const hash = createFileHasher(target.signature?.specs);
+		const {rate, failure, slow} = watch(url, request);
 		let received = offset;
 		try {
 			if (offset > 0) {
-				await feedFile(hash, target.partPath);
+				await local(url, () => feedFile(hash, target.partPath));
 			}
 
 			// Chunks are written in order, one write at a time, overlapping with receiving
 			// the next; when a transfer breaks off, the write in flight is finished before
 			// giving up, so every byte received so far is kept for the resume (a stream
 			// pipeline, torn down on error, drops whatever it still buffers).
-			const file = await openFile(target.partPath, offset > 0 ? 'a' : 'w');
+			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
 			let writing: Promise<void> = Promise.resolve();
 			try {
 				for await (const chunk of request) {
-					received += (chunk as Buffer).length;
+					const bytes = chunk as Buffer;
+					if (total !== undefined && received + bytes.length > total) {
+						throw new UpstreamError(
+							redactUrl(url),
+							`upstream sent more than the ${total} bytes it declared for ${redactUrl(url)}; refusing it`,
+							{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
+						);
+					}
+
+					received += bytes.length;
+					rate.add(bytes.length);
 					target.onProgress?.(received);
-					await hash.update(chunk as Buffer);
+					await hash.update(bytes);
 					await writing;
-					writing = writeAll(file, chunk as Buffer);
+					writing = local(url, () => writeAll(file, bytes));
 					// Handled here, awaited on the next turn or below.
 					writing.catch(() => undefined);
 				}
@@ -381,15 +458,23 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				await writing;
 			} catch (error) {
 				await writing.catch(() => undefined);
-				throw toUpstreamError(url, error);
+				throw failure(error);
 			} finally {
+				rate.stop();
 				await file.close();
 			}
 
+			const tooSlow = slow();
+			if (tooSlow) {
+				throw tooSlow;
+			}
+
 			if (total !== undefined && received !== total) {
-				throw new UpstreamError(url, `truncated body: got ${received} of ${total} bytes from ${url}`, {
-					retryable: true,
-				});
+				throw new UpstreamError(
+					redactUrl(url),
+					`truncated body: got ${received} of ${total} bytes from ${redactUrl(url)}`,
+					{retryable: true},
+				);
 			}
 		} catch (error) {
 			hash.abort();
@@ -409,14 +494,21 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 	return {
 		counts,
 		fetch(url, options = {}) {
-			return withRetry(config, url, options.onRetry, () => fetchOnce(url, options.maxBytes ?? 1024 * 1024));
+			return withRetry(
+				config,
+				url,
+				options.onRetry,
+				() => fetchOnce(url, options.maxBytes ?? 1024 * 1024),
+				classify,
+			);
 		},
 		exists(url) {
 			return withRetry(config, url, undefined, async () => {
 				counts.head++;
 				const response = await client.head(url, {agent: agentsFor(url)}).catch((error: unknown) => {
-					throw toUpstreamError(url, error);
+					throw classify(url, error);
 				});
+				reached.add(new URL(url).host);
 				if (response.statusCode === 200) {
 					return true;
 				}
@@ -430,7 +522,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			});
 		},
 		download(url, target) {
-			return withRetry(config, url, target.onRetry, () => downloadOnce(url, target));
+			return withRetry(config, url, target.onRetry, () => downloadOnce(url, target), classify);
 		},
 		close() {
 			for (const agents of [direct, ...proxied.values()]) {

@@ -15,6 +15,8 @@ export type Summary = {
 	readonly published: number;
 	readonly present: number;
 	readonly notPublished: number;
+	/** Key files (GPG-KEY-*), not counted in `published` and `present`. */
+	readonly keys: {readonly published: number; readonly present: number};
 	readonly failed: Failure[];
 	readonly warnings: string[];
 	/** Artifact bytes downloaded by this run. */
@@ -26,11 +28,29 @@ export type Summary = {
 
 /** Every event a run emits. */
 export type SyncEvent =
-	| {type: 'start'; dir: string; upstream: string; versions: string[]; files: number}
+	| {
+			type: 'start';
+			dir: string;
+			upstream: string;
+			versions: string[];
+			files: number;
+			/** The version list asked, when ranges or `latest` needed one. */
+			versionsApi?: string | undefined;
+			/** Why the upstream's own version list was not used, when it was tried first. */
+			versionsApiNote?: string | undefined;
+	  }
 	| {type: 'plan'; action: Action['kind']; path: string; reason: string}
 	| {type: 'download'; path: string; total: number | undefined; resumedFrom: number}
 	| {type: 'progress'; path: string; bytes: number; total: number | undefined}
-	| {type: 'retry'; path: string; url: string; attempt: number; delayMs: number; reason: string}
+	| {
+			type: 'retry';
+			path: string;
+			url: string;
+			attempt: number;
+			retries: number;
+			delayMs: number;
+			reason: string;
+	  }
 	| {type: 'published'; path: string; size: number; sha512: string; resumedFrom: number}
 	| {type: 'present'; path: string; reason: string}
 	| {type: 'not-published'; path: string}

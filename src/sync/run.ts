@@ -8,12 +8,13 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import {redactText, redactUrl} from '../redact.js';
 import {tempName} from '../store/layout.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
-import {createHttpClient, type HttpClient, type HttpConfig} from './download.js';
+import {createHttpClient, type HttpClient, type HttpConfig, type RetryEvent} from './download.js';
 import type {EventSink, Failure, Summary} from './events.js';
 import {type Action, plan} from './plan.js';
 import {type MirrorTarget, openTarget} from './target.js';
@@ -38,6 +39,11 @@ export type SyncOptions = {
 	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
 	readonly upstream: string;
 	readonly versionsApi: string;
+	/**
+	Asked before `versionsApi` when set: the upstream's own `/v1/versions` (another mirror
+	of ours answers it). Config sets it when --upstream is given and --versions-api is not.
+	*/
+	readonly upstreamVersionsApi?: string | undefined;
 	readonly versions: readonly VersionSpec[];
 	readonly products: readonly string[];
 	readonly platforms: readonly string[];
@@ -73,31 +79,64 @@ async function removeStaleTemp(tmp: string): Promise<void> {
 	}
 }
 
-/** Resolve the version specs, asking the versions API only when a range or `latest` needs it. */
+/** Failures that end the whole run: every other file would fail the same way. */
+const runFatalCodes = new Set(['ERR_UNREACHABLE', 'ERR_TLS']);
+
+/** A version list and where it came from. */
+type VersionList = {available: string[]; api: string; note?: string | undefined};
+
+/** Fetch and parse one versions API. */
+async function fetchVersionList(client: HttpClient, url: string): Promise<string[]> {
+	const {body} = await client.fetch(url, {maxBytes: versionsMaxBytes});
+	try {
+		return parseVersionList(body.toString('utf8'));
+	} catch (error) {
+		const shown = redactUrl(url);
+		throw new UpstreamError(shown, `${(error as Error).message} (${shown})`, {
+			retryable: false,
+			cause: error,
+		});
+	}
+}
+
+/**
+The versions the upstream offers: from the upstream itself when it is a mirror that
+answers `/v1/versions`, else from the versions API.
+*/
+async function listVersions(options: SyncOptions, client: HttpClient): Promise<VersionList> {
+	let note: string | undefined;
+	if (options.upstreamVersionsApi) {
+		try {
+			return {
+				available: await fetchVersionList(client, options.upstreamVersionsApi),
+				api: options.upstreamVersionsApi,
+			};
+		} catch (error) {
+			// An upstream that cannot be reached cannot be synced from either.
+			if (error instanceof MirrorError && runFatalCodes.has(error.code)) {
+				throw error;
+			}
+
+			note = `${redactUrl(options.upstreamVersionsApi)} did not answer a version list: ${redactText(describeError(error))}`;
+		}
+	}
+
+	return {available: await fetchVersionList(client, options.versionsApi), api: options.versionsApi, note};
+}
+
+/** Resolve the version specs, asking for the version list only when a range or `latest` needs it. */
 async function resolve(
 	options: SyncOptions,
 	client: HttpClient,
 	emit: EventSink,
-): Promise<{versions: string[]; warnings: string[]}> {
-	let available: string[] = [];
-	if (needsVersionList(options.versions)) {
-		const {body} = await client.fetch(options.versionsApi, {maxBytes: versionsMaxBytes});
-		try {
-			available = parseVersionList(body.toString('utf8'));
-		} catch (error) {
-			throw new UpstreamError(options.versionsApi, `${(error as Error).message} (${options.versionsApi})`, {
-				retryable: false,
-				cause: error,
-			});
-		}
-	}
-
-	const resolution = resolveVersions(options.versions, available);
+): Promise<{versions: string[]; warnings: string[]; list?: VersionList | undefined}> {
+	const list = needsVersionList(options.versions) ? await listVersions(options, client) : undefined;
+	const resolution = resolveVersions(options.versions, list?.available ?? []);
 	for (const message of resolution.warnings) {
 		emit({type: 'warning', message});
 	}
 
-	return resolution;
+	return {...resolution, list};
 }
 
 /** Sync state shared by the workers of one run. */
@@ -109,6 +148,8 @@ type RunContext = {
 	readonly manifest: Manifest;
 	readonly emit: EventSink;
 	readonly failures: Failure[];
+	/** Set when the run must end (the upstream cannot be reached): files not begun are skipped. */
+	stop?: MirrorError | undefined;
 	bytes: number;
 	saveSoon(): void;
 };
@@ -119,9 +160,15 @@ function fail(context: RunContext, filePath: string, error: unknown): Outcome {
 		throw error;
 	}
 
+	if (error instanceof MirrorError && runFatalCodes.has(error.code)) {
+		// One line for the run, not one per file: files in flight end, the rest never start.
+		context.stop ??= error;
+		return 'failed';
+	}
+
 	const failure = {
 		path: filePath,
-		reason: describeError(error),
+		reason: redactText(describeError(error)),
 		code: error instanceof MirrorError ? error.code : 'ERR_INTERNAL',
 	};
 	context.failures.push(failure);
@@ -147,7 +194,7 @@ async function fetchSidecars(
 	ref: ArtifactRef,
 	url: string,
 ): Promise<Sidecars | undefined> {
-	const onRetry = (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
+	const onRetry = (event: RetryEvent) => {
 		context.emit({type: 'retry', path: ref.path, ...event});
 	};
 
@@ -191,7 +238,12 @@ async function fetchArtifact(
 	const base = path.join(context.target.tmp, tempName(ref.path));
 	const partPath = `${base}.part`;
 	const metaPath = `${base}.part.json`;
-	const discardPart = () => Promise.all([rm(partPath, {force: true}), rm(metaPath, {force: true})]);
+	// Clean-up only: it must not fail the run, and it clears whatever blocks the next one
+	// (a folder where the partial file goes).
+	const discardPart = () =>
+		Promise.all(
+			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
+		);
 
 	try {
 		const sidecars = await fetchSidecars(context, ref, url);
@@ -223,7 +275,7 @@ async function fetchArtifact(
 				seen = bytes;
 				context.emit({type: 'progress', path: ref.path, bytes, total: undefined});
 			},
-			onRetry: (event: {url: string; attempt: number; delayMs: number; reason: string}) => {
+			onRetry: (event: RetryEvent) => {
 				context.emit({type: 'retry', path: ref.path, ...event});
 			},
 		};
@@ -272,8 +324,9 @@ async function fetchArtifact(
 		});
 		return 'published';
 	} catch (error) {
-		// Bad bytes are thrown away; a transfer that merely broke off is kept to resume.
-		if (!(error instanceof UpstreamError)) {
+		// Bad bytes and unwritable temp entries are thrown away; a transfer that merely
+		// broke off is kept to resume.
+		if (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO') {
 			await discardPart();
 		}
 
@@ -410,21 +463,33 @@ function emptyVersions(wanted: readonly ArtifactRef[], outcomes: readonly Outcom
 /**
 Run one sync. Resolves with the summary (also emitted as the last event); rejects
 only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
-an unreachable versions API (UpstreamError); or when an object store's lease is lost
-mid-run (ERR_LOCK_LOST), after which it writes nothing more.
+an unreachable versions API (UpstreamError); when the upstream cannot be reached at
+all (ERR_UNREACHABLE, ERR_TLS: recorded as a failed run); or when an object store's
+lease is lost mid-run (ERR_LOCK_LOST), after which it writes nothing more.
 */
 export async function sync(options: SyncOptions, emit: EventSink): Promise<Summary> {
 	const startedAt = new Date();
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
 	const client = createHttpClient(options.http);
 	try {
-		const {versions, warnings: versionWarnings} = options.only
-			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: []}
+		const {
+			versions,
+			warnings: versionWarnings,
+			list,
+		} = options.only
+			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: [], list: undefined}
 			: await resolve(options, client, emit);
 		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
 		const target = await openTarget(options);
 		try {
-			emit({type: 'start', dir: target.label, upstream: options.upstream, versions, files: wanted.length});
+			emit({
+				type: 'start',
+				dir: target.label,
+				upstream: redactUrl(options.upstream),
+				versions,
+				files: wanted.length,
+				...(list ? {versionsApi: redactUrl(list.api), versionsApiNote: list.note} : {}),
+			});
 			return await runWithTarget(options, emit, {
 				client,
 				trusted,
@@ -484,6 +549,7 @@ async function runWithTarget(
 				published: 0,
 				present: actions.filter((action) => action.kind === 'skip').length,
 				notPublished: 0,
+				keys: {published: 0, present: 0},
 				failed: [],
 				warnings,
 				bytes: 0,
@@ -537,25 +603,46 @@ async function runWithTarget(
 		};
 
 		const limit = pLimit(options.concurrency);
-		const outcomes = await Promise.all(actions.map((action) => limit(() => act(context, action)))).catch(
-			(error: unknown) => {
-				limit.clearQueue();
-				clearTimeout(timer);
-				throw error;
-			},
-		);
-		const keyOutcomes = await syncKeys(context);
+		const outcomes = await Promise.all(
+			actions.map((action) =>
+				limit(() => (context.stop ? Promise.resolve<Outcome>('failed') : act(context, action))),
+			),
+		).catch((error: unknown) => {
+			limit.clearQueue();
+			clearTimeout(timer);
+			throw error;
+		});
+		const keyOutcomes = context.stop ? [] : await syncKeys(context);
 		clearTimeout(timer);
 		dirty = true;
 		await save();
+		if (context.stop) {
+			const stop = context.stop;
+			await target.recordRun({
+				startedAt: startedAt.toISOString(),
+				finishedAt: new Date().toISOString(),
+				result: 'failed',
+				counts: {
+					published: outcomes.filter((outcome) => outcome === 'published').length,
+					present: outcomes.filter((outcome) => outcome === 'present').length,
+					notPublished: outcomes.filter((outcome) => outcome === 'not-published').length,
+					failed: 0,
+					bytes: context.bytes,
+				},
+				error: redactText(stop.message),
+				failures: [],
+			});
+			throw stop;
+		}
 
 		const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
 		for (const failure of failures.slice(context.failures.length)) {
 			emit({type: 'failed', ...failure});
 		}
 
-		const all = [...outcomes, ...keyOutcomes];
-		const count = (kind: Outcome) => all.filter((outcome) => outcome === kind).length;
+		// Artifacts and key files are counted apart: "3 published" means three artifacts.
+		const count = (kind: Outcome, among: Outcome[] = outcomes) =>
+			among.filter((outcome) => outcome === kind).length;
 		const summary: Summary = {
 			result: failures.length > 0 ? 'failed' : 'success',
 			dryRun: false,
@@ -563,6 +650,7 @@ async function runWithTarget(
 			published: count('published'),
 			present: count('present'),
 			notPublished: count('not-published'),
+			keys: {published: count('published', keyOutcomes), present: count('present', keyOutcomes)},
 			failed: failures,
 			warnings,
 			bytes: context.bytes,
@@ -579,7 +667,14 @@ async function runWithTarget(
 				notPublished: summary.notPublished,
 				failed: failures.length,
 				bytes: summary.bytes,
+				keys: summary.keys,
 			},
+			// Reasons are redacted where they are made (fail); this keeps status.json safe whatever made them.
+			failures: failures.map(({path: file, reason, code}) => ({
+				path: file,
+				reason: redactText(reason),
+				code,
+			})),
 		});
 		emit({type: 'summary', summary});
 		return summary;

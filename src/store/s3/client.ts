@@ -20,7 +20,9 @@ import {
 	S3ServiceException,
 } from '@aws-sdk/client-s3';
 import {Upload} from '@aws-sdk/lib-storage';
+import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {MirrorError, StoreAccessError} from '../../errors.js';
+import {proxyFor} from '../../sync/proxy.js';
 import {describeS3, type S3Location} from './location.js';
 
 /** What a HEAD or GET says about an object. */
@@ -182,6 +184,33 @@ function describe(error: unknown): string {
 	return error instanceof Error ? error.message.split('\n')[0] || error.name : String(error);
 }
 
+/** The URL the store's requests go to, as NO_PROXY is matched against it. */
+function storeUrl(location: S3Location): URL {
+	if (!location.endpoint) {
+		return new URL(`https://${location.bucket}.s3.${location.region}.amazonaws.com/`);
+	}
+
+	const url = new URL(location.endpoint);
+	if (!location.pathStyle) {
+		url.hostname = `${location.bucket}.${url.hostname}`;
+	}
+
+	return url;
+}
+
+/** Agents for the SDK: through the proxy when one applies (the SDK reads no proxy variable itself). */
+function agentsFor(location: S3Location, options: {keepAlive: boolean; maxSockets: number}) {
+	const proxy = location.proxy ? proxyFor(storeUrl(location), location.proxy) : undefined;
+	if (proxy) {
+		return {
+			httpAgent: new HttpProxyAgent({...options, proxy}),
+			httpsAgent: new HttpsProxyAgent({...options, proxy}),
+		};
+	}
+
+	return {httpAgent: new HttpAgent(options), httpsAgent: new Agent(options)};
+}
+
 /** Set up the client and operations for `location`; nothing is sent until used. */
 export function createS3Store(location: S3Location): S3Store {
 	// Many agents download at once through one server: the SDK's default of 50
@@ -200,8 +229,7 @@ export function createS3Store(location: S3Location): S3Store {
 		requestHandler: {
 			connectionTimeout: 5000,
 			requestTimeout: 60_000,
-			httpAgent: new HttpAgent(agentOptions),
-			httpsAgent: new Agent(agentOptions),
+			...agentsFor(location, agentOptions),
 		},
 	});
 	const key = (relative: string) => `${location.prefix}${relative}`;

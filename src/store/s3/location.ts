@@ -4,6 +4,7 @@ store. Keys inside the bucket are the upstream's paths under the prefix, so the
 bucket can also be served as it is by the store itself or by a CDN.
 */
 import {UsageError} from '../../errors.js';
+import type {ProxyConfig} from '../../sync/proxy.js';
 
 /** The S3 store of a mirror, as configured. */
 export type S3Location = {
@@ -26,6 +27,8 @@ export type S3Location = {
 				readonly sessionToken?: string | undefined;
 		  }
 		| undefined;
+	/** HTTPS_PROXY, HTTP_PROXY and NO_PROXY, honoured for the store as for the upstream. */
+	readonly proxy?: ProxyConfig | undefined;
 };
 
 /** Whether a `--store` value names an object store rather than a directory. */

@@ -1,0 +1,136 @@
+import {mkdtemp, rm, stat, writeFile} from 'node:fs/promises';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import {MirrorError} from '../src/errors.js';
+import {createHttpClient} from '../src/sync/download.js';
+import {createTestKey, type TestKey} from './helpers/keys.js';
+import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
+import {listFiles} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
+
+let key: TestKey;
+test.before(async () => {
+	key = await createTestKey();
+});
+
+const artifact = 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz';
+
+test('a body running past its declared size is cut off there: nothing beyond it is written, one-line failure', async (t) => {
+	// A resume answered with `bytes 100-199/200` and then a chunked body that never ends.
+	let sent = 0;
+	const finished = new Promise<void>((resolve) => {
+		const server = http.createServer((_request, response) => {
+			response.writeHead(206, {'content-range': 'bytes 100-199/200', etag: '"v1"'});
+			const chunk = Buffer.alloc(64 * 1024, 0x41);
+			const pump = () => {
+				while (sent < 64 * 1024 * 1024 && !response.destroyed) {
+					sent += chunk.length;
+					if (!response.write(chunk)) {
+						response.once('drain', pump);
+						return;
+					}
+				}
+
+				response.end();
+			};
+
+			response.on('close', () => resolve());
+			pump();
+		});
+		server.listen(0, '127.0.0.1');
+		t.teardown(() => {
+			server.closeAllConnections();
+			server.close();
+		});
+		server.once('listening', () => {
+			serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.tar.gz`;
+			ready();
+		});
+	});
+	let serverUrl = '';
+	let ready: () => void = () => undefined;
+	await new Promise<void>((resolve) => {
+		ready = resolve;
+	});
+
+	const dir = await mkdtemp(path.join(os.tmpdir(), 'limits-'));
+	t.teardown(() => rm(dir, {recursive: true, force: true}));
+	const partPath = path.join(dir, 'file.part');
+	const metaPath = path.join(dir, 'file.part.json');
+	await writeFile(partPath, Buffer.alloc(100, 0x41));
+	await writeFile(metaPath, JSON.stringify({url: serverUrl, validator: '"v1"'}));
+	const client = createHttpClient({
+		timeoutMs: 5000,
+		retries: 2,
+		retryDelayMs: 1,
+		proxy: {},
+		userAgent: 'test',
+	});
+	t.teardown(() => client.close());
+
+	const error = await t.throwsAsync(client.download(serverUrl, {partPath, metaPath}));
+	t.is((error as MirrorError).code, 'ERR_UPSTREAM_SIZE');
+	t.regex(
+		error?.message ?? '',
+		/^upstream sent more than the 200 bytes it declared for http:\S+; refusing it$/,
+	);
+	t.true((await stat(partPath)).size <= 200);
+	await finished;
+	// Cut off at once: far less than the 64 MiB the upstream meant to send (socket buffers only).
+	t.true(sent < 16 * 1024 * 1024, `upstream sent ${sent} bytes`);
+	// Not retried: the same upstream would do the same again.
+	t.true(error instanceof MirrorError);
+});
+
+test('an upstream trickling below --min-speed fails the file as retryable with a clear reason, long before it would finish', async (t) => {
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+		size: 512 * 1024,
+	});
+	// 2 KiB/s, in 100-byte sips every 50 ms: never silent, so --timeout never fires.
+	upstream.faults.set(artifact, {bytesPerSecond: 2000});
+	const started = Date.now();
+	const {summary, events} = await runSync(
+		syncFlags(upstream.url, dir, keyPath, {
+			versions: '9.1.3',
+			platforms: 'linux-x86_64',
+			retries: '1',
+			'min-speed': '20000',
+			'min-speed-window': '1.5',
+		}),
+	);
+	t.true(Date.now() - started < 60_000);
+	t.is(summary.result, 'failed');
+	t.is(summary.failed[0]?.path, artifact);
+	t.is(summary.failed[0]?.code, 'ERR_TOO_SLOW');
+	t.regex(summary.failed[0]?.reason ?? '', /below the minimum of 19\.5 KiB\/s over 1\.5 s \(--min-speed\)/);
+	const retries = events.filter((event) => event.type === 'retry');
+	t.is(retries.length, 1);
+	t.false((await listFiles(dir)).includes(artifact));
+});
+
+test('--min-speed 0 turns the floor off; MIRROR_MIN_SPEED and the config key set it like --timeout', async (t) => {
+	const {upstream, dir, keyPath} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+		size: 8 * 1024,
+	});
+	upstream.faults.set(artifact, {bytesPerSecond: 4000});
+	const flags = syncFlags(upstream.url, dir, keyPath, {
+		versions: '9.1.3',
+		platforms: 'linux-x86_64',
+		'min-speed-window': '0.5',
+	});
+	const {summary} = await runSync({...flags, 'min-speed': '0'});
+	t.is(summary.result, 'success');
+
+	const bad = await runCli(['sync', '--json', ...toArgs(flags)], {
+		env: {MIRROR_MIN_SPEED: 'fast'},
+	});
+	t.is(bad.code, 2);
+	t.regex(bad.stderr, /invalid MIRROR_MIN_SPEED "fast"/);
+});
