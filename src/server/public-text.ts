@@ -8,10 +8,11 @@ credentials.
 const credentials = /\/\/[^/@\s]+@/g;
 
 /**
-An absolute local path: a `/` that does not follow a word character, a colon, a
-dot or another slash (so the path part of `https://host/x` is left alone).
+An absolute local path of two or more parts: a `/` that does not follow a word
+character, a colon, a dot, `<` or another slash (so the path part of
+`https://host/x` and closing tags are left alone).
 */
-const localPath = /(?<![\w:/.])\/[\w.@+-]+(?:\/[\w.@+-]*)*/g;
+const localPath = /(?<![\w:/.<])\/[\w.@+-]+(?:\/[\w.@+-]*)+/g;
 
 /** `message` without credentials in URLs and without local paths. */
 export function redactPublic(message: string): string {

@@ -9,6 +9,7 @@ import {getPlatform, getProduct} from '../../catalog.js';
 import type {ManifestEntry} from '../../store/manifest.js';
 import {shortCache} from '../content-type.js';
 import type {Snapshot} from '../mirror-index.js';
+import {publicFailure} from '../views/runs.js';
 import type {RouteDeps} from './context.js';
 
 function artifactJson(entry: ManifestEntry, base: string) {
@@ -97,6 +98,9 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 		ctx.body = {
 			lastRun: snapshot.status.lastRun ?? null,
 			lastSuccess: snapshot.status.lastSuccess ?? null,
+			// The last run's failed files (the first 50; lastRun.counts.failed has the whole count).
+			failures: (snapshot.status.lastRun?.failures ?? []).map(publicFailure),
+			history: snapshot.status.history ?? [],
 			artifacts: snapshot.byPath.size,
 			bytes: snapshot.bytes,
 			versions: snapshot.versions,

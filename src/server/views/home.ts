@@ -7,6 +7,7 @@ import type {ProductGroup, Snapshot} from '../mirror-index.js';
 import type {ScheduleInfo} from '../schedule.js';
 import {type Html, html} from './html.js';
 import {copyButton, page} from './layout.js';
+import {failuresBlock, historyBlock} from './runs.js';
 
 const productTitles: Record<string, string> = {
 	'elastic-agent': 'Elastic Agent',
@@ -144,6 +145,8 @@ ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be re
 ${statusBlock(snapshot, now, schedule)}
 ${setupBlock(snapshot, publicUrl)}
 </div>
+${failuresBlock(snapshot.status.lastRun)}
+${historyBlock(snapshot.status)}
 ${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl))}`;
 	return page('Elastic Artifact Mirror', body);
 }
