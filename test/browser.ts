@@ -83,7 +83,8 @@ browserTest(
 		const link = page.locator('#elastic-agent tr[data-version="9.1.3"] a.file').first();
 		t.is(
 			await link.getAttribute('href'),
-			'/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
+			// Relative, so that a proxy may mount the server below a path (issue 14 item 25).
+			'./downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
 		);
 		await page.screenshot({path: path.join(shots, 'catalogue-desktop.png'), fullPage: true});
 

@@ -94,6 +94,10 @@ export function createApp(options: AppOptions): MirrorApp {
 	// matches them: they go straight to the tree, past route matching.
 	const tree = options.s3?.tree ?? treeRoutes(mirror);
 	const routes = compose([router.routes() as Koa.Middleware, tree]);
-	app.use((ctx, next) => (ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next)));
+	app.use((ctx, next) => {
+		// For absolute URLs in JSON answers (listings); computed only when asked for.
+		ctx.state.publicUrl = () => deps.publicUrl(ctx);
+		return ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next);
+	});
 	return {app, index, metrics, store: options.s3?.store, close: () => options.s3?.store.close()};
 }

@@ -67,7 +67,7 @@ ${scheduleLine(schedule, now)}
 </section>`;
 }
 
-function setupBlock(snapshot: Snapshot, publicUrl: string): Html {
+function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
 	const downloads = downloadsRoot(publicUrl);
 	const pgpUrl = `${publicUrl}/GPG-KEY-elastic-agent`;
 	return html`<section class="setup" aria-labelledby="setup-title">
@@ -80,7 +80,7 @@ function setupBlock(snapshot: Snapshot, publicUrl: string): Html {
 <div><dt>Signing keys</dt>
 <dd class="keys">${keyFiles.map((name) => {
 		const key = snapshot.manifest.keys[name];
-		return html`<a href="/${name}">${name}</a>${key ? html` <small class="fingerprint">${key.fingerprints.join(', ')}</small>` : html` <small>(not mirrored yet)</small>`}`;
+		return html`<a href="${root}${name}">${name}</a>${key ? html` <small class="fingerprint">${key.fingerprints.join(', ')}</small>` : html` <small>(not mirrored yet)</small>`}`;
 	})}</dd></div>
 </dl>
 <p class="hint">Give agents the <code>downloads/</code> root, not <code>downloads/beats/elastic-agent/</code>: the agent appends that part itself.
@@ -88,22 +88,22 @@ function setupBlock(snapshot: Snapshot, publicUrl: string): Html {
 </section>`;
 }
 
-function cell(entry: ManifestEntry | undefined, platform: string): Html {
+function cell(entry: ManifestEntry | undefined, platform: string, root: string): Html {
 	if (!entry) {
 		return html`<td class="absent" data-label="${platform}"><span aria-label="not mirrored">—</span></td>`;
 	}
 
 	return html`<td data-label="${platform}">
-<a class="file" href="/${entry.path}" download>${formatBytes(entry.size)}</a>
-<span class="sums"><a href="/${entry.path}.sha512">sha512</a>${copyButton(entry.sha512, 'Copy', `sha512 of ${entry.path.split('/').pop() ?? ''}`)}<a href="/${entry.path}.asc">asc</a></span>
+<a class="file" href="${root}${entry.path}" download>${formatBytes(entry.size)}</a>
+<span class="sums"><a href="${root}${entry.path}.sha512">sha512</a>${copyButton(entry.sha512, 'Copy', `sha512 of ${entry.path.split('/').pop() ?? ''}`)}<a href="${root}${entry.path}.asc">asc</a></span>
 </td>`;
 }
 
-function productBlock(group: ProductGroup, publicUrl: string): Html {
+function productBlock(group: ProductGroup, publicUrl: string, root: string): Html {
 	const upgradable = group.product === 'elastic-agent' && !group.fips;
 	const downloads = downloadsRoot(publicUrl);
 	return html`<section class="product" id="${group.id}" aria-labelledby="${group.id}-title">
-<h2 id="${group.id}-title">${titleOf(group)} <small><a href="/downloads/${group.folder}/">downloads/${group.folder}/</a></small></h2>
+<h2 id="${group.id}-title">${titleOf(group)} <small><a href="${root}downloads/${group.folder}/">downloads/${group.folder}/</a></small></h2>
 <div class="table-wrap">
 <table>
 <thead><tr><th scope="col">Version</th>${group.platforms.map((id) => html`<th scope="col">${id}</th>`)}</tr></thead>
@@ -118,7 +118,7 @@ ${group.versions.map((row) => {
 	return html`<tr class="version" data-version="${row.version}">
 <th scope="row" data-label="Version"><span class="version-name">${row.version}</span>${row.mutable ? html` <span class="badge pre">prerelease</span>` : null}
 <small class="published" title="published ${published}">${published ? formatTime(published) : ''}</small></th>
-${group.platforms.map((id) => cell(row.files.get(id), id))}
+${group.platforms.map((id) => cell(row.files.get(id), id, root))}
 </tr>
 ${upgradable ? html`<tr class="command-row"><td colspan="${group.platforms.length + 1}"><div class="command"><code>${command}</code>${copyButton(command, 'Copy command', `upgrade command for ${row.version}`)}</div></td></tr>` : null}`;
 })}
@@ -135,6 +135,8 @@ export function homePage(
 	now: number,
 	schedule?: ScheduleInfo | undefined,
 ): string {
+	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
+	const root = './';
 	const body = html`<div class="intro">
 <h1>Artifacts on this mirror</h1>
 <p>Verified copies of Elastic artifacts (sha512 and PGP signature checked before publishing), laid out exactly like artifacts.elastic.co.</p>
@@ -143,10 +145,10 @@ ${snapshot.groups.length > 0 ? html`<nav class="jump" aria-label="Products">${sn
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
 ${statusBlock(snapshot, now, schedule)}
-${setupBlock(snapshot, publicUrl)}
+${setupBlock(snapshot, publicUrl, root)}
 </div>
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
-${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl))}`;
-	return page('Elastic Artifact Mirror', body);
+${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl, root))}`;
+	return page('Elastic Artifact Mirror', body, root);
 }
