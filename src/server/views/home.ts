@@ -30,7 +30,9 @@ function holdings(snapshot: Snapshot): Html {
 	const bytes = snapshot.bytes;
 	const count = snapshot.byPath.size;
 	const versions = snapshot.versions.length;
-	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}.</p>`;
+	// Runs count keys among published and present files: say how many there are, so the numbers add up.
+	const keys = Object.keys(snapshot.manifest.keys).length;
+	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.</p>`;
 }
 
 function scheduleLine(schedule: ScheduleInfo | undefined, now: number): Html | null {
@@ -68,6 +70,16 @@ ${scheduleLine(schedule, now)}
 }
 
 function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
+	if (snapshot.byPath.size === 0) {
+		// Nothing to point Fleet at yet: URLs that 404 would only be pasted somewhere and fail later.
+		return html`<section class="setup setup-empty" aria-labelledby="setup-title">
+<h2 id="setup-title">Point Fleet and agents here</h2>
+<p>The mirror is empty, so there is nothing to point Fleet or agents at yet. Fill it first:</p>
+<p><code>artifact-mirror sync --versions latest</code> (with network access to artifacts.elastic.co), or <code>artifact-mirror import &lt;bundle&gt;</code> (a bundle exported by a connected mirror).</p>
+<p class="hint">The download host and PGP key URL for Fleet appear here once the mirror holds artifacts.</p>
+</section>`;
+	}
+
 	const downloads = downloadsRoot(publicUrl);
 	const pgpUrl = `${publicUrl}/GPG-KEY-elastic-agent`;
 	return html`<section class="setup" aria-labelledby="setup-title">
@@ -80,7 +92,9 @@ function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
 <div><dt>Signing keys</dt>
 <dd class="keys">${keyFiles.map((name) => {
 		const key = snapshot.manifest.keys[name];
-		return html`<a href="${root}${name}">${name}</a>${key ? html` <small class="fingerprint">${key.fingerprints.join(', ')}</small>` : html` <small>(not mirrored yet)</small>`}`;
+		return key
+			? html`<a href="${root}${name}">${name}</a> <small class="fingerprint">${key.fingerprints.join(', ')}</small>`
+			: html`<span>${name} <small>(not mirrored yet)</small></span>`;
 	})}</dd></div>
 </dl>
 <p class="hint">Give agents the <code>downloads/</code> root, not <code>downloads/beats/elastic-agent/</code>: the agent appends that part itself.
@@ -150,5 +164,5 @@ ${setupBlock(snapshot, publicUrl, root)}
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
 ${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl, root))}`;
-	return page('Elastic Artifact Mirror', body, root);
+	return page('Elastic Artifact Mirror', body, root, {browse: snapshot.byPath.size > 0});
 }

@@ -21,7 +21,12 @@ export function rootOf(pathname: string): string {
 }
 
 /** A full page around `body`; `root` is `rootOf` the page's path. */
-export function page(title: string, body: Html, root: string, options: {metrics?: boolean} = {}): string {
+export function page(
+	title: string,
+	body: Html,
+	root: string,
+	options: {metrics?: boolean; browse?: boolean} = {},
+): string {
 	return html`<!doctype html>
 <html lang="en" class="no-js">
 <head>
@@ -37,7 +42,7 @@ export function page(title: string, body: Html, root: string, options: {metrics?
 <header class="top">
 <a class="brand" href="${root}"><span class="logo" aria-hidden="true"></span>Elastic Artifact Mirror</a>
 <nav aria-label="Main">
-<a href="${root}downloads/">Browse files</a>
+${options.browse === false ? null : html`<a href="${root}downloads/">Browse files</a>`}
 <a href="${root}api/v1/artifacts">API</a>
 <a href="${root}api/v1/status">Status</a>
 </nav>

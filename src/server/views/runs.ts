@@ -50,7 +50,7 @@ export function historyBlock(status: Status): Html | null {
 
 	return html`<section class="runs" aria-labelledby="history-title">
 <details class="history">
-<summary><h2 id="history-title">Recent runs</h2>: the last ${history.length}</summary>
+<summary><h2 id="history-title">Recent runs</h2>: ${history.length === 1 ? 'the last run' : `the last ${history.length}`}</summary>
 <div class="table-wrap">
 <table class="history-list">
 <thead><tr><th scope="col">Finished</th><th scope="col">Run</th><th scope="col">Result</th><th scope="col" class="num">Published</th><th scope="col" class="num">Present</th><th scope="col" class="num">Failed</th><th scope="col" class="num">Downloaded</th><th scope="col" class="num">Took</th></tr></thead>
