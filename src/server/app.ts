@@ -8,6 +8,7 @@ import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {layout} from '../store/layout.js';
 import type {S3Store} from '../store/s3/client.js';
+import {createJsonAnswers} from './json-answer.js';
 import {createMetrics, type Metrics} from './metrics.js';
 import {conditionalBody} from './middleware/conditional.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
@@ -50,6 +51,9 @@ export type MirrorApp = {
 	readonly close: () => void;
 };
 
+/** Memory for cached API answers per view of the mirror (the artifact list of 100,000 artifacts is about 70 MiB). */
+const answerCacheBytes = 128 * 1024 * 1024;
+
 /** `scheme://host[:port]` as the client addressed this server (X-Forwarded-* only when trusted). */
 function requestOrigin(ctx: Koa.Context): string {
 	const host = /^[\w.:[\]-]+$/.test(ctx.host)
@@ -79,6 +83,7 @@ export function createApp(options: AppOptions): MirrorApp {
 		metrics,
 		publicUrl: (ctx: Koa.Context) => options.publicUrl ?? requestOrigin(ctx),
 		schedule: options.schedule,
+		answers: createJsonAnswers(answerCacheBytes),
 	};
 	pageRoutes(router, deps);
 	apiRoutes(router, deps);

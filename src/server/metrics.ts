@@ -15,6 +15,7 @@ export type Metrics = {
 	readonly inFlight: Gauge;
 	readonly downloads: Counter<'product' | 'version' | 'platform'>;
 	readonly agentDownloads: Counter<'agent_version'>;
+	readonly cachedAnswers: Counter<'route'>;
 };
 
 const agentPattern = /\bBeat elastic-agent v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b/;
@@ -163,6 +164,12 @@ export function createMetrics(
 			name: 'mirror_agent_downloads_total',
 			help: 'Complete artifact downloads by the Elastic Agent version in User-Agent ("none": not an agent)',
 			labelNames: ['agent_version'],
+			registers: [registry],
+		}),
+		cachedAnswers: new Counter({
+			name: 'mirror_cached_answers_total',
+			help: 'Pages and API answers served from what was rendered before for the same manifest, by route',
+			labelNames: ['route'],
 			registers: [registry],
 		}),
 	};

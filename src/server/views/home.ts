@@ -1,30 +1,13 @@
 /** The catalogue: what the mirror holds, and how to point Fleet and agents at it. */
 import {keyFiles} from '../../catalog.js';
 import {formatAge, formatBytes, formatTime} from '../../format.js';
-import type {ManifestEntry} from '../../store/manifest.js';
 import type {RunRecord} from '../../store/status.js';
-import type {ProductGroup, Snapshot} from '../mirror-index.js';
+import type {Snapshot} from '../mirror-index.js';
 import type {ScheduleInfo} from '../schedule.js';
+import {catalogueHtml, titleOf} from './catalogue.js';
 import {type Html, html} from './html.js';
 import {copyButton, page} from './layout.js';
 import {failuresBlock, historyBlock} from './runs.js';
-
-const productTitles: Record<string, string> = {
-	'elastic-agent': 'Elastic Agent',
-	'fleet-server': 'Fleet Server',
-	'apm-server': 'APM Server',
-	'endpoint-security': 'Elastic Defend',
-};
-
-function titleOf(group: ProductGroup): string {
-	const name = productTitles[group.product] ?? group.product.replace(/^./, (first) => first.toUpperCase());
-	return group.fips ? `${name} (FIPS)` : name;
-}
-
-/** `https://host/downloads/`: what `--source-uri` and Fleet's download host take. */
-export function downloadsRoot(publicUrl: string): string {
-	return `${publicUrl}/downloads/`;
-}
 
 function holdings(snapshot: Snapshot): Html {
 	const bytes = snapshot.bytes;
@@ -80,7 +63,7 @@ function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
 </section>`;
 	}
 
-	const downloads = downloadsRoot(publicUrl);
+	const downloads = `${publicUrl}/downloads/`;
 	const pgpUrl = `${publicUrl}/GPG-KEY-elastic-agent`;
 	return html`<section class="setup" aria-labelledby="setup-title">
 <h2 id="setup-title">Point Fleet and agents here</h2>
@@ -102,52 +85,13 @@ function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
 </section>`;
 }
 
-function cell(entry: ManifestEntry | undefined, platform: string, root: string): Html {
-	if (!entry) {
-		return html`<td class="absent" data-label="${platform}"><span aria-label="not mirrored">—</span></td>`;
-	}
-
-	return html`<td data-label="${platform}">
-<a class="file" href="${root}${entry.path}" download>${formatBytes(entry.size)}</a>
-<span class="sums"><a href="${root}${entry.path}.sha512">sha512</a>${copyButton(entry.sha512, 'Copy', `sha512 of ${entry.path.split('/').pop() ?? ''}`)}<a href="${root}${entry.path}.asc">asc</a></span>
-</td>`;
-}
-
-function productBlock(group: ProductGroup, publicUrl: string, root: string): Html {
-	const upgradable = group.product === 'elastic-agent' && !group.fips;
-	const downloads = downloadsRoot(publicUrl);
-	return html`<section class="product" id="${group.id}" aria-labelledby="${group.id}-title">
-<h2 id="${group.id}-title">${titleOf(group)} <small><a href="${root}downloads/${group.folder}/">downloads/${group.folder}/</a></small></h2>
-<div class="table-wrap">
-<table>
-<thead><tr><th scope="col">Version</th>${group.platforms.map((id) => html`<th scope="col">${id}</th>`)}</tr></thead>
-<tbody>
-${group.versions.map((row) => {
-	const command = `elastic-agent upgrade ${row.version} --source-uri ${downloads}`;
-	const published =
-		[...row.files.values()]
-			.map((entry) => entry.publishedAt)
-			.sort()
-			.at(-1) ?? '';
-	return html`<tr class="version" data-version="${row.version}">
-<th scope="row" data-label="Version"><span class="version-name">${row.version}</span>${row.mutable ? html` <span class="badge pre">prerelease</span>` : null}
-<small class="published" title="published ${published}">${published ? formatTime(published) : ''}</small></th>
-${group.platforms.map((id) => cell(row.files.get(id), id, root))}
-</tr>
-${upgradable ? html`<tr class="command-row"><td colspan="${group.platforms.length + 1}"><div class="command"><code>${command}</code>${copyButton(command, 'Copy command', `upgrade command for ${row.version}`)}</div></td></tr>` : null}`;
-})}
-</tbody>
-</table>
-</div>
-</section>`;
-}
-
 /** The home page. `publicUrl` has no trailing slash. */
 export function homePage(
 	snapshot: Snapshot,
 	publicUrl: string,
 	now: number,
 	schedule?: ScheduleInfo | undefined,
+	onCached?: () => void,
 ): string {
 	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
 	const root = './';
@@ -163,6 +107,6 @@ ${setupBlock(snapshot, publicUrl, root)}
 </div>
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
-${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl, root))}`;
+${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : catalogueHtml(snapshot, publicUrl, root, onCached)}`;
 	return page('Elastic Artifact Mirror', body, root, {browse: snapshot.byPath.size > 0});
 }
