@@ -80,6 +80,13 @@ test('serve --sync-schedule runs sync in-process on the schedule, skips while th
 		server.url,
 		'/api/v1/status',
 	);
+	// The manifest (and so /v1/versions) is saved before the run records its status: wait for the record.
+	await until(
+		async () =>
+			(await getJson<{lastRun: {result: string} | null}>(server.url, '/api/v1/status')).lastRun?.result ===
+			'success',
+		'the scheduled run to record its success',
+	);
 	t.is(status.schedule.expression, '*/1 * * * * *');
 	t.true(Date.parse(status.schedule.nextRun) > Date.now() - 2000);
 	const metrics = (await request(server.url, '/metrics')).text;

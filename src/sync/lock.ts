@@ -179,3 +179,8 @@ export async function acquireLock(path: string): Promise<Lock> {
 		},
 	};
 }
+
+/** Who holds the lock at `path` (as written there), or undefined when none is held or it cannot be read. */
+export function readLockHolder(path: string): Promise<LockHolder | undefined> {
+	return readHolder(path);
+}

@@ -14,4 +14,6 @@ export type RouteDeps = {
 	readonly schedule: (() => ScheduleInfo) | undefined;
 	/** Large JSON answers, cached per snapshot and streamed when built. */
 	readonly answers: JsonAnswers;
+	/** Whether `/metrics` is served here (not when it has an address of its own). */
+	readonly metricsOnMainPort: boolean;
 };

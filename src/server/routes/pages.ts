@@ -17,8 +17,13 @@ export function pageRoutes(router: Router, deps: RouteDeps): void {
 		const snapshot = await deps.index.snapshot();
 		ctx.set('Cache-Control', shortCache);
 		ctx.type = 'text/html; charset=utf-8';
-		ctx.body = homePage(snapshot, deps.publicUrl(ctx), Date.now(), deps.schedule?.(), () =>
-			deps.metrics.cachedAnswers.inc({route: 'page'}),
+		ctx.body = homePage(
+			snapshot,
+			deps.publicUrl(ctx),
+			Date.now(),
+			deps.schedule?.(),
+			() => deps.metrics.cachedAnswers.inc({route: 'page'}),
+			deps.metricsOnMainPort,
 		);
 	});
 

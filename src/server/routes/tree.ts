@@ -90,7 +90,11 @@ export function sendListing(ctx: Context, request: TreeRequest, entries: Listing
 	}
 
 	ctx.type = 'text/html; charset=utf-8';
-	ctx.body = listingPage(request.segments, entries);
+	ctx.body = listingPage(
+		request.segments,
+		entries,
+		(ctx.state as {metricsLink?: boolean}).metricsLink ?? true,
+	);
 }
 
 /** The tree handler for the mirror at `mirror`. */

@@ -92,6 +92,7 @@ export function homePage(
 	now: number,
 	schedule?: ScheduleInfo | undefined,
 	onCached?: () => void,
+	metricsLink = true,
 ): string {
 	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
 	const root = './';
@@ -108,5 +109,8 @@ ${setupBlock(snapshot, publicUrl, root)}
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
 ${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : catalogueHtml(snapshot, publicUrl, root, onCached)}`;
-	return page('Elastic Artifact Mirror', body, root, {browse: snapshot.byPath.size > 0});
+	return page('Elastic Artifact Mirror', body, root, {
+		browse: snapshot.byPath.size > 0,
+		metrics: metricsLink,
+	});
 }

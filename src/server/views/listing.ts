@@ -14,7 +14,11 @@ export type ListingEntry = {
 };
 
 /** The listing page of the folder at `segments` (e.g. ['downloads', 'beats']); links are relative. */
-export function listingPage(segments: readonly string[], entries: readonly ListingEntry[]): string {
+export function listingPage(
+	segments: readonly string[],
+	entries: readonly ListingEntry[],
+	metricsLink = true,
+): string {
 	const root = segments.length > 0 ? '../'.repeat(segments.length) : './';
 	const crumbs = segments.map((segment, index) => ({
 		name: segment,
@@ -37,5 +41,5 @@ ${entries.map((entry) => {
 </tbody>
 </table>
 </div>`;
-	return page(`Index of ${here}`, body, root);
+	return page(`Index of ${here}`, body, root, {metrics: metricsLink});
 }
