@@ -43,7 +43,7 @@ test("the last run's failures and the run history are shown on / and in /api/v1/
 		result: 'failed',
 		counts: {published: 1, present: 3, notPublished: 0, failed: 73, bytes: 5},
 		failures,
-		error: '73 files failed',
+		error: '73 files failed; the last: ENOSPC writing /srv/mirror/.mirror/tmp/x.part',
 	});
 	const history = [lastRun, ...Array.from({length: 19}, (_, index) => run(index + 1))].map(
 		({failures: _f, ...rest}) => rest,
@@ -80,8 +80,17 @@ test("the last run's failures and the run history are shown on / and in /api/v1/
 		lastRun: RunRecord;
 	}>(server.url, '/api/v1/status');
 	t.deepEqual(status.failures, failures);
-	t.deepEqual(status.history, history);
+	t.deepEqual(
+		status.history,
+		history.map((entry) =>
+			entry.error ? {...entry, error: '73 files failed; the last: ENOSPC writing …'} : entry,
+		),
+	);
 	t.is(status.lastRun.counts.failed, 73);
+	// Local paths in the run's error stay in the log: the page and the API leave them out.
+	t.false(page.includes('/srv/mirror'));
+	t.false(JSON.stringify(status).includes('/srv/mirror'));
+	t.is(status.lastRun.error, '73 files failed; the last: ENOSPC writing …');
 });
 
 test('a short failure list is open; a status without failures or history shows neither', async (t) => {

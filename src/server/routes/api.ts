@@ -11,7 +11,7 @@ import {shortCache} from '../content-type.js';
 import {arrayPieces} from '../json-answer.js';
 import type {Snapshot} from '../mirror-index.js';
 import {artifactsByVersion, perSnapshot, sortedArtifacts} from '../per-snapshot.js';
-import {publicFailure} from '../views/runs.js';
+import {publicFailure, publicRun} from '../views/runs.js';
 import type {RouteDeps} from './context.js';
 
 function artifactJson(entry: ManifestEntry, base: string) {
@@ -101,11 +101,11 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 		const snapshot = await deps.index.snapshot();
 		ctx.set('Cache-Control', 'no-cache');
 		ctx.body = {
-			lastRun: snapshot.status.lastRun ?? null,
-			lastSuccess: snapshot.status.lastSuccess ?? null,
+			lastRun: snapshot.status.lastRun ? publicRun(snapshot.status.lastRun) : null,
+			lastSuccess: snapshot.status.lastSuccess ? publicRun(snapshot.status.lastSuccess) : null,
 			// The last run's failed files (the first 50; lastRun.counts.failed has the whole count).
 			failures: (snapshot.status.lastRun?.failures ?? []).map(publicFailure),
-			history: snapshot.status.history ?? [],
+			history: (snapshot.status.history ?? []).map(publicRun),
 			artifacts: snapshot.byPath.size,
 			bytes: snapshot.bytes,
 			versions: snapshot.versions,

@@ -3,6 +3,7 @@ import {keyFiles} from '../../catalog.js';
 import {formatAge, formatBytes, formatTime} from '../../format.js';
 import type {RunRecord} from '../../store/status.js';
 import type {Snapshot} from '../mirror-index.js';
+import {redactPublic} from '../public-text.js';
 import type {ScheduleInfo} from '../schedule.js';
 import {catalogueHtml, titleOf} from './catalogue.js';
 import {type Html, html} from './html.js';
@@ -45,7 +46,7 @@ ${scheduleLine(schedule, now)}
 <h2>Last ${run.kind === 'import' ? 'import' : 'sync'} <span class="badge ${ok ? 'ok' : 'bad'}">${ok ? 'succeeded' : 'failed'}</span></h2>
 <p><time datetime="${run.finishedAt}">${formatTime(run.finishedAt)}</time> (${formatAge(run.finishedAt, now)}):
 ${counts.published} published, ${counts.present} already present, ${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.</p>
-${run.error ? html`<p class="error">${run.error}</p>` : null}
+${run.error ? html`<p class="error">${redactPublic(run.error)}</p>` : null}
 ${!ok && lastSuccess ? html`<p>Last success: <time datetime="${lastSuccess.finishedAt}">${formatTime(lastSuccess.finishedAt)}</time> (${formatAge(lastSuccess.finishedAt, now)}).</p>` : null}
 ${holdings(snapshot)}
 ${scheduleLine(schedule, now)}

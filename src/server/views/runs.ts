@@ -12,6 +12,15 @@ export function publicFailure(failure: RunFailure): RunFailure {
 	return {...failure, reason: redactPublic(failure.reason)};
 }
 
+/** A run record as the pages and the API show it: its error and failure reasons redacted. */
+export function publicRun(run: RunRecord): RunRecord {
+	return {
+		...run,
+		...(run.error === undefined ? {} : {error: redactPublic(run.error)}),
+		...(run.failures === undefined ? {} : {failures: run.failures.map(publicFailure)}),
+	};
+}
+
 /** The last run's failed files, or nothing when it had none recorded. */
 export function failuresBlock(run: RunRecord | undefined): Html | null {
 	const failures = run?.failures ?? [];
