@@ -123,7 +123,8 @@ export async function startServer(
 		dir: config.dir,
 		publicUrl: config.publicUrl,
 		trustProxy: config.trustProxy,
-		logger: accessLog ?? (logger ? logger.child({}, {level: 'warn'}) : undefined),
+		// Without the access log, the app logs warnings and errors only (or less, at a higher --log-level).
+		logger: accessLog ?? (logger && logger.levelVal < 40 ? logger.child({}, {level: 'warn'}) : logger),
 		isDraining: () => draining,
 		s3,
 		metricsOnMainPort: !config.metricsAddress,
