@@ -2,23 +2,29 @@
 Large JSON answers (the artifact list of a big mirror runs to tens of MiB): written
 in slices that give the event loop back between them, streamed to the client as
 they are made, and kept per snapshot so the next request for the same answer is a
-buffer with an ETag. Downloads running meanwhile are not held up by the build.
+buffer. Downloads running meanwhile are not held up by the build.
+
+The ETag is known before the body is: the text is a function of the snapshot and
+the key, so it names those (with a nonce of this process, so that no other process
+or restart can give the same ETag to a different text).
 */
-import {createHash} from 'node:crypto';
+import {createHash, randomBytes} from 'node:crypto';
 import {Readable} from 'node:stream';
 import {setImmediate as nextTurn} from 'node:timers/promises';
 import type {Context} from 'koa';
 import {type BodyCache, createBodyCache} from './body-cache.js';
 import type {Snapshot} from './mirror-index.js';
 
-type Cached = {readonly body: Buffer; readonly etag: string};
+type Cached = {readonly body: Buffer};
+
+const nonce = randomBytes(8).toString('hex');
 
 /** Sends JSON answers from the cache, or builds and streams them. */
 export type JsonAnswers = {
 	/**
 	Answer `ctx` with the JSON that `pieces` spell out for `snapshot`, cached under
 	`key` (which must name everything the text depends on). Returns whether it came
-	from the cache.
+	from the cache (or was a 304).
 	*/
 	readonly send: (ctx: Context, snapshot: Snapshot, key: string, pieces: () => Iterable<string>) => boolean;
 };
@@ -26,6 +32,17 @@ export type JsonAnswers = {
 /** Keep at most `maxBytes` of answers per snapshot; larger answers are streamed each time. */
 export function createJsonAnswers(maxBytes: number): JsonAnswers {
 	const caches = new WeakMap<Snapshot, BodyCache<Cached>>();
+	const ids = new WeakMap<Snapshot, number>();
+	let nextId = 0;
+	const etagOf = (snapshot: Snapshot, key: string) => {
+		let id = ids.get(snapshot);
+		if (id === undefined) {
+			id = nextId++;
+			ids.set(snapshot, id);
+		}
+
+		return `"${createHash('sha1').update(`${nonce}\n${id}\n${key}`).digest('hex')}"`;
+	};
 	const cacheOf = (snapshot: Snapshot) => {
 		let cache = caches.get(snapshot);
 		if (!cache) {
@@ -39,28 +56,26 @@ export function createJsonAnswers(maxBytes: number): JsonAnswers {
 	return {
 		send(ctx, snapshot, key, pieces) {
 			ctx.type = 'application/json; charset=utf-8';
+			ctx.set('ETag', etagOf(snapshot, key));
+			// Koa answers `fresh` only for a 2xx status, and none is set before a body is.
+			ctx.status = 200;
+			if (ctx.fresh) {
+				ctx.status = 304;
+				return true;
+			}
+
 			const cache = cacheOf(snapshot);
 			const hit = cache.get(key);
 			if (hit) {
-				ctx.set('ETag', hit.etag);
-				// Koa answers `fresh` only for a 2xx status, and none is set before a body is.
-				ctx.status = 200;
-				if (ctx.fresh) {
-					ctx.status = 304;
-					return true;
-				}
-
 				ctx.body = hit.body;
 				return true;
 			}
 
 			let sent = 0;
 			async function* build() {
-				const hash = createHash('sha1');
 				const chunks: Buffer[] = [];
 				for (const piece of pieces()) {
 					const chunk = Buffer.from(piece);
-					hash.update(chunk);
 					sent += chunk.length;
 					if (sent <= maxBytes) {
 						chunks.push(chunk);
@@ -72,7 +87,7 @@ export function createJsonAnswers(maxBytes: number): JsonAnswers {
 				}
 
 				if (sent <= maxBytes) {
-					cache.set(key, {body: Buffer.concat(chunks), etag: `"${hash.digest('hex')}"`});
+					cache.set(key, {body: Buffer.concat(chunks)});
 				}
 			}
 
