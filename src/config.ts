@@ -314,6 +314,9 @@ export const syncOptionDefs: readonly OptionDef[] = [
 	},
 ];
 
+/** Log levels, most verbose first. */
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
 /** The options of `serve`, in the order help lists them. */
 export const serveOptionDefs: readonly OptionDef[] = [
 	configDef,
@@ -404,6 +407,27 @@ export const serveOptionDefs: readonly OptionDef[] = [
 		description: 'one JSON line per request on stdout; --no-access-log to turn off',
 		defaultText: 'on',
 		negatable: true,
+	},
+	{
+		name: 'log-format',
+		arg: '<json|ecs>',
+		env: ['MIRROR_LOG_FORMAT'],
+		description: 'log lines as plain JSON, or as ECS JSON (Elastic Common Schema) for an Elastic pipeline',
+		defaultText: 'json',
+	},
+	{
+		name: 'log-level',
+		arg: '<level>',
+		env: ['MIRROR_LOG_LEVEL'],
+		description: `lowest level logged: ${logLevels.join(', ')} (warn and up leaves out the access log)`,
+		defaultText: 'info',
+	},
+	{
+		name: 'metrics-address',
+		arg: '<host:port>',
+		env: ['MIRROR_METRICS_ADDRESS'],
+		description: 'serve /metrics on this address only (not on the main port), e.g. 127.0.0.1:9464',
+		defaultText: 'on the main port',
 	},
 ];
 
@@ -669,6 +693,27 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 	};
 }
 
+function parseChoice<T extends string>(raw: Raw, origin: Origin, choices: readonly T[]): T {
+	const text = String(raw).trim().toLowerCase();
+	if (!(choices as readonly string[]).includes(text)) {
+		const expected = choices.length === 2 ? choices.join(' or ') : `one of ${choices.join(', ')}`;
+		throw new UsageError(`invalid ${origin.label} "${String(raw)}": expected ${expected}`);
+	}
+
+	return text as T;
+}
+
+function parseAddress(raw: Raw, origin: Origin): {host: string; port: number} {
+	const text = String(raw).trim();
+	const match = /^(\[[\da-fA-F:]+\]|[\w.-]*):(\d{1,5})$/.exec(text);
+	const port = Number(match?.[2]);
+	if (!match || port > 65_535) {
+		throw new UsageError(`invalid ${origin.label} "${text}": expected host:port, e.g. 127.0.0.1:9464`);
+	}
+
+	return {host: (match[1] ?? '').replace(/^\[|\]$/g, '') || '0.0.0.0', port};
+}
+
 /** What `serve` runs with. */
 export type ServeConfig = {
 	readonly dir: string;
@@ -682,6 +727,12 @@ export type ServeConfig = {
 	readonly accessLog: boolean;
 	/** Where to leave the local URL once listening, for `healthcheck`. */
 	readonly urlFile?: string | undefined;
+	/** Plain JSON lines, or ECS JSON (default json). */
+	readonly logFormat?: 'json' | 'ecs' | undefined;
+	/** Lowest level logged (default info). */
+	readonly logLevel?: (typeof logLevels)[number] | undefined;
+	/** Serve /metrics here instead of on the main port. */
+	readonly metricsAddress?: {readonly host: string; readonly port: number} | undefined;
 	/** Serve from this object store instead of `dir`. */
 	readonly store?: S3Location | undefined;
 	/** With a store: answer artifact bodies with a 302 to a presigned URL. */
@@ -760,6 +811,13 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 			orDefault('drain-timeout', (raw, origin) => parseNumber(raw, origin, 0, 86_400), 30) * 1000,
 		accessLog: orDefault('access-log', parseBoolean, true),
 		urlFile: orDefault('url-file', parsePath, undefined),
+		logFormat: orDefault(
+			'log-format',
+			(raw, origin) => parseChoice(raw, origin, ['json', 'ecs'] as const),
+			'json',
+		),
+		logLevel: orDefault('log-level', (raw, origin) => parseChoice(raw, origin, logLevels), 'info'),
+		metricsAddress: orDefault('metrics-address', parseAddress, undefined),
 		syncSchedule: orDefault(
 			'sync-schedule',
 			(raw, origin) => ({

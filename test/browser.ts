@@ -77,7 +77,8 @@ browserTest(
 		const link = page.locator('#elastic-agent tr[data-version="9.1.3"] a.file').first();
 		t.is(
 			await link.getAttribute('href'),
-			'/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
+			// Relative, so that a proxy may mount the server below a path (issue 14 item 25).
+			'./downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
 		);
 		await page.screenshot({path: path.join(shots, 'catalogue-desktop.png'), fullPage: true});
 
@@ -98,3 +99,50 @@ browserTest(
 		t.log(`screenshots in ${shots}`);
 	},
 );
+
+browserTest('on a phone, listings keep file names readable; the cards keep their own heights', async (t) => {
+	const mirror = await withMirror(t, await createTestKey(), {
+		versions: ['9.1.3', '9.2.0-SNAPSHOT'],
+		products: ['elastic-agent'],
+		platforms: ['linux-x86_64', 'windows-x86_64', 'darwin-aarch64'],
+		fips: true,
+	});
+	const shots = process.env.SCREENSHOT_DIR ?? (await tempDir(t, 'screenshots-'));
+	const browser = await launch();
+	t.teardown(() => browser.close());
+
+	const desktop = await (await browser.newContext({viewport: {width: 1360, height: 900}})).newPage();
+	await desktop.goto(`${mirror.url}/`);
+	const box = async (selector: string) => {
+		const found = await desktop.locator(selector).boundingBox();
+		if (!found) {
+			throw new Error(`${selector} is not on the page`);
+		}
+
+		return found;
+	};
+	const status = await box('section.status');
+	const setup = await box('section.setup');
+	t.is(Math.round(status.y), Math.round(setup.y), 'the cards sit side by side');
+	t.true(
+		status.height < setup.height - 40,
+		`the Last sync card (${status.height}px) is not stretched to the Fleet card (${setup.height}px)`,
+	);
+	await desktop.screenshot({path: path.join(shots, 'cards-desktop.png')});
+
+	const phone = await (
+		await browser.newContext({viewport: {width: 375, height: 812}, isMobile: true})
+	).newPage();
+	await phone.goto(`${mirror.url}/downloads/beats/elastic-agent/`);
+	await phone.screenshot({path: path.join(shots, 'listing-phone.png')});
+	const widths = (await phone
+		.locator('table.listing tbody tr.file td:first-child')
+		.evaluateAll((cells) => cells.map((cell) => cell.getBoundingClientRect().width))) as number[];
+	t.true(widths.length > 5);
+	for (const width of widths) {
+		t.true(width >= 250, `a file name column ${width}px wide on a 375px screen`);
+	}
+	const overflow = Number(await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+	t.true(overflow <= 0, `the listing scrolls sideways by ${overflow}px`);
+	t.log(`screenshots in ${shots}`);
+});

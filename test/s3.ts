@@ -536,3 +536,30 @@ s3Test('SIGTERM during a sync into a bucket releases the lease and exits 143', a
 	t.is(stopped.code, 143, stopped.stderr);
 	t.is(await readLock(client, bucket.bucket), undefined, 'the lease is released');
 });
+
+s3Test('/metrics of a replica reports how long the lease in the bucket has been held', async (t) => {
+	const bucket = await withBucket(t);
+	const client = testClient();
+	t.teardown(() => client.destroy());
+	const server = await serveBucket(t, bucket.location);
+	const lockAge = async () =>
+		Number(/^mirror_sync_lock_age_seconds (\S+)$/m.exec((await request(server.url, '/metrics')).text)?.[1]);
+	t.is(await lockAge(), 0, 'no lease: 0');
+
+	const startedAt = new Date(Date.now() - 90_000).toISOString();
+	await client.send(
+		new PutObjectCommand({
+			Bucket: bucket.bucket,
+			Key: 'mirror/.mirror/sync.lock',
+			Body: JSON.stringify({
+				host: 'elsewhere',
+				pid: 7,
+				token: 'held',
+				startedAt,
+				expiresAt: new Date(Date.now() + 60_000).toISOString(),
+			}),
+		}),
+	);
+	const age = await lockAge();
+	t.true(age >= 89 && age < 300, `lock age ${age}`);
+});

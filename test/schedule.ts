@@ -1,7 +1,9 @@
+import os from 'node:os';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {loadServeConfig} from '../src/config.js';
 import {UsageError} from '../src/errors.js';
+import {redactPublic} from '../src/server/public-text.js';
 import {layout} from '../src/store/layout.js';
 import {acquireLock} from '../src/sync/lock.js';
 import {getJson, request} from './helpers/http.js';
@@ -55,6 +57,14 @@ test('serve --sync-schedule runs sync in-process on the schedule, skips while th
 	const page = await request(server.url, '/');
 	t.regex(page.text, /Next scheduled sync: <time datetime="[^"]+">/);
 	t.regex(page.text, /was skipped/);
+	// What holds the lock (pid, host, local path) is for the log, not for the public page and API.
+	const skippedStatus = (await request(server.url, '/api/v1/status')).text;
+	for (const secret of [`pid ${process.pid}`, os.hostname(), setup.dir, layout(setup.dir).lock]) {
+		t.false(page.text.includes(secret), `the page shows ${secret}`);
+		t.false(skippedStatus.includes(secret), `/api/v1/status shows ${secret}`);
+	}
+	t.regex(page.text, /was skipped [^<]*: another sync holds the lock/);
+	t.regex(skippedStatus, /"result":"skipped","message":"another sync holds the lock"/);
 
 	await lock.release();
 	await until(
@@ -69,6 +79,13 @@ test('serve --sync-schedule runs sync in-process on the schedule, skips while th
 	const status = await getJson<{schedule: {expression: string; nextRun: string}}>(
 		server.url,
 		'/api/v1/status',
+	);
+	// The manifest (and so /v1/versions) is saved before the run records its status: wait for the record.
+	await until(
+		async () =>
+			(await getJson<{lastRun: {result: string} | null}>(server.url, '/api/v1/status')).lastRun?.result ===
+			'success',
+		'the scheduled run to record its success',
 	);
 	t.is(status.schedule.expression, '*/1 * * * * *');
 	t.true(Date.parse(status.schedule.nextRun) > Date.now() - 2000);
@@ -91,4 +108,13 @@ test('a bad schedule or a schedule without versions is a usage error', (t) => {
 		load({'sync-schedule': '0 3 * * *'}, {MIRROR_VERSIONS: 'latest'}).syncSchedule?.expression,
 		'0 3 * * *',
 	);
+});
+
+test('a failed scheduled run is described publicly without local paths or credentials', (t) => {
+	const shown = redactPublic(
+		'EACCES: permission denied, open /var/lib/mirror/.mirror/status.json (upstream https://user:secret@mirror.example/elastic/)',
+	);
+	t.false(shown.includes('/var/lib'));
+	t.false(shown.includes('secret'));
+	t.is(shown, 'EACCES: permission denied, open … (upstream https://***@mirror.example/elastic/)');
 });

@@ -141,14 +141,15 @@ test('listings in HTML and JSON show the folders and files with sizes', async (t
 		[tar, `${tar}.asc`, `${tar}.sha512`],
 	);
 	t.is(json.entries[0]?.size, 20 * 1024);
-	t.is(json.entries[0]?.url, `/downloads/beats/elastic-agent/${tar}`);
+	// Absolute under the public URL (issue 14 item 25).
+	t.is(json.entries[0]?.url, `${mirror.url}/downloads/beats/elastic-agent/${tar}`);
 
 	const root = await getJson<{entries: Array<{name: string; type: string; size?: number; url: string}>}>(
 		mirror.url,
 		'/downloads/',
 	);
 	t.is(root.entries.length, 1);
-	t.like(root.entries[0], {name: 'beats', type: 'directory', url: '/downloads/beats/'});
+	t.like(root.entries[0], {name: 'beats', type: 'directory', url: `${mirror.url}/downloads/beats/`});
 	t.is(root.entries[0]?.size, undefined);
 
 	const html = await request(mirror.url, '/downloads/beats/elastic-agent/', {headers: {Accept: 'text/html'}});

@@ -69,8 +69,9 @@ test('end to end: every synced artifact downloads and verifies the way Elastic A
 	}
 
 	const metrics = (await request(mirror.url, '/metrics')).text;
+	// 9.1.2 is not a version this mirror holds: the label is "other" (issue 14 item 24 bounds it).
 	t.true(
-		metrics.includes(`mirror_agent_downloads_total{agent_version="9.1.2"} ${mirror.upstream.refs.length}`),
+		metrics.includes(`mirror_agent_downloads_total{agent_version="other"} ${mirror.upstream.refs.length}`),
 	);
 	t.true(
 		metrics.includes(

@@ -64,14 +64,16 @@ test('/metrics: requests by route and status, bytes, in-flight, downloads by art
 		value('mirror_artifact_downloads_total{product="elastic-agent",version="9.1.3",platform="linux-x86_64"}'),
 		4,
 	);
-	t.is(value('mirror_agent_downloads_total{agent_version="9.0.1"}'), 2);
-	t.is(value('mirror_agent_downloads_total{agent_version="8.19.0"}'), 1);
+	// Agent versions the mirror does not hold are "other" (issue 14 item 24 bounds the label).
+	t.is(value('mirror_agent_downloads_total{agent_version="other"}'), 3);
+	t.is(value('mirror_agent_downloads_total{agent_version="9.0.1"}'), undefined);
 	t.is(value('mirror_agent_downloads_total{agent_version="none"}'), 1);
 	t.is(value('mirror_last_sync_success'), 1);
 	const lastSync = value('mirror_last_sync_timestamp_seconds') ?? 0;
 	t.true(Math.abs(lastSync - Date.now() / 1000) < 120);
 	t.is(value('mirror_artifacts'), 2);
-	t.true((value('mirror_process_resident_memory_bytes') ?? 0) > 0);
+	// prom-client's defaults under their standard names (issue 14 item 24: no mirror_ prefix).
+	t.true((value('process_resident_memory_bytes') ?? 0) > 0);
 });
 
 test('an empty mirror serves a helpful page, empty APIs and reports never synced', async (t) => {

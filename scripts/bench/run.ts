@@ -4,17 +4,20 @@ pipeline, on the same files in the same run. `npm run bench` builds first.
 
   npm run bench -- [--only 1,2,4] [--repeat 3] [--seconds 10] [--work DIR]
                    [--slow-clients 1000] [--slow-seconds 15] [--out BENCHMARKS.md]
+                   [--catalogue-sizes 10000,100000]
 
 Installs nothing: it names the tools it lacks and stops. On Debian:
   apt-get install nginx-light wrk curl gpgv
 8 (the S3 mode) also needs an S3 server: `bash scripts/s3/start-rgw.sh`; without
-one it is skipped with the reason.
+one it is skipped with the reason. 9 (a large catalogue) needs none of the tools:
+`--only 9` runs without them.
 */
 import {existsSync} from 'node:fs';
 import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
+import {largeCatalogue} from './catalogue-benches.js';
 import {ensureFixtures} from './fixtures.js';
 import {freePort, missingTools, versionOf} from './lib.js';
 import {startNginx} from './nginx.js';
@@ -26,18 +29,23 @@ import {addLarge, pipelineScript, syncLarge, syncMany, syncNoop} from './sync-be
 const root = path.resolve(import.meta.dirname, '../..');
 const {values} = parseArgs({
 	options: {
-		only: {type: 'string', default: '1,2,3,4,5,6,7,8'},
+		only: {type: 'string', default: '1,2,3,4,5,6,7,8,9'},
 		repeat: {type: 'string', default: '3'},
 		seconds: {type: 'string', default: '10'},
 		work: {type: 'string', default: path.join(os.tmpdir(), 'artifact-mirror-bench')},
 		'slow-clients': {type: 'string', default: '1000'},
 		'slow-seconds': {type: 'string', default: '15'},
 		out: {type: 'string'},
+		'catalogue-sizes': {type: 'string', default: '10000,100000'},
 	},
 });
+const allIds = 9;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const missing = missingTools();
+const only = new Set(values.only.split(','));
+// 9 builds its own synthetic mirror and needs no tool, fixture or upstream.
+const needsFixtures = [...only].some((id) => id !== '9');
+const missing = needsFixtures ? missingTools() : [];
 if (missing.length > 0) {
 	for (const tool of missing) {
 		log(`missing: ${tool.name} (${tool.why}); Debian package ${tool.debian}`);
@@ -53,16 +61,27 @@ if (!existsSync(cli)) {
 	process.exit(2);
 }
 
-const only = new Set(values.only.split(','));
 const repeat = Number(values.repeat);
 const workDir = values.work;
 const runsDir = path.join(workDir, 'runs');
 const mirrorDir = path.join(workDir, 'served-mirror');
 await mkdir(runsDir, {recursive: true});
 
-const fixtures = await ensureFixtures(workDir, log);
 const commands: string[] = [];
 const results: Result[] = [];
+if (only.has('9')) {
+	const sizes = values['catalogue-sizes'].split(',').map(Number);
+	results.push(
+		...(await largeCatalogue({cli, workDir, seconds: Number(values.seconds), log, commands}, sizes)),
+	);
+}
+
+if (!needsFixtures) {
+	process.stdout.write(`${resultsMarkdown(results)}\n`);
+	process.exit(0);
+}
+
+const fixtures = await ensureFixtures(workDir, log);
 const upstream = await startNginx({
 	root: fixtures.upstreamDir,
 	port: await freePort(),
@@ -141,7 +160,7 @@ results.sort((a, b) => a.id.localeCompare(b.id));
 const table = resultsMarkdown(results);
 process.stdout.write(`${table}\n`);
 
-const out = values.out ?? (only.size === 8 ? path.join(root, 'BENCHMARKS.md') : undefined);
+const out = values.out ?? (only.size === allIds ? path.join(root, 'BENCHMARKS.md') : undefined);
 if (out) {
 	// Hand-written analysis below "## Notes" survives a re-run.
 	const previous = await readFile(out, 'utf8').catch(() => '');

@@ -137,7 +137,7 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 		env: context.env,
 		cwd: context.cwd,
 	});
-	const logger = createLogger();
+	const logger = createLogger(1, {format: config.logFormat, level: config.logLevel});
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
 	const source = running.mirrorApp.store?.label ?? config.dir;
@@ -156,6 +156,7 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 		dir: source,
 		tls: Boolean(config.tls),
 		publicUrl: config.publicUrl ?? null,
+		...(running.metricsUrl ? {metricsUrl: `${running.metricsUrl}/metrics`} : {}),
 	});
 	return new Promise((resolve) => {
 		let stopping = false;

@@ -8,6 +8,8 @@ import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {layout} from '../store/layout.js';
 import type {S3Store} from '../store/s3/client.js';
+import {createJsonAnswers} from './json-answer.js';
+import {directoryLockAge, leaseLockAge} from './lock-age.js';
 import {createMetrics, type Metrics, streamBufferMetrics} from './metrics.js';
 import {conditionalBody} from './middleware/conditional.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
@@ -37,6 +39,8 @@ export type AppOptions = {
 	readonly schedule?: (() => ScheduleInfo) | undefined;
 	/** Serve the mirror in an object store instead of `dir` (from `openS3Source`). */
 	readonly s3?: S3Source | undefined;
+	/** Serve `/metrics` on this app (false: it has its own address, see `metricsHandler`). */
+	readonly metricsOnMainPort?: boolean | undefined;
 };
 
 /** The app and the pieces tests and the server look at. */
@@ -49,6 +53,9 @@ export type MirrorApp = {
 	/** Release connections to the object store. */
 	readonly close: () => void;
 };
+
+/** Memory for cached API answers per view of the mirror (the artifact list of 100,000 artifacts is about 70 MiB). */
+const answerCacheBytes = 128 * 1024 * 1024;
 
 /** `scheme://host[:port]` as the client addressed this server (X-Forwarded-* only when trusted). */
 function requestOrigin(ctx: Koa.Context): string {
@@ -69,7 +76,11 @@ function directoryTree(mirror: ReturnType<typeof layout>, metrics: Metrics): Koa
 export function createApp(options: AppOptions): MirrorApp {
 	const mirror = layout(options.dir);
 	const index = options.s3?.index ?? createMirrorIndex(mirror);
-	const metrics = createMetrics(index, options.schedule, options.s3?.blockStats);
+	const metrics = createMetrics(index, {
+		schedule: options.schedule,
+		blockStats: options.s3?.blockStats,
+		lockAge: options.s3 ? leaseLockAge(options.s3.store) : directoryLockAge(mirror.lock),
+	});
 	const app = new Koa({proxy: options.trustProxy ?? false});
 	// Errors reach users through handleErrors; what is left here is a client that
 	// hung up mid-body, or a stream that failed after the headers went out.
@@ -86,6 +97,8 @@ export function createApp(options: AppOptions): MirrorApp {
 		metrics,
 		publicUrl: (ctx: Koa.Context) => options.publicUrl ?? requestOrigin(ctx),
 		schedule: options.schedule,
+		answers: createJsonAnswers(answerCacheBytes),
+		metricsOnMainPort: options.metricsOnMainPort ?? true,
 	};
 	pageRoutes(router, deps);
 	apiRoutes(router, deps);
@@ -101,6 +114,11 @@ export function createApp(options: AppOptions): MirrorApp {
 	// matches them: they go straight to the tree, past route matching.
 	const tree = options.s3?.tree ?? directoryTree(mirror, metrics);
 	const routes = compose([router.routes() as Koa.Middleware, tree]);
-	app.use((ctx, next) => (ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next)));
+	app.use((ctx, next) => {
+		// For absolute URLs in JSON answers (listings); computed only when asked for.
+		ctx.state.publicUrl = () => deps.publicUrl(ctx);
+		ctx.state.metricsLink = deps.metricsOnMainPort;
+		return ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next);
+	});
 	return {app, index, metrics, store: options.s3?.store, close: () => options.s3?.store.close()};
 }

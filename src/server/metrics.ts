@@ -2,9 +2,12 @@
 Prometheus metrics, one registry per app (so tests can run several apps in one
 process). Sync state is read at scrape time from the same index the pages use.
 */
-import {Counter, collectDefaultMetrics, Gauge, Registry} from 'prom-client';
+import {Counter, collectDefaultMetrics, Gauge, Histogram, Registry} from 'prom-client';
+import {packageVersion} from '../meta.js';
 import type {BlockCacheStats} from './block-cache.js';
+import type {LockAge} from './lock-age.js';
 import type {MirrorIndex} from './mirror-index.js';
+import {perSnapshot} from './per-snapshot.js';
 import type {ScheduleInfo} from './schedule.js';
 
 /** The instruments the middleware updates. */
@@ -14,8 +17,97 @@ export type Metrics = {
 	readonly bytes: Counter<'route'>;
 	readonly inFlight: Gauge;
 	readonly downloads: Counter<'product' | 'version' | 'platform'>;
-	readonly agentDownloads: Counter<'agent_version'>;
+	/** Count a complete download by an agent of this version (`none`: not an agent). */
+	readonly countAgentDownload: (version: string) => void;
+	readonly cachedAnswers: Counter<'route'>;
+	readonly duration: Histogram<'route' | 'method'>;
 };
+
+/** Optional sources of the metrics. */
+export type MetricsSources = {
+	readonly schedule?: (() => ScheduleInfo) | undefined;
+	readonly blockStats?: (() => BlockCacheStats) | undefined;
+	readonly lockAge?: LockAge | undefined;
+};
+
+/** Distinct agent versions remembered between scrapes; past this, new ones count as `other`. */
+const maxAgentVersions = 1000;
+
+/**
+`mirror_agent_downloads_total`, labelled only with versions the mirror holds (plus
+`other` and `none`), so clients cannot grow the label set. Counted per raw version
+and labelled at scrape time, against what the mirror holds then.
+*/
+function agentDownloadMetric(registry: Registry, index: MirrorIndex): (version: string) => void {
+	const counts = new Map<string, number>();
+	new Counter({
+		name: 'mirror_agent_downloads_total',
+		help: 'Complete artifact downloads by the Elastic Agent version in User-Agent: versions the mirror holds, "other" for the rest, "none" for other clients',
+		labelNames: ['agent_version'],
+		registers: [registry],
+		async collect() {
+			const snapshot = await index.snapshot();
+			const held = perSnapshot(snapshot, 'version-set', () => new Set(snapshot.versions));
+			this.reset();
+			for (const [version, count] of counts) {
+				this.inc({agent_version: version === 'none' || held.has(version) ? version : 'other'}, count);
+			}
+		},
+	});
+	return (version) => {
+		const key = counts.has(version) || counts.size < maxAgentVersions ? version : 'other';
+		counts.set(key, (counts.get(key) ?? 0) + 1);
+	};
+}
+
+/** Gauges read from the last run's record and from the lock at scrape time. */
+function runMetrics(registry: Registry, index: MirrorIndex, lockAge: LockAge | undefined): void {
+	const lastRun = async () => (await index.snapshot()).status.lastRun;
+	const gauges = [
+		[
+			'mirror_last_sync_failed_files',
+			'Files the last sync run failed to publish',
+			(run) => run.counts.failed,
+		],
+		['mirror_last_sync_downloaded_bytes', 'Bytes the last sync run downloaded', (run) => run.counts.bytes],
+		[
+			'mirror_last_sync_duration_seconds',
+			'How long the last sync run took',
+			(run) => Math.max(0, (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000) || 0,
+		],
+	] as const satisfies ReadonlyArray<
+		readonly [string, string, (run: NonNullable<Awaited<ReturnType<typeof lastRun>>>) => number]
+	>;
+	for (const [name, help, read] of gauges) {
+		new Gauge({
+			name,
+			help: `${help} (0: never ran)`,
+			registers: [registry],
+			async collect() {
+				const run = await lastRun();
+				this.set(run ? read(run) : 0);
+			},
+		});
+	}
+
+	if (lockAge) {
+		new Gauge({
+			name: 'mirror_sync_lock_age_seconds',
+			help: "How long the sync lock has been held (0: not held); far above a sync's duration means a stuck sync",
+			registers: [registry],
+			async collect() {
+				this.set(await lockAge());
+			},
+		});
+	}
+
+	new Gauge({
+		name: 'mirror_build_info',
+		help: 'The running version of the mirror and of Node.js (always 1)',
+		labelNames: ['version', 'node_version'],
+		registers: [registry],
+	}).set({version: packageVersion, node_version: process.version}, 1);
+}
 
 const agentPattern = /\bBeat elastic-agent v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b/;
 
@@ -71,13 +163,12 @@ function blockCacheMetrics(registry: Registry, stats: () => BlockCacheStats): vo
 }
 
 /** Create the registry and instruments (with `blockStats`, those of an S3 replica's blocks too). */
-export function createMetrics(
-	index: MirrorIndex,
-	schedule?: () => ScheduleInfo,
-	blockStats?: () => BlockCacheStats,
-): Metrics {
+export function createMetrics(index: MirrorIndex, sources: MetricsSources = {}): Metrics {
+	const {schedule, blockStats} = sources;
 	const registry = new Registry();
-	collectDefaultMetrics({register: registry, prefix: 'mirror_'});
+	// Standard names (process_*, nodejs_*), as dashboards and alerts for Node.js expect them.
+	collectDefaultMetrics({register: registry});
+	runMetrics(registry, index, sources.lockAge);
 	const seconds = (iso: string | undefined) => (iso ? new Date(iso).getTime() / 1000 : 0);
 	new Gauge({
 		name: 'mirror_last_sync_timestamp_seconds',
@@ -167,10 +258,18 @@ export function createMetrics(
 			labelNames: ['product', 'version', 'platform'],
 			registers: [registry],
 		}),
-		agentDownloads: new Counter({
-			name: 'mirror_agent_downloads_total',
-			help: 'Complete artifact downloads by the Elastic Agent version in User-Agent ("none": not an agent)',
-			labelNames: ['agent_version'],
+		countAgentDownload: agentDownloadMetric(registry, index),
+		duration: new Histogram({
+			name: 'mirror_http_request_duration_seconds',
+			help: 'Time from request to the end of the response (the whole download for files), by route and method',
+			labelNames: ['route', 'method'],
+			buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+			registers: [registry],
+		}),
+		cachedAnswers: new Counter({
+			name: 'mirror_cached_answers_total',
+			help: 'Pages and API answers served from what was rendered before for the same manifest, by route',
+			labelNames: ['route'],
 			registers: [registry],
 		}),
 	};

@@ -59,6 +59,19 @@ const productOrder = new Map(
 	['elastic-agent', 'fleet-server', 'apm-server', 'endpoint-security'].map((n, i) => [n, i]),
 );
 
+/**
+Versions sorted oldest first by semver (build metadata too), each parsed once: a
+comparator that parses both sides costs seconds on a mirror of 100,000 artifacts.
+*/
+function sortVersions(versions: Iterable<string>): string[] {
+	const parsed = [...new Set(versions)].map((version) => ({version, semver: semver.parse(version)}));
+	return parsed
+		.sort((a, b) =>
+			a.semver && b.semver ? a.semver.compareBuild(b.semver) : semver.compareBuild(a.version, b.version),
+		)
+		.map((item) => item.version);
+}
+
 /** Group manifest entries per product (FIPS apart), newest version first. Pure. */
 export function groupArtifacts(entries: Iterable<ManifestEntry>): ProductGroup[] {
 	const groups = new Map<
@@ -97,9 +110,13 @@ export function groupArtifacts(entries: Iterable<ManifestEntry>): ProductGroup[]
 			fips: group.fips,
 			folder: getProduct(group.product)?.folder ?? group.product,
 			platforms: [...present].sort((a, b) => (platformOrder.get(a) ?? 99) - (platformOrder.get(b) ?? 99)),
-			versions: [...group.rows.entries()]
-				.sort(([a], [b]) => semver.compareBuild(b, a))
-				.map(([version, files]) => ({version, mutable: isMutableVersion(version), files})),
+			versions: sortVersions(group.rows.keys())
+				.reverse()
+				.map((version) => ({
+					version,
+					mutable: isMutableVersion(version),
+					files: group.rows.get(version) ?? new Map(),
+				})),
 		});
 	}
 
@@ -128,7 +145,7 @@ export function buildSnapshot(manifest: Manifest, status: Status, warning: strin
 		status,
 		warning,
 		groups: groupArtifacts(artifacts),
-		versions: [...new Set(artifacts.map((entry) => entry.version))].sort(semver.compareBuild),
+		versions: sortVersions(artifacts.map((entry) => entry.version)),
 		byPath: new Map(artifacts.map((entry) => [entry.path, entry])),
 		bytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
 	};

@@ -7,6 +7,7 @@ import {Cron} from 'croner';
 import type {Logger} from 'pino';
 import {describeError, LockHeldError, UsageError} from '../errors.js';
 import type {SyncOptions} from '../sync/run.js';
+import {publicRunMessage} from './public-text.js';
 
 /** What the page and /metrics show about the schedule. */
 export type ScheduleInfo = {
@@ -18,6 +19,7 @@ export type ScheduleInfo = {
 				readonly startedAt: string;
 				readonly finishedAt: string;
 				readonly result: 'success' | 'failed' | 'skipped';
+				/** Why it did not succeed, fit for the public page (no pids, hosts or paths). */
 				readonly message?: string | undefined;
 		  }
 		| undefined;
@@ -74,7 +76,8 @@ export function startSchedule(
 				startedAt,
 				finishedAt: new Date().toISOString(),
 				result: skipped ? 'skipped' : 'failed',
-				message: describeError(error),
+				// Who holds the lock (pid, host, path) goes to the log only: this is shown publicly.
+				message: publicRunMessage(skipped ? 'skipped' : 'failed', describeError(error)),
 			};
 			(skipped ? log?.warn.bind(log) : log?.error.bind(log))?.({
 				msg: `scheduled sync ${skipped ? 'skipped' : 'failed'}: ${describeError(error)}`,

@@ -23,6 +23,8 @@ export type RunningServer = {
 	readonly mirrorApp: MirrorApp;
 	/** The in-process sync schedule, when configured. */
 	readonly schedule: Schedule | undefined;
+	/** Where `/metrics` is served when it has an address of its own (`--metrics-address`). */
+	readonly metricsUrl?: string | undefined;
 	/** Re-read the TLS certificate and key; throws (and keeps the old ones) when they are bad. */
 	readonly reloadTls: () => Promise<void>;
 	/**
@@ -60,6 +62,35 @@ async function readTls(config: NonNullable<ServeConfig['tls']>): Promise<{cert: 
 	}
 
 	return {cert, key};
+}
+
+/** `/metrics` alone on its own address (plain HTTP; keep it on a private interface). */
+async function startMetricsServer(
+	mirrorApp: MirrorApp,
+	address: {readonly host: string; readonly port: number},
+): Promise<{server: http.Server; url: string}> {
+	const {registry} = mirrorApp.metrics;
+	const server = http.createServer((request, response) => {
+		if (request.method !== 'GET' || (request.url ?? '').split('?')[0] !== '/metrics') {
+			response.writeHead(404, {'Content-Type': 'text/plain; charset=utf-8'}).end('not found\n');
+			return;
+		}
+
+		registry.metrics().then(
+			(text) =>
+				response
+					.writeHead(200, {'Content-Type': registry.contentType, 'Cache-Control': 'no-store'})
+					.end(text),
+			() => response.writeHead(500).end('metrics failed\n'),
+		);
+	});
+	const bound = await listen(server, address.port, address.host);
+	const host = ['0.0.0.0', '::', ''].includes(address.host)
+		? 'localhost'
+		: bound.family === 'IPv6'
+			? `[${bound.address}]`
+			: address.host;
+	return {server, url: `http://${host}:${bound.port}`};
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
@@ -110,9 +141,11 @@ export async function startServer(
 		dir: config.dir,
 		publicUrl: config.publicUrl,
 		trustProxy: config.trustProxy,
-		logger: accessLog ?? (logger ? logger.child({}, {level: 'warn'}) : undefined),
+		// Without the access log, the app logs warnings and errors only (or less, at a higher --log-level).
+		logger: accessLog ?? (logger && logger.levelVal < 40 ? logger.child({}, {level: 'warn'}) : logger),
 		isDraining: () => draining,
 		s3,
+		metricsOnMainPort: !config.metricsAddress,
 	});
 	const handler = mirrorApp.app.callback();
 	const server: http.Server = config.tls
@@ -137,6 +170,18 @@ export async function startServer(
 			? `[${address.address}]`
 			: config.host;
 	const url = `${config.tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
+	let metricsServer: http.Server | undefined;
+	let metricsUrl: string | undefined;
+	if (config.metricsAddress) {
+		try {
+			({server: metricsServer, url: metricsUrl} = await startMetricsServer(mirrorApp, config.metricsAddress));
+		} catch (error) {
+			server.close();
+			schedule?.stop();
+			mirrorApp.close();
+			throw error;
+		}
+	}
 
 	const connections = new Set<import('node:net').Socket>();
 	server.on(config.tls ? 'secureConnection' : 'connection', (socket: import('node:net').Socket) => {
@@ -148,6 +193,7 @@ export async function startServer(
 		url,
 		server,
 		mirrorApp,
+		metricsUrl,
 		async reloadTls() {
 			if (!config.tls) {
 				return;
@@ -159,6 +205,8 @@ export async function startServer(
 		async shutdown() {
 			draining = true;
 			schedule?.stop();
+			metricsServer?.close();
+			metricsServer?.closeAllConnections();
 			const closed = new Promise<void>((resolve) => {
 				server.close(() => resolve());
 			});

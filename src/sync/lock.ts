@@ -320,3 +320,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 	const forget = rememberHeld(lock);
 	return lock;
 }
+
+/** Who holds the lock at `path` (as written there), or undefined when none is held or it cannot be read. */
+export function readLockHolder(path: string): Promise<LockHolder | undefined> {
+	return readHolder(path);
+}

@@ -6,7 +6,7 @@ server's paths or internals. Unexpected errors are logged in full, answered 500.
 import type {Context, Middleware} from 'koa';
 import type {Logger} from 'pino';
 import {escapeHtml} from '../views/html.js';
-import {pageCsp} from '../views/layout.js';
+import {pageCsp, rootOf} from '../views/layout.js';
 
 const clientGone = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -38,7 +38,7 @@ export function respondError(ctx: Context, status: number, message: string): voi
 		case 'html': {
 			ctx.set('Content-Security-Policy', pageCsp);
 			ctx.type = 'text/html; charset=utf-8';
-			ctx.body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${status} ${escapeHtml(message)}</title><link rel="stylesheet" href="/assets/app.css"><main class="error-page"><h1>${status}</h1><p>${escapeHtml(message)}</p><p><a href="/">Back to the catalogue</a></p></main></html>`;
+			ctx.body = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${status} ${escapeHtml(message)}</title><link rel="stylesheet" href="${rootOf(ctx.path)}assets/app.css"><main class="error-page"><h1>${status}</h1><p>${escapeHtml(message)}</p><p><a href="${rootOf(ctx.path)}">Back to the catalogue</a></p></main></html>`;
 			break;
 		}
 

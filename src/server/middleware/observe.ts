@@ -35,6 +35,7 @@ export function observe(metrics: Metrics, logger: Logger | undefined): Middlewar
 					? 0
 					: (ctx.response.length ?? 0);
 			metrics.requests.inc({route, method: ctx.method, status: String(ctx.status)});
+			metrics.duration.observe({route, method: ctx.method}, (performance.now() - started) / 1000);
 			metrics.bytes.inc({route}, bytes);
 			if (state.download && complete && ctx.status === 200 && ctx.method === 'GET') {
 				const ref = state.download;
@@ -43,7 +44,7 @@ export function observe(metrics: Metrics, logger: Logger | undefined): Middlewar
 					version: ref.version,
 					platform: ref.platform,
 				});
-				metrics.agentDownloads.inc({agent_version: agentVersionOf(ctx.get('User-Agent'))});
+				metrics.countAgentDownload(agentVersionOf(ctx.get('User-Agent')));
 			}
 
 			logger?.info({

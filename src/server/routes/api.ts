@@ -8,7 +8,10 @@ import semver from 'semver';
 import {getPlatform, getProduct} from '../../catalog.js';
 import type {ManifestEntry} from '../../store/manifest.js';
 import {shortCache} from '../content-type.js';
+import {arrayPieces} from '../json-answer.js';
 import type {Snapshot} from '../mirror-index.js';
+import {artifactsByVersion, perSnapshot, sortedArtifacts} from '../per-snapshot.js';
+import {publicFailure, publicRun} from '../views/runs.js';
 import type {RouteDeps} from './context.js';
 
 function artifactJson(entry: ManifestEntry, base: string) {
@@ -71,23 +74,26 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 			const value = ctx.query[name];
 			return typeof value === 'string' && value !== '' ? [[name, value] as const] : [];
 		});
-		const artifacts = [...snapshot.byPath.values()]
-			.filter((entry) => filters.every(([name, value]) => entry[name] === value))
-			.sort(
-				(a, b) =>
-					a.product.localeCompare(b.product) ||
-					semver.compareBuild(b.version, a.version) ||
-					a.path.localeCompare(b.path),
-			);
 		ctx.set('Cache-Control', shortCache);
-		ctx.body = {
-			count: artifacts.length,
-			artifacts: artifacts.map((entry) => artifactJson(entry, base)),
-			keys: Object.values(snapshot.manifest.keys).map((key) => ({
-				...key,
-				url: `${base}/${key.path}`,
-			})),
-		};
+		// Everything the text depends on: the snapshot (the cache's own), the base URL and the filters.
+		const key = `artifacts\n${base}\n${JSON.stringify(filters)}`;
+		const cached = deps.answers.send(ctx, snapshot, key, function* () {
+			const all = sortedArtifacts(snapshot);
+			const artifacts =
+				filters.length > 0
+					? all.filter((entry) => filters.every(([name, value]) => entry[name] === value))
+					: all;
+			const keys = Object.values(snapshot.manifest.keys).map((entry) => ({
+				...entry,
+				url: `${base}/${entry.path}`,
+			}));
+			yield `{"count":${artifacts.length},"artifacts":[`;
+			yield* arrayPieces(artifacts, (entry) => artifactJson(entry, base));
+			yield `],"keys":${JSON.stringify(keys)}}`;
+		});
+		if (cached) {
+			deps.metrics.cachedAnswers.inc({route: 'api'});
+		}
 	});
 
 	router.get('/api/v1/status', async (ctx) => {
@@ -95,8 +101,11 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 		const snapshot = await deps.index.snapshot();
 		ctx.set('Cache-Control', 'no-cache');
 		ctx.body = {
-			lastRun: snapshot.status.lastRun ?? null,
-			lastSuccess: snapshot.status.lastSuccess ?? null,
+			lastRun: snapshot.status.lastRun ? publicRun(snapshot.status.lastRun) : null,
+			lastSuccess: snapshot.status.lastSuccess ? publicRun(snapshot.status.lastSuccess) : null,
+			// The last run's failed files (the first 50; lastRun.counts.failed has the whole count).
+			failures: (snapshot.status.lastRun?.failures ?? []).map(publicFailure),
+			history: (snapshot.status.history ?? []).map(publicRun),
 			artifacts: snapshot.byPath.size,
 			bytes: snapshot.bytes,
 			versions: snapshot.versions,
@@ -110,7 +119,7 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 		ctx.set('Cache-Control', shortCache);
 		ctx.body = {
 			versions: snapshot.versions,
-			aliases: aliasesOf(snapshot.versions),
+			aliases: perSnapshot(snapshot, 'aliases', () => aliasesOf(snapshot.versions)),
 			manifests: manifestsJson(snapshot, Date.now()),
 		};
 	});
@@ -122,8 +131,8 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 			ctx.throw(404, `unknown product ${productName}`);
 		}
 
-		const entries = [...snapshot.byPath.values()].filter(
-			(entry) => entry.version === version && (productName === undefined || entry.product === productName),
+		const entries = (artifactsByVersion(snapshot).get(version) ?? []).filter(
+			(entry) => productName === undefined || entry.product === productName,
 		);
 		if (entries.length === 0) {
 			ctx.throw(404, `no artifacts for ${version}${productName ? ` of ${productName}` : ''} on this mirror`);

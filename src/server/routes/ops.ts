@@ -2,7 +2,7 @@
 import type {Router} from '@koa/router';
 import type {RouteDeps} from './context.js';
 
-/** Register `/healthz`, `/readyz` and `/metrics` on `router`. */
+/** Register `/healthz`, `/readyz` and (unless it has its own address) `/metrics` on `router`. */
 export function opsRoutes(router: Router, deps: RouteDeps): void {
 	router.get('/healthz', (ctx) => {
 		ctx.state.route = 'ops';
@@ -24,10 +24,12 @@ export function opsRoutes(router: Router, deps: RouteDeps): void {
 		}
 	});
 
-	router.get('/metrics', async (ctx) => {
-		ctx.state.route = 'ops';
-		ctx.set('Cache-Control', 'no-store');
-		ctx.type = deps.metrics.registry.contentType;
-		ctx.body = await deps.metrics.registry.metrics();
-	});
+	if (deps.metricsOnMainPort) {
+		router.get('/metrics', async (ctx) => {
+			ctx.state.route = 'ops';
+			ctx.set('Cache-Control', 'no-store');
+			ctx.type = deps.metrics.registry.contentType;
+			ctx.body = await deps.metrics.registry.metrics();
+		});
+	}
 }

@@ -17,7 +17,14 @@ export function pageRoutes(router: Router, deps: RouteDeps): void {
 		const snapshot = await deps.index.snapshot();
 		ctx.set('Cache-Control', shortCache);
 		ctx.type = 'text/html; charset=utf-8';
-		ctx.body = homePage(snapshot, deps.publicUrl(ctx), Date.now(), deps.schedule?.());
+		ctx.body = homePage(
+			snapshot,
+			deps.publicUrl(ctx),
+			Date.now(),
+			deps.schedule?.(),
+			() => deps.metrics.cachedAnswers.inc({route: 'page'}),
+			deps.metricsOnMainPort,
+		);
 	});
 
 	const assets = serveStatic(path.resolve(publicDir), {

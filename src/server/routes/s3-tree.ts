@@ -39,7 +39,7 @@ import {type FileMeta, prepare, type SendOptions} from '../file-response.js';
 import type {TreeRequest} from '../request-path.js';
 import type {S3Index} from '../s3-index.js';
 import type {ListingEntry} from '../views/listing.js';
-import {sendListing, sortListing} from './tree.js';
+import {folderRedirect, sendListing, sortListing} from './tree.js';
 
 /** How the S3 tree answers. */
 export type S3TreeOptions = {
@@ -481,7 +481,7 @@ export function s3TreeRoutes(
 				ctx.state.route = 'listing';
 				const query = ctx.querystring ? `?${ctx.querystring}` : '';
 				ctx.status = 301;
-				ctx.redirect(`/${request.segments.map(encodeURIComponent).join('/')}/${query}`);
+				ctx.redirect(folderRedirect(request.segments, query));
 				return;
 			}
 

@@ -63,6 +63,14 @@ async function readListing(folder: string): Promise<ListingEntry[] | undefined> 
 	return sortListing(entries.filter((entry): entry is ListingEntry => entry !== undefined));
 }
 
+/**
+Where a folder asked for without its slash is: relative to the request (`beats/`
+from `/downloads/beats`), so it stays below a proxy's path prefix.
+*/
+export function folderRedirect(segments: readonly string[], query: string): string {
+	return `${encodeURIComponent(segments.at(-1) ?? '')}/${query}`;
+}
+
 /** Answer a folder listing (HTML, or JSON on `Accept: application/json`); 404 when `entries` is undefined. */
 export function sendListing(ctx: Context, request: TreeRequest, entries: ListingEntry[] | undefined): void {
 	if (!entries) {
@@ -74,18 +82,24 @@ export function sendListing(ctx: Context, request: TreeRequest, entries: Listing
 	ctx.vary('Accept');
 	if (ctx.accepts('html', 'json') === 'json') {
 		const base = `/${request.segments.map(encodeURIComponent).join('/')}/`;
+		// Absolute under the public URL, which may have a path of its own.
+		const origin = (ctx.state as {publicUrl?: () => string}).publicUrl?.() ?? '';
 		ctx.body = {
 			path: base,
 			entries: entries.map((entry) => ({
 				...entry,
-				url: `${base}${encodeURIComponent(entry.name)}${entry.type === 'directory' ? '/' : ''}`,
+				url: `${origin}${base}${encodeURIComponent(entry.name)}${entry.type === 'directory' ? '/' : ''}`,
 			})),
 		};
 		return;
 	}
 
 	ctx.type = 'text/html; charset=utf-8';
-	ctx.body = listingPage(request.segments, entries);
+	ctx.body = listingPage(
+		request.segments,
+		entries,
+		(ctx.state as {metricsLink?: boolean}).metricsLink ?? true,
+	);
 }
 
 /** The tree handler for the mirror at `mirror`, and the read buffers its responses hold now. */
@@ -126,7 +140,7 @@ export function treeRoutes(mirror: Layout): {tree: Middleware; buffersInUse: () 
 			ctx.state.route = 'listing';
 			const query = ctx.querystring ? `?${ctx.querystring}` : '';
 			ctx.status = 301;
-			ctx.redirect(`/${request.segments.map(encodeURIComponent).join('/')}/${query}`);
+			ctx.redirect(folderRedirect(request.segments, query));
 			return;
 		}
 

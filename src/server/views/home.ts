@@ -1,35 +1,22 @@
 /** The catalogue: what the mirror holds, and how to point Fleet and agents at it. */
 import {keyFiles} from '../../catalog.js';
 import {formatAge, formatBytes, formatTime} from '../../format.js';
-import type {ManifestEntry} from '../../store/manifest.js';
 import type {RunRecord} from '../../store/status.js';
-import type {ProductGroup, Snapshot} from '../mirror-index.js';
+import type {Snapshot} from '../mirror-index.js';
+import {redactPublic} from '../public-text.js';
 import type {ScheduleInfo} from '../schedule.js';
+import {catalogueHtml, titleOf} from './catalogue.js';
 import {type Html, html} from './html.js';
 import {copyButton, page} from './layout.js';
-
-const productTitles: Record<string, string> = {
-	'elastic-agent': 'Elastic Agent',
-	'fleet-server': 'Fleet Server',
-	'apm-server': 'APM Server',
-	'endpoint-security': 'Elastic Defend',
-};
-
-function titleOf(group: ProductGroup): string {
-	const name = productTitles[group.product] ?? group.product.replace(/^./, (first) => first.toUpperCase());
-	return group.fips ? `${name} (FIPS)` : name;
-}
-
-/** `https://host/downloads/`: what `--source-uri` and Fleet's download host take. */
-export function downloadsRoot(publicUrl: string): string {
-	return `${publicUrl}/downloads/`;
-}
+import {failuresBlock, historyBlock} from './runs.js';
 
 function holdings(snapshot: Snapshot): Html {
 	const bytes = snapshot.bytes;
 	const count = snapshot.byPath.size;
 	const versions = snapshot.versions.length;
-	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}.</p>`;
+	// Runs count keys among published and present files: say how many there are, so the numbers add up.
+	const keys = Object.keys(snapshot.manifest.keys).length;
+	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.</p>`;
 }
 
 function scheduleLine(schedule: ScheduleInfo | undefined, now: number): Html | null {
@@ -59,15 +46,25 @@ ${scheduleLine(schedule, now)}
 <h2>Last ${run.kind === 'import' ? 'import' : 'sync'} <span class="badge ${ok ? 'ok' : 'bad'}">${ok ? 'succeeded' : 'failed'}</span></h2>
 <p><time datetime="${run.finishedAt}">${formatTime(run.finishedAt)}</time> (${formatAge(run.finishedAt, now)}):
 ${counts.published} published, ${counts.present} already present, ${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.</p>
-${run.error ? html`<p class="error">${run.error}</p>` : null}
+${run.error ? html`<p class="error">${redactPublic(run.error)}</p>` : null}
 ${!ok && lastSuccess ? html`<p>Last success: <time datetime="${lastSuccess.finishedAt}">${formatTime(lastSuccess.finishedAt)}</time> (${formatAge(lastSuccess.finishedAt, now)}).</p>` : null}
 ${holdings(snapshot)}
 ${scheduleLine(schedule, now)}
 </section>`;
 }
 
-function setupBlock(snapshot: Snapshot, publicUrl: string): Html {
-	const downloads = downloadsRoot(publicUrl);
+function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
+	if (snapshot.byPath.size === 0) {
+		// Nothing to point Fleet at yet: URLs that 404 would only be pasted somewhere and fail later.
+		return html`<section class="setup setup-empty" aria-labelledby="setup-title">
+<h2 id="setup-title">Point Fleet and agents here</h2>
+<p>The mirror is empty, so there is nothing to point Fleet or agents at yet. Fill it first:</p>
+<p><code>artifact-mirror sync --versions latest</code> (with network access to artifacts.elastic.co), or <code>artifact-mirror import &lt;bundle&gt;</code> (a bundle exported by a connected mirror).</p>
+<p class="hint">The download host and PGP key URL for Fleet appear here once the mirror holds artifacts.</p>
+</section>`;
+	}
+
+	const downloads = `${publicUrl}/downloads/`;
 	const pgpUrl = `${publicUrl}/GPG-KEY-elastic-agent`;
 	return html`<section class="setup" aria-labelledby="setup-title">
 <h2 id="setup-title">Point Fleet and agents here</h2>
@@ -79,51 +76,13 @@ function setupBlock(snapshot: Snapshot, publicUrl: string): Html {
 <div><dt>Signing keys</dt>
 <dd class="keys">${keyFiles.map((name) => {
 		const key = snapshot.manifest.keys[name];
-		return html`<a href="/${name}">${name}</a>${key ? html` <small class="fingerprint">${key.fingerprints.join(', ')}</small>` : html` <small>(not mirrored yet)</small>`}`;
+		return key
+			? html`<a href="${root}${name}">${name}</a> <small class="fingerprint">${key.fingerprints.join(', ')}</small>`
+			: html`<span>${name} <small>(not mirrored yet)</small></span>`;
 	})}</dd></div>
 </dl>
 <p class="hint">Give agents the <code>downloads/</code> root, not <code>downloads/beats/elastic-agent/</code>: the agent appends that part itself.
 <code>--pgp-uri</code> needs HTTPS.</p>
-</section>`;
-}
-
-function cell(entry: ManifestEntry | undefined, platform: string): Html {
-	if (!entry) {
-		return html`<td class="absent" data-label="${platform}"><span aria-label="not mirrored">—</span></td>`;
-	}
-
-	return html`<td data-label="${platform}">
-<a class="file" href="/${entry.path}" download>${formatBytes(entry.size)}</a>
-<span class="sums"><a href="/${entry.path}.sha512">sha512</a>${copyButton(entry.sha512, 'Copy', `sha512 of ${entry.path.split('/').pop() ?? ''}`)}<a href="/${entry.path}.asc">asc</a></span>
-</td>`;
-}
-
-function productBlock(group: ProductGroup, publicUrl: string): Html {
-	const upgradable = group.product === 'elastic-agent' && !group.fips;
-	const downloads = downloadsRoot(publicUrl);
-	return html`<section class="product" id="${group.id}" aria-labelledby="${group.id}-title">
-<h2 id="${group.id}-title">${titleOf(group)} <small><a href="/downloads/${group.folder}/">downloads/${group.folder}/</a></small></h2>
-<div class="table-wrap">
-<table>
-<thead><tr><th scope="col">Version</th>${group.platforms.map((id) => html`<th scope="col">${id}</th>`)}</tr></thead>
-<tbody>
-${group.versions.map((row) => {
-	const command = `elastic-agent upgrade ${row.version} --source-uri ${downloads}`;
-	const published =
-		[...row.files.values()]
-			.map((entry) => entry.publishedAt)
-			.sort()
-			.at(-1) ?? '';
-	return html`<tr class="version" data-version="${row.version}">
-<th scope="row" data-label="Version"><span class="version-name">${row.version}</span>${row.mutable ? html` <span class="badge pre">prerelease</span>` : null}
-<small class="published" title="published ${published}">${published ? formatTime(published) : ''}</small></th>
-${group.platforms.map((id) => cell(row.files.get(id), id))}
-</tr>
-${upgradable ? html`<tr class="command-row"><td colspan="${group.platforms.length + 1}"><div class="command"><code>${command}</code>${copyButton(command, 'Copy command', `upgrade command for ${row.version}`)}</div></td></tr>` : null}`;
-})}
-</tbody>
-</table>
-</div>
 </section>`;
 }
 
@@ -133,7 +92,11 @@ export function homePage(
 	publicUrl: string,
 	now: number,
 	schedule?: ScheduleInfo | undefined,
+	onCached?: () => void,
+	metricsLink = true,
 ): string {
+	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
+	const root = './';
 	const body = html`<div class="intro">
 <h1>Artifacts on this mirror</h1>
 <p>Verified copies of Elastic artifacts (sha512 and PGP signature checked before publishing), laid out exactly like artifacts.elastic.co.</p>
@@ -142,8 +105,13 @@ ${snapshot.groups.length > 0 ? html`<nav class="jump" aria-label="Products">${sn
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
 ${statusBlock(snapshot, now, schedule)}
-${setupBlock(snapshot, publicUrl)}
+${setupBlock(snapshot, publicUrl, root)}
 </div>
-${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : snapshot.groups.map((group) => productBlock(group, publicUrl))}`;
-	return page('Elastic Artifact Mirror', body);
+${failuresBlock(snapshot.status.lastRun)}
+${historyBlock(snapshot.status)}
+${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : catalogueHtml(snapshot, publicUrl, root, onCached)}`;
+	return page('Elastic Artifact Mirror', body, root, {
+		browse: snapshot.byPath.size > 0,
+		metrics: metricsLink,
+	});
 }

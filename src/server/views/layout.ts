@@ -10,8 +10,23 @@ export const pageCsp =
 const icon =
 	"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%230b64dd'/%3E%3Cpath d='M9 11h14M9 16h14M9 21h9' stroke='white' stroke-width='3' stroke-linecap='round'/%3E%3C/svg%3E";
 
-/** A full page around `body`. */
-export function page(title: string, body: Html): string {
+/**
+The way from the page at `pathname` back to the server's root, as a relative URL
+(`./`, `../../`): links built on it keep working when a proxy mounts the server
+below a path (`--public-url https://host/elastic/`), which root-absolute links do not.
+*/
+export function rootOf(pathname: string): string {
+	const depth = pathname.split('/').length - 2;
+	return depth > 0 ? '../'.repeat(depth) : './';
+}
+
+/** A full page around `body`; `root` is `rootOf` the page's path. */
+export function page(
+	title: string,
+	body: Html,
+	root: string,
+	options: {metrics?: boolean; browse?: boolean} = {},
+): string {
 	return html`<!doctype html>
 <html lang="en" class="no-js">
 <head>
@@ -20,22 +35,22 @@ export function page(title: string, body: Html): string {
 <meta name="color-scheme" content="light dark">
 <title>${title}</title>
 <link rel="icon" href="${icon}">
-<link rel="stylesheet" href="/assets/app.css">
-<script src="/assets/app.js" defer></script>
+<link rel="stylesheet" href="${root}assets/app.css">
+<script src="${root}assets/app.js" defer></script>
 </head>
 <body>
 <header class="top">
-<a class="brand" href="/"><span class="logo" aria-hidden="true"></span>Elastic Artifact Mirror</a>
+<a class="brand" href="${root}"><span class="logo" aria-hidden="true"></span>Elastic Artifact Mirror</a>
 <nav aria-label="Main">
-<a href="/downloads/">Browse files</a>
-<a href="/api/v1/artifacts">API</a>
-<a href="/api/v1/status">Status</a>
+${options.browse === false ? null : html`<a href="${root}downloads/">Browse files</a>`}
+<a href="${root}api/v1/artifacts">API</a>
+<a href="${root}api/v1/status">Status</a>
 </nav>
 </header>
 <main>
 ${body}
 </main>
-<footer>elastic-artifact-mirror ${packageVersion} · <a href="/v1/versions">/v1/versions</a> · <a href="/metrics">/metrics</a></footer>
+<footer>elastic-artifact-mirror ${packageVersion} · <a href="${root}v1/versions">/v1/versions</a>${options.metrics === false ? null : html` · <a href="${root}metrics">/metrics</a>`}</footer>
 </body>
 </html>
 `.value;

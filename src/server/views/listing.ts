@@ -13,18 +13,20 @@ export type ListingEntry = {
 	readonly modified?: string | undefined;
 };
 
-/** The listing page of the folder at `segments` (e.g. ['downloads', 'beats']). */
-export function listingPage(segments: readonly string[], entries: readonly ListingEntry[]): string {
+/** The listing page of the folder at `segments` (e.g. ['downloads', 'beats']); links are relative. */
+export function listingPage(
+	segments: readonly string[],
+	entries: readonly ListingEntry[],
+	metricsLink = true,
+): string {
+	const root = segments.length > 0 ? '../'.repeat(segments.length) : './';
 	const crumbs = segments.map((segment, index) => ({
 		name: segment,
-		href: `/${segments
-			.slice(0, index + 1)
-			.map(encodeURIComponent)
-			.join('/')}/`,
+		href: '../'.repeat(segments.length - index - 1) || './',
 	}));
 	const here = `/${segments.join('/')}/`;
 	const body = html`<div class="intro">
-<h1 class="crumbs"><a href="/">mirror</a>${crumbs.map((crumb) => html`<span>/</span><a href="${crumb.href}">${crumb.name}</a>`)}<span>/</span></h1>
+<h1 class="crumbs"><a href="${root}">mirror</a>${crumbs.map((crumb) => html`<span>/</span><a href="${crumb.href}">${crumb.name}</a>`)}<span>/</span></h1>
 <p>${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} · also as JSON, with <code>Accept: application/json</code></p>
 </div>
 <div class="table-wrap">
@@ -39,5 +41,5 @@ ${entries.map((entry) => {
 </tbody>
 </table>
 </div>`;
-	return page(`Index of ${here}`, body);
+	return page(`Index of ${here}`, body, root, {metrics: metricsLink});
 }

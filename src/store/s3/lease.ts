@@ -207,3 +207,9 @@ export async function acquireLease(
 		},
 	};
 }
+
+/** The lease record in the lock object at `relative`, or undefined when there is none (or it cannot be read). */
+export async function readLease(store: S3Store, relative: string): Promise<LeaseRecord | undefined> {
+	const current = await store.getBytes(relative);
+	return current === undefined || current === 'not-modified' ? undefined : parseRecord(current.body);
+}

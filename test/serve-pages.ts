@@ -1,0 +1,37 @@
+import test from 'ava';
+import {request} from './helpers/http.js';
+import {createTestKey} from './helpers/keys.js';
+import {tempDir} from './helpers/temp.js';
+import {withMirror, withServer} from './helpers/with-server.js';
+
+function links(page: string): string[] {
+	return [...page.matchAll(/\b(?:href|src)="([^"#][^"]*)"/g)]
+		.map((match) => (match[1] ?? '').replaceAll('&amp;', '&'))
+		.filter((link) => !link.startsWith('data:'));
+}
+
+test('an empty mirror says what to do instead of offering Fleet URLs and links that 404', async (t) => {
+	const server = await withServer(t, await tempDir(t));
+	const page = (await request(server.url, '/')).text;
+	t.regex(page, /The mirror is empty/);
+	t.regex(page, /artifact-mirror sync --versions latest/);
+	t.false(page.includes(`${server.url}/downloads/`), 'no download host to paste into Fleet yet');
+	t.false(page.includes(`${server.url}/GPG-KEY-elastic-agent`), 'no PGP key URL yet');
+	for (const link of links(page)) {
+		const target = new URL(link, `${server.url}/`);
+		t.is((await request(server.url, target.pathname)).status, 200, link);
+	}
+});
+
+test('the holdings line counts signing keys apart from artifacts, as the run counts include both', async (t) => {
+	const mirror = await withMirror(t, await createTestKey(), {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64', 'windows-x86_64'],
+	});
+	const page = (await request(mirror.url, '/')).text;
+	// Two artifacts and the two signing keys were published by the sync.
+	t.regex(
+		page,
+		/Holding 2 artifacts \([^)]+\) of 1 version, newest <strong>9\.1\.3<\/strong>, and 2 signing keys\./,
+	);
+});
