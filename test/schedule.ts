@@ -1,4 +1,6 @@
+import {existsSync} from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
 import {loadServeConfig} from '../src/config.js';
@@ -8,7 +10,7 @@ import {layout} from '../src/store/layout.js';
 import {acquireLock} from '../src/sync/lock.js';
 import {getJson, request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
-import {syncFlags} from './helpers/run.js';
+import {startCli, syncFlags} from './helpers/run.js';
 import {withServer} from './helpers/with-server.js';
 import {withUpstream} from './helpers/with-upstream.js';
 
@@ -117,4 +119,45 @@ test('a failed scheduled run is described publicly without local paths or creden
 	t.false(shown.includes('/var/lib'));
 	t.false(shown.includes('secret'));
 	t.is(shown, 'EACCES: permission denied, open … (upstream https://***@mirror.example/elastic/)');
+});
+
+test('SIGTERM to serve while a scheduled sync runs releases its lock before the process exits', async (t) => {
+	const setup = await withUpstream(t, await createTestKey(), {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+		size: 1024 * 1024,
+	});
+	// Slow enough that the scheduled run is still downloading when the server is stopped.
+	setup.upstream.faults.set(setup.upstream.refs[0]?.path ?? '', {bytesPerSecond: 64 * 1024});
+	const flags = syncFlags(setup.upstream.url, setup.dir, setup.keyPath);
+	const serving = startCli(
+		['serve', '--host', '127.0.0.1', '--port', '0', '--dir', setup.dir, '--sync-schedule', '*/1 * * * * *'],
+		{
+			env: {
+				MIRROR_UPSTREAM: String(flags.upstream),
+				MIRROR_VERSIONS_API: String(flags['versions-api']),
+				MIRROR_TRUSTED_KEYS: setup.keyPath,
+				MIRROR_VERSIONS: '9.1.3',
+				MIRROR_PLATFORMS: 'linux-x86_64',
+			},
+		},
+	);
+	t.teardown(() => {
+		serving.child.kill('SIGKILL');
+	});
+	const lockFile = layout(setup.dir).lock;
+	await until(
+		async () => existsSync(lockFile) && serving.stdoutSoFar().includes('scheduled sync starting'),
+		'the scheduled sync to take the lock',
+		30_000,
+	);
+	serving.child.kill('SIGTERM');
+	const stopped = await serving.result;
+	t.is(stopped.code, 0, stopped.stderr);
+	// Its lease would still run for two minutes: the lock must be gone, not left to expire.
+	t.false(existsSync(lockFile), 'the scheduled sync left its lock behind');
+	t.false(
+		existsSync(path.join(setup.dir, 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz')),
+		'nothing half-fetched is published',
+	);
 });

@@ -49,3 +49,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 process.exitCode = await main(process.argv.slice(2), context);
+if (context.onSignal) {
+	// serve returns once it has drained and given back any lock; a scheduled sync it
+	// stopped may still be winding down a download that nothing will publish.
+	process.exit();
+}

@@ -21,6 +21,7 @@ import {
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
+import {releaseHeldLocks} from '../sync/held.js';
 import type {Output} from './commands.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
@@ -179,7 +180,10 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 
 			stopping = true;
 			logger.info({msg: `${signal}: draining (up to ${config.drainTimeoutMs / 1000} s)`});
-			void running.shutdown().then(async ({cut}) => {
+			// A scheduled sync under way gives its lock back at once (after its write
+			// under way; it writes nothing more), so the next holder on any host need
+			// not wait for the lease to run out.
+			void Promise.all([running.shutdown(), releaseHeldLocks()]).then(async ([{cut}]) => {
 				if (urlFile) {
 					const {removeUrlFile} = await import('./healthcheck.js');
 					await removeUrlFile(urlFile).catch(() => undefined);

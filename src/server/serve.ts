@@ -4,7 +4,7 @@ demand, and drain on shutdown (stop accepting, let in-flight downloads finish up
 to a deadline, then close what is left).
 */
 import {createPrivateKey, X509Certificate} from 'node:crypto';
-import {mkdir, readFile} from 'node:fs/promises';
+import {readFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type {AddressInfo} from 'node:net';
@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import type {Logger} from 'pino';
 import type {ServeConfig} from '../config.js';
 import {MirrorError, UsageError} from '../errors.js';
+import {makeDir} from '../store/modes.js';
 import {createApp, type MirrorApp} from './app.js';
 import {type Schedule, startSchedule} from './schedule.js';
 
@@ -129,7 +130,7 @@ export async function startServer(
 			})
 		: undefined;
 	if (!s3) {
-		await mkdir(config.dir, {recursive: true});
+		await makeDir(config.dir);
 	}
 
 	let draining = false;
