@@ -8,6 +8,7 @@ import {lstat, mkdir, readdir, readFile, stat, writeFile} from 'node:fs/promises
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {createTestKey, type TestKey} from './helpers/keys.js';
+import {isCi} from './helpers/prerequisites.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {withUpstream} from './helpers/with-upstream.js';
@@ -101,7 +102,13 @@ test('on a read-only mirror verify, prune and export work (export warns it canno
 	const readOnly = await tempDir(t, 'ro-mirror-');
 	try {
 		execFileSync('mount', ['--bind', mirror.dir, readOnly], {stdio: 'ignore'});
-	} catch {
+	} catch (error) {
+		// CI runs as root: there a mount that fails is a failure, not a test left out.
+		if (isCi()) {
+			t.fail(`cannot bind-mount a read-only copy: ${(error as Error).message}`);
+			return;
+		}
+
 		t.log('cannot bind-mount here (not root or no mount permission): read-only mount not tested');
 		t.pass();
 		return;
