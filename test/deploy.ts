@@ -345,6 +345,8 @@ test('README first screen: the offline demo and how artifact-mirror gets on the 
 	const readme = await read('README.md');
 	const firstScreen = readme.slice(0, readme.indexOf('\n---\n'));
 	t.true(firstScreen.split('\n').length <= 40);
+	t.regex(firstScreen, /npm ci && npm start/);
+	t.regex(firstScreen, /npm test/);
 	t.regex(firstScreen, /npm run demo/);
 	t.regex(firstScreen, /npm install -g \./);
 	t.regex(firstScreen, /npm link/);
