@@ -85,6 +85,21 @@ function parseNumber(raw: Raw, origin: Origin, min: number, max: number): number
 	return value;
 }
 
+const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
+
+/** A size in bytes written like 4G, 700M or 1048576, at least `min` bytes. */
+function parseSize(raw: Raw, origin: Origin, min: number, minText: string): number {
+	const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(String(raw).trim());
+	const size = match ? Math.floor(Number(match[1]) * (sizeUnits[(match[2] ?? '').toUpperCase()] ?? 1)) : 0;
+	if (size < min) {
+		throw new UsageError(
+			`invalid ${origin.label} "${String(raw)}": expected a size of at least ${minText}, like 4G or 700M`,
+		);
+	}
+
+	return size;
+}
+
 function parseUrl(raw: Raw, origin: Origin): string {
 	const text = String(raw).trim();
 	let url: URL;
@@ -282,6 +297,14 @@ export const syncOptionDefs: readonly OptionDef[] = [
 		env: ['MIRROR_MIN_SPEED_WINDOW'],
 		description: 'how long a transfer may stay below --min-speed',
 		defaultText: '60',
+	},
+	{
+		name: 'max-file-size',
+		arg: '<size>',
+		env: ['MIRROR_MAX_FILE_SIZE'],
+		description:
+			'refuse a download larger than this (declared or not) before it fills the disk: 8G, 700M',
+		defaultText: '8G',
 	},
 	{
 		name: 'retries',
@@ -685,6 +708,11 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 					windowMs:
 						orDefault('min-speed-window', (raw, origin) => parseNumber(raw, origin, 0.1, 86_400), 60) * 1000,
 				},
+				maxFileSize: orDefault(
+					'max-file-size',
+					(raw, origin) => parseSize(raw, origin, 1024 * 1024, '1M'),
+					8 * 1024 ** 3,
+				),
 				ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
 				proxy,
 				userAgent,
@@ -943,7 +971,6 @@ export const pruneOptionDefs: readonly OptionDef[] = [
 	},
 ];
 
-const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
 
 /** What `export` runs with. */
 export type ExportConfig = StoreChoice & {
@@ -976,19 +1003,7 @@ export function loadExportConfig(sources: ConfigSources): ExportConfig {
 		out: outText === '-' ? '-' : parsePath(outText, out.origin),
 		splitSize: orDefault(
 			'split-size',
-			(raw, origin) => {
-				const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?$/i.exec(String(raw).trim());
-				const size = match
-					? Math.floor(Number(match[1]) * (sizeUnits[(match[2] ?? '').toUpperCase()] ?? 1))
-					: 0;
-				if (size < 1024 * 1024) {
-					throw new UsageError(
-						`invalid ${origin.label} "${String(raw)}": expected a size of at least 1M, like 4G or 700M`,
-					);
-				}
-
-				return size;
-			},
+			(raw, origin) => parseSize(raw, origin, 1024 * 1024, '1M'),
 			undefined,
 		),
 		selection: {

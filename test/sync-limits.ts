@@ -134,3 +134,78 @@ test('--min-speed 0 turns the floor off; MIRROR_MIN_SPEED and the config key set
 	t.is(bad.code, 2);
 	t.regex(bad.stderr, /invalid MIRROR_MIN_SPEED "fast"/);
 });
+
+/** A server whose every answer is `respond`'s; its URL. */
+async function serveWith(
+	t: import('ava').ExecutionContext,
+	respond: (response: http.ServerResponse) => void,
+): Promise<string> {
+	const server = http.createServer((_request, response) => respond(response));
+	await new Promise<void>((resolve) => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.tar.gz`;
+}
+
+test('a body that declares no size stops at --max-file-size, and one that declares more is refused before its first byte', async (t) => {
+	const MiB = 1024 * 1024;
+	// Chunked, no Content-Length, no end: only the bound stops it.
+	let sent = 0;
+	const chunked = await serveWith(t, (response) => {
+		response.writeHead(200, {'content-type': 'application/octet-stream'});
+		const chunk = Buffer.alloc(64 * 1024, 0x42);
+		const pump = () => {
+			while (sent < 64 * MiB && !response.destroyed) {
+				sent += chunk.length;
+				if (!response.write(chunk)) {
+					response.once('drain', pump);
+					return;
+				}
+			}
+
+			response.end();
+		};
+
+		pump();
+	});
+	let declaredBodySent = false;
+	const huge = await serveWith(t, (response) => {
+		response.writeHead(200, {'content-length': String(16 * 1024 ** 3)});
+		response.flushHeaders();
+		setTimeout(() => {
+			declaredBodySent = response.write(Buffer.alloc(1024)) || true;
+		}, 200);
+	});
+
+	const dir = await mkdtemp(path.join(os.tmpdir(), 'limits-'));
+	t.teardown(() => rm(dir, {recursive: true, force: true}));
+	const client = createHttpClient({
+		timeoutMs: 5000,
+		retries: 2,
+		retryDelayMs: 1,
+		proxy: {},
+		userAgent: 'test',
+		maxFileSize: MiB,
+	});
+	t.teardown(() => client.close());
+
+	const partPath = path.join(dir, 'a.part');
+	const error = await t.throwsAsync(client.download(chunked, {partPath, metaPath: `${partPath}.json`}));
+	t.is((error as MirrorError).code, 'ERR_UPSTREAM_SIZE');
+	t.regex(error?.message ?? '', /more than --max-file-size \(1048576 bytes\) .*with no size declared/);
+	t.true((await stat(partPath)).size <= MiB);
+	t.true(sent < 16 * MiB, `upstream sent ${sent} bytes`);
+
+	const otherPart = path.join(dir, 'b.part');
+	const refused = await t.throwsAsync(
+		client.download(huge, {partPath: otherPart, metaPath: `${otherPart}.json`}),
+	);
+	t.is((refused as MirrorError).code, 'ERR_UPSTREAM_SIZE');
+	t.regex(refused?.message ?? '', /declares 17179869184 bytes .*more than --max-file-size/);
+	t.false(declaredBodySent, 'refused before the body started');
+	t.is((await stat(otherPart).catch(() => undefined))?.size ?? 0, 0);
+});

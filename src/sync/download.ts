@@ -38,6 +38,12 @@ export type HttpConfig = {
 	readonly userAgent: string;
 	/** A transfer slower than this over a whole window fails (retryably); undefined: no floor. */
 	readonly minSpeed?: MinSpeed | undefined;
+	/**
+	Bytes one download may bring, whatever the upstream declares: a body that declares
+	no size (chunked, no Content-Range) would otherwise be bounded by nothing but the
+	disk. Undefined: no bound beyond the declared size.
+	*/
+	readonly maxFileSize?: number | undefined;
 };
 
 /** A retry about to happen, for progress output. */
@@ -415,9 +421,20 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		);
 
 		// The declared size bounds what is written: a body that runs past it (chunked, so
-		// that HTTP framing does not stop it) is refused before it can fill the disk.
+		// that HTTP framing does not stop it) is refused before it can fill the disk, and
+		// so is one past --max-file-size, declared (refused before its first byte) or not.
 		const length = response.headers['content-length'];
 		const total = length === undefined ? declaredTotal : offset + Number(length);
+		const limit = config.maxFileSize;
+		if (total !== undefined && limit !== undefined && total > limit) {
+			throw new UpstreamError(
+				redactUrl(url),
+				`upstream declares ${total} bytes for ${redactUrl(url)}, more than --max-file-size (${limit}); refusing it`,
+				{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
+			);
+		}
+
+		const bound = total ?? limit;
 		target.onStart?.({total, resumedFrom: offset});
 
 		const hash = createFileHasher(target.signature?.specs);
@@ -437,10 +454,12 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			try {
 				for await (const chunk of request) {
 					const bytes = chunk as Buffer;
-					if (total !== undefined && received + bytes.length > total) {
+					if (bound !== undefined && received + bytes.length > bound) {
 						throw new UpstreamError(
 							redactUrl(url),
-							`upstream sent more than the ${total} bytes it declared for ${redactUrl(url)}; refusing it`,
+							total === undefined
+								? `upstream sent more than --max-file-size (${bound} bytes) for ${redactUrl(url)}, with no size declared; refusing it`
+								: `upstream sent more than the ${total} bytes it declared for ${redactUrl(url)}; refusing it`,
 							{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
 						);
 					}
