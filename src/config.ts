@@ -302,8 +302,7 @@ export const syncOptionDefs: readonly OptionDef[] = [
 		name: 'max-file-size',
 		arg: '<size>',
 		env: ['MIRROR_MAX_FILE_SIZE'],
-		description:
-			'refuse a download larger than this (declared or not) before it fills the disk: 8G, 700M',
+		description: 'refuse a download larger than this (declared or not) before it fills the disk: 8G, 700M',
 		defaultText: '8G',
 	},
 	{
@@ -971,7 +970,6 @@ export const pruneOptionDefs: readonly OptionDef[] = [
 	},
 ];
 
-
 /** What `export` runs with. */
 export type ExportConfig = StoreChoice & {
 	readonly out: string;
@@ -1001,11 +999,7 @@ export function loadExportConfig(sources: ConfigSources): ExportConfig {
 		dir,
 		store,
 		out: outText === '-' ? '-' : parsePath(outText, out.origin),
-		splitSize: orDefault(
-			'split-size',
-			(raw, origin) => parseSize(raw, origin, 1024 * 1024, '1M'),
-			undefined,
-		),
+		splitSize: orDefault('split-size', (raw, origin) => parseSize(raw, origin, 1024 * 1024, '1M'), undefined),
 		selection: {
 			products: list(
 				'products',

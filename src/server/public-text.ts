@@ -3,9 +3,7 @@ Text from errors, made fit for the public pages and API: the log keeps the whole
 message, but a page must not tell the world pids, host names, local paths or
 credentials.
 */
-
-/** Credentials in a URL (`//user:pass@host`). */
-const credentials = /\/\/[^/@\s]+@/g;
+import {redactText} from '../redact.js';
 
 /**
 An absolute local path of two or more parts: a `/` that does not follow a word
@@ -16,7 +14,7 @@ const localPath = /(?<![\w:/.<])\/[\w.@+-]+(?:\/[\w.@+-]*)+/g;
 
 /** `message` without credentials in URLs and without local paths. */
 export function redactPublic(message: string): string {
-	return message.replace(credentials, '//***@').replace(localPath, '…');
+	return redactText(message).replace(localPath, '…');
 }
 
 /** The public line for a scheduled run that failed (skipped ones say only that the lock is held). */

@@ -15,7 +15,7 @@ import got, {type Agents} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
-import {redactUrl} from '../redact.js';
+import {redactText} from '../redact.js';
 import {feedFile} from '../store/hash.js';
 import type {FileDigests} from './digest.js';
 import {createFileHasher} from './hash-pool.js';
@@ -134,7 +134,7 @@ async function withRetry<T>(
 			}
 
 			const delayMs = backoff(config, attempt);
-			onRetry?.({url: redactUrl(url), attempt, retries: config.retries, delayMs, reason: failure.message});
+			onRetry?.({url: redactText(url), attempt, retries: config.retries, delayMs, reason: failure.message});
 			await new Promise((resolve) => {
 				setTimeout(resolve, delayMs);
 			});
@@ -207,7 +207,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const proxy = proxyFor(target, config.proxy);
 		const what = proxy ? `the proxy ${new URL(proxy).host} (for ${target.host})` : target.host;
 		return new UpstreamError(
-			redactUrl(url),
+			redactText(url),
 			`cannot reach ${what} (${code}): check --upstream and --versions-api; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy; without network access, carry artifacts in with export and import`,
 			{retryable: false, cause: error, code: 'ERR_UNREACHABLE'},
 		);
@@ -284,8 +284,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				if (size > maxBytes) {
 					request.destroy();
 					throw new UpstreamError(
-						redactUrl(url),
-						`${redactUrl(url)} is larger than ${maxBytes} bytes; refusing it`,
+						redactText(url),
+						`${redactText(url)} is larger than ${maxBytes} bytes; refusing it`,
 						{
 							retryable: false,
 						},
@@ -309,8 +309,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const expected = response.headers['content-length'];
 		if (expected !== undefined && Number(expected) !== body.length) {
 			throw new UpstreamError(
-				redactUrl(url),
-				`truncated body: got ${body.length} of ${expected} bytes from ${redactUrl(url)}`,
+				redactText(url),
+				`truncated body: got ${body.length} of ${expected} bytes from ${redactText(url)}`,
 				{
 					retryable: true,
 				},
@@ -329,8 +329,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const rate = watchRate(config.minSpeed, (speed) => {
 			const floor = config.minSpeed as MinSpeed;
 			slow = new UpstreamError(
-				redactUrl(url),
-				`${redactUrl(url)} arrived at ${formatBytes(speed)}/s, below the minimum of ${formatBytes(floor.bytesPerSecond)}/s over ${floor.windowMs / 1000} s (--min-speed)`,
+				redactText(url),
+				`${redactText(url)} arrived at ${formatBytes(speed)}/s, below the minimum of ${formatBytes(floor.bytesPerSecond)}/s over ${floor.windowMs / 1000} s (--min-speed)`,
 				{retryable: true, code: 'ERR_TOO_SLOW'},
 			);
 			request.destroy();
@@ -342,7 +342,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const offset = await fileSize(target.partPath);
 		const meta = offset > 0 ? await readMeta(target.metaPath) : undefined;
 		const headers: Record<string, string> = {};
-		if (offset > 0 && meta?.url === redactUrl(url) && meta.validator) {
+		if (offset > 0 && meta?.url === redactText(url) && meta.validator) {
 			// If-Range makes a changed upstream file come back whole (200) instead of
 			// being spliced onto bytes of its previous version.
 			headers.range = `bytes=${offset}-`;
@@ -370,8 +370,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			return await step();
 		} catch (error) {
 			throw new UpstreamError(
-				redactUrl(url),
-				`cannot write the download of ${redactUrl(url)}: ${describeError(error)}`,
+				redactText(url),
+				`cannot write the download of ${redactText(url)}: ${describeError(error)}`,
 				{retryable: false, cause: error, code: 'ERR_LOCAL_IO'},
 			);
 		}
@@ -391,8 +391,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			if (!range || range.start !== offset) {
 				await rm(target.partPath, {force: true, recursive: true});
 				throw new UpstreamError(
-					redactUrl(url),
-					`upstream sent an unexpected Content-Range for ${redactUrl(url)}; starting over`,
+					redactText(url),
+					`upstream sent an unexpected Content-Range for ${redactText(url)}; starting over`,
 					{retryable: true},
 				);
 			}
@@ -405,8 +405,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				// The partial file is longer than the upstream's: it is not a prefix of it.
 				await rm(target.partPath, {force: true, recursive: true});
 				throw new UpstreamError(
-					redactUrl(url),
-					`upstream refused the resume range for ${redactUrl(url)}; starting over`,
+					redactText(url),
+					`upstream refused the resume range for ${redactText(url)}; starting over`,
 					{retryable: true},
 				);
 			}
@@ -417,7 +417,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const etag = response.headers.etag;
 		const validator = etag && !etag.startsWith('W/') ? etag : (response.headers['last-modified'] ?? '');
 		await local(url, () =>
-			writeFile(target.metaPath, JSON.stringify({url: redactUrl(url), validator} satisfies PartMeta)),
+			writeFile(target.metaPath, JSON.stringify({url: redactText(url), validator} satisfies PartMeta)),
 		);
 
 		// The declared size bounds what is written: a body that runs past it (chunked, so
@@ -428,8 +428,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const limit = config.maxFileSize;
 		if (total !== undefined && limit !== undefined && total > limit) {
 			throw new UpstreamError(
-				redactUrl(url),
-				`upstream declares ${total} bytes for ${redactUrl(url)}, more than --max-file-size (${limit}); refusing it`,
+				redactText(url),
+				`upstream declares ${total} bytes for ${redactText(url)}, more than --max-file-size (${limit}); refusing it`,
 				{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
 			);
 		}
@@ -456,10 +456,10 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 					const bytes = chunk as Buffer;
 					if (bound !== undefined && received + bytes.length > bound) {
 						throw new UpstreamError(
-							redactUrl(url),
+							redactText(url),
 							total === undefined
-								? `upstream sent more than --max-file-size (${bound} bytes) for ${redactUrl(url)}, with no size declared; refusing it`
-								: `upstream sent more than the ${total} bytes it declared for ${redactUrl(url)}; refusing it`,
+								? `upstream sent more than --max-file-size (${bound} bytes) for ${redactText(url)}, with no size declared; refusing it`
+								: `upstream sent more than the ${total} bytes it declared for ${redactText(url)}; refusing it`,
 							{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
 						);
 					}
@@ -490,8 +490,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 			if (total !== undefined && received !== total) {
 				throw new UpstreamError(
-					redactUrl(url),
-					`truncated body: got ${received} of ${total} bytes from ${redactUrl(url)}`,
+					redactText(url),
+					`truncated body: got ${received} of ${total} bytes from ${redactText(url)}`,
 					{retryable: true},
 				);
 			}

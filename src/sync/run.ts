@@ -8,7 +8,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
-import {redactText, redactUrl} from '../redact.js';
+import {redactText} from '../redact.js';
 import {tempName} from '../store/layout.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
@@ -91,7 +91,7 @@ async function fetchVersionList(client: HttpClient, url: string): Promise<string
 	try {
 		return parseVersionList(body.toString('utf8'));
 	} catch (error) {
-		const shown = redactUrl(url);
+		const shown = redactText(url);
 		throw new UpstreamError(shown, `${(error as Error).message} (${shown})`, {
 			retryable: false,
 			cause: error,
@@ -117,7 +117,7 @@ async function listVersions(options: SyncOptions, client: HttpClient): Promise<V
 				throw error;
 			}
 
-			note = `${redactUrl(options.upstreamVersionsApi)} did not answer a version list: ${redactText(describeError(error))}`;
+			note = `${redactText(options.upstreamVersionsApi)} did not answer a version list: ${redactText(describeError(error))}`;
 		}
 	}
 
@@ -485,10 +485,10 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 			emit({
 				type: 'start',
 				dir: target.label,
-				upstream: redactUrl(options.upstream),
+				upstream: redactText(options.upstream),
 				versions,
 				files: wanted.length,
-				...(list ? {versionsApi: redactUrl(list.api), versionsApiNote: list.note} : {}),
+				...(list ? {versionsApi: redactText(list.api), versionsApiNote: list.note} : {}),
 			});
 			return await runWithTarget(options, emit, {
 				client,

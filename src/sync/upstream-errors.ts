@@ -5,7 +5,7 @@ errors got, Node and the file system throw.
 */
 import {RequestError} from 'got';
 import {describeError, NotFoundError, UpstreamError} from '../errors.js';
-import {redactText, redactUrl} from '../redact.js';
+import {redactText} from '../redact.js';
 
 /** The upstream's certificate is not trusted: retrying will not help, --ca-file might. */
 const tlsTrustCodes = new Set([
@@ -80,7 +80,7 @@ export function toUpstreamError(url: string, error: unknown): UpstreamError | No
 	const code = (error as {code?: string}).code;
 	if (tlsTrustCodes.has(code ?? '')) {
 		return new UpstreamError(
-			redactUrl(url),
+			redactText(url),
 			`TLS certificate of ${new URL(url).host} not trusted (${code}); see --ca-file`,
 			{
 				retryable: false,
@@ -92,8 +92,8 @@ export function toUpstreamError(url: string, error: unknown): UpstreamError | No
 
 	if (localIoCodes.has(code ?? '') && !(error instanceof RequestError)) {
 		return new UpstreamError(
-			redactUrl(url),
-			`cannot write the download of ${redactUrl(url)}: ${describeError(error)}`,
+			redactText(url),
+			`cannot write the download of ${redactText(url)}: ${describeError(error)}`,
 			{
 				retryable: false,
 				cause: error,
@@ -105,7 +105,7 @@ export function toUpstreamError(url: string, error: unknown): UpstreamError | No
 	const message = redactText(
 		error instanceof RequestError ? `${error.code}: ${error.message}` : describeError(error),
 	);
-	return new UpstreamError(redactUrl(url), `${message} (${redactUrl(url)})`, {
+	return new UpstreamError(redactText(url), `${message} (${redactText(url)})`, {
 		retryable: !nonRetryableCodes.has(code ?? ''),
 		cause: error,
 	});
@@ -114,11 +114,11 @@ export function toUpstreamError(url: string, error: unknown): UpstreamError | No
 /** The error for an HTTP status other than the one wanted. */
 export function statusError(url: string, status: number): UpstreamError | NotFoundError {
 	if (status === 404 || status === 410) {
-		return new NotFoundError(redactUrl(url));
+		return new NotFoundError(redactText(url));
 	}
 
 	const retryable = status >= 500 || status === 408 || status === 429;
-	return new UpstreamError(redactUrl(url), `upstream answered HTTP ${status} for ${redactUrl(url)}`, {
+	return new UpstreamError(redactText(url), `upstream answered HTTP ${status} for ${redactText(url)}`, {
 		status,
 		retryable,
 	});
