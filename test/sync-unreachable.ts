@@ -57,6 +57,9 @@ test('an unreachable upstream fails fast with one line naming the host and what 
 	const status = JSON.parse(await readFile(path.join(dir, '.mirror', 'status.json'), 'utf8')) as Status;
 	t.is(status.lastRun?.result, 'failed');
 	t.regex(status.lastRun?.error ?? '', /^cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+	// Counted as the files it did not get (the default 5 platforms), so a gauge or a page that
+	// reads the count does not say "0 failed" for a run that failed outright.
+	t.is(status.lastRun?.counts.failed, 5);
 });
 
 test('text output: a retry line names the whole file, and each failure is printed once', async (t) => {

@@ -13,6 +13,7 @@ import {tempName} from '../store/layout.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
+import type {RunFailure} from '../store/status.js';
 import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
 import {createHttpClient, type HttpClient, type HttpConfig, type RetryEvent} from './download.js';
 import type {EventSink, Failure, Summary} from './events.js';
@@ -81,6 +82,11 @@ async function removeStaleTemp(tmp: string): Promise<void> {
 
 /** Failures that end the whole run: every other file would fail the same way. */
 const runFatalCodes = new Set(['ERR_UNREACHABLE', 'ERR_TLS']);
+
+/** Failures as status.json keeps them; reasons are redacted where they are made, and again here whatever made them. */
+function recordedFailures(failures: readonly Failure[]): RunFailure[] {
+	return failures.map(({path: file, reason, code}) => ({path: file, reason: redactText(reason), code}));
+}
 
 /** A version list and where it came from. */
 type VersionList = {available: string[]; api: string; note?: string | undefined};
@@ -626,11 +632,12 @@ async function runWithTarget(
 					published: outcomes.filter((outcome) => outcome === 'published').length,
 					present: outcomes.filter((outcome) => outcome === 'present').length,
 					notPublished: outcomes.filter((outcome) => outcome === 'not-published').length,
-					failed: 0,
+					// Every file the stopped run did not get, whether it was tried or not.
+					failed: outcomes.filter((outcome) => outcome === 'failed').length,
 					bytes: context.bytes,
 				},
 				error: redactText(stop.message),
-				failures: [],
+				failures: recordedFailures(context.failures),
 			});
 			throw stop;
 		}
@@ -669,12 +676,7 @@ async function runWithTarget(
 				bytes: summary.bytes,
 				keys: summary.keys,
 			},
-			// Reasons are redacted where they are made (fail); this keeps status.json safe whatever made them.
-			failures: failures.map(({path: file, reason, code}) => ({
-				path: file,
-				reason: redactText(reason),
-				code,
-			})),
+			failures: recordedFailures(failures),
 		});
 		emit({type: 'summary', summary});
 		return summary;
