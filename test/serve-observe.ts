@@ -188,3 +188,36 @@ test('log and metrics options are checked', (t) => {
 		message: /invalid --metrics-address "nope"/,
 	});
 });
+
+test('mirror_agent_downloads_total never goes down when the mirror comes to hold a version it counted as other', async (t) => {
+	const setup = await withUpstream(t, await createTestKey(), {
+		versions: ['9.1.2', '9.1.3'],
+		platforms: ['linux-x86_64'],
+	});
+	const syncVersion = async (version: string) => {
+		const {summary} = await runSync(
+			syncFlags(setup.upstream.url, setup.dir, setup.keyPath, {versions: version, platforms: 'linux-x86_64'}),
+		);
+		t.is(summary.result, 'success');
+	};
+
+	await syncVersion('9.1.3');
+	const server = await withServer(t, setup.dir);
+	const agent = {headers: {'User-Agent': 'Beat elastic-agent v9.1.2'}};
+	t.is((await request(server.url, tar, agent)).status, 200);
+	const scrape = async () => (await request(server.url, '/metrics')).text;
+	t.is(value(await scrape(), 'mirror_agent_downloads_total{agent_version="other"}'), 1);
+
+	await syncVersion('9.1.2');
+	for (let i = 0; i < 100 && !(await request(server.url, '/v1/versions')).text.includes('9.1.2'); i++) {
+		await delay(100);
+	}
+
+	// The download counted before 9.1.2 arrived stays where it was counted.
+	const later = await scrape();
+	t.is(value(later, 'mirror_agent_downloads_total{agent_version="other"}'), 1);
+	t.is(value(later, 'mirror_agent_downloads_total{agent_version="9.1.2"}'), undefined);
+	t.is((await request(server.url, tar, agent)).status, 200);
+	t.is(value(await scrape(), 'mirror_agent_downloads_total{agent_version="9.1.2"}'), 1);
+	t.is(value(await scrape(), 'mirror_agent_downloads_total{agent_version="other"}'), 1);
+});

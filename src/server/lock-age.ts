@@ -35,7 +35,13 @@ export function directoryLockAge(lockPath: string): LockAge {
 	};
 }
 
-/** The age of the lease in an object store's lock object. */
+/**
+The age of the lease in an object store's lock object. A store that does not answer
+reads as no lock: one failed read must not turn all of /metrics into a 500.
+*/
 export function leaseLockAge(store: S3Store): LockAge {
-	return async () => since((await readLease(store, s3State.lock))?.startedAt, Date.now()) ?? 0;
+	return async () => {
+		const lease = await readLease(store, s3State.lock).catch(() => undefined);
+		return since(lease?.startedAt, Date.now()) ?? 0;
+	};
 }

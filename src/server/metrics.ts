@@ -30,33 +30,40 @@ export type MetricsSources = {
 	readonly lockAge?: LockAge | undefined;
 };
 
-/** Distinct agent versions remembered between scrapes; past this, new ones count as `other`. */
-const maxAgentVersions = 1000;
-
 /**
 `mirror_agent_downloads_total`, labelled only with versions the mirror holds (plus
-`other` and `none`), so clients cannot grow the label set. Counted per raw version
-and labelled at scrape time, against what the mirror holds then.
+`other` and `none`), so clients cannot grow the label set. Labelled when counted,
+against what the mirror holds then: a label decided at scrape time would move counts
+between `other` and a version as the mirror changes, and a counter that goes down
+reads as a reset.
 */
 function agentDownloadMetric(registry: Registry, index: MirrorIndex): (version: string) => void {
-	const counts = new Map<string, number>();
-	new Counter({
+	const pending = new Set<Promise<void>>();
+	const counter = new Counter({
 		name: 'mirror_agent_downloads_total',
 		help: 'Complete artifact downloads by the Elastic Agent version in User-Agent: versions the mirror holds, "other" for the rest, "none" for other clients',
 		labelNames: ['agent_version'],
 		registers: [registry],
 		async collect() {
-			const snapshot = await index.snapshot();
-			const held = perSnapshot(snapshot, 'version-set', () => new Set(snapshot.versions));
-			this.reset();
-			for (const [version, count] of counts) {
-				this.inc({agent_version: version === 'none' || held.has(version) ? version : 'other'}, count);
-			}
+			// Downloads that finished just before the scrape are in it.
+			await Promise.all(pending);
 		},
 	});
 	return (version) => {
-		const key = counts.has(version) || counts.size < maxAgentVersions ? version : 'other';
-		counts.set(key, (counts.get(key) ?? 0) + 1);
+		if (version === 'none') {
+			counter.inc({agent_version: 'none'});
+			return;
+		}
+
+		const counted = index.snapshot().then(
+			(snapshot) => {
+				const held = perSnapshot(snapshot, 'version-set', () => new Set(snapshot.versions));
+				counter.inc({agent_version: held.has(version) ? version : 'other'});
+			},
+			() => counter.inc({agent_version: 'other'}),
+		);
+		pending.add(counted);
+		void counted.finally(() => pending.delete(counted));
 	};
 }
 

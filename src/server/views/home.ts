@@ -14,7 +14,7 @@ function holdings(snapshot: Snapshot): Html {
 	const bytes = snapshot.bytes;
 	const count = snapshot.byPath.size;
 	const versions = snapshot.versions.length;
-	// Runs count keys among published and present files: say how many there are, so the numbers add up.
+	// Signing keys are counted apart from artifacts, here as in the runs' counts.
 	const keys = Object.keys(snapshot.manifest.keys).length;
 	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.</p>`;
 }
