@@ -3,14 +3,16 @@ One sync run: resolve versions, plan, then fetch, verify and publish under the l
 and record the result. The only module that sequences the others.
 */
 import {createHash} from 'node:crypto';
-import {mkdir, readdir, readFile, rm, stat} from 'node:fs/promises';
+import {readFile, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
+import {removeStalePartials} from '../store/abandoned.js';
 import {tempName} from '../store/layout.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
+import {makeDir, privateDirMode} from '../store/modes.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import type {RunFailure} from '../store/status.js';
@@ -63,21 +65,9 @@ type Outcome = 'published' | 'present' | 'not-published' | 'failed';
 const sidecarMaxBytes = 64 * 1024;
 const keyMaxBytes = 1024 * 1024;
 const versionsMaxBytes = 32 * 1024 * 1024;
-/** Partial downloads untouched this long belong to files no longer selected. */
-const staleTempMs = 7 * 24 * 60 * 60 * 1000;
 
 function joinUrl(root: string, relative: string): string {
 	return `${root.replace(/\/+$/, '')}/${relative}`;
-}
-
-async function removeStaleTemp(tmp: string): Promise<void> {
-	for (const name of await readdir(tmp)) {
-		const file = path.join(tmp, name);
-		const info = await stat(file).catch(() => undefined);
-		if (info && Date.now() - info.mtimeMs > staleTempMs) {
-			await rm(file, {force: true, recursive: true});
-		}
-	}
 }
 
 /** Failures that end the whole run: every other file would fail the same way. */
@@ -566,8 +556,8 @@ async function runWithTarget(
 			return summary;
 		}
 
-		await mkdir(target.tmp, {recursive: true});
-		await removeStaleTemp(target.tmp);
+		await makeDir(target.tmp, privateDirMode);
+		await removeStalePartials(target.tmp);
 		let saving = Promise.resolve();
 		let dirty = false;
 		const save = () => {
