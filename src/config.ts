@@ -563,11 +563,19 @@ function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
 /** Where a command's mirror is: a directory, or an S3 location (then `dir` is unused). */
 export type StoreChoice = {readonly dir: string; readonly store: S3Location | undefined};
 
+/** The proxy settings of the environment (upper or lower case names, as curl reads them). */
+function proxyEnv(env: ConfigSources['env']): NonNullable<S3Location['proxy']> {
+	return {
+		https: env.HTTPS_PROXY ?? env.https_proxy,
+		http: env.HTTP_PROXY ?? env.http_proxy,
+		noProxy: env.NO_PROXY ?? env.no_proxy,
+	};
+}
+
 /** `{proxy}` for an S3 location when a proxy is set; nothing otherwise. */
 function proxyOf(env: ConfigSources['env']): {proxy?: S3Location['proxy']} {
-	const https = env.HTTPS_PROXY ?? env.https_proxy;
-	const http = env.HTTP_PROXY ?? env.http_proxy;
-	return https || http ? {proxy: {https, http, noProxy: env.NO_PROXY ?? env.no_proxy}} : {};
+	const proxy = proxyEnv(env);
+	return proxy.https || proxy.http ? {proxy} : {};
 }
 
 function readStore(sources: ConfigSources, reader: ReturnType<typeof createReader>): StoreChoice {
@@ -651,12 +659,7 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 	}
 
 	const caFile = orDefault('ca-file', (raw, origin) => readablePath(raw, origin, 'CA file'), undefined);
-	const env = sources.env;
-	const proxy = {
-		https: env.HTTPS_PROXY ?? env.https_proxy,
-		http: env.HTTP_PROXY ?? env.http_proxy,
-		noProxy: env.NO_PROXY ?? env.no_proxy,
-	};
+	const proxy = proxyEnv(sources.env);
 	for (const [name, value] of Object.entries(proxy)) {
 		if (name !== 'noProxy' && value) {
 			parseUrl(value.includes('://') ? value : `http://${value}`, {
