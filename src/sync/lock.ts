@@ -173,9 +173,10 @@ Rewrite the lease of our lock. The file must still be the one we last wrote (tok
 and expiry), and our lease must not have ended: once it has, a taker on another host
 may be replacing the file, so the lease is given up rather than renewed. Both are
 checked again after the new record is written to its temp file, right before the
-rename; what remains is the moment between that last check and the rename (a
-syscall), in which a taker whose clock runs ahead of ours by nearly the whole lease
-could replace the file and have it overwritten.
+rename. What remains is the moment between that last check and the rename (a
+syscall): if the lease ends just then, or a taker's clock runs ahead of ours, a taker
+could replace the file in it and have it overwritten. Renewing every third of the
+lease keeps a renewal far from the lease end unless renewals keep failing.
 */
 async function renew(path: string, holder: LockHolder, ttlMs: number): Promise<Renewal> {
 	const leaseEnd = Date.parse(holder.expiresAt ?? '');
