@@ -1,15 +1,22 @@
-import {spawn} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {mkdir, readFile, stat, utimes, writeFile} from 'node:fs/promises';
+import {lstat, mkdir, readFile, rm, stat, utimes, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {LockHeldError} from '../src/errors.js';
+import {layout} from '../src/store/layout.js';
 import {acquireLock} from '../src/sync/lock.js';
+import {directoryTarget} from '../src/sync/target.js';
 import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
+
+const sleep = (ms: number) =>
+	new Promise((resolve) => {
+		setTimeout(resolve, ms);
+	});
 
 /** The pid of a process that has exited. */
 async function deadPid(): Promise<number> {
@@ -273,4 +280,89 @@ test('a holder whose lock was taken over writes nothing more (ERR_LOCK_LOST)', a
 	t.regex(String((error as Error | undefined)?.message), /taken over by another sync/);
 	await lock.release();
 	t.is(JSON.parse(await readFile(lockPath, 'utf8')).token, 'theirs', 'release leaves their lock alone');
+});
+
+test('a lock whose setup fails (a file where .mirror/tmp goes) is released at once, not kept and renewed', async (t) => {
+	const mirror = layout(await tempDir(t));
+	await mkdir(mirror.state, {recursive: true});
+	await writeFile(mirror.tmp, 'not a folder');
+	const target = directoryTarget(mirror, {ttlMs: 60_000, renewEveryMs: 50});
+	await t.throwsAsync(
+		target.lock(() => undefined),
+		{code: 'EEXIST'},
+	);
+	await t.throwsAsync(stat(mirror.lock), undefined, 'the lock file is removed');
+	await sleep(500);
+	await t.throwsAsync(stat(mirror.lock), undefined, 'and not written again by a renewal');
+
+	// The next run in this process takes the lock (no "another sync in this process").
+	await rm(mirror.tmp);
+	const lock = await target.lock(() => undefined);
+	await lock.release();
+	await t.throwsAsync(stat(mirror.lock));
+});
+
+test('a holder whose lease ran out because its renewals failed writes nothing more (ERR_LOCK_LOST)', async (t) => {
+	const lockPath = path.join(await tempDir(t), 'sync.lock');
+	const lock = await acquireLock(lockPath, {ttlMs: 1500, renewEveryMs: 100});
+	t.teardown(() => lock.release());
+	// Every renewal fails from now on: a folder is where its temp file goes.
+	await mkdir(`${lockPath}.${lock.holder.token}.tmp`);
+	await sleep(3000);
+	const error = await lock.gate
+		.run(async () => undefined)
+		.then(
+			() => undefined,
+			(caught: unknown) => caught as Error & {code?: string},
+		);
+	t.is(error?.code, 'ERR_LOCK_LOST', 'a failed renewal does not extend the lease');
+	t.regex(String(error?.message), /expired before it could be renewed/);
+});
+
+test('a renewal under way when another holder takes the lock over does not overwrite their lock', async (t) => {
+	const lockPath = path.join(await tempDir(t), 'sync.lock');
+	const lock = await acquireLock(lockPath, {ttlMs: 60_000, renewEveryMs: 200});
+	t.teardown(() => lock.release());
+	// The renewal's temp file is a FIFO: writing it waits for a reader, as on a slow network filesystem.
+	const temp = `${lockPath}.${lock.holder.token}.tmp`;
+	for (let made = false; !made; ) {
+		try {
+			execFileSync('mkfifo', [temp], {stdio: 'ignore'});
+			made = true;
+		} catch {
+			await sleep(20); // A renewal was writing that file just then.
+		}
+	}
+
+	await sleep(1000);
+	const theirs = {
+		pid: 1,
+		host: 'other-host',
+		startedAt: 'x',
+		token: 'theirs',
+		expiresAt: '2099-01-01T00:00:00Z',
+	};
+	await writeFile(lockPath, JSON.stringify(theirs));
+	// Reading the FIFO lets the waiting renewal finish its write.
+	t.is(JSON.parse(await readFile(temp, 'utf8')).token, lock.holder.token, 'a renewal was under way');
+	const deadline = Date.now() + 20_000;
+	let error: unknown;
+	while (!error && Date.now() < deadline) {
+		await sleep(50);
+		error = await lock.gate
+			.run(async () => undefined)
+			.then(
+				() => undefined,
+				(caught: unknown) => caught,
+			);
+	}
+
+	const info = await lstat(lockPath);
+	if (!info.isFile()) {
+		await rm(lockPath);
+	}
+
+	t.true(info.isFile(), 'the renewal renamed its temp file over their lock');
+	t.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')), theirs);
+	t.regex(String((error as Error | undefined)?.message), /taken over by another sync/);
 });

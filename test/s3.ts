@@ -3,12 +3,15 @@ The object-store mode against a real S3 server (Ceph radosgw on loopback, see
 test/helpers/s3.ts): sync to a bucket, serve from it, locks and leases, redirects,
 and the errors of a store that cannot be used.
 */
-import {createHash} from 'node:crypto';
+import {execFileSync} from 'node:child_process';
+import {createHash, randomBytes} from 'node:crypto';
+import {mkdir, rename} from 'node:fs/promises';
 import path from 'node:path';
 import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client} from '@aws-sdk/client-s3';
 import test, {type ExecutionContext} from 'ava';
 import * as openpgp from 'openpgp';
 import {loadSyncConfig, type ServeConfig} from '../src/config.js';
+import {openS3Target} from '../src/store/s3/target.js';
 import type {SyncEvent} from '../src/sync/events.js';
 import {sync} from '../src/sync/run.js';
 import {gatedTest} from './helpers/gate.js';
@@ -563,3 +566,85 @@ s3Test('/metrics of a replica reports how long the lease in the bucket has been 
 	const age = await lockAge();
 	t.true(age >= 89 && age < 300, `lock age ${age}`);
 });
+
+/**
+A killed import's staging that the clean-up after taking the lock cannot remove:
+a folder nested deeper than PATH_MAX (Node 20's recursive rm walks it by full paths),
+built by renames of short paths only. `rm -rf` removes it at teardown.
+*/
+async function unremovableStaging(t: ExecutionContext, tmp: string): Promise<string> {
+	const staging = path.join(tmp, 'import-stuck');
+	const name = 'd'.repeat(200);
+	await mkdir(path.join(staging, name), {recursive: true});
+	t.teardown(() => {
+		execFileSync('rm', ['-rf', staging]);
+	});
+	for (let depth = 0; depth < 25; depth++) {
+		await mkdir(path.join(staging, 'n'));
+		await rename(path.join(staging, name), path.join(staging, 'n', name));
+		await rename(path.join(staging, 'n'), path.join(staging, name));
+	}
+
+	return staging;
+}
+
+s3Test(
+	'a lease whose setup fails is released at once, and the next sync in this process takes the lock',
+	async (t) => {
+		const bucket = await withBucket(t);
+		const client = testClient();
+		t.teardown(() => client.destroy());
+		const target = await openS3Target(bucket.location, {ttlMs: 60_000, renewEveryMs: 200});
+		t.teardown(() => target.close());
+		const staging = await unremovableStaging(t, target.tmp);
+		await t.throwsAsync(
+			target.lock(() => undefined),
+			{code: 'ENAMETOOLONG'},
+		);
+		t.is(await readLock(client, bucket.bucket), undefined, 'the lease is released');
+
+		execFileSync('rm', ['-rf', staging]);
+		const lock = await target.lock(() => undefined);
+		t.truthy(await readLock(client, bucket.bucket));
+		await lock.release();
+		t.is(await readLock(client, bucket.bucket), undefined);
+	},
+);
+
+s3Test(
+	'release of the S3 lock waits for the upload under way, then refuses every write, the run record too',
+	async (t) => {
+		const bucket = await withBucket(t);
+		const client = testClient();
+		t.teardown(() => client.destroy());
+		const target = await openS3Target(bucket.location, {ttlMs: 60_000, renewEveryMs: 20_000});
+		t.teardown(() => target.close());
+		const lock = await target.lock(() => undefined);
+		// Large enough that the upload is still running when release is called.
+		const uploading = target.publishRootFile('big-file', randomBytes(64 * 1024 * 1024));
+		uploading.catch(() => undefined);
+		await lock.release();
+		const listed = async () =>
+			(
+				(await client.send(new ListObjectsV2Command({Bucket: bucket.bucket, Prefix: 'mirror/'}))).Contents ??
+				[]
+			).map((object) => object.Key);
+		t.deepEqual(
+			await listed(),
+			['mirror/big-file'],
+			'released after the upload finished; the lock object is gone',
+		);
+		await t.notThrowsAsync(uploading);
+
+		const run = {
+			startedAt: new Date().toISOString(),
+			finishedAt: new Date().toISOString(),
+			result: 'failed' as const,
+			counts: {published: 0, present: 0, notPublished: 0, failed: 0, bytes: 0},
+		};
+		await t.throwsAsync(target.recordRun(run), {code: 'ERR_LOCK_LOST'});
+		await t.throwsAsync(target.writeManifest({} as never), {code: 'ERR_LOCK_LOST'});
+		await t.throwsAsync(target.remove('big-file'), {code: 'ERR_LOCK_LOST'});
+		t.deepEqual(await listed(), ['mirror/big-file'], 'nothing written after release');
+	},
+);

@@ -17,8 +17,11 @@ export type Gate = {
 	close(why: string): Promise<void>;
 };
 
-/** An open gate. */
-export function createGate(): Gate {
+/**
+An open gate. `check` runs before each step and throws to refuse it (a lease that
+ran out before it could be renewed).
+*/
+export function createGate(check?: () => void): Gate {
 	let closed: string | undefined;
 	const running = new Set<Promise<unknown>>();
 	return {
@@ -27,6 +30,7 @@ export function createGate(): Gate {
 				throw new MirrorError('ERR_LOCK_LOST', closed);
 			}
 
+			check?.();
 			const pending = step();
 			running.add(pending);
 			try {

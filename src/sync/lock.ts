@@ -7,6 +7,8 @@ or, from any host, when its lease has expired: a pod that was killed, or whose n
 went away, leaves a lock the next pod (another host name) can take. Expiry is
 compared with the taker's clock, so hosts sharing a mirror over a network
 filesystem need their clocks in sync (NTP) well within the lease.
+The holder writes nothing once its own lease end has passed without a successful
+renewal, and never renews a lock that is no longer the one it wrote.
 
 Over 300 lines: creating, taking over, renewing and checking the lock all read the
 same holder record and staleness rules; apart, they would export those internals.
@@ -16,7 +18,7 @@ import {readFileSync} from 'node:fs';
 import {open, readFile, rename, rm, stat} from 'node:fs/promises';
 import os from 'node:os';
 import {dirname} from 'node:path';
-import {LockHeldError} from '../errors.js';
+import {LockHeldError, MirrorError} from '../errors.js';
 import {makeDir} from '../store/modes.js';
 import {createGate, type Gate, rememberHeld} from './held.js';
 
@@ -163,28 +165,70 @@ function describe(path: string, holder: LockHolder | undefined): string {
 	return `another sync (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}) holds the lock ${path}${lease}`;
 }
 
-/** Rewrite the lease of our lock; false when the file is no longer ours. */
-async function renew(path: string, holder: LockHolder, ttlMs: number): Promise<boolean> {
-	const current = await readHolder(path);
-	if (current?.token !== holder.token) {
-		return false;
+/** How a renewal ended: done, refused because another holder has the lock, or refused because our lease had already ended. */
+type Renewal = 'renewed' | 'taken' | 'expired';
+
+/**
+Rewrite the lease of our lock. The file must still be the one we last wrote (token
+and expiry), and our lease must not have ended: once it has, a taker on another host
+may be replacing the file, so the lease is given up rather than renewed. Both are
+checked again after the new record is written to its temp file, right before the
+rename. What remains is the moment between that last check and the rename (a
+syscall): if the lease ends just then, or a taker's clock runs ahead of ours, a taker
+could replace the file in it and have it overwritten. Renewing every third of the
+lease keeps a renewal far from the lease end unless renewals keep failing.
+*/
+async function renew(path: string, holder: LockHolder, ttlMs: number): Promise<Renewal> {
+	const leaseEnd = Date.parse(holder.expiresAt ?? '');
+	const refusal = async (): Promise<Renewal | undefined> => {
+		const current = await readHolder(path);
+		if (current?.token !== holder.token || current.expiresAt !== holder.expiresAt) {
+			return 'taken';
+		}
+
+		return Date.now() >= leaseEnd ? 'expired' : undefined;
+	};
+
+	const before = await refusal();
+	if (before) {
+		return before;
 	}
 
 	const now = Date.now();
-	holder.renewedAt = new Date(now).toISOString();
-	holder.expiresAt = new Date(now + ttlMs).toISOString();
+	const next: LockHolder = {
+		...holder,
+		renewedAt: new Date(now).toISOString(),
+		expiresAt: new Date(now + ttlMs).toISOString(),
+	};
 	// A rename, so that a reader sees the old lease or the new one, never half a file.
 	const temp = `${path}.${holder.token}.tmp`;
-	const handle = await open(temp, 'w', 0o644);
+	let renamed = false;
 	try {
-		await handle.chmod(0o644);
-		await handle.writeFile(JSON.stringify(holder));
+		const handle = await open(temp, 'w', 0o644);
+		try {
+			await handle.chmod(0o644);
+			await handle.writeFile(JSON.stringify(next));
+		} finally {
+			await handle.close();
+		}
+
+		const after = await refusal();
+		if (after) {
+			return after;
+		}
+
+		await rename(temp, path);
+		renamed = true;
 	} finally {
-		await handle.close();
+		if (!renamed) {
+			await rm(temp, {force: true}).catch(() => undefined);
+		}
 	}
 
-	await rename(temp, path);
-	return true;
+	// Only a renewal that reached the file extends the lease this holder writes under.
+	holder.renewedAt = next.renewedAt;
+	holder.expiresAt = next.expiresAt;
+	return 'renewed';
 }
 
 async function takeOver(path: string, stale: LockHolder | undefined, holder: LockHolder): Promise<boolean> {
@@ -201,9 +245,9 @@ async function takeOver(path: string, stale: LockHolder | undefined, holder: Loc
 	}
 
 	try {
-		// Under the guard: if the lock is still the stale one we saw, replace it.
+		// Under the guard: if the lock is still the stale one we saw (not renewed since), replace it.
 		const current = await readHolder(path);
-		if (current?.token !== stale?.token) {
+		if (current?.token !== stale?.token || current?.expiresAt !== stale?.expiresAt) {
 			return create(path, holder);
 		}
 
@@ -281,16 +325,25 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 	}
 
 	heldHere.add(path);
-	const gate = createGate();
+	const expired = `the sync lock ${path} expired before it could be renewed`;
+	// Past its lease end a holder writes nothing, renewed or not: another host may hold the lock by then.
+	const gate = createGate(() => {
+		if (Date.now() >= Date.parse(holder.expiresAt ?? '')) {
+			throw new MirrorError('ERR_LOCK_LOST', expired);
+		}
+	});
 	let renewing: Promise<unknown> = Promise.resolve();
 	const timer = setInterval(
 		() => {
 			renewing = renewing.then(async () => {
-				// A failed renewal is tried again at the next tick; the lease holds until it expires.
-				if (!(await renew(path, holder, ttlMs).catch(() => true))) {
-					// Taken over (our lease ran out): this run writes nothing more, as with S3.
+				// A failed renewal is tried again at the next tick; it does not extend the lease.
+				const outcome = await renew(path, holder, ttlMs).catch(() => 'failed' as const);
+				if (outcome === 'taken' || outcome === 'expired') {
+					// This run writes nothing more, as with S3.
 					clearInterval(timer);
-					void gate.close(`the sync lock ${path} was taken over by another sync`);
+					void gate.close(
+						outcome === 'taken' ? `the sync lock ${path} was taken over by another sync` : expired,
+					);
 				}
 			});
 		},

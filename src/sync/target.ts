@@ -147,10 +147,17 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 				renewEveryMs: lease?.renewEveryMs,
 				onTakeover: warn,
 			});
+			try {
+				// Made here, with its mode, before sync or import put anything in it.
+				await makeDir(mirror.tmp, privateDirMode);
+				await removeAbandoned(mirror.tmp, mirror.state);
+			} catch (error) {
+				// The caller never gets this lock: release it, or it stays held and renewed for good.
+				await lock.release();
+				throw error;
+			}
+
 			held = lock;
-			// Made here, with its mode, before sync or import put anything in it.
-			await makeDir(mirror.tmp, privateDirMode);
-			await removeAbandoned(mirror.tmp, mirror.state);
 			return lock;
 		},
 		assertUnlocked: () => assertUnlocked(mirror.lock, {ttlMs: lease?.ttlMs}),

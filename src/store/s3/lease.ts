@@ -27,6 +27,10 @@ export type Lease = {
 	readonly record: LeaseRecord;
 	/** Throws when the lease was lost (not renewed in time, or taken over). */
 	readonly assertHeld: () => void;
+	/**
+	Delete the lock object if it is still ours. It does not wait for writes under way:
+	the caller closes its write gate first (the S3 target does), then releases.
+	*/
 	readonly release: () => Promise<void>;
 };
 

@@ -15,7 +15,7 @@ import type {Readable} from 'node:stream';
 import {classifyPath} from '../../catalog.js';
 import {MirrorError} from '../../errors.js';
 import {cacheControlFor, contentTypeFor} from '../../server/content-type.js';
-import {rememberHeld} from '../../sync/held.js';
+import {createGate, type Gate, rememberHeld} from '../../sync/held.js';
 import type {MirrorTarget} from '../../sync/target.js';
 import {removeAbandoned} from '../abandoned.js';
 import {stateFolder} from '../layout.js';
@@ -24,7 +24,7 @@ import {makeDir, privateDirMode} from '../modes.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
-import {acquireLease, assertNoLease, defaultLeaseOptions, type LeaseOptions} from './lease.js';
+import {acquireLease, assertNoLease, defaultLeaseOptions, type Lease, type LeaseOptions} from './lease.js';
 import type {S3Location} from './location.js';
 
 const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
@@ -50,8 +50,10 @@ export async function openS3Target(
 	// Partial downloads resume across runs on the same machine, per bucket and prefix.
 	const id = createHash('sha256').update(store.label).digest('hex').slice(0, 12);
 	const tmp = path.join(os.tmpdir(), 'artifact-mirror', `${location.bucket}-${id}`);
-	let held: Awaited<ReturnType<typeof acquireLease>> | undefined;
-	const assertHeld = () => held?.assertHeld();
+	let held: {lease: Lease; gate: Gate} | undefined;
+	const assertHeld = () => held?.lease.assertHeld();
+	// Every write is a whole step through the lock's gate, so that release waits for it and refuses the next.
+	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
 	const readBody = async (relative: string) => {
 		const found = await store.getBytes(relative);
 		return found && found !== 'not-modified' ? found.body : undefined;
@@ -86,13 +88,13 @@ export async function openS3Target(
 				? parseManifest(body.toString('utf8'), `${store.label}/${s3State.manifest}`)
 				: {manifest: emptyManifest()};
 		},
-		async writeManifest(manifest) {
-			assertHeld();
-			await store.putBytes(s3State.manifest, serializeManifest(manifest), jsonHeaders);
-		},
+		writeManifest: (manifest) =>
+			step(async () => {
+				await store.putBytes(s3State.manifest, serializeManifest(manifest), jsonHeaders);
+			}),
 		async lock(warn) {
 			await makeDir(tmp, privateDirMode);
-			held = await acquireLease(store, s3State.lock, {
+			const current = await acquireLease(store, s3State.lock, {
 				...lease,
 				onTakeover(previous) {
 					warn(
@@ -100,54 +102,66 @@ export async function openS3Target(
 					);
 				},
 			});
-			const current = held;
-			await removeAbandoned(tmp);
+			// No write starts once the lease is lost or expired (the check), nor once release began.
+			const gate = createGate(() => current.assertHeld());
 			let released: Promise<void> | undefined;
 			const lock = {
 				release() {
 					released ??= (async () => {
 						forget();
+						await gate.close(`the run was stopped; the lock ${store.label}/${s3State.lock} is released`);
 						await current.release();
 					})();
 					return released;
 				},
 			};
+			// Remembered at once, so that a signal from here on releases the lease.
 			const forget = rememberHeld(lock);
+			try {
+				await removeAbandoned(tmp);
+			} catch (error) {
+				// The caller never gets this lock: release it, or it stays held and renewed for good.
+				await lock.release();
+				throw error;
+			}
+
+			held = {lease: current, gate};
 			return lock;
 		},
 		assertUnlocked: () => assertNoLease(store, s3State.lock, lease),
-		async publishArtifact(artifact) {
-			const relative = artifact.ref.path;
-			const modified: Record<string, string> = artifact.modified
-				? {[metadataKeys.modified]: artifact.modified.toISOString()}
-				: {};
-			assertHeld();
-			if (artifact.replacing) {
-				// Old bytes must never sit next to new sidecars.
-				await store.remove(relative);
-			}
+		publishArtifact: (artifact) =>
+			step(async () => {
+				const relative = artifact.ref.path;
+				const modified: Record<string, string> = artifact.modified
+					? {[metadataKeys.modified]: artifact.modified.toISOString()}
+					: {};
+				if (artifact.replacing) {
+					// Old bytes must never sit next to new sidecars.
+					await store.remove(relative);
+				}
 
-			for (const [extension, data] of [
-				['.sha512', artifact.sha512Sidecar],
-				['.asc', artifact.ascSidecar],
-			] as const) {
-				await store.putBytes(`${relative}${extension}`, data, {
-					...fileHeaders(`${relative}${extension}`),
-					metadata: modified,
+				for (const [extension, data] of [
+					['.sha512', artifact.sha512Sidecar],
+					['.asc', artifact.ascSidecar],
+				] as const) {
+					await store.putBytes(`${relative}${extension}`, data, {
+						...fileHeaders(`${relative}${extension}`),
+						metadata: modified,
+					});
+				}
+
+				// The sidecars took a while: the lease may have been lost meanwhile.
+				assertHeld();
+				await store.putFile(relative, artifact.partPath, {
+					...fileHeaders(relative),
+					metadata: {...modified, [metadataKeys.sha512]: artifact.sha512},
 				});
-			}
-
-			assertHeld();
-			await store.putFile(relative, artifact.partPath, {
-				...fileHeaders(relative),
-				metadata: {...modified, [metadataKeys.sha512]: artifact.sha512},
-			});
-			await rm(artifact.partPath, {force: true});
-		},
-		async publishRootFile(name, data) {
-			assertHeld();
-			await store.putBytes(name, data, fileHeaders(name));
-		},
+				await rm(artifact.partPath, {force: true});
+			}),
+		publishRootFile: (name, data) =>
+			step(async () => {
+				await store.putBytes(name, data, fileHeaders(name));
+			}),
 		readFile: readBody,
 		async stat(relative) {
 			const info = await store.head(relative);
@@ -173,40 +187,38 @@ export async function openS3Target(
 				}
 			}
 		},
-		async remove(relative) {
-			assertHeld();
-			await store.remove(relative);
-		},
+		remove: (relative) => step(() => store.remove(relative)),
 		quarantine(stamp) {
 			const folder = `${s3State.quarantine}/${stamp}`;
 			return {
 				where: `${store.label}/${folder}`,
-				async move(relative) {
-					assertHeld();
-					if (await store.head(relative)) {
-						// Copied under the hidden state folder, then removed from the tree.
-						await store.copy(relative, `${folder}/${relative}`);
-						await store.remove(relative);
-					}
-				},
+				move: (relative) =>
+					step(async () => {
+						if (await store.head(relative)) {
+							// Copied under the hidden state folder, then removed from the tree.
+							await store.copy(relative, `${folder}/${relative}`);
+							await store.remove(relative);
+						}
+					}),
 				discard: (relative) => store.remove(`${folder}/${relative}`),
 			};
 		},
 		async readState(name) {
 			return (await readBody(`${stateFolder}/${name}`))?.toString('utf8');
 		},
-		async writeState(name, text) {
-			assertHeld();
-			await store.putBytes(`${stateFolder}/${name}`, text, jsonHeaders);
-		},
-		async recordRun(run) {
-			const body = await readBody(s3State.status);
-			await store.putBytes(
-				s3State.status,
-				serializeStatus(withRun(parseStatus(body?.toString('utf8')), run)),
-				jsonHeaders,
-			);
-		},
+		writeState: (name, text) =>
+			step(async () => {
+				await store.putBytes(`${stateFolder}/${name}`, text, jsonHeaders);
+			}),
+		recordRun: (run) =>
+			step(async () => {
+				const body = await readBody(s3State.status);
+				await store.putBytes(
+					s3State.status,
+					serializeStatus(withRun(parseStatus(body?.toString('utf8')), run)),
+					jsonHeaders,
+				);
+			}),
 		localPath: () => undefined,
 		close() {
 			store.close();
