@@ -1,16 +1,19 @@
 import {execFileSync, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {lstat, mkdir, readFile, rm, stat, utimes, writeFile} from 'node:fs/promises';
+import {existsSync} from 'node:fs';
+import {lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import {LockHeldError} from '../src/errors.js';
+import {loadSyncConfig} from '../src/config.js';
+import {LockHeldError, type MirrorError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
 import {acquireLock} from '../src/sync/lock.js';
+import {sync} from '../src/sync/run.js';
 import {directoryTarget} from '../src/sync/target.js';
 import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
-import {runCli, startCli, syncFlags, toArgs} from './helpers/run.js';
+import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 
 const sleep = (ms: number) =>
@@ -365,4 +368,87 @@ test('a renewal under way when another holder takes the lock over does not overw
 	t.true(info.isFile(), 'the renewal renamed its temp file over their lock');
 	t.deepEqual(JSON.parse(await readFile(lockPath, 'utf8')), theirs);
 	t.regex(String((error as Error | undefined)?.message), /taken over by another sync/);
+});
+
+test('a sync whose lease runs out mid-download stops writing at its next chunk (ERR_LOCK_LOST), not at its next publish', async (t) => {
+	const key = await createTestKey();
+	const size = 1024 * 1024;
+	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64'], size});
+	t.teardown(() => upstream.close());
+	const artifact = upstream.refs[0]?.path ?? '';
+	// 16 s for the whole file: the 1.5 s lease, never renewed here, ends long before.
+	upstream.faults.set(artifact, {bytesPerSecond: 64 * 1024});
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const config = loadSyncConfig({
+		flags: syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'}) as never,
+		env: {},
+		cwd: process.cwd(),
+	});
+	const started = Date.now();
+	const error = await t.throwsAsync(
+		sync({...config.options, lease: {ttlMs: 1500, renewEveryMs: 600_000}}, () => undefined),
+	);
+	t.is((error as MirrorError).code, 'ERR_LOCK_LOST', error?.message);
+	t.true(Date.now() - started < 8000, `stopped after ${Date.now() - started} ms`);
+	const tmp = layout(dir).tmp;
+	const sizes = async () =>
+		Promise.all((await readdir(tmp)).map(async (name) => (await stat(path.join(tmp, name))).size));
+	const before = await sizes();
+	// Left as they are: once the lock is lost they may be the next holder's, not this run's to remove.
+	t.true(before.length > 0, 'the partial download was removed after the lock was lost');
+	t.true(
+		before.every((bytes) => bytes < size),
+		`partial files ${before.join(', ')} of ${size}`,
+	);
+	await new Promise((resolve) => {
+		setTimeout(resolve, 500);
+	});
+	t.deepEqual(await sizes(), before, 'nothing is written after the stop');
+	t.false(existsSync(path.join(dir, artifact)));
+});
+
+test('taking over the expired lock of another host discards the partial downloads that holder may still be writing', async (t) => {
+	const key = await createTestKey();
+	const upstream = await startFakeUpstream({
+		key,
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+		size: 1024 * 1024,
+	});
+	t.teardown(() => upstream.close());
+	const artifact = upstream.refs[0]?.path ?? '';
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const mirror = layout(dir);
+	const flags = syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'});
+	const expiredRemote = () =>
+		writeFile(
+			mirror.lock,
+			JSON.stringify({
+				pid: 4242,
+				host: 'cronjob-pod-1',
+				startedAt: '2026-01-01T00:00:00.000Z',
+				token: 'remote',
+				expiresAt: new Date(Date.now() - 1000).toISOString(),
+			}),
+		);
+	// A first run leaves a partial download of the artifact (cut by a fault), as the stalled holder's would be.
+	upstream.faults.set(artifact, {cutAfterBytes: 300 * 1024, cuts: 10});
+	await runSync({...flags, retries: '0'}).catch(() => undefined);
+	const partials = (await readdir(mirror.tmp)).filter((name) => name.endsWith('.part'));
+	t.is(partials.length, 1, 'the first run left a partial download');
+	const partial = path.join(mirror.tmp, partials[0] ?? '');
+	const {ino} = await stat(partial);
+
+	upstream.faults.delete(artifact);
+	await expiredRemote();
+	const {summary, events} = await runSync(flags);
+	t.is(summary.result, 'success');
+	t.true(
+		events.some((event) => event.type === 'download' && event.resumedFrom === 0),
+		'downloaded whole, not resumed from the bytes of the other holder',
+	);
+	t.notDeepEqual((await stat(partial).catch(() => undefined))?.ino, ino);
+	t.true(events.some((event) => event.type === 'warning' && /took over the sync lock/.test(event.message)));
 });

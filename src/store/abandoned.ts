@@ -48,3 +48,15 @@ export async function removeStalePartials(tmp: string): Promise<void> {
 		}
 	}
 }
+
+/**
+Remove every partial download in `tmp` (import staging apart, which removeAbandoned
+handles), for a run that took the lock over from a holder that may still be writing.
+*/
+export async function removePartials(tmp: string): Promise<void> {
+	for (const name of await readdir(tmp).catch(() => [] as string[])) {
+		if (!name.startsWith(importStagingPrefix)) {
+			await rm(path.join(tmp, name), {force: true, recursive: true});
+		}
+	}
+}

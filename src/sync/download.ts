@@ -13,7 +13,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import got, {type Agents} from 'got';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
-import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
 import {feedFile} from '../store/hash.js';
@@ -68,6 +68,12 @@ export type DownloadTarget = {
 	readonly onStart?: (info: {total: number | undefined; resumedFrom: number}) => void;
 	readonly onProgress?: (bytes: number) => void;
 	readonly onRetry?: (event: RetryEvent) => void;
+	/**
+	Throws when this process may no longer write to the temp folder (its lock is gone):
+	called before every write, so a holder that stalled past its lease stops at its
+	next chunk instead of writing into files another holder may be using.
+	*/
+	readonly beforeWrite?: (() => void) | undefined;
 };
 
 /** A finished download: the bytes are all in `partPath`. */
@@ -122,7 +128,7 @@ async function withRetry<T>(
 	url: string,
 	onRetry: ((event: RetryEvent) => void) | undefined,
 	action: (attempt: number) => Promise<T>,
-	classify: (url: string, error: unknown) => UpstreamError | NotFoundError = toUpstreamError,
+	classify: (url: string, error: unknown) => MirrorError = toUpstreamError,
 ): Promise<T> {
 	for (let attempt = 1; ; attempt++) {
 		try {
@@ -192,7 +198,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 	const reached = new Set<string>();
 
 	/** toUpstreamError, plus: a host that never answered and cannot be reached fails the run. */
-	function classify(url: string, error: unknown): UpstreamError | NotFoundError {
+	function classify(url: string, error: unknown): MirrorError {
 		const failure = toUpstreamError(url, error);
 		const target = new URL(url);
 		if (!(failure instanceof UpstreamError) || reached.has(target.host)) {
@@ -389,6 +395,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		if (status === 206 && headers.range) {
 			const range = parseContentRange(response.headers['content-range']);
 			if (!range || range.start !== offset) {
+				target.beforeWrite?.();
 				await rm(target.partPath, {force: true, recursive: true});
 				throw new UpstreamError(
 					redactText(url),
@@ -403,6 +410,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		} else {
 			if (status === 416) {
 				// The partial file is longer than the upstream's: it is not a prefix of it.
+				target.beforeWrite?.();
 				await rm(target.partPath, {force: true, recursive: true});
 				throw new UpstreamError(
 					redactText(url),
@@ -416,6 +424,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const etag = response.headers.etag;
 		const validator = etag && !etag.startsWith('W/') ? etag : (response.headers['last-modified'] ?? '');
+		target.beforeWrite?.();
 		await local(url, () =>
 			writeFile(target.metaPath, JSON.stringify({url: redactText(url), validator} satisfies PartMeta)),
 		);
@@ -449,6 +458,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			// the next; when a transfer breaks off, the write in flight is finished before
 			// giving up, so every byte received so far is kept for the resume (a stream
 			// pipeline, torn down on error, drops whatever it still buffers).
+			target.beforeWrite?.();
 			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
 			let writing: Promise<void> = Promise.resolve();
 			try {
@@ -469,6 +479,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 					target.onProgress?.(received);
 					await hash.update(bytes);
 					await writing;
+					target.beforeWrite?.();
 					writing = local(url, () => writeAll(file, bytes));
 					// Handled here, awaited on the next turn or below.
 					writing.catch(() => undefined);

@@ -15,6 +15,8 @@ export type Gate = {
 	run<T>(step: () => Promise<T>): Promise<T>;
 	/** Refuse new steps, saying `why`; resolves when the running ones have finished. */
 	close(why: string): Promise<void>;
+	/** Throw ERR_LOCK_LOST when a step would be refused now: for writes that are not whole steps (a download's chunks). */
+	check(): void;
 };
 
 /**
@@ -24,13 +26,18 @@ ran out before it could be renewed).
 export function createGate(check?: () => void): Gate {
 	let closed: string | undefined;
 	const running = new Set<Promise<unknown>>();
-	return {
-		async run(step) {
-			if (closed !== undefined) {
-				throw new MirrorError('ERR_LOCK_LOST', closed);
-			}
+	const refuse = () => {
+		if (closed !== undefined) {
+			throw new MirrorError('ERR_LOCK_LOST', closed);
+		}
 
-			check?.();
+		check?.();
+	};
+
+	return {
+		check: refuse,
+		async run(step) {
+			refuse();
 			const pending = step();
 			running.add(pending);
 			try {

@@ -42,6 +42,13 @@ export type Lock = {
 	readonly holder: LockHolder;
 	/** Writes under this lock pass through it, so that release waits for them and stops new ones. */
 	readonly gate: Gate;
+	/**
+	Taken over from a holder on another host whose lease ran out: that holder may be
+	alive (stalled, cut off) and still writing to files it has open.
+	*/
+	readonly tookOverLiveHolder: boolean;
+	/** Throw ERR_LOCK_LOST when this process may no longer write under the lock. */
+	assertHeld(): void;
 	release(): Promise<void>;
 };
 
@@ -159,9 +166,11 @@ function describe(path: string, holder: LockHolder | undefined): string {
 		return `another sync is starting on this mirror (lock ${path})`;
 	}
 
-	const lease = holder.expiresAt
-		? `; it is taken over if its lease (until ${holder.expiresAt}) runs out`
-		: '';
+	// A holder on this host is asked directly (its pid), whatever its lease says.
+	const lease =
+		holder.expiresAt && holder.host !== os.hostname()
+			? `; it is taken over if its lease (until ${holder.expiresAt}) runs out`
+			: '';
 	return `another sync (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}) holds the lock ${path}${lease}`;
 }
 
@@ -310,6 +319,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 		expiresAt: new Date(now + ttlMs).toISOString(),
 	};
 
+	let tookOverLiveHolder = false;
 	if (!(await create(path, holder))) {
 		const existing = await readHolder(path);
 		const why = await staleness(path, existing, ttlMs);
@@ -317,6 +327,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 			throw new LockHeldError(describe(path, await readHolder(path)));
 		}
 
+		tookOverLiveHolder = existing !== undefined && existing.host !== os.hostname();
 		if (existing) {
 			options.onTakeover?.(
 				`took over the sync lock of pid ${existing.pid} on ${existing.host} (since ${existing.startedAt}): ${why}`,
@@ -355,6 +366,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 		path,
 		holder,
 		gate,
+		tookOverLiveHolder,
+		assertHeld: () => gate.check(),
 		release() {
 			released ??= (async () => {
 				forget();

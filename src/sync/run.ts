@@ -146,6 +146,8 @@ type RunContext = {
 	readonly failures: Failure[];
 	/** Set when the run must end (the upstream cannot be reached): files not begun are skipped. */
 	stop?: MirrorError | undefined;
+	/** Throws once the run's lock is gone: checked before each write of a download. */
+	readonly assertHeld?: (() => void) | undefined;
 	bytes: number;
 	saveSoon(): void;
 };
@@ -274,6 +276,7 @@ async function fetchArtifact(
 			onRetry: (event: RetryEvent) => {
 				context.emit({type: 'retry', path: ref.path, ...event});
 			},
+			beforeWrite: context.assertHeld,
 		};
 
 		let result = await context.client.download(url, target);
@@ -321,8 +324,10 @@ async function fetchArtifact(
 		return 'published';
 	} catch (error) {
 		// Bad bytes and unwritable temp entries are thrown away; a transfer that merely
-		// broke off is kept to resume.
-		if (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO') {
+		// broke off is kept to resume. Once the lock is lost nothing is touched: the
+		// temp files may be the next holder's by now.
+		const lockLost = error instanceof MirrorError && error.code === 'ERR_LOCK_LOST';
+		if (!lockLost && (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO')) {
 			await discardPart();
 		}
 
@@ -574,6 +579,7 @@ async function runWithTarget(
 		const context: RunContext = {
 			options,
 			target,
+			assertHeld: lock ? () => lock.assertHeld() : undefined,
 			client,
 			trusted,
 			manifest,

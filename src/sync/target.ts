@@ -12,7 +12,7 @@ import type {Readable} from 'node:stream';
 import pLimit from 'p-limit';
 import type {ArtifactRef} from '../catalog.js';
 import {MirrorError, UsageError} from '../errors.js';
-import {removeAbandoned} from '../store/abandoned.js';
+import {removeAbandoned, removePartials} from '../store/abandoned.js';
 import {writeFileAtomic} from '../store/atomic.js';
 import {type Layout, layout, treePath} from '../store/layout.js';
 import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
@@ -42,6 +42,13 @@ export type Quarantine = {
 	readonly discard: (relative: string) => Promise<void>;
 };
 
+/** The lock a target gives its writer. */
+export type HeldLock = {
+	/** Throw ERR_LOCK_LOST once this process may no longer write (released, lost, or its lease ran out). */
+	assertHeld(): void;
+	release(): Promise<void>;
+};
+
 /** The store side of sync and of the maintenance commands. Paths are tree paths (`downloads/...`). */
 export type MirrorTarget = {
 	/** The mirror as users name it: a directory or `s3://bucket/prefix`. */
@@ -56,7 +63,7 @@ export type MirrorTarget = {
 	Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's
 	lock taken over. Staging left by a killed import is removed once the lock is held.
 	*/
-	readonly lock: (warn: (message: string) => void) => Promise<{release(): Promise<void>}>;
+	readonly lock: (warn: (message: string) => void) => Promise<HeldLock>;
 	/**
 	For commands that only read: LockHeldError while a live holder has the lock; takes
 	nothing. Resolves with a line about a dead holder's lock, if one is left.
@@ -151,6 +158,11 @@ export function directoryTarget(mirror: Layout, lease?: LeaseOptions): MirrorTar
 				// Made here, with its mode, before sync or import put anything in it.
 				await makeDir(mirror.tmp, privateDirMode);
 				await removeAbandoned(mirror.tmp, mirror.state);
+				if (lock.tookOverLiveHolder) {
+					// The holder whose lease ran out may still write to the partial files it has
+					// open: unlinked, they take its bytes without touching this run's downloads.
+					await removePartials(mirror.tmp);
+				}
 			} catch (error) {
 				// The caller never gets this lock: release it, or it stays held and renewed for good.
 				await lock.release();

@@ -4,7 +4,7 @@ be reached at all, or whether the local disk is at fault. Pure functions over th
 errors got, Node and the file system throw.
 */
 import {RequestError} from 'got';
-import {describeError, NotFoundError, UpstreamError} from '../errors.js';
+import {describeError, MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 
 /** The upstream's certificate is not trusted: retrying will not help, --ca-file might. */
@@ -71,9 +71,14 @@ function isConnectTimeout(error: unknown): boolean {
 /** The local disk failed us: retrying the upstream will not help. */
 const localIoCodes = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE']);
 
-/** Turn whatever a request threw into an UpstreamError that knows whether to retry. */
-export function toUpstreamError(url: string, error: unknown): UpstreamError | NotFoundError {
-	if (error instanceof UpstreamError || error instanceof NotFoundError) {
+/** Turn whatever a request threw into an UpstreamError that knows whether to retry (a lost lock passes as it is). */
+export function toUpstreamError(url: string, error: unknown): MirrorError {
+	// A lost lock is not the upstream's doing: it ends the run as it is, never retried.
+	if (
+		error instanceof UpstreamError ||
+		error instanceof NotFoundError ||
+		(error instanceof MirrorError && error.code === 'ERR_LOCK_LOST')
+	) {
 		return error;
 	}
 

@@ -106,6 +106,7 @@ export async function openS3Target(
 			const gate = createGate(() => current.assertHeld());
 			let released: Promise<void> | undefined;
 			const lock = {
+				assertHeld: () => gate.check(),
 				release() {
 					released ??= (async () => {
 						forget();
