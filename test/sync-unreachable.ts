@@ -175,3 +175,28 @@ test('a host name that does not resolve fails at once, naming the host, with ver
 	t.is(errors.length, 1, result.stdout);
 	t.regex(String(errors[0]?.msg), /^cannot reach artifacts\.mirror\.invalid \(ENOTFOUND\): /);
 });
+
+test('a proxy that cannot be reached is named as the thing to fix, not the upstream', async (t) => {
+	const proxyPort = await closedPort();
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	const result = await runCli(
+		[
+			'sync',
+			'--no-json',
+			...toArgs(
+				syncFlags('http://upstream.example', dir, keyPath, {versions: '9.1.3', 'retry-delay': '1000'}),
+			),
+		],
+		{env: {HTTP_PROXY: `http://127.0.0.1:${proxyPort}`}},
+	);
+	t.is(result.code, 1, result.stdout + result.stderr);
+	const line = result.stderr.trim();
+	t.regex(
+		line,
+		new RegExp(
+			`^error: cannot reach the proxy 127\\.0\\.0\\.1:${proxyPort} \\(for upstream\\.example\\) \\(ECONNREFUSED\\): check HTTPS_PROXY/HTTP_PROXY`,
+		),
+	);
+	t.notRegex(line, /set HTTPS_PROXY/);
+});

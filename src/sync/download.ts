@@ -211,10 +211,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 
 		const proxy = proxyFor(target, config.proxy);
-		const what = proxy ? `the proxy ${new URL(proxy).host} (for ${target.host})` : target.host;
+		// Through a proxy, the proxy is what could not be reached: point at its setting.
+		const advice = proxy
+			? `cannot reach the proxy ${new URL(proxy).host} (for ${target.host}) (${code}): check HTTPS_PROXY/HTTP_PROXY, or add ${target.host} to NO_PROXY if it is reached directly`
+			: `cannot reach ${target.host} (${code}): check --upstream and --versions-api; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy`;
 		return new UpstreamError(
 			redactText(url),
-			`cannot reach ${what} (${code}): check --upstream and --versions-api; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy; without network access, carry artifacts in with export and import`,
+			`${advice}; without network access, carry artifacts in with export and import`,
 			{retryable: false, cause: error, code: 'ERR_UNREACHABLE'},
 		);
 	}
