@@ -72,7 +72,11 @@ function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
 <div><dt>Fleet → Settings → Agent binary download → Host</dt>
 <dd><code class="value">${downloads}</code>${copyButton(downloads, 'Copy', 'download host')}</dd></div>
 <div><dt>Fleet Server <code>server.pgp.upstream_url</code></dt>
-<dd><code class="value">${pgpUrl}</code>${copyButton(pgpUrl, 'Copy', 'PGP key URL')}</dd></div>
+<dd>${
+		snapshot.manifest.keys['GPG-KEY-elastic-agent']
+			? html`<code class="value">${pgpUrl}</code>${copyButton(pgpUrl, 'Copy', 'PGP key URL')}`
+			: html`<span>not mirrored yet: the next sync brings <code>GPG-KEY-elastic-agent</code> when upstream's copy holds only trusted keys</span>`
+	}</dd></div>
 <div><dt>Signing keys</dt>
 <dd class="keys">${keyFiles.map((name) => {
 		const key = snapshot.manifest.keys[name];
