@@ -102,6 +102,11 @@ test('help and help <command> print help and exit 0 without an error line', asyn
 	}
 
 	t.regex((await runCli(['help', 'sync'])).stdout, /--versions <list>/);
+
+	// Help for a command that does not exist is a usage error of one line, not the whole help as an error.
+	const unknown = await runCli(['help', 'nosuch']);
+	t.is(unknown.code, 2);
+	t.is(unknown.stderr, "error: unknown command 'nosuch' (artifact-mirror help lists them)\n");
 });
 
 test('an option that needs a value followed by another option says so, in one line', async (t) => {

@@ -390,6 +390,12 @@ export async function main(argv: readonly string[], context: CliContext): Promis
 				return exitCodes.ok;
 			}
 
+			// `help nosuch`: commander prints the whole help as its error; say what was wrong.
+			if (error.code === 'commander.help') {
+				process.stderr.write(`error: unknown command '${argv[1] ?? ''}' (artifact-mirror help lists them)\n`);
+				return exitCodes.usage;
+			}
+
 			// The same words whether the value is missing at the end or before another option.
 			const missingValue = /option '(--[\w-]+)/.exec(error.message)?.[1];
 			if (error.code === 'commander.optionMissingArgument' && missingValue) {
