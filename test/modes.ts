@@ -1,9 +1,11 @@
 /** Modes are set, not left to the umask: files 0644, folders 0755, the temp folder 0700. */
 import {spawn} from 'node:child_process';
-import {lstat, readdir, stat, writeFile} from 'node:fs/promises';
+import {chmod, chown, lstat, mkdir, readdir, stat, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
+import {makePrivateDir} from '../src/store/modes.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
+import {isCi} from './helpers/prerequisites.js';
 import {cliCommand, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {withUpstream} from './helpers/with-upstream.js';
@@ -126,4 +128,32 @@ test('under umask 077 a synced mirror is still readable by a server running as a
 	// tempDir made the root itself (0700): only what the mirror created is checked.
 	const wrong = (await wrongModes(setup.dir)).filter((entry) => !entry.startsWith('. '));
 	t.deepEqual(wrong, []);
+});
+
+test('a private temp folder that another user made first is refused; one of ours is made 0700', async (t) => {
+	const base = await tempDir(t);
+	const ours = path.join(base, 'ours');
+	await mkdir(ours, {mode: 0o777});
+	await chmod(ours, 0o777);
+	await makePrivateDir(ours);
+	t.is((await stat(ours)).mode & 0o777, 0o700);
+
+	// A link planted where the folder goes is not followed.
+	const link = path.join(base, 'link');
+	await symlink(ours, link);
+	await t.throwsAsync(makePrivateDir(link), {message: /is not a folder of this user/});
+
+	const theirs = path.join(base, 'theirs');
+	await mkdir(theirs);
+	// Tests run as root in CI; elsewhere chown is refused and this half cannot be set up.
+	const chowned = await chown(theirs, 65_534, 65_534).then(
+		() => true,
+		() => false,
+	);
+	if (!chowned && !isCi()) {
+		t.log('cannot chown here (not root): the other-user half is not tested');
+		return;
+	}
+
+	await t.throwsAsync(makePrivateDir(theirs), {message: /is not a folder of this user \(owner uid 65534\)/});
 });

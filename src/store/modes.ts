@@ -6,8 +6,9 @@ as another user. Served files and the state the server reads (manifest, status,
 lock) are 0644 in 0755 folders; the temp folder (partial downloads, import staging)
 is the mirror's own business, 0700.
 */
-import {chmod, mkdir} from 'node:fs/promises';
+import {chmod, lstat, mkdir} from 'node:fs/promises';
 import path from 'node:path';
+import {UsageError} from '../errors.js';
 
 /** Files the server reads. */
 export const fileMode = 0o644;
@@ -32,5 +33,25 @@ export async function makeDir(dir: string, mode: number = dirMode): Promise<void
 		if (current === path.resolve(first) || current === path.dirname(current)) {
 			break;
 		}
+	}
+}
+
+/**
+The private temp folder `dir` (0700), refused when it is not a folder of this user: a
+folder under the shared /tmp that another user made first (or a link planted there)
+would let that user change bytes between their check and their upload.
+*/
+export async function makePrivateDir(dir: string): Promise<void> {
+	await makeDir(dir, privateDirMode);
+	const info = await lstat(dir);
+	const uid = process.getuid?.();
+	if (!info.isDirectory() || (uid !== undefined && info.uid !== uid)) {
+		throw new UsageError(
+			`the temp folder ${dir} is not a folder of this user (owner uid ${info.uid}); remove it or set TMPDIR`,
+		);
+	}
+
+	if ((info.mode & 0o777) !== privateDirMode) {
+		await chmod(dir, privateDirMode);
 	}
 }

@@ -20,7 +20,7 @@ import type {MirrorTarget} from '../../sync/target.js';
 import {removeAbandoned} from '../abandoned.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
-import {makeDir, privateDirMode} from '../modes.js';
+import {makePrivateDir} from '../modes.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
@@ -93,7 +93,7 @@ export async function openS3Target(
 				await store.putBytes(s3State.manifest, serializeManifest(manifest), jsonHeaders);
 			}),
 		async lock(warn) {
-			await makeDir(tmp, privateDirMode);
+			await makePrivateDir(tmp);
 			const current = await acquireLease(store, s3State.lock, {
 				...lease,
 				onTakeover(previous) {
