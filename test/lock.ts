@@ -15,6 +15,7 @@ import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 const sleep = (ms: number) =>
 	new Promise((resolve) => {
@@ -371,15 +372,15 @@ test('a renewal under way when another holder takes the lock over does not overw
 });
 
 test('a sync whose lease runs out mid-download stops writing at its next chunk (ERR_LOCK_LOST), not at its next publish', async (t) => {
-	const key = await createTestKey();
 	const size = 1024 * 1024;
-	const upstream = await startFakeUpstream({key, versions: ['9.1.3'], platforms: ['linux-x86_64'], size});
-	t.teardown(() => upstream.close());
+	const {upstream, dir, keyPath} = await withUpstream(t, await createTestKey(), {
+		versions: ['9.1.3'],
+		platforms: ['linux-x86_64'],
+		size,
+	});
 	const artifact = upstream.refs[0]?.path ?? '';
 	// 16 s for the whole file: the 1.5 s lease, never renewed here, ends long before.
 	upstream.faults.set(artifact, {bytesPerSecond: 64 * 1024});
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const config = loadSyncConfig({
 		flags: syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'}) as never,
 		env: {},
@@ -409,17 +410,12 @@ test('a sync whose lease runs out mid-download stops writing at its next chunk (
 });
 
 test('taking over the expired lock of another host discards the partial downloads that holder may still be writing', async (t) => {
-	const key = await createTestKey();
-	const upstream = await startFakeUpstream({
-		key,
+	const {upstream, dir, keyPath} = await withUpstream(t, await createTestKey(), {
 		versions: ['9.1.3'],
 		platforms: ['linux-x86_64'],
 		size: 1024 * 1024,
 	});
-	t.teardown(() => upstream.close());
 	const artifact = upstream.refs[0]?.path ?? '';
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const mirror = layout(dir);
 	const flags = syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'});
 	const expiredRemote = () =>

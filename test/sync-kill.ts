@@ -6,6 +6,7 @@ import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
 import {cliCommand, runCli, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';
+import {type WithUpstream, withUpstream} from './helpers/with-upstream.js';
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
@@ -20,29 +21,36 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): P
 	}
 }
 
-test('kill -9 during downloads leaves nothing partial in the tree; the next run resumes and finishes', async (t) => {
-	const key = await createTestKey();
-	const size = 1024 * 1024;
-	const upstream = await startFakeUpstream({
-		key,
+/** A fake upstream sending two 1 MiB artifacts at `bytesPerSecond` each, and the sync command line for them. */
+async function slowSync(
+	t: Parameters<typeof withUpstream>[0],
+	bytesPerSecond: number,
+): Promise<WithUpstream & {args: string[]}> {
+	const setup = await withUpstream(t, await createTestKey(), {
 		versions: ['9.1.3'],
 		platforms: ['linux-x86_64', 'linux-arm64'],
-		size,
+		size: 1024 * 1024,
 	});
-	t.teardown(() => upstream.close());
-	for (const ref of upstream.refs) {
-		upstream.faults.set(ref.path, {bytesPerSecond: 256 * 1024});
+	for (const ref of setup.upstream.refs) {
+		setup.upstream.faults.set(ref.path, {bytesPerSecond});
 	}
 
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
 	const args = [
 		'sync',
 		'--json',
 		...toArgs(
-			syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64,linux-arm64'}),
+			syncFlags(setup.upstream.url, setup.dir, setup.keyPath, {
+				versions: '9.1.3',
+				platforms: 'linux-x86_64,linux-arm64',
+			}),
 		),
 	];
+	return {...setup, args};
+}
+
+test('kill -9 during downloads leaves nothing partial in the tree; the next run resumes and finishes', async (t) => {
+	const size = 1024 * 1024;
+	const {upstream, dir, args} = await slowSync(t, 256 * 1024);
 
 	const {child, result} = startCli(args);
 	const partsWithBytes = async () => {
@@ -97,27 +105,7 @@ test('kill -9 during downloads leaves nothing partial in the tree; the next run 
 });
 
 test('SIGTERM during downloads releases the lock and exits 143; nothing half-published; the next run starts at once', async (t) => {
-	const key = await createTestKey();
-	const upstream = await startFakeUpstream({
-		key,
-		versions: ['9.1.3'],
-		platforms: ['linux-x86_64', 'linux-arm64'],
-		size: 1024 * 1024,
-	});
-	t.teardown(() => upstream.close());
-	for (const ref of upstream.refs) {
-		upstream.faults.set(ref.path, {bytesPerSecond: 128 * 1024});
-	}
-
-	const dir = await tempDir(t);
-	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
-	const args = [
-		'sync',
-		'--json',
-		...toArgs(
-			syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64,linux-arm64'}),
-		),
-	];
+	const {upstream, dir, args} = await slowSync(t, 128 * 1024);
 	const lockPath = path.join(dir, '.mirror/sync.lock');
 	const {child, result} = startCli(args);
 	await waitFor(async () =>
