@@ -8,6 +8,7 @@ import test from 'ava';
 import {loadSyncConfig} from '../src/config.js';
 import {LockHeldError, type MirrorError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
+import {releaseHeldLocks} from '../src/sync/held.js';
 import {acquireLock} from '../src/sync/lock.js';
 import {sync} from '../src/sync/run.js';
 import {directoryTarget} from '../src/sync/target.js';
@@ -447,4 +448,18 @@ test('taking over the expired lock of another host discards the partial download
 	);
 	t.notDeepEqual((await stat(partial).catch(() => undefined))?.ino, ino);
 	t.true(events.some((event) => event.type === 'warning' && /took over the sync lock/.test(event.message)));
+});
+
+test('a signal that arrives while the lock is being taken releases it once taken', async (t) => {
+	const dir = await tempDir(t);
+	const lockPath = path.join(dir, 'sync.lock');
+	// What SIGTERM does (src/cli/index.ts), while acquireLock has not resolved yet.
+	const acquiring = acquireLock(lockPath);
+	await releaseHeldLocks();
+	const lock = await acquiring;
+	t.false(existsSync(lockPath), 'the lock taken during the signal was left behind');
+	await t.throwsAsync(
+		lock.gate.run(async () => undefined),
+		{message: /released/},
+	);
 });

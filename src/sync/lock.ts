@@ -302,6 +302,17 @@ this host, or whose lease has expired (any host), is taken over; `onTakeover` he
 of it. The lease is renewed until release.
 */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<Lock> {
+	const acquiring = acquire(path, options);
+	// A signal that arrives while the lock file is being made still releases it, once made.
+	const forget = rememberHeld({release: async () => (await acquiring.catch(() => undefined))?.release()});
+	try {
+		return await acquiring;
+	} finally {
+		forget();
+	}
+}
+
+async function acquire(path: string, options: LockOptions): Promise<Lock> {
 	if (heldHere.has(path)) {
 		throw new LockHeldError(`another sync in this process holds the lock ${path}`);
 	}

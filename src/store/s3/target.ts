@@ -94,7 +94,7 @@ export async function openS3Target(
 			}),
 		async lock(warn) {
 			await makePrivateDir(tmp);
-			const current = await acquireLease(store, s3State.lock, {
+			const acquiring = acquireLease(store, s3State.lock, {
 				...lease,
 				onTakeover(previous) {
 					warn(
@@ -102,6 +102,17 @@ export async function openS3Target(
 					);
 				},
 			});
+			// A signal that arrives while the lease is being taken still releases it, once taken.
+			const forgetAcquiring = rememberHeld({
+				release: async () => (await acquiring.catch(() => undefined))?.release(),
+			});
+			let current: Lease;
+			try {
+				current = await acquiring;
+			} finally {
+				forgetAcquiring();
+			}
+
 			// No write starts once the lease is lost or expired (the check), nor once release began.
 			const gate = createGate(() => current.assertHeld());
 			let released: Promise<void> | undefined;
