@@ -450,7 +450,8 @@ test('taking over the expired lock of another host discards the partial download
 	t.true(events.some((event) => event.type === 'warning' && /took over the sync lock/.test(event.message)));
 });
 
-test('a signal that arrives while the lock is being taken releases it once taken', async (t) => {
+// Serial: releaseHeldLocks releases every lock of this process, those of concurrent tests too.
+test.serial('a signal that arrives while the lock is being taken releases it once taken', async (t) => {
 	const dir = await tempDir(t);
 	const lockPath = path.join(dir, 'sync.lock');
 	// What SIGTERM does (src/cli/index.ts), while acquireLock has not resolved yet.
