@@ -8,7 +8,7 @@ import {rmSync} from 'node:fs';
 import {mkdtemp} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {loadServeConfig, loadSyncConfig} from '../src/config.js';
+import {loadServeConfig, loadSyncConfig} from '../src/config/index.js';
 import {createLogger} from '../src/log.js';
 import {type RunningServer, startServer} from '../src/server/serve.js';
 import {sync} from '../src/sync/run.js';

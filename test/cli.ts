@@ -1,7 +1,7 @@
 import {readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {syncOptionDefs} from '../src/config.js';
+import {syncOptionDefs} from '../src/config/index.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';

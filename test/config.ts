@@ -8,7 +8,7 @@ import {
 	loadServeConfig,
 	loadSyncConfig,
 	loadVerifyConfig,
-} from '../src/config.js';
+} from '../src/config/index.js';
 import {UsageError} from '../src/errors.js';
 import {bundledKeyPath} from '../src/meta.js';
 import {tempDir} from './helpers/temp.js';

@@ -6,7 +6,7 @@ import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import test, {type ExecutionContext} from 'ava';
 import YAML from 'yaml';
-import {loadServeConfig, loadSyncConfig} from '../src/config.js';
+import {loadServeConfig, loadSyncConfig} from '../src/config/index.js';
 import {runCli, startCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {createCertificates} from './helpers/tls.js';

@@ -5,7 +5,7 @@ import {lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile} from 'node
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import {loadSyncConfig} from '../src/config.js';
+import {loadSyncConfig} from '../src/config/index.js';
 import {LockHeldError, type MirrorError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
 import {releaseHeldLocks} from '../src/sync/held.js';

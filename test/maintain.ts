@@ -1,7 +1,7 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {loadVerifyConfig} from '../src/config.js';
+import {loadVerifyConfig} from '../src/config/index.js';
 import {planPrune, prune} from '../src/maintain/prune.js';
 import {verifyMirror} from '../src/maintain/verify.js';
 import {layout} from '../src/store/layout.js';

@@ -9,7 +9,7 @@ import {randomBytes} from 'node:crypto';
 import http from 'node:http';
 import {PutObjectCommand} from '@aws-sdk/client-s3';
 import test, {type ExecutionContext} from 'ava';
-import type {ServeConfig} from '../src/config.js';
+import type {ServeConfig} from '../src/config/index.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client} from '@aws-sdk/client-s3';
 import test, {type ExecutionContext} from 'ava';
 import * as openpgp from 'openpgp';
-import {loadSyncConfig, type ServeConfig} from '../src/config.js';
+import {loadSyncConfig, type ServeConfig} from '../src/config/index.js';
 import {openS3Target} from '../src/store/s3/target.js';
 import type {SyncEvent} from '../src/sync/events.js';
 import {sync} from '../src/sync/run.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
-import {loadServeConfig} from '../src/config.js';
+import {loadServeConfig} from '../src/config/index.js';
 import {UsageError} from '../src/errors.js';
 import {redactPublic} from '../src/server/public-text.js';
 import {layout} from '../src/store/layout.js';

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import {setTimeout as delay} from 'node:timers/promises';
 import test from 'ava';
-import {loadServeConfig} from '../src/config.js';
+import {loadServeConfig} from '../src/config/index.js';
 import {UsageError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
 import {request} from './helpers/http.js';

@@ -11,7 +11,7 @@ import {mkdir, readdir, readFile, readlink, writeFile} from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import type {ServeConfig} from '../src/config.js';
+import type {ServeConfig} from '../src/config/index.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';

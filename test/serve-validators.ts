@@ -7,7 +7,7 @@ only for files that never change (releases).
 
 import {randomBytes} from 'node:crypto';
 import test, {type ExecutionContext} from 'ava';
-import type {ServeConfig} from '../src/config.js';
+import type {ServeConfig} from '../src/config/index.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';

@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises';
 import net, {type AddressInfo} from 'node:net';
 import path from 'node:path';
 import test from 'ava';
-import {loadSyncConfig} from '../src/config.js';
+import {loadSyncConfig} from '../src/config/index.js';
 import type {Status} from '../src/store/status.js';
 import type {SyncEvent} from '../src/sync/events.js';
 import {sync} from '../src/sync/run.js';

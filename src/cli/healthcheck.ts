@@ -9,7 +9,8 @@ import {readFile, rename, rm, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type {AddressInfo} from 'node:net';
-import {type ConfigSources, loadServeConfig, type ServeConfig} from '../config.js';
+import {loadServeConfig, type ServeConfig} from '../config/serve.js';
+import type {ConfigSources} from '../config/sources.js';
 import {describeError, UsageError} from '../errors.js';
 
 /** Wildcard listen addresses are reached on loopback. */

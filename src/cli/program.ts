@@ -17,7 +17,7 @@ import {
 	serveOptionDefs,
 	syncOptionDefs,
 	verifyOptionDefs,
-} from '../config.js';
+} from '../config/index.js';
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';

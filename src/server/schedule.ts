@@ -5,7 +5,7 @@ that finds the lock held (a cron sync, an import) is skipped, not queued.
 */
 import {Cron} from 'croner';
 import type {Logger} from 'pino';
-import {describeError, LockHeldError, UsageError} from '../errors.js';
+import {describeError, LockHeldError} from '../errors.js';
 import type {SyncOptions} from '../sync/run.js';
 import {publicRunMessage} from './public-text.js';
 
@@ -32,17 +32,6 @@ export type Schedule = {
 	readonly runNow: () => Promise<void>;
 	readonly stop: () => void;
 };
-
-/** Check a cron expression (5 fields, or 6 with seconds); throws UsageError. */
-export function checkCronExpression(expression: string, label: string): string {
-	try {
-		new Cron(expression, {paused: true}).stop();
-	} catch (error) {
-		throw new UsageError(`invalid ${label} "${expression}": ${(error as Error).message}`);
-	}
-
-	return expression;
-}
 
 /** Start running sync with `options` on `expression`. */
 export function startSchedule(

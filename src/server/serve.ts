@@ -10,7 +10,7 @@ import https from 'node:https';
 import type {AddressInfo} from 'node:net';
 import tls from 'node:tls';
 import type {Logger} from 'pino';
-import type {ServeConfig} from '../config.js';
+import type {ServeConfig} from '../config/serve.js';
 import {MirrorError, UsageError} from '../errors.js';
 import {makeDir} from '../store/modes.js';
 import {createApp, type MirrorApp} from './app.js';

@@ -2,7 +2,7 @@
 import {type ChildProcess, spawn} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {loadSyncConfig} from '../../src/config.js';
+import {loadSyncConfig} from '../../src/config/index.js';
 import type {Summary, SyncEvent} from '../../src/sync/events.js';
 import {sync} from '../../src/sync/run.js';
 

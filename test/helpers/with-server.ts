@@ -1,6 +1,6 @@
 /** A mirror synced from a fake upstream and a real server on port 0 in front of it, torn down after the test. */
 
-import type {ServeConfig} from '../../src/config.js';
+import type {ServeConfig} from '../../src/config/index.js';
 import {type RunningServer, startServer} from '../../src/server/serve.js';
 import type {FakeUpstreamOptions} from './fake-upstream.js';
 import type {TestKey} from './keys.js';
