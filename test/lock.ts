@@ -30,6 +30,21 @@ async function deadPid(): Promise<number> {
 	return child.pid as number;
 }
 
+/** A lock file as a sync on another host (a CronJob's pod) leaves it, its lease ending at `expiresAt`. */
+function writeRemoteLock(file: string, expiresAt: Date): Promise<void> {
+	return writeFile(
+		file,
+		JSON.stringify({
+			pid: 4242,
+			host: 'cronjob-pod-1',
+			startedAt: '2026-01-01T00:00:00.000Z',
+			token: 'remote',
+			renewedAt: new Date(expiresAt.getTime() - 120_000).toISOString(),
+			expiresAt: expiresAt.toISOString(),
+		}),
+	);
+}
+
 test('a second sync on the same mirror exits 3 at once with a clear message', async (t) => {
 	const key = await createTestKey();
 	const upstream = await startFakeUpstream({
@@ -133,20 +148,7 @@ test('a half-written lock is respected briefly, then treated as abandoned', asyn
 test('a lock from another host whose lease expired is taken over, with a warning; a live lease is not (exit 3)', async (t) => {
 	const dir = await tempDir(t);
 	const lockPath = path.join(dir, 'sync.lock');
-	const remote = (expiresAt: Date) =>
-		writeFile(
-			lockPath,
-			JSON.stringify({
-				pid: 4242,
-				host: 'cronjob-pod-1',
-				startedAt: '2026-01-01T00:00:00.000Z',
-				token: 'remote',
-				renewedAt: new Date(expiresAt.getTime() - 120_000).toISOString(),
-				expiresAt: expiresAt.toISOString(),
-			}),
-		);
-
-	await remote(new Date(Date.now() - 1000));
+	await writeRemoteLock(lockPath, new Date(Date.now() - 1000));
 	const heard: string[] = [];
 	const lock = await acquireLock(lockPath, {onTakeover: (message) => heard.push(message)});
 	t.is(JSON.parse(await readFile(lockPath, 'utf8')).token, lock.holder.token);
@@ -168,31 +170,13 @@ test('a lock from another host whose lease expired is taken over, with a warning
 		...toArgs(syncFlags(upstream.url, mirror, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'})),
 	];
 	const mirrorLock = path.join(mirror, '.mirror/sync.lock');
-	await writeFile(
-		mirrorLock,
-		JSON.stringify({
-			pid: 4242,
-			host: 'cronjob-pod-1',
-			startedAt: '2026-01-01T00:00:00.000Z',
-			token: 'remote',
-			expiresAt: new Date(Date.now() + 60_000).toISOString(),
-		}),
-	);
+	await writeRemoteLock(mirrorLock, new Date(Date.now() + 60_000));
 	const held = await runCli(args);
 	t.is(held.code, 3, held.stderr);
 	t.is(JSON.parse(await readFile(mirrorLock, 'utf8')).token, 'remote');
 
 	// ... and once that lease has run out, the next run takes over, says so, and finishes.
-	await writeFile(
-		mirrorLock,
-		JSON.stringify({
-			pid: 4242,
-			host: 'cronjob-pod-1',
-			startedAt: '2026-01-01T00:00:00.000Z',
-			token: 'remote',
-			expiresAt: new Date(Date.now() - 1000).toISOString(),
-		}),
-	);
+	await writeRemoteLock(mirrorLock, new Date(Date.now() - 1000));
 	const taken = await runCli(args);
 	t.is(taken.code, 0, taken.stderr);
 	t.regex(taken.stdout, /took over the sync lock of pid 4242 on cronjob-pod-1/);
@@ -419,17 +403,6 @@ test('taking over the expired lock of another host discards the partial download
 	const artifact = upstream.refs[0]?.path ?? '';
 	const mirror = layout(dir);
 	const flags = syncFlags(upstream.url, dir, keyPath, {versions: '9.1.3', platforms: 'linux-x86_64'});
-	const expiredRemote = () =>
-		writeFile(
-			mirror.lock,
-			JSON.stringify({
-				pid: 4242,
-				host: 'cronjob-pod-1',
-				startedAt: '2026-01-01T00:00:00.000Z',
-				token: 'remote',
-				expiresAt: new Date(Date.now() - 1000).toISOString(),
-			}),
-		);
 	// A first run leaves a partial download of the artifact (cut by a fault), as the stalled holder's would be.
 	upstream.faults.set(artifact, {cutAfterBytes: 300 * 1024, cuts: 10});
 	await runSync({...flags, retries: '0'}).catch(() => undefined);
@@ -439,7 +412,7 @@ test('taking over the expired lock of another host discards the partial download
 	const {ino} = await stat(partial);
 
 	upstream.faults.delete(artifact);
-	await expiredRemote();
+	await writeRemoteLock(mirror.lock, new Date(Date.now() - 1000));
 	const {summary, events} = await runSync(flags);
 	t.is(summary.result, 'success');
 	t.true(

@@ -18,42 +18,52 @@ test.before(async () => {
 
 const artifact = 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz';
 
+/** A server whose every answer is `respond`'s; its URL. */
+async function serveWith(
+	t: import('ava').ExecutionContext,
+	respond: (response: http.ServerResponse) => void,
+): Promise<string> {
+	const server = http.createServer((_request, response) => respond(response));
+	await new Promise<void>((resolve) => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.tar.gz`;
+}
+
+/** Write up to 64 MiB of `byte` to `response` as fast as it takes them; `sent()` says how much went. */
+function pumpBody(response: http.ServerResponse, byte: number): {sent: () => number} {
+	let sent = 0;
+	const chunk = Buffer.alloc(64 * 1024, byte);
+	const pump = () => {
+		while (sent < 64 * 1024 * 1024 && !response.destroyed) {
+			sent += chunk.length;
+			if (!response.write(chunk)) {
+				response.once('drain', pump);
+				return;
+			}
+		}
+
+		response.end();
+	};
+
+	pump();
+	return {sent: () => sent};
+}
+
 test('a body running past its declared size is cut off there: nothing beyond it is written, one-line failure', async (t) => {
 	// A resume answered with `bytes 100-199/200` and then a chunked body that never ends.
-	let sent = 0;
-	const finished = new Promise<void>((resolve) => {
-		const server = http.createServer((_request, response) => {
-			response.writeHead(206, {'content-range': 'bytes 100-199/200', etag: '"v1"'});
-			const chunk = Buffer.alloc(64 * 1024, 0x41);
-			const pump = () => {
-				while (sent < 64 * 1024 * 1024 && !response.destroyed) {
-					sent += chunk.length;
-					if (!response.write(chunk)) {
-						response.once('drain', pump);
-						return;
-					}
-				}
-
-				response.end();
-			};
-
+	let body = {sent: () => 0};
+	let finished: Promise<void> = Promise.resolve();
+	const serverUrl = await serveWith(t, (response) => {
+		finished = new Promise((resolve) => {
 			response.on('close', () => resolve());
-			pump();
 		});
-		server.listen(0, '127.0.0.1');
-		t.teardown(() => {
-			server.closeAllConnections();
-			server.close();
-		});
-		server.once('listening', () => {
-			serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.tar.gz`;
-			ready();
-		});
-	});
-	let serverUrl = '';
-	let ready: () => void = () => undefined;
-	await new Promise<void>((resolve) => {
-		ready = resolve;
+		response.writeHead(206, {'content-range': 'bytes 100-199/200', etag: '"v1"'});
+		body = pumpBody(response, 0x41);
 	});
 
 	const dir = await mkdtemp(path.join(os.tmpdir(), 'limits-'));
@@ -80,7 +90,7 @@ test('a body running past its declared size is cut off there: nothing beyond it 
 	t.true((await stat(partPath)).size <= 200);
 	await finished;
 	// Cut off at once: far less than the 64 MiB the upstream meant to send (socket buffers only).
-	t.true(sent < 16 * 1024 * 1024, `upstream sent ${sent} bytes`);
+	t.true(body.sent() < 16 * 1024 * 1024, `upstream sent ${body.sent()} bytes`);
 	// Not retried: the same upstream would do the same again.
 	t.true(error instanceof MirrorError);
 });
@@ -135,42 +145,13 @@ test('--min-speed 0 turns the floor off; MIRROR_MIN_SPEED and the config key set
 	t.regex(bad.stderr, /invalid MIRROR_MIN_SPEED "fast"/);
 });
 
-/** A server whose every answer is `respond`'s; its URL. */
-async function serveWith(
-	t: import('ava').ExecutionContext,
-	respond: (response: http.ServerResponse) => void,
-): Promise<string> {
-	const server = http.createServer((_request, response) => respond(response));
-	await new Promise<void>((resolve) => {
-		server.listen(0, '127.0.0.1', resolve);
-	});
-	t.teardown(() => {
-		server.closeAllConnections();
-		server.close();
-	});
-	return `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.tar.gz`;
-}
-
 test('a body that declares no size stops at --max-file-size, and one that declares more is refused before its first byte', async (t) => {
 	const MiB = 1024 * 1024;
 	// Chunked, no Content-Length, no end: only the bound stops it.
-	let sent = 0;
+	let body = {sent: () => 0};
 	const chunked = await serveWith(t, (response) => {
 		response.writeHead(200, {'content-type': 'application/octet-stream'});
-		const chunk = Buffer.alloc(64 * 1024, 0x42);
-		const pump = () => {
-			while (sent < 64 * MiB && !response.destroyed) {
-				sent += chunk.length;
-				if (!response.write(chunk)) {
-					response.once('drain', pump);
-					return;
-				}
-			}
-
-			response.end();
-		};
-
-		pump();
+		body = pumpBody(response, 0x42);
 	});
 	let declaredBodySent = false;
 	const huge = await serveWith(t, (response) => {
@@ -198,7 +179,7 @@ test('a body that declares no size stops at --max-file-size, and one that declar
 	t.is((error as MirrorError).code, 'ERR_UPSTREAM_SIZE');
 	t.regex(error?.message ?? '', /more than --max-file-size \(1048576 bytes\) .*with no size declared/);
 	t.true((await stat(partPath)).size <= MiB);
-	t.true(sent < 16 * MiB, `upstream sent ${sent} bytes`);
+	t.true(body.sent() < 16 * MiB, `upstream sent ${body.sent()} bytes`);
 
 	const otherPart = path.join(dir, 'b.part');
 	const refused = await t.throwsAsync(
