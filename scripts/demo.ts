@@ -8,10 +8,10 @@ import {rmSync} from 'node:fs';
 import {mkdtemp} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {sync} from '../src/agent/sync.js';
 import {loadServeConfig, loadSyncConfig} from '../src/config/index.js';
 import {createLogger} from '../src/log.js';
 import {type RunningServer, startServer} from '../src/server/serve.js';
-import {sync} from '../src/sync/run.js';
 import {type FakeUpstream, startFakeUpstream} from '../test/helpers/fake-upstream.js';
 import {createTestKey} from '../test/helpers/keys.js';
 

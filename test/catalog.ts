@@ -8,7 +8,7 @@ import {
 	isMutableVersion,
 	suggest,
 	wantedArtifacts,
-} from '../src/catalog.js';
+} from '../src/agent/catalog.js';
 
 const agent = getProduct('elastic-agent');
 

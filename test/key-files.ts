@@ -6,7 +6,7 @@ import {exportBundle} from '../src/bundle/export.js';
 import {importBundle} from '../src/bundle/import.js';
 import {concatParts} from '../src/bundle/parts.js';
 import {BundleError} from '../src/errors.js';
-import {checkKeyFile, loadTrustedKeys} from '../src/sync/verify.js';
+import {checkKeyFile, loadTrustedKeys} from '../src/trust/verify.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';

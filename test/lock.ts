@@ -5,13 +5,13 @@ import {lstat, mkdir, readdir, readFile, rm, stat, utimes, writeFile} from 'node
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import {sync} from '../src/agent/sync.js';
 import {loadSyncConfig} from '../src/config/index.js';
 import {LockHeldError, type MirrorError} from '../src/errors.js';
+import {acquireLock} from '../src/store/dir/lock.js';
+import {releaseHeldLocks} from '../src/store/held.js';
 import {layout} from '../src/store/layout.js';
-import {releaseHeldLocks} from '../src/sync/held.js';
-import {acquireLock} from '../src/sync/lock.js';
-import {sync} from '../src/sync/run.js';
-import {directoryTarget} from '../src/sync/target.js';
+import {directoryTarget} from '../src/store/target.js';
 import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';

@@ -1,7 +1,7 @@
 import test from 'ava';
-import {wantedArtifacts} from '../src/catalog.js';
+import {wantedArtifacts} from '../src/agent/catalog.js';
+import {type LocalFile, plan} from '../src/agent/plan.js';
 import {emptyManifest, type Manifest} from '../src/store/manifest.js';
-import {type LocalFile, plan} from '../src/sync/plan.js';
 
 const [release, snapshot] = wantedArtifacts({
 	products: ['elastic-agent'],

@@ -1,5 +1,5 @@
 import test from 'ava';
-import {noProxyMatches, proxyFor} from '../src/sync/proxy.js';
+import {noProxyMatches, proxyFor} from '../src/upstream/proxy.js';
 
 const proxy = {https: 'http://proxy.internal:3128', http: 'proxy.internal:8080'};
 

@@ -2,7 +2,7 @@
 import test from 'ava';
 import {createProgress} from '../src/cli/progress.js';
 import {textReporter} from '../src/cli/report.js';
-import type {Summary} from '../src/sync/events.js';
+import type {Summary} from '../src/mirror/events.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, syncFlags, toArgs} from './helpers/run.js';
 import {withUpstream} from './helpers/with-upstream.js';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {MirrorError} from '../src/errors.js';
-import {createHttpClient} from '../src/sync/download.js';
+import {createHttpClient} from '../src/upstream/client.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
 import {listFiles} from './helpers/temp.js';

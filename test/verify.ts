@@ -4,7 +4,7 @@ import path from 'node:path';
 import test from 'ava';
 import * as openpgp from 'openpgp';
 import {SidecarError, SignatureError, UsageError} from '../src/errors.js';
-import {createFileHasher} from '../src/sync/hash-pool.js';
+import {createFileHasher} from '../src/trust/hash-pool.js';
 import {
 	checkKeyFile,
 	checkSignature,
@@ -12,7 +12,7 @@ import {
 	parseSha512Sidecar,
 	prepareSignature,
 	verifySignature,
-} from '../src/sync/verify.js';
+} from '../src/trust/verify.js';
 import {createTestKey} from './helpers/keys.js';
 import {tempDir} from './helpers/temp.js';
 

@@ -8,7 +8,7 @@ import {existsSync} from 'node:fs';
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import * as openpgp from 'openpgp';
-import {type ArtifactRef, keyFiles, wantedArtifacts} from '../../src/catalog.js';
+import {type ArtifactRef, keyFiles, wantedArtifacts} from '../../src/agent/catalog.js';
 
 /** One group of artifacts and the sync flags that select exactly it. */
 export type FixtureSet = {

@@ -7,11 +7,11 @@ import {createHash} from 'node:crypto';
 import type {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
-import {keyFiles, sidecarExtensions} from '../catalog.js';
+import {keyFiles, sidecarExtensions} from '../agent/catalog.js';
+import {type Selection, selectEntries} from '../agent/select.js';
 import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
 import {userAgent} from '../meta.js';
-import {type Selection, selectEntries} from '../store/select.js';
-import {type MirrorTarget, type TargetOptions, withReadTarget} from '../sync/target.js';
+import {type MirrorTarget, type TargetOptions, withReadTarget} from '../store/target.js';
 import {type BundleFile, type BundleManifest, bundleManifestName} from './format.js';
 import {createPartWriter} from './parts.js';
 

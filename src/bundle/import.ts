@@ -12,13 +12,13 @@ import path from 'node:path';
 import {type Readable, Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
-import {type ArtifactRef, classifyPath, sidecarExtensions} from '../catalog.js';
+import {type ArtifactRef, classifyPath, sidecarExtensions} from '../agent/catalog.js';
 import {BundleError, describeError, MirrorError} from '../errors.js';
 import {importStagingPrefix} from '../store/abandoned.js';
 import {manifestEntry} from '../store/manifest.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
-import {type TargetOptions, withLockedTarget} from '../sync/target.js';
-import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../sync/verify.js';
+import {type TargetOptions, withLockedTarget} from '../store/target.js';
+import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../trust/verify.js';
 import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
 
 /** Where the bundle comes from and what to trust. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import process from 'node:process';
-import {releaseHeldLocks} from '../sync/held.js';
+import {releaseHeldLocks} from '../store/held.js';
 import {type CliContext, main} from './program.js';
 
 const context: CliContext = {

@@ -21,7 +21,7 @@ import {
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
-import {releaseHeldLocks} from '../sync/held.js';
+import {releaseHeldLocks} from '../store/held.js';
 import type {Output} from './commands.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
@@ -117,7 +117,7 @@ async function runSync(command: Command, context: CliContext): Promise<number> {
 	context.onAbort = async () => reporter.close();
 	try {
 		// Each command loads only its own modules: a sync run should not pay for the server's start-up.
-		const {sync} = await import('../sync/run.js');
+		const {sync} = await import('../agent/sync.js');
 		const summary = await sync(config.options, reporter.emit);
 		return summary.result === 'success' ? exitCodes.ok : exitCodes.failed;
 	} catch (error) {

@@ -6,7 +6,7 @@ from those speeds, and key files counted apart from artifacts.
 */
 import path from 'node:path';
 import {formatBytes, formatDuration} from '../format.js';
-import type {SyncEvent} from '../sync/events.js';
+import type {SyncEvent} from '../mirror/events.js';
 
 /** One bar's numbers and text. */
 export type BarView = {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import {formatBytes, formatDuration} from '../format.js';
 import {createLogger} from '../log.js';
+import type {EventSink, Summary, SyncEvent} from '../mirror/events.js';
 import {redactText} from '../redact.js';
-import type {EventSink, Summary, SyncEvent} from '../sync/events.js';
 import {type BarView, createProgress} from './progress.js';
 
 /** A sink plus whatever must happen when the run is over. */

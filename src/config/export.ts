@@ -2,9 +2,9 @@
 The config of `export`: the bundle file, its part size, the selection and since
 when, loaded and validated from export's options.
 */
-import {platforms, products} from '../catalog.js';
+import {platforms, products} from '../agent/catalog.js';
+import type {Selection} from '../agent/select.js';
 import {UsageError} from '../errors.js';
-import type {Selection} from '../store/select.js';
 import {parseVersionSpecs} from '../versions.js';
 import {exportOptionDefs} from './defs/bundle.js';
 import {parseNames, parsePath, parseSize, splitList} from './parse.js';

@@ -5,7 +5,7 @@ that names the origin.
 */
 import {existsSync} from 'node:fs';
 import path from 'node:path';
-import {suggest} from '../catalog.js';
+import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
 import {redactText} from '../redact.js';
 

@@ -2,9 +2,10 @@
 The config of `serve`: what it runs with, loaded and validated from its options,
 including the in-process sync schedule (with sync's own options).
 */
+
+import type {SyncOptions} from '../agent/sync.js';
 import {UsageError} from '../errors.js';
 import type {S3Location} from '../store/s3/location.js';
-import type {SyncOptions} from '../sync/run.js';
 import {checkCronExpression} from './cron.js';
 import {logLevels, serveOptionDefs} from './defs/serve.js';
 import {

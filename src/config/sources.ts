@@ -7,7 +7,7 @@ environment arrives as an argument: nothing else in the project reads process.en
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import {suggest} from '../catalog.js';
+import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
 import type {OptionDef} from './defs/option.js';
 import {serveOptionDefs} from './defs/serve.js';

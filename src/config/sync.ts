@@ -3,10 +3,10 @@ The config of `sync`: what it runs with, loaded and validated from its options.
 Import, verify, prune and serve's schedule reuse it.
 */
 import {readFileSync} from 'node:fs';
-import {defaultPlatformIds, getPlatform, getProduct, platforms, products} from '../catalog.js';
+import {defaultPlatformIds, getPlatform, getProduct, platforms, products} from '../agent/catalog.js';
+import type {SyncOptions} from '../agent/sync.js';
 import {UsageError} from '../errors.js';
 import {bundledKeyPath, userAgent} from '../meta.js';
-import type {SyncOptions} from '../sync/run.js';
 import {parseVersionSpecs} from '../versions.js';
 import {syncOptionDefs} from './defs/sync.js';
 import {

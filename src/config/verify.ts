@@ -1,7 +1,7 @@
 /**
 The config of `verify`: sync's options (the upstream for repairs) and --repair.
 */
-import type {SyncOptions} from '../sync/run.js';
+import type {SyncOptions} from '../agent/sync.js';
 import type {ConfigSources} from './sources.js';
 import {loadSyncConfig} from './sync.js';
 

@@ -5,11 +5,11 @@ the rules, then deletion under the sync lock: artifact first, then its sidecars
 Keys are never touched. Dry run unless told otherwise.
 */
 import semver from 'semver';
-import {artifactFiles} from '../catalog.js';
+import {artifactFiles} from '../agent/catalog.js';
+import {type Selection, selectEntries} from '../agent/select.js';
 import {MirrorError} from '../errors.js';
 import type {ManifestEntry} from '../store/manifest.js';
-import {type Selection, selectEntries} from '../store/select.js';
-import {type MirrorTarget, type TargetOptions, withLockedTarget, withReadTarget} from '../sync/target.js';
+import {type MirrorTarget, type TargetOptions, withLockedTarget, withReadTarget} from '../store/target.js';
 import type {VersionSpec} from '../versions.js';
 
 /** Which artifacts to keep. At least one rule must be given. */

@@ -4,9 +4,9 @@ so a file dropped in by hand is served although nothing checked it: verify repor
 it. Links are reported too: the server does not follow them (they could point out
 of the tree or into `.mirror/`), so a link is at best a broken download.
 */
-import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../catalog.js';
+import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
 import type {Manifest} from '../store/manifest.js';
-import type {MirrorTarget} from '../sync/target.js';
+import type {MirrorTarget} from '../store/target.js';
 
 /** One thing found wrong. */
 export type Problem = {readonly path: string; readonly problem: string};

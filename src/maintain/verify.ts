@@ -5,12 +5,12 @@ the trusted keys, key files hold only trusted keys). With repair, bad artifacts 
 moved out of the served tree into a quarantine folder and fetched again.
 */
 import pLimit from 'p-limit';
-import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../catalog.js';
+import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
+import {type SyncOptions, sync} from '../agent/sync.js';
 import {describeError} from '../errors.js';
+import type {EventSink} from '../mirror/events.js';
 import type {ManifestEntry} from '../store/manifest.js';
-import type {EventSink} from '../sync/events.js';
-import {type SyncOptions, sync} from '../sync/run.js';
-import {type MirrorTarget, openTarget, withLockedTarget, withReadTarget} from '../sync/target.js';
+import {type MirrorTarget, openTarget, withLockedTarget, withReadTarget} from '../store/target.js';
 import {
 	checkKeyFile,
 	checkSignature,
@@ -20,7 +20,7 @@ import {
 	parseSha512Sidecar,
 	prepareSignature,
 	type TrustedKeys,
-} from '../sync/verify.js';
+} from '../trust/verify.js';
 import {checkTree, type Problem} from './unknown.js';
 
 export type {Problem} from './unknown.js';

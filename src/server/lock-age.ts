@@ -4,10 +4,10 @@ a lock held far longer than a sync takes means a stuck or dead sync (alert on it
 Read through the lock's own readers, so the lock format stays theirs.
 */
 import {stat} from 'node:fs/promises';
+import {readLockHolder} from '../store/dir/lock.js';
 import type {S3Store} from '../store/s3/client.js';
 import {s3State} from '../store/s3/keys.js';
 import {readLease} from '../store/s3/lease.js';
-import {readLockHolder} from '../sync/lock.js';
 
 /** Seconds since the lock was taken; 0 when no lock is held. */
 export type LockAge = () => Promise<number>;

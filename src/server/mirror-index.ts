@@ -6,7 +6,7 @@ request), so a finished sync shows up without a restart.
 import {constants} from 'node:fs';
 import {access, readdir, stat} from 'node:fs/promises';
 import semver from 'semver';
-import {getProduct, isMutableVersion, platforms} from '../catalog.js';
+import {getProduct, isMutableVersion, platforms} from '../agent/catalog.js';
 import type {Layout} from '../store/layout.js';
 import {type Manifest, type ManifestEntry, readManifest} from '../store/manifest.js';
 import {readStatus, type Status} from '../store/status.js';

@@ -5,8 +5,8 @@ that finds the lock held (a cron sync, an import) is skipped, not queued.
 */
 import {Cron} from 'croner';
 import type {Logger} from 'pino';
+import type {SyncOptions} from '../agent/sync.js';
 import {describeError, LockHeldError} from '../errors.js';
-import type {SyncOptions} from '../sync/run.js';
 import {publicRunMessage} from './public-text.js';
 
 /** What the page and /metrics show about the schedule. */
@@ -49,7 +49,7 @@ export function startSchedule(
 		try {
 			// Loaded on the first run: a server without a schedule, or before its first
 			// tick, does not carry the sync code's memory (got, openpgp) for nothing.
-			const {sync} = await import('../sync/run.js');
+			const {sync} = await import('../agent/sync.js');
 			const summary = await sync(options, (event) => {
 				if (event.type === 'published' || event.type === 'failed' || event.type === 'warning') {
 					log?.info({msg: event.type, event});

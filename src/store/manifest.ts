@@ -4,7 +4,7 @@ to skip work (a re-run fetches no artifact bodies); a full re-hash belongs to a
 separate check. Written atomically, so a reader sees the old or the new one.
 */
 import {readFile} from 'node:fs/promises';
-import type {ArtifactRef} from '../catalog.js';
+import type {ArtifactRef} from '../agent/catalog.js';
 import {writeFileAtomic} from './atomic.js';
 import type {Layout} from './layout.js';
 

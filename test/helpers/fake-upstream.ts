@@ -7,7 +7,7 @@ import {createHash, randomBytes} from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type {AddressInfo} from 'node:net';
-import {type ArtifactRef, defaultPlatformIds, wantedArtifacts} from '../../src/catalog.js';
+import {type ArtifactRef, defaultPlatformIds, wantedArtifacts} from '../../src/agent/catalog.js';
 import type {TestKey} from './keys.js';
 
 /** Misbehaviour for one path. Counters are consumed as requests arrive. */

@@ -2,9 +2,9 @@
 import {type ChildProcess, spawn} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {sync} from '../../src/agent/sync.js';
 import {loadSyncConfig} from '../../src/config/index.js';
-import type {Summary, SyncEvent} from '../../src/sync/events.js';
-import {sync} from '../../src/sync/run.js';
+import type {Summary, SyncEvent} from '../../src/mirror/events.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cliPath = path.join(root, 'src', 'cli', 'index.ts');

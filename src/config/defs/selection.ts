@@ -2,7 +2,7 @@
 The options that select what to mirror: versions, products, platforms and FIPS
 builds. Sync reads them from every source; export takes the first three as flags.
 */
-import {defaultPlatformIds, platforms, products} from '../../catalog.js';
+import {defaultPlatformIds, platforms, products} from '../../agent/catalog.js';
 import type {OptionDef} from './option.js';
 
 export const versionsDef: OptionDef = {

@@ -5,7 +5,7 @@ aborted by the client; for a pipelined response still queued, when its request c
 */
 import type {Middleware} from 'koa';
 import type {Logger} from 'pino';
-import type {ArtifactRef} from '../../catalog.js';
+import type {ArtifactRef} from '../../agent/catalog.js';
 import {whenClosed} from '../exchange.js';
 import {agentVersionOf, type Metrics} from '../metrics.js';
 

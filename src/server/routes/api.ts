@@ -5,9 +5,9 @@ mirror or a tool written for artifacts-api.elastic.co can use it as upstream.
 */
 import type {Router, RouterContext} from '@koa/router';
 import semver from 'semver';
-import {getPlatform, getProduct} from '../../catalog.js';
+import {getPlatform, getProduct} from '../../agent/catalog.js';
+import {shortCache} from '../../store/headers.js';
 import type {ManifestEntry} from '../../store/manifest.js';
-import {shortCache} from '../content-type.js';
 import {arrayPieces} from '../json-answer.js';
 import type {Snapshot} from '../mirror-index.js';
 import {artifactsByVersion, perSnapshot, sortedArtifacts} from '../per-snapshot.js';

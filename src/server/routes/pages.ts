@@ -3,7 +3,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import type {Router} from '@koa/router';
 import serveStatic from 'koa-static';
-import {shortCache} from '../content-type.js';
+import {shortCache} from '../../store/headers.js';
 import {homePage} from '../views/home.js';
 import type {RouteDeps} from './context.js';
 

@@ -1,5 +1,5 @@
 /** The catalogue: what the mirror holds, and how to point Fleet and agents at it. */
-import {keyFiles} from '../../catalog.js';
+import {keyFiles} from '../../agent/catalog.js';
 import {formatAge, formatBytes, formatTime} from '../../format.js';
 import type {RunRecord} from '../../store/status.js';
 import type {Snapshot} from '../mirror-index.js';

@@ -22,7 +22,7 @@ import {
 import {Upload} from '@aws-sdk/lib-storage';
 import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {MirrorError, StoreAccessError} from '../../errors.js';
-import {proxyFor} from '../../sync/proxy.js';
+import {proxyFor} from '../../upstream/proxy.js';
 import {describeS3, type S3Location} from './location.js';
 
 /** What a HEAD or GET says about an object. */

@@ -4,7 +4,7 @@ store. Keys inside the bucket are the upstream's paths under the prefix, so the
 bucket can also be served as it is by the store itself or by a CDN.
 */
 import {UsageError} from '../../errors.js';
-import type {ProxyConfig} from '../../sync/proxy.js';
+import type {ProxyConfig} from '../../upstream/proxy.js';
 
 /** The S3 store of a mirror, as configured. */
 export type S3Location = {

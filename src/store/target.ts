@@ -10,20 +10,20 @@ import {readFile, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
 import pLimit from 'p-limit';
-import type {ArtifactRef} from '../catalog.js';
+import type {ArtifactRef} from '../agent/catalog.js';
+import type {LocalFile} from '../agent/plan.js';
 import {MirrorError, UsageError} from '../errors.js';
-import {removeAbandoned, removePartials} from '../store/abandoned.js';
-import {writeFileAtomic} from '../store/atomic.js';
-import {type Layout, layout, treePath} from '../store/layout.js';
-import {type Manifest, readManifest, writeManifest} from '../store/manifest.js';
-import {makeDir, privateDirMode} from '../store/modes.js';
-import type {LeaseOptions} from '../store/s3/lease.js';
-import type {S3Location} from '../store/s3/location.js';
-import {type RunRecord, recordRun} from '../store/status.js';
-import {type TreeEntry, walkTree} from '../store/walk.js';
-import {acquireLock, assertUnlocked, type Lock} from './lock.js';
-import type {LocalFile} from './plan.js';
-import {publishArtifact, publishRootFile, type VerifiedArtifact} from './publish.js';
+import {removeAbandoned, removePartials} from './abandoned.js';
+import {writeFileAtomic} from './atomic.js';
+import {acquireLock, assertUnlocked, type Lock} from './dir/lock.js';
+import {publishArtifact, publishRootFile, type VerifiedArtifact} from './dir/publish.js';
+import {type Layout, layout, treePath} from './layout.js';
+import {type Manifest, readManifest, writeManifest} from './manifest.js';
+import {makeDir, privateDirMode} from './modes.js';
+import type {LeaseOptions} from './s3/lease.js';
+import type {S3Location} from './s3/location.js';
+import {type RunRecord, recordRun} from './status.js';
+import {type TreeEntry, walkTree} from './walk.js';
 
 /** What the store says about one published file. */
 export type StoredFile = {
@@ -215,7 +215,7 @@ is a UsageError, and nothing is created.
 */
 export async function openTarget(options: TargetOptions, {mustExist = false} = {}): Promise<MirrorTarget> {
 	if (options.store) {
-		const {openS3Target} = await import('../store/s3/target.js');
+		const {openS3Target} = await import('./s3/target.js');
 		return openS3Target(options.store, options.lease);
 	}
 

@@ -6,8 +6,8 @@ import {createHash} from 'node:crypto';
 import {readFile, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import {type ArtifactRef, keyFiles, wantedArtifacts} from '../catalog.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import type {EventSink, Failure, Summary} from '../mirror/events.js';
 import {redactText} from '../redact.js';
 import {removeStalePartials} from '../store/abandoned.js';
 import {tempName} from '../store/layout.js';
@@ -16,11 +16,7 @@ import {makeDir, privateDirMode} from '../store/modes.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {S3Location} from '../store/s3/location.js';
 import type {RunFailure} from '../store/status.js';
-import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
-import {createHttpClient, type HttpClient, type HttpConfig, type RetryEvent} from './download.js';
-import type {EventSink, Failure, Summary} from './events.js';
-import {type Action, plan} from './plan.js';
-import {type MirrorTarget, openTarget} from './target.js';
+import {type MirrorTarget, openTarget} from '../store/target.js';
 import {
 	checkKeyFile,
 	checkSha512,
@@ -30,7 +26,11 @@ import {
 	prepareSignature,
 	type TrustedKeys,
 	verifySignature,
-} from './verify.js';
+} from '../trust/verify.js';
+import {createHttpClient, type HttpClient, type HttpConfig, type RetryEvent} from '../upstream/client.js';
+import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
+import {type ArtifactRef, keyFiles, wantedArtifacts} from './catalog.js';
+import {type Action, plan} from './plan.js';
 
 /** Everything a run needs, already validated by the config loader. */
 export type SyncOptions = {

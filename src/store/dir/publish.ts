@@ -5,10 +5,10 @@ file, and an artifact only ever appears after its own sidecars.
 */
 import {chmod, rename, rm, utimes} from 'node:fs/promises';
 import path from 'node:path';
-import type {ArtifactRef} from '../catalog.js';
-import {syncPath, writeDurable} from '../store/atomic.js';
-import {type Layout, tempName, treePath} from '../store/layout.js';
-import {fileMode, makeDir, privateDirMode} from '../store/modes.js';
+import type {ArtifactRef} from '../../agent/catalog.js';
+import {syncPath, writeDurable} from '../atomic.js';
+import {type Layout, tempName, treePath} from '../layout.js';
+import {fileMode, makeDir, privateDirMode} from '../modes.js';
 
 /** The verified pieces of one artifact, ready to publish. */
 export type VerifiedArtifact = {

@@ -3,7 +3,7 @@ Content types and cache lifetimes of the files in the tree. Fixed here rather th
 last extension, because `.tar.gz` is one format and sidecars must never be guessed
 as something a browser renders or a client decompresses.
 */
-import {isMutableVersion, keyFiles, type PathKind} from '../catalog.js';
+import {isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
 	['.tar.gz', 'application/gzip'],

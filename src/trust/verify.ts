@@ -7,8 +7,8 @@ import {readFile} from 'node:fs/promises';
 import {Readable} from 'node:stream';
 import * as openpgp from 'openpgp';
 import {ChecksumError, SidecarError, SignatureError, UsageError} from '../errors.js';
-import {feedFile} from '../store/hash.js';
 import type {FileDigests, SignedDigestSpec} from './digest.js';
+import {feedFile} from './feed-file.js';
 import {createFileHasher} from './hash-pool.js';
 
 const sha512Hex = /^[0-9a-f]{128}$/;

@@ -3,8 +3,9 @@ The plan: a pure function from what is wanted and what the mirror holds to what 
 run must do. Nothing here touches the disk or the network, so `--dry-run` and the
 real run decide the same way.
 */
-import {type ArtifactRef, isMutableVersion} from '../catalog.js';
+
 import type {Manifest, ManifestEntry} from '../store/manifest.js';
+import {type ArtifactRef, isMutableVersion} from './catalog.js';
 
 /** What the tree holds at one artifact path, from one stat per file. */
 export type LocalFile = {

@@ -2,7 +2,7 @@
 What a sync run reports while it works. The CLI turns these into progress bars or
 JSON lines; tests collect them.
 */
-import type {Action} from './plan.js';
+import type {Action} from '../agent/plan.js';
 
 /** A file that did not make it, and why. */
 export type Failure = {readonly path: string; readonly reason: string; readonly code: string};

@@ -18,9 +18,9 @@ import {readFileSync} from 'node:fs';
 import {open, readFile, rename, rm, stat} from 'node:fs/promises';
 import os from 'node:os';
 import {dirname} from 'node:path';
-import {LockHeldError, MirrorError} from '../errors.js';
-import {makeDir} from '../store/modes.js';
-import {createGate, type Gate, rememberHeld} from './held.js';
+import {LockHeldError, MirrorError} from '../../errors.js';
+import {createGate, type Gate, rememberHeld} from '../held.js';
+import {makeDir} from '../modes.js';
 
 /** Who holds a lock. */
 export type LockHolder = {

@@ -16,13 +16,13 @@ import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
-import {feedFile} from '../store/hash.js';
-import type {FileDigests} from './digest.js';
-import {createFileHasher} from './hash-pool.js';
+import type {FileDigests} from '../trust/digest.js';
+import {feedFile} from '../trust/feed-file.js';
+import {createFileHasher} from '../trust/hash-pool.js';
+import type {PreparedSignature} from '../trust/verify.js';
+import {statusError, toUpstreamError, unreachableCode} from './errors.js';
 import {type ProxyConfig, proxyFor} from './proxy.js';
 import {type MinSpeed, watchRate} from './rate.js';
-import {statusError, toUpstreamError, unreachableCode} from './upstream-errors.js';
-import type {PreparedSignature} from './verify.js';
 
 /** How to reach the upstream. */
 export type HttpConfig = {

@@ -4,8 +4,8 @@ as sync's selection. Versions resolve against what the mirror holds, so this
 never needs the network.
 */
 
+import type {ManifestEntry} from '../store/manifest.js';
 import {resolveVersions, type VersionSpec} from '../versions.js';
-import type {ManifestEntry} from './manifest.js';
 
 /** A selection; an absent field selects everything. */
 export type Selection = {
