@@ -8,6 +8,7 @@ import {importBundle} from '../src/bundle/import.js';
 import {concatParts, expandParts} from '../src/bundle/parts.js';
 import {BundleError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
+import {dirLocation} from '../src/store/location.js';
 import {readManifest} from '../src/store/manifest.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {cliCommand, runCli, runSync, syncFlags} from './helpers/run.js';
@@ -46,12 +47,16 @@ async function syncedMirror(
 }
 
 const importFile = (dir: string, file: string | string[], keyPath: string) =>
-	importBundle({dir, input: concatParts(Array.isArray(file) ? file : [file]), trustedKeyPaths: [keyPath]});
+	importBundle({
+		location: dirLocation(dir),
+		input: concatParts(Array.isArray(file) ? file : [file]),
+		trustedKeyPaths: [keyPath],
+	});
 
 test('export then import into an empty mirror gives an identical tree; importing again is a no-op', async (t) => {
 	const source = await syncedMirror(t, ['9.0.8', '9.1.3']);
 	const out = path.join(await tempDir(t), 'bundle.tar');
-	const summary = await exportBundle({dir: source.dir, out, selection: {}});
+	const summary = await exportBundle({location: dirLocation(source.dir), out, selection: {}});
 	t.is(summary.artifacts, 6);
 	t.is(summary.files, 6 * 3 + 2);
 	t.deepEqual(summary.outputs, [out]);
@@ -75,7 +80,7 @@ test('--split-size writes numbered parts; import finds them from the first; a se
 	const out = path.join(dir, 'b.tar');
 	const {parseVersionSpecs} = await import('../src/versions.js');
 	const summary = await exportBundle({
-		dir: source.dir,
+		location: dirLocation(source.dir),
 		out,
 		splitSize: 64 * 1024,
 		selection: {versions: parseVersionSpecs(['9.1.x'], 'test'), platforms: ['linux-x86_64', 'deb-amd64']},
@@ -106,10 +111,19 @@ test('--split-size writes numbered parts; import finds them from the first; a se
 test('--since exports only what was published after the date or the previous export', async (t) => {
 	const source = await syncedMirror(t, ['9.1.2'], ['9.1.2', '9.1.3']);
 	const dir = await tempDir(t);
-	const full = await exportBundle({dir: source.dir, out: path.join(dir, 'full.tar'), selection: {}});
+	const full = await exportBundle({
+		location: dirLocation(source.dir),
+		out: path.join(dir, 'full.tar'),
+		selection: {},
+	});
 	t.is(full.artifacts, 3);
 	await t.throwsAsync(
-		exportBundle({dir: source.dir, out: path.join(dir, 'none.tar'), selection: {}, since: 'last'}),
+		exportBundle({
+			location: dirLocation(source.dir),
+			out: path.join(dir, 'none.tar'),
+			selection: {},
+			since: 'last',
+		}),
 		{
 			message: /nothing was published since/,
 		},
@@ -119,14 +133,14 @@ test('--since exports only what was published after the date or the previous exp
 	const beforeSecondSync = new Date();
 	await source.syncVersions(['9.1.3']);
 	const delta = await exportBundle({
-		dir: source.dir,
+		location: dirLocation(source.dir),
 		out: path.join(dir, 'delta.tar'),
 		selection: {},
 		since: 'last',
 	});
 	t.is(delta.artifacts, 3);
 	const byDate = await exportBundle({
-		dir: source.dir,
+		location: dirLocation(source.dir),
 		out: path.join(dir, 'by-date.tar'),
 		selection: {},
 		since: beforeSecondSync,
@@ -148,7 +162,7 @@ async function rejectionSetup(t: ExecutionContext) {
 	const source = await syncedMirror(t, ['9.1.3'], ['9.0.8', '9.1.3']);
 	const target = await tempDir(t);
 	const old = await exportBundle({
-		dir: source.dir,
+		location: dirLocation(source.dir),
 		out: path.join(await tempDir(t), 'old.tar'),
 		selection: {},
 	});
@@ -157,7 +171,11 @@ async function rejectionSetup(t: ExecutionContext) {
 	const dir = await tempDir(t);
 	const out = path.join(dir, 'bundle.tar');
 	const {parseVersionSpecs} = await import('../src/versions.js');
-	await exportBundle({dir: source.dir, out, selection: {versions: parseVersionSpecs(['9.0.8'], 'test')}});
+	await exportBundle({
+		location: dirLocation(source.dir),
+		out,
+		selection: {versions: parseVersionSpecs(['9.0.8'], 'test')},
+	});
 	const before = await treeContents(target);
 	const unchanged = async () => {
 		t.true(sameTree(before, await treeContents(target)), 'the target tree changed');
@@ -202,7 +220,7 @@ test('a bundle whose artifact is signed by an unknown key is rejected; nothing c
 		await stranger.sign(await readFile(path.join(source.dir, victim))),
 	);
 	const out = path.join(dir, 'forged.tar');
-	await exportBundle({dir: source.dir, out, selection: {}});
+	await exportBundle({location: dirLocation(source.dir), out, selection: {}});
 	const error = await t.throwsAsync(importFile(target, out, source.keyPath));
 	t.regex(
 		error?.message ?? '',
@@ -214,7 +232,12 @@ test('a bundle whose artifact is signed by an unknown key is rejected; nothing c
 test('a missing part is named; a missing last part is caught as truncation; the CLI exits 1 with one line', async (t) => {
 	const {source, target, dir, unchanged} = await rejectionSetup(t);
 	const out = path.join(dir, 'parts.tar');
-	const summary = await exportBundle({dir: source.dir, out, selection: {}, splitSize: 64 * 1024});
+	const summary = await exportBundle({
+		location: dirLocation(source.dir),
+		out,
+		selection: {},
+		splitSize: 64 * 1024,
+	});
 	t.true(summary.outputs.length >= 3);
 	const [first, second, ...rest] = summary.outputs as [string, string, ...string[]];
 	await t.throwsAsync(expandParts([first, ...rest]), {message: /part 002 of the bundle is missing/});
@@ -254,7 +277,7 @@ test('export and import through a pipe (- for stdout and stdin)', async (t) => {
 	t.true(sameTree(await treeContents(source.dir), await treeContents(target)));
 	// A bundle on stdin goes through the same checks.
 	const tampered = Readable.from([Buffer.from('not a tar at all'.repeat(64))]);
-	await t.throwsAsync(importBundle({dir: target, input: tampered, trustedKeyPaths: [source.keyPath]}), {
+	await t.throwsAsync(importBundle({location: dirLocation(target), input: tampered, trustedKeyPaths: [source.keyPath]}), {
 		instanceOf: BundleError,
 	});
 });
@@ -309,7 +332,7 @@ test('a bundle entry larger than its manifest entry is refused before it is writ
 
 	const bundle = await crafted(big);
 	const error = await t.throwsAsync(
-		importBundle({dir: target, input: bundle.input, trustedKeyPaths: [source.keyPath]}),
+		importBundle({location: dirLocation(target), input: bundle.input, trustedKeyPaths: [source.keyPath]}),
 		{instanceOf: BundleError},
 	);
 	t.regex(

@@ -11,6 +11,7 @@ import {
 } from '../src/config/index.js';
 import {UsageError} from '../src/errors.js';
 import {bundledKeyPath} from '../src/meta.js';
+import {dirOf, s3Of} from './helpers/location.js';
 import {tempDir} from './helpers/temp.js';
 
 const load = (cwd: string, flags: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
@@ -19,7 +20,7 @@ const load = (cwd: string, flags: Record<string, unknown> = {}, env: Record<stri
 test('defaults: the table in the README', async (t) => {
 	const cwd = await tempDir(t);
 	const options = load(cwd, {versions: 'latest'});
-	t.is(options.dir, path.join(cwd, 'artifacts'));
+	t.is(dirOf(options), path.join(cwd, 'artifacts'));
 	t.is(options.upstream, 'https://artifacts.elastic.co');
 	t.is(options.versionsApi, 'https://artifacts-api.elastic.co/v1/versions');
 	t.deepEqual(options.products, ['elastic-agent']);
@@ -51,7 +52,7 @@ test('precedence: flags > environment > ./mirror.yml > defaults', async (t) => {
 	);
 	t.is(fileOnly.concurrency, 2);
 	t.deepEqual(fileOnly.products, ['elastic-agent', 'fleet-server']);
-	t.is(fileOnly.dir, path.join(cwd, 'from-file'));
+	t.is(dirOf(fileOnly), path.join(cwd, 'from-file'));
 
 	const env = {MIRROR_CONCURRENCY: '6', MIRROR_UPSTREAM: 'http://env.example/'};
 	const withEnv = load(cwd, {}, env);
@@ -74,7 +75,7 @@ test('--config names the file; its relative paths resolve from its folder', asyn
 	await writeFile(path.join(etc, 'key.asc'), 'x');
 	await writeFile(path.join(etc, 'conf.yaml'), 'versions: 9.1.3\ndir: ../data\ntrusted-keys: [key.asc]\n');
 	const options = load(cwd, {config: 'etc/conf.yaml'});
-	t.is(options.dir, path.join(cwd, 'data'));
+	t.is(dirOf(options), path.join(cwd, 'data'));
 	t.deepEqual(options.trustedKeyPaths, [path.join(etc, 'key.asc')]);
 	t.throws(() => load(cwd, {config: 'nope.yml'}), {
 		instanceOf: UsageError,
@@ -160,12 +161,12 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		'dir: /srv/mirror\nversions: latest\nport: 9000\npublic-url: https://mirror.example.internal/\ntrust-proxy: true\n',
 	);
 	const fromFile = loadServe(cwd);
-	t.is(fromFile.dir, '/srv/mirror');
+	t.is(dirOf(fromFile), '/srv/mirror');
 	t.is(fromFile.port, 9000);
 	t.is(fromFile.publicUrl, 'https://mirror.example.internal');
 	t.true(fromFile.trustProxy);
 	// sync reads the same file without tripping over serve's keys.
-	t.is(load(cwd).dir, '/srv/mirror');
+	t.is(dirOf(load(cwd)), '/srv/mirror');
 });
 
 test('serve: MIRROR_PORT wins over PORT; flags over both; bad values are one-line usage errors', async (t) => {
@@ -194,8 +195,8 @@ test('serve: MIRROR_PORT wins over PORT; flags over both; bad values are one-lin
 
 test('--store: a directory is --dir; s3:// takes its options from flags and MIRROR_S3_*, credentials from AWS_*', async (t) => {
 	const cwd = await tempDir(t);
-	t.is(load(cwd, {versions: 'latest', store: 'elsewhere'}).dir, path.join(cwd, 'elsewhere'));
-	t.is(load(cwd, {versions: 'latest', store: 'elsewhere'}).store, undefined);
+	t.is(dirOf(load(cwd, {versions: 'latest', store: 'elsewhere'})), path.join(cwd, 'elsewhere'));
+	t.is(s3Of(load(cwd, {versions: 'latest', store: 'elsewhere'})), undefined);
 
 	const env = {
 		MIRROR_S3_ENDPOINT: 'http://rgw.internal:7480/',
@@ -204,7 +205,7 @@ test('--store: a directory is --dir; s3:// takes its options from flags and MIRR
 		AWS_SECRET_ACCESS_KEY: 'secret',
 	};
 	const options = load(cwd, {versions: 'latest', store: 's3://mirror-bucket/elastic//artifacts/'}, env);
-	t.deepEqual(options.store, {
+	t.deepEqual(s3Of(options), {
 		bucket: 'mirror-bucket',
 		prefix: 'elastic/artifacts/',
 		endpoint: 'http://rgw.internal:7480',
@@ -212,13 +213,13 @@ test('--store: a directory is --dir; s3:// takes its options from flags and MIRR
 		pathStyle: true,
 		credentials: {accessKeyId: 'AKID', secretAccessKey: 'secret', sessionToken: undefined},
 	});
-	t.is(load(cwd, {versions: 'latest', store: 's3://b-1', 's3-region': 'eu-west-3'}).store?.prefix, '');
+	t.is(s3Of(load(cwd, {versions: 'latest', store: 's3://b-1', 's3-region': 'eu-west-3'}))?.prefix, '');
 	t.is(
-		load(cwd, {versions: 'latest', store: 's3://b-1', 's3-region': 'eu-west-3'}).store?.region,
+		s3Of(load(cwd, {versions: 'latest', store: 's3://b-1', 's3-region': 'eu-west-3'}))?.region,
 		'eu-west-3',
 	);
 	t.is(
-		load(cwd, {versions: 'latest', store: 's3://b-1'}).store?.credentials,
+		s3Of(load(cwd, {versions: 'latest', store: 's3://b-1'}))?.credentials,
 		undefined,
 		'the SDK chain then',
 	);
@@ -234,8 +235,8 @@ test('--store: a directory is --dir; s3:// takes its options from flags and MIRR
 		instanceOf: UsageError,
 		message: /^invalid --s3-block-cache "lots"/,
 	});
-	t.is(serve.store?.bucket, 'mirror-bucket');
-	t.is(serve.store?.endpoint, 'http://rgw.internal:7480');
+	t.is(s3Of(serve)?.bucket, 'mirror-bucket');
+	t.is(s3Of(serve)?.endpoint, 'http://rgw.internal:7480');
 });
 
 test('verify, prune, export and import take the same --store and S3 options as sync', async (t) => {
@@ -247,10 +248,10 @@ test('verify, prune, export and import take the same --store and S3 options as s
 	};
 	const env = {AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret'};
 	const stores = [
-		loadVerifyConfig({flags: s3 as never, env, cwd}).sync.store,
-		loadPruneConfig({flags: {...s3, 'keep-latest': '2'} as never, env, cwd}).store,
-		loadExportConfig({flags: {...s3, out: 'bundle.tar'} as never, env, cwd}).store,
-		loadImportConfig({flags: s3 as never, env, cwd}).store,
+		s3Of(loadVerifyConfig({flags: s3 as never, env, cwd}).sync),
+		s3Of(loadPruneConfig({flags: {...s3, 'keep-latest': '2'} as never, env, cwd})),
+		s3Of(loadExportConfig({flags: {...s3, out: 'bundle.tar'} as never, env, cwd})),
+		s3Of(loadImportConfig({flags: s3 as never, env, cwd})),
 	];
 	for (const store of stores) {
 		t.like(store, {
@@ -264,11 +265,11 @@ test('verify, prune, export and import take the same --store and S3 options as s
 
 	// A path is still a directory.
 	t.is(
-		loadPruneConfig({flags: {store: 'mirror', 'keep-latest': '1'} as never, env: {}, cwd}).store,
+		s3Of(loadPruneConfig({flags: {store: 'mirror', 'keep-latest': '1'} as never, env: {}, cwd})),
 		undefined,
 	);
 	t.is(
-		loadPruneConfig({flags: {store: 'mirror', 'keep-latest': '1'} as never, env: {}, cwd}).dir,
+		dirOf(loadPruneConfig({flags: {store: 'mirror', 'keep-latest': '1'} as never, env: {}, cwd})),
 		path.join(cwd, 'mirror'),
 	);
 });

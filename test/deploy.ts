@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url';
 import test, {type ExecutionContext} from 'ava';
 import YAML from 'yaml';
 import {loadServeConfig, loadSyncConfig} from '../src/config/index.js';
+import {dirOf, s3Of} from './helpers/location.js';
 import {runCli, startCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {createCertificates} from './helpers/tls.js';
@@ -242,7 +243,7 @@ test('Kubernetes: Deployment with probes and a non-root user, Service, PVC, Cron
 	const dir = await tempDir(t);
 	await writeFile(path.join(dir, 'mirror.yml'), byKind('ConfigMap').data['mirror.yml']);
 	const config = loadServeConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env: {}, cwd: dir});
-	t.is(config.dir, '/artifacts');
+	t.is(dirOf(config), '/artifacts');
 	t.is(config.publicUrl, 'https://artifacts.example.internal');
 });
 
@@ -277,11 +278,11 @@ test('Kubernetes, S3 mode: stateless replicas without volumes, credentials from 
 	await writeFile(path.join(dir, 'mirror.yml'), byKind('ConfigMap').data['mirror.yml']);
 	const env = byKind('Secret').stringData;
 	const config = loadServeConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env, cwd: dir});
-	t.like(config.store, {bucket: 'elastic-artifacts', prefix: 'mirror/', pathStyle: true});
-	t.is(config.store?.credentials?.accessKeyId, 'change-me');
+	t.like(s3Of(config), {bucket: 'elastic-artifacts', prefix: 'mirror/', pathStyle: true});
+	t.is(s3Of(config)?.credentials?.accessKeyId, 'change-me');
 	t.is(config.s3BlockCacheBytes, 64 * 1024 * 1024);
 	const sync = loadSyncConfig({flags: {config: path.join(dir, 'mirror.yml')} as never, env, cwd: dir});
-	t.is(sync.options.store?.bucket, 'elastic-artifacts');
+	t.is(s3Of(sync.options)?.bucket, 'elastic-artifacts');
 });
 
 test('systemd units and the crontab example run the real commands, found on the PATH; exit 3 is not swallowed', async (t) => {

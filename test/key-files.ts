@@ -1,4 +1,5 @@
 /** Key files: every key in every armored block must be trusted, in sync, import and verify. */
+
 import {readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
@@ -6,6 +7,7 @@ import {exportBundle} from '../src/bundle/export.js';
 import {importBundle} from '../src/bundle/import.js';
 import {concatParts} from '../src/bundle/parts.js';
 import {BundleError} from '../src/errors.js';
+import {dirLocation} from '../src/store/location.js';
 import {checkKeyFile, loadTrustedKeys} from '../src/trust/verify.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
@@ -86,11 +88,15 @@ test('import refuses a bundle whose key file has a second, untrusted block; veri
 
 	// A bundle exported from that tree carries the two-block file: import refuses it, changes nothing.
 	const out = path.join(await tempDir(t), 'bundle.tar');
-	await exportBundle({dir: setup.dir, out, selection: {}});
+	await exportBundle({location: dirLocation(setup.dir), out, selection: {}});
 	const target = await tempDir(t);
 	const before = await treeContents(target);
 	const error = await t.throwsAsync(
-		importBundle({dir: target, input: concatParts([out]), trustedKeyPaths: [setup.keyPath]}),
+		importBundle({
+			location: dirLocation(target),
+			input: concatParts([out]),
+			trustedKeyPaths: [setup.keyPath],
+		}),
 		{instanceOf: BundleError},
 	);
 	t.regex(

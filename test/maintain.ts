@@ -6,6 +6,7 @@ import {planPrune, prune} from '../src/maintain/prune.js';
 import {verifyMirror} from '../src/maintain/verify.js';
 import {acquireLock} from '../src/store/dir/lock.js';
 import {layout} from '../src/store/layout.js';
+import {dirLocation} from '../src/store/location.js';
 import {readManifest} from '../src/store/manifest.js';
 import {parseVersionSpecs} from '../src/versions.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -203,7 +204,7 @@ test('prune: the dry run deletes nothing; --yes deletes exactly what it printed,
 			'downloads/beats/elastic-agent/elastic-agent-9.1.3-windows-x86_64.zip',
 		].sort(),
 	);
-	t.deepEqual((await prune({dir: mirror.dir}, {keepLatest: 1}, true)).actions, []);
+	t.deepEqual((await prune({location: dirLocation(mirror.dir)}, {keepLatest: 1}, true)).actions, []);
 });
 
 test('prune, verify, import and export take the sync lock: exit 3 while a sync holds it', async (t) => {

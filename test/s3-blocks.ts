@@ -10,6 +10,7 @@ import http from 'node:http';
 import {PutObjectCommand} from '@aws-sdk/client-s3';
 import test, {type ExecutionContext} from 'ava';
 import type {ServeConfig} from '../src/config/index.js';
+import {s3Location} from '../src/store/location.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -44,7 +45,7 @@ async function servedArtifact(t: ExecutionContext, size: number, overrides: Part
 	const [ref] = upstream.refs;
 	const relative = ref?.path ?? '';
 	const server = await withServer(t, '/nonexistent-dir-unused-with-a-store', {
-		store: bucket.location,
+		location: s3Location(bucket.location),
 		indexRefreshMs: 100,
 		...overrides,
 	});

@@ -3,6 +3,7 @@ The object-store mode against a real S3 server (Ceph radosgw on loopback, see
 test/helpers/s3.ts): sync to a bucket, serve from it, locks and leases, redirects,
 and the errors of a store that cannot be used.
 */
+
 import {execFileSync} from 'node:child_process';
 import {createHash, randomBytes} from 'node:crypto';
 import {mkdir, rename} from 'node:fs/promises';
@@ -13,7 +14,9 @@ import * as openpgp from 'openpgp';
 import {sync} from '../src/agent/sync.js';
 import {loadSyncConfig, type ServeConfig} from '../src/config/index.js';
 import type {SyncEvent} from '../src/mirror/events.js';
-import {openS3Target} from '../src/store/s3/target.js';
+import {s3Location} from '../src/store/location.js';
+import type {S3Location} from '../src/store/s3/location.js';
+import {openS3Mirror} from '../src/store/s3/store.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -37,11 +40,11 @@ const sha512 = (bytes: Buffer) => createHash('sha512').update(bytes).digest('hex
 /** Serve the bucket on a port-0 server, looking for a new manifest every 100 ms. */
 function serveBucket(
 	t: Parameters<typeof withServer>[0],
-	location: NonNullable<ServeConfig['store']>,
+	location: S3Location,
 	overrides: Partial<ServeConfig> = {},
 ) {
 	return withServer(t, '/nonexistent-dir-unused-with-a-store', {
-		store: location,
+		location: s3Location(location),
 		indexRefreshMs: 100,
 		...overrides,
 	});
@@ -594,7 +597,7 @@ s3Test(
 		const bucket = await withBucket(t);
 		const client = testClient();
 		t.teardown(() => client.destroy());
-		const target = await openS3Target(bucket.location, {ttlMs: 60_000, renewEveryMs: 200});
+		const target = await openS3Mirror(bucket.location, {ttlMs: 60_000, renewEveryMs: 200});
 		t.teardown(() => target.close());
 		const staging = await unremovableStaging(t, target.tmp);
 		await t.throwsAsync(
@@ -617,7 +620,7 @@ s3Test(
 		const bucket = await withBucket(t);
 		const client = testClient();
 		t.teardown(() => client.destroy());
-		const target = await openS3Target(bucket.location, {ttlMs: 60_000, renewEveryMs: 20_000});
+		const target = await openS3Mirror(bucket.location, {ttlMs: 60_000, renewEveryMs: 20_000});
 		t.teardown(() => target.close());
 		const lock = await target.lock(() => undefined);
 		// Large enough that the upload is still running when release is called.

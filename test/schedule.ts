@@ -8,6 +8,7 @@ import {UsageError} from '../src/errors.js';
 import {redactPublic} from '../src/server/public-text.js';
 import {acquireLock} from '../src/store/dir/lock.js';
 import {layout} from '../src/store/layout.js';
+import {dirLocation} from '../src/store/location.js';
 import {getJson, request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
 import {startCli, syncFlags} from './helpers/run.js';
@@ -48,7 +49,7 @@ test('serve --sync-schedule runs sync in-process on the schedule, skips while th
 		env,
 		cwd: process.cwd(),
 	});
-	t.is(config.syncSchedule?.options.dir, setup.dir);
+	t.deepEqual(config.syncSchedule?.options.location, dirLocation(setup.dir));
 
 	// Hold the lock first: scheduled runs must skip, not wait or break it.
 	const lock = await acquireLock(layout(setup.dir).lock);

@@ -12,6 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import type {ServeConfig} from '../src/config/index.js';
+import {s3Location} from '../src/store/location.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -199,7 +200,7 @@ async function s3Artifact(t: ExecutionContext, overrides: Partial<ServeConfig>) 
 	t.is(summary.result, 'success');
 	const relative = upstream.refs[0]?.path ?? '';
 	const server = await withServer(t, '/nonexistent-dir-unused-with-a-store', {
-		store: bucket.location,
+		location: s3Location(bucket.location),
 		indexRefreshMs: 100,
 		...overrides,
 	});

@@ -8,6 +8,7 @@ only for files that never change (releases).
 import {randomBytes} from 'node:crypto';
 import test, {type ExecutionContext} from 'ava';
 import type {ServeConfig} from '../src/config/index.js';
+import {s3Location} from '../src/store/location.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -47,7 +48,9 @@ async function mirrorOf(t: ExecutionContext, store: 'dir' | 's3') {
 	};
 
 	await sync();
-	const overrides: Partial<ServeConfig> = bucket ? {store: bucket.location, indexRefreshMs: 100} : {};
+	const overrides: Partial<ServeConfig> = bucket
+		? {location: s3Location(bucket.location), indexRefreshMs: 100}
+		: {};
 	const server = await withServer(t, bucket ? '/nonexistent-dir-unused-with-a-store' : dir, overrides);
 	const pathOf = (version: string) => upstream.refs.find((ref) => ref.version === version)?.path ?? '';
 	return {

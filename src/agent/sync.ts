@@ -11,12 +11,13 @@ import type {EventSink, Failure, Summary} from '../mirror/events.js';
 import {redactText} from '../redact.js';
 import {removeStalePartials} from '../store/abandoned.js';
 import {tempName} from '../store/layout.js';
+import type {StoreLocation} from '../store/location.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
+import {openStore} from '../store/open.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
-import type {S3Location} from '../store/s3/location.js';
 import type {RunFailure} from '../store/status.js';
-import {type MirrorTarget, openTarget} from '../store/target.js';
+import type {MirrorStore} from '../store/store.js';
 import {
 	checkKeyFile,
 	checkSha512,
@@ -34,9 +35,8 @@ import {type Action, plan} from './plan.js';
 
 /** Everything a run needs, already validated by the config loader. */
 export type SyncOptions = {
-	readonly dir: string;
-	/** Sync into this object store instead of `dir`. */
-	readonly store?: S3Location | undefined;
+	/** The mirror to sync into: a directory or an object store. */
+	readonly location: StoreLocation;
 	/** Lease timing of the object store's lock (tests shorten it). */
 	readonly lease?: LeaseOptions | undefined;
 	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
@@ -138,7 +138,7 @@ async function resolve(
 /** Sync state shared by the workers of one run. */
 type RunContext = {
 	readonly options: SyncOptions;
-	readonly target: MirrorTarget;
+	readonly target: MirrorStore;
 	readonly client: HttpClient;
 	readonly trusted: TrustedKeys;
 	readonly manifest: Manifest;
@@ -481,7 +481,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: [], list: undefined}
 			: await resolve(options, client, emit);
 		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
-		const target = await openTarget(options);
+		const target = await openStore(options);
 		try {
 			emit({
 				type: 'start',
@@ -514,7 +514,7 @@ async function runWithTarget(
 	run: {
 		client: HttpClient;
 		trusted: TrustedKeys;
-		target: MirrorTarget;
+		target: MirrorStore;
 		wanted: ArtifactRef[];
 		versions: string[];
 		versionWarnings: string[];

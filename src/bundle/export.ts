@@ -11,12 +11,13 @@ import {keyFiles, sidecarExtensions} from '../agent/catalog.js';
 import {type Selection, selectEntries} from '../agent/select.js';
 import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
 import {userAgent} from '../meta.js';
-import {type MirrorTarget, type TargetOptions, withReadTarget} from '../store/target.js';
+import {withReadStore} from '../store/open.js';
+import type {MirrorStore, StoreOptions} from '../store/store.js';
 import {type BundleFile, type BundleManifest, bundleManifestName} from './format.js';
 import {createPartWriter} from './parts.js';
 
 /** What to export and where. */
-export type ExportOptions = TargetOptions & {
+export type ExportOptions = StoreOptions & {
 	/** A file name, or `-` for `stdout`. */
 	readonly out: string;
 	readonly stdout?: Writable | undefined;
@@ -40,7 +41,7 @@ export type ExportSummary = {
 
 type ExportState = {lastExportAt?: string};
 
-async function readExportState(target: MirrorTarget): Promise<ExportState> {
+async function readExportState(target: MirrorStore): Promise<ExportState> {
 	try {
 		return JSON.parse((await target.readState('export.json')) ?? '{}') as ExportState;
 	} catch {
@@ -49,7 +50,7 @@ async function readExportState(target: MirrorTarget): Promise<ExportState> {
 }
 
 /** A file's bundle entry; sidecars and keys (small, not in the manifest) are hashed here. */
-async function describeFile(target: MirrorTarget, relative: string, sha512?: string): Promise<BundleFile> {
+async function describeFile(target: MirrorStore, relative: string, sha512?: string): Promise<BundleFile> {
 	const info = await target.stat(relative);
 	const missing = () =>
 		new MirrorError('ERR_MISSING', `${relative} is in the manifest but not in ${target.label}; run verify`);
@@ -79,7 +80,7 @@ read-only that is a warning.
 */
 export async function exportBundle(options: ExportOptions): Promise<ExportSummary> {
 	const startedAt = new Date();
-	return withReadTarget(
+	return withReadStore(
 		options,
 		(message) => options.onWarning?.(message),
 		async (target) => {

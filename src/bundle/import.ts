@@ -17,12 +17,13 @@ import {BundleError, describeError, MirrorError} from '../errors.js';
 import {importStagingPrefix} from '../store/abandoned.js';
 import {manifestEntry} from '../store/manifest.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
-import {type TargetOptions, withLockedTarget} from '../store/target.js';
+import {withLockedStore} from '../store/open.js';
+import type {StoreOptions} from '../store/store.js';
 import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../trust/verify.js';
 import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
 
 /** Where the bundle comes from and what to trust. */
-export type ImportOptions = TargetOptions & {
+export type ImportOptions = StoreOptions & {
 	/** The bundle's bytes, parts already concatenated. */
 	readonly input: Readable;
 	readonly trustedKeyPaths: readonly string[];
@@ -158,7 +159,7 @@ async function stage(
 export async function importBundle(options: ImportOptions): Promise<ImportSummary> {
 	const startedAt = new Date();
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
-	return withLockedTarget(
+	return withLockedStore(
 		options,
 		(message) => options.onWarning?.(message),
 		async (target) => {

@@ -22,6 +22,7 @@ import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.j
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
 import {releaseHeldLocks} from '../store/held.js';
+import {locationLabel} from '../store/location.js';
 import type {Output} from './commands.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
@@ -141,7 +142,7 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 	const logger = createLogger(1, {format: config.logFormat, level: config.logLevel});
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
-	const source = running.mirrorApp.store?.label ?? config.dir;
+	const source = locationLabel(config.location);
 	const urlFile = config.urlFile;
 	if (urlFile) {
 		const {localUrl, writeUrlFile} = await import('./healthcheck.js');

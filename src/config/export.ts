@@ -23,7 +23,7 @@ export type ExportConfig = StoreChoice & {
 export function loadExportConfig(sources: ConfigSources): ExportConfig {
 	const reader = createReader(sources, exportOptionDefs);
 	const {get, orDefault} = reader;
-	const {dir, store} = readStore(sources, reader);
+	const {location} = readStore(sources, reader);
 	const out = get('out');
 	if (!out) {
 		throw new UsageError('no --out given: a bundle file name, or - for stdout');
@@ -37,8 +37,7 @@ export function loadExportConfig(sources: ConfigSources): ExportConfig {
 		);
 	const outText = String(out.raw).trim();
 	return {
-		dir,
-		store,
+		location,
 		out: outText === '-' ? '-' : parsePath(outText, out.origin),
 		splitSize: orDefault('split-size', (raw, origin) => parseSize(raw, origin, 1024 * 1024, '1M'), undefined),
 		selection: {

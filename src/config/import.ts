@@ -11,5 +11,5 @@ export type ImportConfig = StoreChoice & {readonly trustedKeyPaths: readonly str
 /** Load and validate `import`'s options: sync's, for the mirror and the trusted keys. */
 export function loadImportConfig(sources: ConfigSources): ImportConfig {
 	const options = loadSyncConfig(sources, {requireVersions: false}).options;
-	return {dir: options.dir, store: options.store, trustedKeyPaths: options.trustedKeyPaths};
+	return {location: options.location, trustedKeyPaths: options.trustedKeyPaths};
 }

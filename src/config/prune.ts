@@ -18,7 +18,7 @@ export type PruneConfig = StoreChoice & {readonly rules: PruneRules; readonly ye
 export function loadPruneConfig(sources: ConfigSources): PruneConfig {
 	const reader = createReader(sources, pruneOptionDefs);
 	const {orDefault} = reader;
-	const {dir, store} = readStore(sources, reader);
+	const {location} = readStore(sources, reader);
 	const keepLatest = orDefault('keep-latest', (raw, origin) => parseInteger(raw, origin, 1, 1000), undefined);
 	const keepVersions = orDefault(
 		'keep-versions',
@@ -44,8 +44,7 @@ export function loadPruneConfig(sources: ConfigSources): PruneConfig {
 			})()
 		: undefined;
 	return {
-		dir,
-		store,
+		location,
 		rules: {keepLatest, keepVersions, selection},
 		yes: Boolean(sources.flags.yes),
 	};

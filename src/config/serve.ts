@@ -5,7 +5,7 @@ including the in-process sync schedule (with sync's own options).
 
 import type {SyncOptions} from '../agent/sync.js';
 import {UsageError} from '../errors.js';
-import type {S3Location} from '../store/s3/location.js';
+import type {StoreLocation} from '../store/location.js';
 import {checkCronExpression} from './cron.js';
 import {logLevels, serveOptionDefs} from './defs/serve.js';
 import {
@@ -24,7 +24,8 @@ import {loadSyncConfig} from './sync.js';
 
 /** What `serve` runs with. */
 export type ServeConfig = {
-	readonly dir: string;
+	/** The mirror to serve: a directory or an object store. */
+	readonly location: StoreLocation;
 	readonly host: string;
 	readonly port: number;
 	/** Without a trailing slash; undefined: derive from each request. */
@@ -41,8 +42,6 @@ export type ServeConfig = {
 	readonly logLevel?: (typeof logLevels)[number] | undefined;
 	/** Serve /metrics here instead of on the main port. */
 	readonly metricsAddress?: {readonly host: string; readonly port: number} | undefined;
-	/** Serve from this object store instead of `dir`. */
-	readonly store?: S3Location | undefined;
 	/** With a store: answer artifact bodies with a 302 to a presigned URL. */
 	readonly s3Redirect?: boolean | undefined;
 	/** With a store: how often to look for a new manifest (ms). */
@@ -57,7 +56,7 @@ export type ServeConfig = {
 export function loadServeConfig(sources: ConfigSources): ServeConfig {
 	const reader = createReader(sources, serveOptionDefs);
 	const {orDefault} = reader;
-	const {dir, store} = readStore(sources, reader);
+	const {location} = readStore(sources, reader);
 
 	const certPath = orDefault(
 		'tls-cert',
@@ -96,7 +95,7 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		'0.0.0.0',
 	);
 	const s3Redirect = orDefault('s3-redirect', parseBoolean, false);
-	if (s3Redirect && !store) {
+	if (s3Redirect && location.kind !== 's3') {
 		throw new UsageError('--s3-redirect needs an s3:// --store to redirect to');
 	}
 
@@ -106,8 +105,7 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 		64,
 	);
 	return {
-		dir,
-		store,
+		location,
 		s3Redirect,
 		s3BlockCacheBytes: s3BlockCacheMiB * 1024 * 1024,
 		host,
@@ -133,9 +131,11 @@ export function loadServeConfig(sources: ConfigSources): ServeConfig {
 				// Sync's own options come from the environment and the config file; the
 				// mirror is always the one being served.
 				options: {
-					...loadSyncConfig({...sources, flags: {config: sources.flags.config, dir}}).options,
-					dir,
-					store,
+					...loadSyncConfig({
+						...sources,
+						flags: {config: sources.flags.config, ...(location.kind === 'dir' ? {dir: location.dir} : {})},
+					}).options,
+					location,
 				},
 			}),
 			undefined,

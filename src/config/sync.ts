@@ -33,7 +33,7 @@ export type SyncConfig = {
 export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} = {}): SyncConfig {
 	const reader = createReader(sources, syncOptionDefs);
 	const {get, orDefault} = reader;
-	const {dir, store} = readStore(sources, reader);
+	const {location} = readStore(sources, reader);
 
 	const versions = get('versions');
 	if (!versions && requireVersions) {
@@ -67,8 +67,7 @@ export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} 
 	return {
 		json: jsonFlag === undefined ? undefined : Boolean(jsonFlag),
 		options: {
-			dir,
-			store,
+			location,
 			upstream,
 			versionsApi: orDefault('versions-api', parseUrl, 'https://artifacts-api.elastic.co/v1/versions'),
 			// Another mirror of ours answers /v1/versions: ask it first when it is the upstream.

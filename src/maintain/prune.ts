@@ -9,7 +9,8 @@ import {artifactFiles} from '../agent/catalog.js';
 import {type Selection, selectEntries} from '../agent/select.js';
 import {MirrorError} from '../errors.js';
 import type {ManifestEntry} from '../store/manifest.js';
-import {type MirrorTarget, type TargetOptions, withLockedTarget, withReadTarget} from '../store/target.js';
+import {withLockedStore, withReadStore} from '../store/open.js';
+import type {MirrorStore, StoreOptions} from '../store/store.js';
 import type {VersionSpec} from '../versions.js';
 
 /** Which artifacts to keep. At least one rule must be given. */
@@ -97,12 +98,12 @@ refuses (LockHeldError) while a sync holds the lock. A missing mirror directory 
 a UsageError either way.
 */
 export async function prune(
-	options: TargetOptions,
+	options: StoreOptions,
 	rules: PruneRules,
 	yes: boolean,
 	warn: (message: string) => void = () => undefined,
 ): Promise<PruneResult> {
-	const work = async (target: MirrorTarget): Promise<PruneResult> => {
+	const work = async (target: MirrorStore): Promise<PruneResult> => {
 		const {manifest, warning} = await target.readManifest();
 		if (warning) {
 			throw new MirrorError('ERR_MANIFEST', warning);
@@ -129,5 +130,5 @@ export async function prune(
 
 		return {actions, bytes, deleted: true};
 	};
-	return yes ? withLockedTarget(options, warn, work, {mustExist: true}) : withReadTarget(options, warn, work);
+	return yes ? withLockedStore(options, warn, work, {mustExist: true}) : withReadStore(options, warn, work);
 }

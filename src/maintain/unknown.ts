@@ -6,7 +6,7 @@ of the tree or into `.mirror/`), so a link is at best a broken download.
 */
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
 import type {Manifest} from '../store/manifest.js';
-import type {MirrorTarget} from '../store/target.js';
+import type {MirrorStore} from '../store/store.js';
 
 /** One thing found wrong. */
 export type Problem = {readonly path: string; readonly problem: string};
@@ -23,7 +23,7 @@ export type TreeFindings = {
 };
 
 /** Walk the served tree and report every entry the manifest does not account for. */
-export async function checkTree(target: MirrorTarget, manifest: Manifest): Promise<TreeFindings> {
+export async function checkTree(target: MirrorStore, manifest: Manifest): Promise<TreeFindings> {
 	const owner = new Map<string, string>();
 	for (const entry of Object.values(manifest.files)) {
 		for (const file of artifactFiles(entry.path)) {

@@ -10,7 +10,8 @@ import {type SyncOptions, sync} from '../agent/sync.js';
 import {describeError} from '../errors.js';
 import type {EventSink} from '../mirror/events.js';
 import type {ManifestEntry} from '../store/manifest.js';
-import {type MirrorTarget, openTarget, withLockedTarget, withReadTarget} from '../store/target.js';
+import {openStore, withLockedStore, withReadStore} from '../store/open.js';
+import type {MirrorStore} from '../store/store.js';
 import {
 	checkKeyFile,
 	checkSignature,
@@ -47,7 +48,7 @@ export type VerifyOptions = {
 };
 
 async function checkArtifact(
-	target: MirrorTarget,
+	target: MirrorStore,
 	entry: ManifestEntry,
 	trusted: TrustedKeys,
 ): Promise<string | undefined> {
@@ -112,7 +113,7 @@ export async function verifyMirror(
 	const bad: ArtifactRef[] = [];
 	const removed: string[] = [];
 	let checked = 0;
-	const check = async (target: MirrorTarget): Promise<string | undefined> => {
+	const check = async (target: MirrorStore): Promise<string | undefined> => {
 		const {manifest, warning} = await target.readManifest();
 		if (warning) {
 			problems.push({path: '.mirror/manifest.json', problem: warning});
@@ -204,8 +205,8 @@ export async function verifyMirror(
 	};
 	// Without --repair verify only reads: no lock, nothing written (a read-only mirror works).
 	const quarantineDir = options.repair
-		? await withLockedTarget(options.sync, warn, check, {mustExist: true})
-		: await withReadTarget(options.sync, warn, check);
+		? await withLockedStore(options.sync, warn, check, {mustExist: true})
+		: await withReadStore(options.sync, warn, check);
 	if (quarantineDir === undefined) {
 		return {checked, problems, repaired: [], removed, quarantined: [], quarantineDir: undefined};
 	}
@@ -227,7 +228,7 @@ export async function verifyMirror(
 	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
 	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
 	if (repaired.length > 0) {
-		const target = await openTarget(options.sync);
+		const target = await openStore(options.sync);
 		try {
 			const quarantine = target.quarantine(stamp);
 			for (const file of repaired) {

@@ -120,17 +120,19 @@ export async function startServer(
 	logger: Logger | undefined,
 	accessLog: Logger | undefined = config.accessLog ? logger : undefined,
 ): Promise<RunningServer> {
-	const s3 = config.store
-		? await (await import('./s3-source.js')).openS3Source({
-				location: config.store,
-				redirect: config.s3Redirect ?? false,
-				refreshMs: config.indexRefreshMs ?? 5000,
-				blockCacheBytes: config.s3BlockCacheBytes,
-				logger,
-			})
-		: undefined;
-	if (!s3) {
-		await makeDir(config.dir);
+	const {location} = config;
+	const s3 =
+		location.kind === 's3'
+			? await (await import('./s3-source.js')).openS3Source({
+					location: location.s3,
+					redirect: config.s3Redirect ?? false,
+					refreshMs: config.indexRefreshMs ?? 5000,
+					blockCacheBytes: config.s3BlockCacheBytes,
+					logger,
+				})
+			: undefined;
+	if (location.kind === 'dir') {
+		await makeDir(location.dir);
 	}
 
 	let draining = false;
@@ -139,7 +141,8 @@ export async function startServer(
 		: undefined;
 	const mirrorApp = createApp({
 		schedule: schedule?.info,
-		dir: config.dir,
+		// Unused when serving an object store.
+		dir: location.kind === 'dir' ? location.dir : '',
 		publicUrl: config.publicUrl,
 		trustProxy: config.trustProxy,
 		// Without the access log, the app logs warnings and errors only (or less, at a higher --log-level).

@@ -2,6 +2,7 @@
 
 import type {ServeConfig} from '../../src/config/index.js';
 import {type RunningServer, startServer} from '../../src/server/serve.js';
+import {dirLocation} from '../../src/store/location.js';
 import type {FakeUpstreamOptions} from './fake-upstream.js';
 import type {TestKey} from './keys.js';
 import {runSync, syncFlags} from './run.js';
@@ -16,7 +17,7 @@ export async function withServer(
 ): Promise<RunningServer> {
 	const running = await startServer(
 		{
-			dir,
+			location: dirLocation(dir),
 			host: '127.0.0.1',
 			port: 0,
 			publicUrl: undefined,

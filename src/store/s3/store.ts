@@ -21,7 +21,7 @@ import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
 import {makePrivateDir} from '../modes.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
-import type {MirrorTarget} from '../target.js';
+import type {MirrorStore} from '../store.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
 import {acquireLease, assertNoLease, defaultLeaseOptions, type Lease, type LeaseOptions} from './lease.js';
@@ -35,10 +35,10 @@ function fileHeaders(relative: string) {
 }
 
 /** The bucket and prefix of `location` as a target of sync and the day-2 commands, after checking the bucket can be used. */
-export async function openS3Target(
+export async function openS3Mirror(
 	location: S3Location,
 	lease: LeaseOptions = defaultLeaseOptions,
-): Promise<MirrorTarget> {
+): Promise<MirrorStore> {
 	const store: S3Store = createS3Store(location);
 	try {
 		await store.checkAccess();

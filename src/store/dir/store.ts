@@ -1,0 +1,128 @@
+/**
+The mirror in a directory: files are published by rename from the private temp
+folder under `.mirror/`, so a reader sees a file whole or not at all; the lock is a
+file with a lease (lock.ts).
+*/
+import {createReadStream} from 'node:fs';
+import {readFile, rename, rm, stat} from 'node:fs/promises';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type {LocalFile} from '../../agent/plan.js';
+import {MirrorError} from '../../errors.js';
+import {removeAbandoned, removePartials} from '../abandoned.js';
+import {writeFileAtomic} from '../atomic.js';
+import {type Layout, treePath} from '../layout.js';
+import {readManifest, writeManifest} from '../manifest.js';
+import {makeDir, privateDirMode} from '../modes.js';
+import type {LeaseOptions} from '../s3/lease.js';
+import {recordRun} from '../status.js';
+import type {MirrorStore, StoredFile} from '../store.js';
+import {walkTree} from '../walk.js';
+import {acquireLock, assertUnlocked, type Lock} from './lock.js';
+import {publishArtifact, publishRootFile} from './publish.js';
+
+async function statFile(file: string): Promise<StoredFile | undefined> {
+	try {
+		const info = await stat(file);
+		return info.isFile() ? {size: info.size, modified: info.mtime} : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+	if (error.code !== 'ENOENT') {
+		throw error;
+	}
+}
+
+/**
+The store of a mirror directory; `lease` times its lock. Every write goes through
+the held lock's gate, so a signal that releases the lock never cuts one in half.
+*/
+export function directoryStore(mirror: Layout, lease?: LeaseOptions): MirrorStore {
+	const stateFile = (name: string) => path.join(mirror.state, name);
+	let held: Lock | undefined;
+	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
+	return {
+		label: mirror.root,
+		tmp: mirror.tmp,
+		async inspect(wanted) {
+			// One stat per file of every wanted artifact.
+			const limit = pLimit(64);
+			const entries = await Promise.all(
+				wanted.map((ref) =>
+					limit(async (): Promise<[string, LocalFile]> => {
+						const file = treePath(mirror, ref.path);
+						const [artifact, sha512, asc] = await Promise.all([
+							statFile(file),
+							statFile(`${file}.sha512`),
+							statFile(`${file}.asc`),
+						]);
+						return [ref.path, {size: artifact?.size, sidecars: sha512 !== undefined && asc !== undefined}];
+					}),
+				),
+			);
+			return new Map(entries);
+		},
+		readManifest: () => readManifest(mirror),
+		writeManifest: (manifest) => step(() => writeManifest(mirror, manifest)),
+		async lock(warn) {
+			const lock = await acquireLock(mirror.lock, {
+				ttlMs: lease?.ttlMs,
+				renewEveryMs: lease?.renewEveryMs,
+				onTakeover: warn,
+			});
+			try {
+				// Made here, with its mode, before sync or import put anything in it.
+				await makeDir(mirror.tmp, privateDirMode);
+				await removeAbandoned(mirror.tmp, mirror.state);
+				if (lock.tookOverLiveHolder) {
+					// The holder whose lease ran out may still write to the partial files it has
+					// open: unlinked, they take its bytes without touching this run's downloads.
+					await removePartials(mirror.tmp);
+				}
+			} catch (error) {
+				// The caller never gets this lock: release it, or it stays held and renewed for good.
+				await lock.release();
+				throw error;
+			}
+
+			held = lock;
+			return lock;
+		},
+		assertUnlocked: () => assertUnlocked(mirror.lock, {ttlMs: lease?.ttlMs}),
+		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact)),
+		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data)),
+		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
+		stat: (relative) => statFile(treePath(mirror, relative)),
+		async openRead(relative) {
+			const file = treePath(mirror, relative);
+			if (!(await statFile(file))) {
+				throw new MirrorError('ERR_MISSING', `${relative} is not in ${mirror.root}`);
+			}
+
+			return createReadStream(file, {highWaterMark: 1024 * 1024});
+		},
+		listTree: () => walkTree(mirror.root),
+		remove: (relative) => step(() => rm(treePath(mirror, relative), {force: true})),
+		quarantine(stamp) {
+			const folder = path.join(mirror.state, 'quarantine', stamp);
+			const inside = (relative: string) => path.join(folder, ...relative.split('/'));
+			return {
+				where: folder,
+				move: (relative) =>
+					step(async () => {
+						await makeDir(path.dirname(inside(relative)));
+						await rename(treePath(mirror, relative), inside(relative)).catch(ignoreMissing);
+					}),
+				discard: (relative) => rm(inside(relative), {force: true}),
+			};
+		},
+		readState: (name) => readFile(stateFile(name), 'utf8').catch(() => undefined),
+		writeState: (name, text) => step(() => writeFileAtomic(stateFile(name), text, mirror.state)),
+		recordRun: (run) => step(() => recordRun(mirror, run)),
+		localPath: (relative) => treePath(mirror, relative),
+		close() {},
+	};
+}

@@ -1,0 +1,92 @@
+/**
+The mirror store: what "present", "read", "publish", "remove", "lock" and "record"
+mean, whatever the backend. A directory (store/dir/) and an object store (store/s3/)
+implement it; store/open.ts picks one from a StoreLocation. Sync, import, export,
+verify and prune only plan, download, check and bundle. Downloads and imports always
+land in the store's local temp folder first, so that nothing reaches a reader before
+it is verified whole.
+*/
+import type {Readable} from 'node:stream';
+import type {ArtifactRef} from '../agent/catalog.js';
+import type {LocalFile} from '../agent/plan.js';
+import type {VerifiedArtifact} from './dir/publish.js';
+import type {StoreLocation} from './location.js';
+import type {Manifest} from './manifest.js';
+import type {LeaseOptions} from './s3/lease.js';
+import type {RunRecord} from './status.js';
+import type {TreeEntry} from './walk.js';
+
+/** What the store says about one published file. */
+export type StoredFile = {
+	readonly size: number;
+	/** Upstream's Last-Modified where it was kept, else when the store got the file. */
+	readonly modified: Date;
+};
+
+/** Files moved out of the served tree, kept apart for a person to look at. */
+export type Quarantine = {
+	/** Where they go, as a user would look for them (a folder, or an s3:// prefix). */
+	readonly where: string;
+	/** Move one file (a tree path) there; a file already gone is skipped. */
+	readonly move: (relative: string) => Promise<void>;
+	/** Forget a moved file (it was fetched again). */
+	readonly discard: (relative: string) => Promise<void>;
+};
+
+/** The lock a store gives its writer. */
+export type HeldLock = {
+	/** Throw ERR_LOCK_LOST once this process may no longer write (released, lost, or its lease ran out). */
+	assertHeld(): void;
+	release(): Promise<void>;
+};
+
+/** One mirror store, as sync, import, export, verify and prune see it. Paths are tree paths (`downloads/...`). */
+export type MirrorStore = {
+	/** The mirror as users name it: a directory or `s3://bucket/prefix`. */
+	readonly label: string;
+	/** A local folder for partial downloads and staging, kept between runs so that downloads resume. */
+	readonly tmp: string;
+	/** What the store holds for each wanted artifact. */
+	readonly inspect: (wanted: readonly ArtifactRef[]) => Promise<Map<string, LocalFile>>;
+	readonly readManifest: () => Promise<{manifest: Manifest; warning?: string}>;
+	readonly writeManifest: (manifest: Manifest) => Promise<void>;
+	/**
+	Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's
+	lock taken over. Staging left by a killed import is removed once the lock is held.
+	*/
+	readonly lock: (warn: (message: string) => void) => Promise<HeldLock>;
+	/**
+	For commands that only read: LockHeldError while a live holder has the lock; takes
+	nothing. Resolves with a line about a dead holder's lock, if one is left.
+	*/
+	readonly assertUnlocked: () => Promise<string | undefined>;
+	/** Publish a verified artifact: sidecars first, the artifact last. */
+	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
+	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
+	/** A whole small file (sidecar, key), or undefined when missing. */
+	readonly readFile: (relative: string) => Promise<Buffer | undefined>;
+	/** Size and date of a file, or undefined when missing. */
+	readonly stat: (relative: string) => Promise<StoredFile | undefined>;
+	/** A file's bytes as a stream; throws ERR_MISSING when it is not there. */
+	readonly openRead: (relative: string) => Promise<Readable>;
+	/** Every file of the served tree (`.mirror/` left out), links reported and not followed. */
+	readonly listTree: () => AsyncIterable<TreeEntry>;
+	/** Delete a file (or a link) from the tree; a missing file is not an error. */
+	readonly remove: (relative: string) => Promise<void>;
+	/** A quarantine named `stamp` (a timestamp), out of the served tree. */
+	readonly quarantine: (stamp: string) => Quarantine;
+	/** A small JSON document of the mirror's own state (`export.json`), or undefined. */
+	readonly readState: (name: 'export.json') => Promise<string | undefined>;
+	readonly writeState: (name: 'export.json', text: string) => Promise<void>;
+	readonly recordRun: (run: RunRecord) => Promise<void>;
+	/** A published file as a local path to verify in place; undefined when the store is remote. */
+	readonly localPath: (relative: string) => string | undefined;
+	readonly close: () => void;
+};
+
+/** Which mirror to open, and how. */
+export type StoreOptions = {
+	readonly location: StoreLocation;
+	/** Lease timing of the store's sync lock (tests shorten it). */
+	readonly lease?: LeaseOptions | undefined;
+};
