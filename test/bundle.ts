@@ -277,9 +277,12 @@ test('export and import through a pipe (- for stdout and stdin)', async (t) => {
 	t.true(sameTree(await treeContents(source.dir), await treeContents(target)));
 	// A bundle on stdin goes through the same checks.
 	const tampered = Readable.from([Buffer.from('not a tar at all'.repeat(64))]);
-	await t.throwsAsync(importBundle({location: dirLocation(target), input: tampered, trustedKeyPaths: [source.keyPath]}), {
-		instanceOf: BundleError,
-	});
+	await t.throwsAsync(
+		importBundle({location: dirLocation(target), input: tampered, trustedKeyPaths: [source.keyPath]}),
+		{
+			instanceOf: BundleError,
+		},
+	);
 });
 
 test('a bundle entry larger than its manifest entry is refused before it is written; nothing changes', async (t) => {
