@@ -79,6 +79,12 @@ export type MirrorStore = {
 	readonly readState: (name: 'export.json') => Promise<string | undefined>;
 	readonly writeState: (name: 'export.json', text: string) => Promise<void>;
 	readonly recordRun: (run: RunRecord) => Promise<void>;
+	/**
+	Whether reading a file back costs what reading a local file does (a directory), or
+	is a transfer (an object store): sync verifies a stray artifact in place only when
+	true, and downloads it again otherwise.
+	*/
+	readonly local: boolean;
 	/** A published file as a local path to verify in place; undefined when the store is remote. */
 	readonly localPath: (relative: string) => string | undefined;
 	readonly close: () => void;

@@ -122,6 +122,7 @@ export function directoryStore(mirror: Layout, lease?: LeaseOptions): MirrorStor
 		readState: (name) => readFile(stateFile(name), 'utf8').catch(() => undefined),
 		writeState: (name, text) => step(() => writeFileAtomic(stateFile(name), text, mirror.state)),
 		recordRun: (run) => step(() => recordRun(mirror, run)),
+		local: true,
 		localPath: (relative) => treePath(mirror, relative),
 		close() {},
 	};

@@ -231,6 +231,7 @@ export async function openS3Mirror(
 					jsonHeaders,
 				);
 			}),
+		local: false,
 		localPath: () => undefined,
 		close() {
 			store.close();
