@@ -138,7 +138,7 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 	const cwd = await tempDir(t);
 	const defaults = loadServe(cwd);
 	t.deepEqual(defaults, {
-		dir: path.join(cwd, 'artifacts'),
+		location: {kind: 'dir', dir: path.join(cwd, 'artifacts')},
 		host: '0.0.0.0',
 		port: 8080,
 		publicUrl: undefined,
@@ -150,7 +150,6 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		logFormat: 'json',
 		logLevel: 'info',
 		metricsAddress: undefined,
-		store: undefined,
 		s3Redirect: false,
 		s3BlockCacheBytes: 64 * 1024 * 1024,
 		syncSchedule: undefined,

@@ -7,16 +7,17 @@ next to the parsing that serves it; each command's work lives in its own module.
 import type {AddressInfo} from 'node:net';
 import {Command, CommanderError, Option} from 'commander';
 import {
+	type AnyOption,
 	type ConfigSources,
-	exportOptionDefs,
-	importOptionDefs,
+	defaultLabel,
+	exportOptions,
+	importOptions,
 	loadServeConfig,
 	loadSyncConfig,
-	type OptionDef,
-	pruneOptionDefs,
-	serveOptionDefs,
-	syncOptionDefs,
-	verifyOptionDefs,
+	pruneOptions,
+	serveOptions,
+	syncOptions,
+	verifyOptions,
 } from '../config/index.js';
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
@@ -50,10 +51,11 @@ export type CliContext = {
 	onSignal?: (signal: NodeJS.Signals) => void;
 };
 
-function helpSuffix(def: OptionDef): string {
+function helpSuffix(def: AnyOption): string {
 	const parts: string[] = [];
-	if (def.defaultText) {
-		parts.push(`default: ${def.defaultText}`);
+	const defaultText = defaultLabel(def);
+	if (defaultText) {
+		parts.push(`default: ${defaultText}`);
 	}
 
 	if (def.env && !def.flagOnly) {
@@ -63,7 +65,8 @@ function helpSuffix(def: OptionDef): string {
 	return parts.length > 0 ? ` (${parts.join('; ')})` : '';
 }
 
-function addOptions(command: Command, defs: readonly OptionDef[]): void {
+/** Commander options derived from the definitions: flag, placeholder, help with default and env. */
+export function addOptions(command: Command, defs: readonly AnyOption[]): void {
 	for (const def of defs) {
 		const flags = def.arg ? `--${def.name} ${def.arg}` : `--${def.name}`;
 		const option = new Option(flags, def.description + helpSuffix(def));
@@ -87,7 +90,7 @@ function addOptions(command: Command, defs: readonly OptionDef[]): void {
 }
 
 /** Commander keys options by camelCase; config keys them by flag name. */
-function flagsByName(command: Command, defs: readonly OptionDef[]): Record<string, unknown> {
+function flagsByName(command: Command, defs: readonly AnyOption[]): Record<string, unknown> {
 	const values = command.opts();
 	const flags: Record<string, unknown> = {};
 	for (const def of defs) {
@@ -109,11 +112,7 @@ function pickReporter(json: boolean | undefined, context: CliContext): Reporter 
 }
 
 async function runSync(command: Command, context: CliContext): Promise<number> {
-	const config = loadSyncConfig({
-		flags: flagsByName(command, syncOptionDefs) as never,
-		env: context.env,
-		cwd: context.cwd,
-	});
+	const config = loadSyncConfig(sourcesOf(command, syncOptions, context));
 	const reporter = pickReporter(config.json, context);
 	context.onAbort = async () => reporter.close();
 	try {
@@ -134,11 +133,7 @@ async function runSync(command: Command, context: CliContext): Promise<number> {
 }
 
 async function runServe(command: Command, context: CliContext): Promise<number> {
-	const config = loadServeConfig({
-		flags: flagsByName(command, serveOptionDefs) as never,
-		env: context.env,
-		cwd: context.cwd,
-	});
+	const config = loadServeConfig(sourcesOf(command, serveOptions, context));
 	const logger = createLogger(1, {format: config.logFormat, level: config.logLevel});
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
@@ -197,8 +192,9 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 	});
 }
 
-function sourcesOf(command: Command, defs: readonly OptionDef[], context: CliContext): ConfigSources {
-	return {flags: flagsByName(command, defs) as never, env: context.env, cwd: context.cwd};
+/** What a command's config is loaded from: its flags, and the process's environment and folder. */
+export function sourcesOf(command: Command, defs: readonly AnyOption[], context: CliContext): ConfigSources {
+	return {flags: flagsByName(command, defs), env: context.env, cwd: context.cwd};
 }
 
 /** Lines to stdout, or to stderr when stdout carries a bundle. */
@@ -222,7 +218,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 		name: string;
 		description: string;
 		help: string;
-		defs: readonly OptionDef[];
+		defs: readonly AnyOption[];
 		args?: string;
 		run: (command: Command, context: CliContext) => Promise<number>;
 	}> = [
@@ -238,7 +234,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror sync --versions latest\n' +
 				'  artifact-mirror sync --versions "9.1.x,>=8.18.0 <9" --platforms linux-x86_64,windows-x86_64,deb-amd64\n' +
 				'  artifact-mirror sync --versions latest --products elastic-agent,fleet-server --dry-run',
-			defs: syncOptionDefs,
+			defs: syncOptions,
 			run: runSync,
 		},
 		{
@@ -253,7 +249,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Examples:\n' +
 				'  artifact-mirror serve\n' +
 				'  artifact-mirror serve --port 8443 --tls-cert cert.pem --tls-key key.pem --public-url https://mirror.example.internal:8443',
-			defs: serveOptionDefs,
+			defs: serveOptions,
 			run: runServe,
 		},
 		{
@@ -267,9 +263,9 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror export --out /media/usb/elastic-2026-11.tar\n' +
 				'  artifact-mirror export --out /media/dvd/bundle.tar --split-size 4G --since last\n' +
 				'  artifact-mirror export --out - --versions 9.1.x --platforms linux-x86_64 | ssh inside artifact-mirror import -',
-			defs: exportOptionDefs,
+			defs: exportOptions,
 			run: async (command, context) => {
-				const sources = sourcesOf(command, exportOptionDefs, context);
+				const sources = sourcesOf(command, exportOptions, context);
 				const {runExport} = await import('./commands.js');
 				return runExport(sources, outputFor(context, sources.flags.out === '-'));
 			},
@@ -284,11 +280,11 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Examples:\n' +
 				'  artifact-mirror import /media/usb/elastic-2026-11.tar\n' +
 				'  artifact-mirror import /media/dvd/bundle.tar.001   (finds .002, .003, ... next to it)',
-			defs: importOptionDefs,
+			defs: importOptions,
 			args: '<files...>',
 			run: async (command, context) => {
 				const {runImport} = await import('./commands.js');
-				return runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context));
+				return runImport(sourcesOf(command, importOptions, context), command.args, outputFor(context));
 			},
 		},
 		{
@@ -297,10 +293,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Re-hash every artifact and re-check its .sha512 and signature, and the key files; report each problem. ' +
 				'--repair fetches bad files again (or leaves them quarantined when the upstream is unreachable).',
 			help: '\nExit codes: 0 all good (or all repaired), 1 problems remain, 2 bad usage, 3 a sync holds the lock.',
-			defs: verifyOptionDefs,
+			defs: verifyOptions,
 			run: async (command, context) => {
 				const {runVerify} = await import('./commands.js');
-				return runVerify(sourcesOf(command, verifyOptionDefs, context), outputFor(context));
+				return runVerify(sourcesOf(command, verifyOptions, context), outputFor(context));
 			},
 		},
 		{
@@ -313,10 +309,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror prune --keep-latest 2            (newest 2 patch versions of each major.minor)\n' +
 				'  artifact-mirror prune --keep-versions ">=9.0.0" --yes\n' +
 				'  artifact-mirror prune --unselected --yes         (what mirror.yml no longer selects)',
-			defs: pruneOptionDefs,
+			defs: pruneOptions,
 			run: async (command, context) => {
 				const {runPrune} = await import('./commands.js');
-				return runPrune(sourcesOf(command, pruneOptionDefs, context), outputFor(context));
+				return runPrune(sourcesOf(command, pruneOptions, context), outputFor(context));
 			},
 		},
 		{
@@ -331,10 +327,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Examples:\n' +
 				'  artifact-mirror healthcheck\n' +
 				'  artifact-mirror healthcheck --port 8443 --tls-cert cert.pem --tls-key key.pem',
-			defs: serveOptionDefs,
+			defs: serveOptions,
 			run: async (command, context) => {
 				const {runHealthcheck} = await import('./healthcheck.js');
-				return runHealthcheck(sourcesOf(command, serveOptionDefs, context));
+				return runHealthcheck(sourcesOf(command, serveOptions, context));
 			},
 		},
 	];

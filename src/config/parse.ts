@@ -9,16 +9,8 @@ import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
 import {redactText} from '../redact.js';
 
-/** A raw value as it arrives from a flag, the environment or YAML. */
-export type Raw =
-	| string
-	| number
-	| boolean
-	| string[]
-	| null
-	| undefined
-	| Record<string, unknown>
-	| unknown[];
+/** A raw value as it arrives: a flag's string or on/off, an environment variable, or any YAML value. */
+export type Raw = unknown;
 
 /** Where a value came from, to name it in errors and to resolve relative paths. */
 export type Origin = {label: string; baseDir: string};
