@@ -5,11 +5,9 @@ because the command table (descriptions, help texts, examples) is kept here,
 next to the parsing that serves it; each command's work lives in its own module.
 */
 import type {AddressInfo} from 'node:net';
-import {Command, CommanderError, Option} from 'commander';
+import {Command, CommanderError} from 'commander';
 import {
 	type AnyOption,
-	type ConfigSources,
-	defaultLabel,
 	exportOptions,
 	importOptions,
 	loadServeConfig,
@@ -25,6 +23,8 @@ import {packageVersion} from '../meta.js';
 import {releaseHeldLocks} from '../store/held.js';
 import {locationLabel} from '../store/location.js';
 import type {Output} from './commands.js';
+import {addConfigCommand} from './config-command.js';
+import {addOptions, sourcesOf} from './options.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
 /** Exit codes, as the README documents them. */
@@ -50,58 +50,6 @@ export type CliContext = {
 	/** Takes over SIGINT, SIGTERM and SIGHUP while a long-running command (serve) runs. */
 	onSignal?: (signal: NodeJS.Signals) => void;
 };
-
-function helpSuffix(def: AnyOption): string {
-	const parts: string[] = [];
-	const defaultText = defaultLabel(def);
-	if (defaultText) {
-		parts.push(`default: ${defaultText}`);
-	}
-
-	if (def.env && !def.flagOnly) {
-		parts.push(`env: ${def.env.join(', ')}`);
-	}
-
-	return parts.length > 0 ? ` (${parts.join('; ')})` : '';
-}
-
-/** Commander options derived from the definitions: flag, placeholder, help with default and env. */
-export function addOptions(command: Command, defs: readonly AnyOption[]): void {
-	for (const def of defs) {
-		const flags = def.arg ? `--${def.name} ${def.arg}` : `--${def.name}`;
-		const option = new Option(flags, def.description + helpSuffix(def));
-		if (def.arg) {
-			option.argParser((value: string, previous: string[] | string | undefined) => {
-				// Commander takes the next word as the value even when it is the next
-				// option (`--versions --dir X`), and then blames X as an extra argument.
-				if (/^--[a-z]/i.test(value)) {
-					throw new UsageError(`option --${def.name} needs a value`);
-				}
-
-				return def.repeatable ? [...((previous as string[] | undefined) ?? []), value] : value;
-			});
-		}
-
-		command.addOption(option);
-		if (def.negatable) {
-			command.addOption(new Option(`--no-${def.name}`).hideHelp());
-		}
-	}
-}
-
-/** Commander keys options by camelCase; config keys them by flag name. */
-function flagsByName(command: Command, defs: readonly AnyOption[]): Record<string, unknown> {
-	const values = command.opts();
-	const flags: Record<string, unknown> = {};
-	for (const def of defs) {
-		const key = def.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-		if (values[key] !== undefined) {
-			flags[def.name] = values[key];
-		}
-	}
-
-	return flags;
-}
 
 function pickReporter(json: boolean | undefined, context: CliContext): Reporter {
 	if (json ?? !context.stdoutIsTty) {
@@ -190,11 +138,6 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 			});
 		};
 	});
-}
-
-/** What a command's config is loaded from: its flags, and the process's environment and folder. */
-export function sourcesOf(command: Command, defs: readonly AnyOption[], context: CliContext): ConfigSources {
-	return {flags: flagsByName(command, defs), env: context.env, cwd: context.cwd};
 }
 
 /** Lines to stdout, or to stderr when stdout carries a bundle. */
@@ -350,6 +293,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 		});
 	}
 
+	addConfigCommand(program, context, done);
 	return program;
 }
 
@@ -363,10 +307,11 @@ export async function main(argv: readonly string[], context: CliContext): Promis
 		code = result;
 	});
 	let commanderMessage = '';
-	program.configureOutput({writeErr: (text) => (commanderMessage += text)});
-	for (const command of program.commands) {
+	const capture = (command: Command) => {
 		command.configureOutput({writeErr: (text) => (commanderMessage += text)});
-	}
+		command.commands.forEach(capture);
+	};
+	capture(program);
 
 	try {
 		if (argv.length === 0) {

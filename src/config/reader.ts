@@ -13,6 +13,8 @@ export type Reading = {readonly value: unknown; readonly source: Source};
 /** Reads options from one set of sources. */
 export type Reader = {
 	readonly sources: ConfigSources;
+	/** The config file read, if any. */
+	readonly configFile: string | undefined;
 	/** The option's parsed value, or its default (undefined when it has none). Throws UsageError. */
 	read<O extends AnyOption>(option: O): ValueOf<O>;
 	/** Whether a flag, the environment or the config file gives the option. */
@@ -23,10 +25,11 @@ export type Reader = {
 
 /** A reader over `sources`; the config file is read (and checked for unknown keys) now. */
 export function createReader(sources: ConfigSources): Reader {
-	const lookup = createLookup(sources);
+	const {lookup, file} = createLookup(sources);
 	const readings = new Map<string, Reading>();
 	return {
 		sources,
+		configFile: file,
 		readings,
 		given: (option) => lookup(option) !== undefined,
 		read<O extends AnyOption>(option: O): ValueOf<O> {

@@ -70,10 +70,13 @@ function readConfigFile(sources: ConfigSources): {data: Record<string, Raw>; fil
 	return {data: data as Record<string, Raw>, file};
 }
 
-/** Read the config file once; then look options up in flags, environment and file, in that order. */
-export function createLookup(sources: ConfigSources): Lookup {
+/**
+Read the config file once (its path is returned, when there is one); then look
+options up in flags, environment and file, in that order.
+*/
+export function createLookup(sources: ConfigSources): {lookup: Lookup; file: string | undefined} {
 	const config = readConfigFile(sources);
-	return (option) => {
+	const lookup: Lookup = (option) => {
 		const flag = sources.flags[option.name];
 		if (flag !== undefined) {
 			return {
@@ -112,4 +115,5 @@ export function createLookup(sources: ConfigSources): Lookup {
 
 		return undefined;
 	};
+	return {lookup, file: config?.file};
 }
