@@ -7,7 +7,7 @@ redacted: the user and password of every URL, and the AWS credentials whole.
 import {redactText} from '../redact.js';
 import {exportOptions, importOptions} from './defs/bundle.js';
 import {pruneOptions, verifyOptions} from './defs/maintain.js';
-import {type AnyOption, defaultLabel} from './defs/option.js';
+import {type AnyOption, defaultWords} from './defs/option.js';
 import {serveOptions} from './defs/serve.js';
 import {configOption} from './defs/store.js';
 import {jsonOption, syncOptions} from './defs/sync.js';
@@ -93,8 +93,7 @@ function describeSource(source: Source, option: AnyOption): string {
 		case 'file':
 			return `${source.file}: ${source.key}`;
 		case 'default':
-			// A switch without a default is off; a value without one is absent.
-			return defaultLabel(option) ?? (option.arg ? 'none' : 'off');
+			return defaultWords(option);
 	}
 }
 

@@ -10,8 +10,9 @@ what that command runs with. This module re-exports the public names.
 export {exportOptions, importOptions} from './defs/bundle.js';
 export {logLevels} from './defs/logging.js';
 export {pruneOptions, verifyOptions} from './defs/maintain.js';
-export {type AnyOption, defaultLabel} from './defs/option.js';
+export {type AnyOption, defaultLabel, defaultWords} from './defs/option.js';
 export {serveOptions} from './defs/serve.js';
+export {commonOptions} from './defs/store.js';
 export {syncOptions} from './defs/sync.js';
 export {type ExportConfig, loadExportConfig} from './export.js';
 export {type ImportConfig, loadImportConfig} from './import.js';

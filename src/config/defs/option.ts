@@ -80,3 +80,8 @@ export function defaultLabel(option: AnyOption): string | undefined {
 
 	return value === undefined || value === null ? undefined : String(value);
 }
+
+/** The default in words for people (check, README): its label, or off for a switch and none for a value. */
+export function defaultWords(option: AnyOption): string {
+	return defaultLabel(option) ?? (option.arg ? 'none' : 'off');
+}
