@@ -8,18 +8,7 @@ import {UsageError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {fipsOption, platformsOption, productsOption, versionsOption} from './defs/selection.js';
 import {concurrencyOption, dryRunOption, jsonOption} from './defs/sync.js';
-import {
-	caFileOption,
-	maxFileSizeOption,
-	minSpeedOption,
-	minSpeedWindowOption,
-	retriesOption,
-	retryDelayOption,
-	timeoutOption,
-	trustedKeyOption,
-	upstreamOption,
-	versionsApiOption,
-} from './defs/upstream.js';
+import * as upstreamOptions from './defs/upstream.js';
 import {parseUrl} from './parse.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
@@ -41,12 +30,12 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		throw new UsageError('no versions selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest');
 	}
 
-	const trustedKeyPaths = read(trustedKeyOption);
+	const trustedKeyPaths = read(upstreamOptions.trustedKeyOption);
 	if (trustedKeyPaths.length === 0) {
 		throw new UsageError('no trusted keys: give at least one --trusted-key');
 	}
 
-	const caFile = read(caFileOption);
+	const caFile = read(upstreamOptions.caFileOption);
 	const proxy = proxyEnv(reader.sources.env);
 	for (const [name, value] of Object.entries(proxy)) {
 		if (name !== 'noProxy' && value) {
@@ -57,14 +46,16 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		}
 	}
 
-	const upstream = read(upstreamOption);
+	const upstream = read(upstreamOptions.upstreamOption);
 	return {
 		location,
 		upstream,
-		versionsApi: read(versionsApiOption),
+		versionsApi: read(upstreamOptions.versionsApiOption),
 		// Another mirror of ours answers /v1/versions: ask it first when it is the upstream.
 		upstreamVersionsApi:
-			given(upstreamOption) && !given(versionsApiOption) ? `${upstream}/v1/versions` : undefined,
+			given(upstreamOptions.upstreamOption) && !given(upstreamOptions.versionsApiOption)
+				? `${upstream}/v1/versions`
+				: undefined,
 		versions: read(versionsOption) ?? [],
 		products: read(productsOption),
 		platforms: read(platformsOption),
@@ -73,14 +64,14 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		concurrency: read(concurrencyOption),
 		dryRun: read(dryRunOption) ?? false,
 		http: {
-			timeoutMs: read(timeoutOption) * 1000,
-			retries: read(retriesOption),
-			retryDelayMs: read(retryDelayOption),
+			timeoutMs: read(upstreamOptions.timeoutOption) * 1000,
+			retries: read(upstreamOptions.retriesOption),
+			retryDelayMs: read(upstreamOptions.retryDelayOption),
 			minSpeed: {
-				bytesPerSecond: read(minSpeedOption),
-				windowMs: read(minSpeedWindowOption) * 1000,
+				bytesPerSecond: read(upstreamOptions.minSpeedOption),
+				windowMs: read(upstreamOptions.minSpeedWindowOption) * 1000,
 			},
-			maxFileSize: read(maxFileSizeOption),
+			maxFileSize: read(upstreamOptions.maxFileSizeOption),
 			ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
 			proxy,
 			userAgent,

@@ -71,11 +71,13 @@ function selectionFlag<O extends typeof productsOption | typeof platformsOption 
 	} as const;
 }
 
-/** The selection flags of export. */
+/** export --products. */
 export const exportProductsOption = option(selectionFlag(productsOption, 'comma-separated'));
+/** export --versions. */
 export const exportVersionsOption = option(
 	selectionFlag(versionsOption, 'exact, ranges and latest, against what the mirror holds'),
 );
+/** export --platforms. */
 export const exportPlatformsOption = option(selectionFlag(platformsOption, 'comma-separated'));
 
 /** The options of `export`. */
