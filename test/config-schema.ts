@@ -6,6 +6,7 @@ import {promisify} from 'node:util';
 import {Ajv2020} from 'ajv/dist/2020.js';
 import test from 'ava';
 import YAML from 'yaml';
+import {fileOptions} from '../src/config/defs/file.js';
 import {mirrorSchema} from '../src/config/schema.js';
 import {cliCommand} from './helpers/run.js';
 
@@ -74,4 +75,16 @@ test('the schema says each key with its default, its environment variables and i
 	t.like(properties['access-log'], {default: true});
 	t.regex(String(properties.port?.description), /^port to listen on .*env MIRROR_PORT, PORT/);
 	t.like(properties['log-level'], {enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']});
+});
+
+test('every default is a value its own parser takes and the schema accepts', (t) => {
+	const validate = new Ajv2020({strict: true}).compile(mirrorSchema());
+	for (const option of fileOptions) {
+		if (option.default === undefined) {
+			continue;
+		}
+
+		t.notThrows(() => option.parse(option.default, {label: 'default', baseDir: root}), option.name);
+		t.true(validate({[option.name]: option.default}), `${option.name}: ${JSON.stringify(validate.errors)}`);
+	}
 });
