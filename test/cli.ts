@@ -1,7 +1,7 @@
 import {readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {syncOptionDefs} from '../src/config/index.js';
+import {defaultLabel, syncOptions} from '../src/config/index.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
@@ -14,10 +14,11 @@ test('--help lists the commands; sync --help lists every option with its default
 
 	const help = await runCli(['sync', '--help']);
 	t.is(help.code, 0);
-	for (const def of syncOptionDefs) {
+	for (const def of syncOptions) {
 		t.true(help.stdout.includes(`--${def.name}`), def.name);
-		if (def.defaultText) {
-			t.true(help.stdout.replace(/\s+/g, ' ').includes(`default: ${def.defaultText}`), def.name);
+		const defaultText = defaultLabel(def);
+		if (defaultText) {
+			t.true(help.stdout.replace(/\s+/g, ' ').includes(`default: ${defaultText}`), def.name);
 		}
 	}
 

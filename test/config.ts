@@ -1,6 +1,7 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
+import {caFileOption, maxFileSizeOption, retriesOption, timeoutOption} from '../src/config/defs/upstream.js';
 import {
 	loadExportConfig,
 	loadImportConfig,
@@ -9,6 +10,7 @@ import {
 	loadSyncConfig,
 	loadVerifyConfig,
 } from '../src/config/index.js';
+import {createReader} from '../src/config/reader.js';
 import {UsageError} from '../src/errors.js';
 import {bundledKeyPath} from '../src/meta.js';
 import {dirOf, s3Of} from './helpers/location.js';
@@ -288,5 +290,34 @@ test('--store mistakes are one-line usage errors', async (t) => {
 
 	t.throws(() => loadServe(cwd, {'s3-redirect': true}), {
 		message: '--s3-redirect needs an s3:// --store to redirect to',
+	});
+});
+
+test("the typed reader: flag > env > file > the definition's default, each reading recorded with its source", async (t) => {
+	const cwd = await tempDir(t);
+	await writeFile(path.join(cwd, 'mirror.yml'), 'retries: 2\ntimeout: 9\n');
+	const reader = createReader({flags: {timeout: '7'}, env: {MIRROR_RETRIES: '3', MIRROR_TIMEOUT: '8'}, cwd});
+	t.is(reader.read(timeoutOption), 7);
+	t.is(reader.read(retriesOption), 3);
+	t.is(reader.read(maxFileSizeOption), 8 * 1024 ** 3, 'the default 8G, parsed like any value');
+	t.is(reader.read(caFileOption), undefined, 'no default');
+	t.true(reader.given(timeoutOption));
+	t.false(reader.given(caFileOption));
+	t.is(reader.configFile, path.join(cwd, 'mirror.yml'));
+	t.deepEqual(
+		[...reader.readings].map(([name, reading]) => [name, reading.source.kind]),
+		[
+			['timeout', 'flag'],
+			['retries', 'env'],
+			['max-file-size', 'default'],
+			['ca-file', 'default'],
+		],
+	);
+	const fromFile = createReader({flags: {}, env: {}, cwd});
+	t.is(fromFile.read(retriesOption), 2);
+	t.deepEqual(fromFile.readings.get('retries')?.source, {
+		kind: 'file',
+		file: path.join(cwd, 'mirror.yml'),
+		key: 'retries',
 	});
 });

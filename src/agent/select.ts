@@ -4,17 +4,11 @@ as sync's selection. Versions resolve against what the mirror holds, so this
 never needs the network.
 */
 
+import type {Selection} from '../config/types.js';
 import type {ManifestEntry} from '../store/manifest.js';
-import {resolveVersions, type VersionSpec} from '../versions.js';
+import {resolveVersions} from '../versions.js';
 
-/** A selection; an absent field selects everything. */
-export type Selection = {
-	readonly products?: readonly string[] | undefined;
-	readonly versions?: readonly VersionSpec[] | undefined;
-	readonly platforms?: readonly string[] | undefined;
-	/** false: leave FIPS builds out; absent or true: keep them. */
-	readonly fips?: boolean | undefined;
-};
+export type {Selection};
 
 /** The entries a selection takes, and warnings for version specs that matched nothing. */
 export function selectEntries(

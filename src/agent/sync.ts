@@ -6,16 +6,15 @@ import {createHash} from 'node:crypto';
 import {readFile, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
+import type {SyncOptions} from '../config/types.js';
 import {describeError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
 import type {EventSink, Failure, Summary} from '../mirror/events.js';
 import {redactText} from '../redact.js';
 import {removeStalePartials} from '../store/abandoned.js';
 import {tempName} from '../store/layout.js';
-import type {StoreLocation} from '../store/location.js';
 import {type Manifest, manifestEntry} from '../store/manifest.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
 import {openStore} from '../store/open.js';
-import type {LeaseOptions} from '../store/s3/lease.js';
 import type {RunFailure} from '../store/status.js';
 import type {MirrorStore} from '../store/store.js';
 import {
@@ -28,37 +27,12 @@ import {
 	type TrustedKeys,
 	verifySignature,
 } from '../trust/verify.js';
-import {createHttpClient, type HttpClient, type HttpConfig, type RetryEvent} from '../upstream/client.js';
-import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
+import {createHttpClient, type HttpClient, type RetryEvent} from '../upstream/client.js';
+import {needsVersionList, parseVersionList, resolveVersions} from '../versions.js';
 import {type ArtifactRef, keyFiles, wantedArtifacts} from './catalog.js';
 import {type Action, plan} from './plan.js';
 
-/** Everything a run needs, already validated by the config loader. */
-export type SyncOptions = {
-	/** The mirror to sync into: a directory or an object store. */
-	readonly location: StoreLocation;
-	/** Lease timing of the object store's lock (tests shorten it). */
-	readonly lease?: LeaseOptions | undefined;
-	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
-	readonly upstream: string;
-	readonly versionsApi: string;
-	/**
-	Asked before `versionsApi` when set: the upstream's own `/v1/versions` (another mirror
-	of ours answers it). Config sets it when --upstream is given and --versions-api is not.
-	*/
-	readonly upstreamVersionsApi?: string | undefined;
-	readonly versions: readonly VersionSpec[];
-	readonly products: readonly string[];
-	readonly platforms: readonly string[];
-	readonly fips: boolean;
-	/** Armored public key files; signatures must verify against one of them. */
-	readonly trustedKeyPaths: readonly string[];
-	readonly concurrency: number;
-	readonly dryRun: boolean;
-	readonly http: HttpConfig;
-	/** Fetch exactly these artifacts instead of the selection (verify --repair). */
-	readonly only?: readonly ArtifactRef[] | undefined;
-};
+export type {SyncOptions};
 
 type Outcome = 'published' | 'present' | 'not-published' | 'failed';
 

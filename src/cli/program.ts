@@ -5,18 +5,17 @@ because the command table (descriptions, help texts, examples) is kept here,
 next to the parsing that serves it; each command's work lives in its own module.
 */
 import type {AddressInfo} from 'node:net';
-import {Command, CommanderError, Option} from 'commander';
+import {Command, CommanderError} from 'commander';
 import {
-	type ConfigSources,
-	exportOptionDefs,
-	importOptionDefs,
+	type AnyOption,
+	exportOptions,
+	importOptions,
 	loadServeConfig,
 	loadSyncConfig,
-	type OptionDef,
-	pruneOptionDefs,
-	serveOptionDefs,
-	syncOptionDefs,
-	verifyOptionDefs,
+	pruneOptions,
+	serveOptions,
+	syncOptions,
+	verifyOptions,
 } from '../config/index.js';
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
@@ -24,6 +23,8 @@ import {packageVersion} from '../meta.js';
 import {releaseHeldLocks} from '../store/held.js';
 import {locationLabel} from '../store/location.js';
 import type {Output} from './commands.js';
+import {addConfigCommand} from './config-command.js';
+import {addOptions, sourcesOf} from './options.js';
 import {jsonReporter, type Reporter, textReporter, ttyReporter} from './report.js';
 
 /** Exit codes, as the README documents them. */
@@ -50,56 +51,6 @@ export type CliContext = {
 	onSignal?: (signal: NodeJS.Signals) => void;
 };
 
-function helpSuffix(def: OptionDef): string {
-	const parts: string[] = [];
-	if (def.defaultText) {
-		parts.push(`default: ${def.defaultText}`);
-	}
-
-	if (def.env && !def.flagOnly) {
-		parts.push(`env: ${def.env.join(', ')}`);
-	}
-
-	return parts.length > 0 ? ` (${parts.join('; ')})` : '';
-}
-
-function addOptions(command: Command, defs: readonly OptionDef[]): void {
-	for (const def of defs) {
-		const flags = def.arg ? `--${def.name} ${def.arg}` : `--${def.name}`;
-		const option = new Option(flags, def.description + helpSuffix(def));
-		if (def.arg) {
-			option.argParser((value: string, previous: string[] | string | undefined) => {
-				// Commander takes the next word as the value even when it is the next
-				// option (`--versions --dir X`), and then blames X as an extra argument.
-				if (/^--[a-z]/i.test(value)) {
-					throw new UsageError(`option --${def.name} needs a value`);
-				}
-
-				return def.repeatable ? [...((previous as string[] | undefined) ?? []), value] : value;
-			});
-		}
-
-		command.addOption(option);
-		if (def.negatable) {
-			command.addOption(new Option(`--no-${def.name}`).hideHelp());
-		}
-	}
-}
-
-/** Commander keys options by camelCase; config keys them by flag name. */
-function flagsByName(command: Command, defs: readonly OptionDef[]): Record<string, unknown> {
-	const values = command.opts();
-	const flags: Record<string, unknown> = {};
-	for (const def of defs) {
-		const key = def.name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-		if (values[key] !== undefined) {
-			flags[def.name] = values[key];
-		}
-	}
-
-	return flags;
-}
-
 function pickReporter(json: boolean | undefined, context: CliContext): Reporter {
 	if (json ?? !context.stdoutIsTty) {
 		return jsonReporter();
@@ -109,11 +60,7 @@ function pickReporter(json: boolean | undefined, context: CliContext): Reporter 
 }
 
 async function runSync(command: Command, context: CliContext): Promise<number> {
-	const config = loadSyncConfig({
-		flags: flagsByName(command, syncOptionDefs) as never,
-		env: context.env,
-		cwd: context.cwd,
-	});
+	const config = loadSyncConfig(sourcesOf(command, syncOptions, context));
 	const reporter = pickReporter(config.json, context);
 	context.onAbort = async () => reporter.close();
 	try {
@@ -134,11 +81,7 @@ async function runSync(command: Command, context: CliContext): Promise<number> {
 }
 
 async function runServe(command: Command, context: CliContext): Promise<number> {
-	const config = loadServeConfig({
-		flags: flagsByName(command, serveOptionDefs) as never,
-		env: context.env,
-		cwd: context.cwd,
-	});
+	const config = loadServeConfig(sourcesOf(command, serveOptions, context));
 	const logger = createLogger(1, {format: config.logFormat, level: config.logLevel});
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
@@ -197,10 +140,6 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 	});
 }
 
-function sourcesOf(command: Command, defs: readonly OptionDef[], context: CliContext): ConfigSources {
-	return {flags: flagsByName(command, defs) as never, env: context.env, cwd: context.cwd};
-}
-
 /** Lines to stdout, or to stderr when stdout carries a bundle. */
 function outputFor(context: CliContext, toStderr = false): Output {
 	const stream = toStderr ? process.stderr : process.stdout;
@@ -222,7 +161,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 		name: string;
 		description: string;
 		help: string;
-		defs: readonly OptionDef[];
+		defs: readonly AnyOption[];
 		args?: string;
 		run: (command: Command, context: CliContext) => Promise<number>;
 	}> = [
@@ -238,7 +177,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror sync --versions latest\n' +
 				'  artifact-mirror sync --versions "9.1.x,>=8.18.0 <9" --platforms linux-x86_64,windows-x86_64,deb-amd64\n' +
 				'  artifact-mirror sync --versions latest --products elastic-agent,fleet-server --dry-run',
-			defs: syncOptionDefs,
+			defs: syncOptions,
 			run: runSync,
 		},
 		{
@@ -253,7 +192,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Examples:\n' +
 				'  artifact-mirror serve\n' +
 				'  artifact-mirror serve --port 8443 --tls-cert cert.pem --tls-key key.pem --public-url https://mirror.example.internal:8443',
-			defs: serveOptionDefs,
+			defs: serveOptions,
 			run: runServe,
 		},
 		{
@@ -267,9 +206,9 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror export --out /media/usb/elastic-2026-11.tar\n' +
 				'  artifact-mirror export --out /media/dvd/bundle.tar --split-size 4G --since last\n' +
 				'  artifact-mirror export --out - --versions 9.1.x --platforms linux-x86_64 | ssh inside artifact-mirror import -',
-			defs: exportOptionDefs,
+			defs: exportOptions,
 			run: async (command, context) => {
-				const sources = sourcesOf(command, exportOptionDefs, context);
+				const sources = sourcesOf(command, exportOptions, context);
 				const {runExport} = await import('./commands.js');
 				return runExport(sources, outputFor(context, sources.flags.out === '-'));
 			},
@@ -284,11 +223,11 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Examples:\n' +
 				'  artifact-mirror import /media/usb/elastic-2026-11.tar\n' +
 				'  artifact-mirror import /media/dvd/bundle.tar.001   (finds .002, .003, ... next to it)',
-			defs: importOptionDefs,
+			defs: importOptions,
 			args: '<files...>',
 			run: async (command, context) => {
 				const {runImport} = await import('./commands.js');
-				return runImport(sourcesOf(command, importOptionDefs, context), command.args, outputFor(context));
+				return runImport(sourcesOf(command, importOptions, context), command.args, outputFor(context));
 			},
 		},
 		{
@@ -297,10 +236,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Re-hash every artifact and re-check its .sha512 and signature, and the key files; report each problem. ' +
 				'--repair fetches bad files again (or leaves them quarantined when the upstream is unreachable).',
 			help: '\nExit codes: 0 all good (or all repaired), 1 problems remain, 2 bad usage, 3 a sync holds the lock.',
-			defs: verifyOptionDefs,
+			defs: verifyOptions,
 			run: async (command, context) => {
 				const {runVerify} = await import('./commands.js');
-				return runVerify(sourcesOf(command, verifyOptionDefs, context), outputFor(context));
+				return runVerify(sourcesOf(command, verifyOptions, context), outputFor(context));
 			},
 		},
 		{
@@ -313,10 +252,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'  artifact-mirror prune --keep-latest 2            (newest 2 patch versions of each major.minor)\n' +
 				'  artifact-mirror prune --keep-versions ">=9.0.0" --yes\n' +
 				'  artifact-mirror prune --unselected --yes         (what mirror.yml no longer selects)',
-			defs: pruneOptionDefs,
+			defs: pruneOptions,
 			run: async (command, context) => {
 				const {runPrune} = await import('./commands.js');
-				return runPrune(sourcesOf(command, pruneOptionDefs, context), outputFor(context));
+				return runPrune(sourcesOf(command, pruneOptions, context), outputFor(context));
 			},
 		},
 		{
@@ -331,10 +270,10 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 				'Examples:\n' +
 				'  artifact-mirror healthcheck\n' +
 				'  artifact-mirror healthcheck --port 8443 --tls-cert cert.pem --tls-key key.pem',
-			defs: serveOptionDefs,
+			defs: serveOptions,
 			run: async (command, context) => {
 				const {runHealthcheck} = await import('./healthcheck.js');
-				return runHealthcheck(sourcesOf(command, serveOptionDefs, context));
+				return runHealthcheck(sourcesOf(command, serveOptions, context));
 			},
 		},
 	];
@@ -354,6 +293,7 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 		});
 	}
 
+	addConfigCommand(program, context, done);
 	return program;
 }
 
@@ -367,10 +307,11 @@ export async function main(argv: readonly string[], context: CliContext): Promis
 		code = result;
 	});
 	let commanderMessage = '';
-	program.configureOutput({writeErr: (text) => (commanderMessage += text)});
-	for (const command of program.commands) {
+	const capture = (command: Command) => {
 		command.configureOutput({writeErr: (text) => (commanderMessage += text)});
-	}
+		command.commands.forEach(capture);
+	};
+	capture(program);
 
 	try {
 		if (argv.length === 0) {

@@ -1,16 +1,19 @@
 /**
 Configuration, loaded and validated once per command. Every option is defined once
-(defs/) with its flag, environment variables, config-file key and help; sources.ts
-looks values up with the precedence flags > environment > YAML config file >
-defaults; parse.ts checks them; one file per command (sync.ts, serve.ts, export.ts,
-import.ts, verify.ts, prune.ts) loads that command's config. This module re-exports
-the public names.
+(defs/: flag, environment variables, config-file key, default, parser, schema and
+help), in groups shared by the commands (store, upstream, selection, TLS, logging)
+and composed into one list per command; reader.ts reads them typed, with the
+precedence flags > environment > YAML config file > defaults; one file per command
+(sync.ts, serve.ts, export.ts, import.ts, verify.ts, prune.ts) turns them into
+what that command runs with. This module re-exports the public names.
 */
-export {exportOptionDefs, importOptionDefs} from './defs/bundle.js';
-export {pruneOptionDefs, verifyOptionDefs} from './defs/maintain.js';
-export type {OptionDef} from './defs/option.js';
-export {logLevels, serveOptionDefs} from './defs/serve.js';
-export {syncOptionDefs} from './defs/sync.js';
+export {exportOptions, importOptions} from './defs/bundle.js';
+export {logLevels} from './defs/logging.js';
+export {pruneOptions, verifyOptions} from './defs/maintain.js';
+export {type AnyOption, defaultLabel, defaultWords} from './defs/option.js';
+export {serveOptions} from './defs/serve.js';
+export {commonOptions} from './defs/store.js';
+export {syncOptions} from './defs/sync.js';
 export {type ExportConfig, loadExportConfig} from './export.js';
 export {type ImportConfig, loadImportConfig} from './import.js';
 export {loadPruneConfig, type PruneConfig} from './prune.js';
@@ -18,4 +21,5 @@ export {loadServeConfig, type ServeConfig} from './serve.js';
 export type {ConfigSources} from './sources.js';
 export type {StoreChoice} from './store.js';
 export {loadSyncConfig, type SyncConfig} from './sync.js';
+export type {PruneRules, Selection, SyncOptions} from './types.js';
 export {loadVerifyConfig, type VerifyConfig} from './verify.js';

@@ -9,25 +9,19 @@ import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
 import {redactText} from '../redact.js';
 
-/** A raw value as it arrives from a flag, the environment or YAML. */
-export type Raw =
-	| string
-	| number
-	| boolean
-	| string[]
-	| null
-	| undefined
-	| Record<string, unknown>
-	| unknown[];
+/** A raw value as it arrives: a flag's string or on/off, an environment variable, or any YAML value. */
+export type Raw = unknown;
 
 /** Where a value came from, to name it in errors and to resolve relative paths. */
 export type Origin = {label: string; baseDir: string};
 
+/** A list from YAML or from a comma-separated string, items trimmed, empty ones dropped. */
 export function splitList(raw: Raw): string[] {
 	const items = Array.isArray(raw) ? raw.map(String) : String(raw).split(',');
 	return items.map((item) => item.trim()).filter((item) => item !== '');
 }
 
+/** true/false, 1/0, yes/no, on/off (any case); a YAML or flag boolean as it is. */
 export function parseBoolean(raw: Raw, origin: Origin): boolean {
 	if (typeof raw === 'boolean') {
 		return raw;
@@ -45,6 +39,7 @@ export function parseBoolean(raw: Raw, origin: Origin): boolean {
 	throw new UsageError(`invalid ${origin.label} "${String(raw)}": expected true or false`);
 }
 
+/** A whole number from `min` to `max`. */
 export function parseInteger(raw: Raw, origin: Origin, min: number, max: number): number {
 	const text = String(raw).trim();
 	const value = Number(text);
@@ -55,6 +50,7 @@ export function parseInteger(raw: Raw, origin: Origin, min: number, max: number)
 	return value;
 }
 
+/** A number from `min` to `max`, fractions allowed. */
 export function parseNumber(raw: Raw, origin: Origin, min: number, max: number): number {
 	const text = String(raw).trim();
 	const value = Number(text);
@@ -65,7 +61,8 @@ export function parseNumber(raw: Raw, origin: Origin, min: number, max: number):
 	return value;
 }
 
-export const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
+// Bytes per size suffix, binary (K = 1024).
+const sizeUnits: Record<string, number> = {'': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4};
 
 /** A size in bytes written like 4G, 700M or 1048576, at least `min` bytes. */
 export function parseSize(raw: Raw, origin: Origin, min: number, minText: string): number {
@@ -80,6 +77,7 @@ export function parseSize(raw: Raw, origin: Origin, min: number, minText: string
 	return size;
 }
 
+/** An http:// or https:// URL without its trailing slashes; credentials are redacted in the error. */
 export function parseUrl(raw: Raw, origin: Origin): string {
 	const text = String(raw).trim();
 	let url: URL;
@@ -100,6 +98,7 @@ export function parseUrl(raw: Raw, origin: Origin): string {
 	return text.replace(/\/+$/, '');
 }
 
+/** A path resolved from the folder of the file that gave it, or the working directory. */
 export function parsePath(raw: Raw, origin: Origin): string {
 	const text = String(raw).trim();
 	if (text === '') {
@@ -109,6 +108,7 @@ export function parsePath(raw: Raw, origin: Origin): string {
 	return path.resolve(origin.baseDir, text);
 }
 
+/** A path that must exist; `what` names it in the error. */
 export function readablePath(raw: Raw, origin: Origin, what: string): string {
 	const file = parsePath(raw, origin);
 	if (!existsSync(file)) {
@@ -118,6 +118,7 @@ export function readablePath(raw: Raw, origin: Origin, what: string): string {
 	return file;
 }
 
+/** Known names or `all`; an unknown one is an error with the nearest known name. */
 export function parseNames(
 	raw: Raw,
 	origin: Origin,
@@ -145,6 +146,7 @@ export function parseNames(
 	return [...new Set(names)];
 }
 
+/** One of `choices`, any case. */
 export function parseChoice<T extends string>(raw: Raw, origin: Origin, choices: readonly T[]): T {
 	const text = String(raw).trim().toLowerCase();
 	if (!(choices as readonly string[]).includes(text)) {
@@ -155,6 +157,7 @@ export function parseChoice<T extends string>(raw: Raw, origin: Origin, choices:
 	return text as T;
 }
 
+/** host:port (IPv6 in brackets); an empty host is 0.0.0.0. */
 export function parseAddress(raw: Raw, origin: Origin): {host: string; port: number} {
 	const text = String(raw).trim();
 	const match = /^(\[[\da-fA-F:]+\]|[\w.-]*):(\d{1,5})$/.exec(text);

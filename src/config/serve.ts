@@ -1,26 +1,28 @@
 /**
-The config of `serve`: what it runs with, loaded and validated from its options,
-including the in-process sync schedule (with sync's own options).
+The config of `serve`: what it runs with, read from its options, including the
+in-process sync schedule (with sync's own options).
 */
-
-import type {SyncOptions} from '../agent/sync.js';
 import {UsageError} from '../errors.js';
 import type {StoreLocation} from '../store/location.js';
-import {checkCronExpression} from './cron.js';
-import {logLevels, serveOptionDefs} from './defs/serve.js';
+import {accessLogOption, logFormatOption, logLevelOption, type logLevels} from './defs/logging.js';
 import {
-	parseAddress,
-	parseBoolean,
-	parseChoice,
-	parseInteger,
-	parseNumber,
-	parsePath,
-	parseUrl,
-	readablePath,
-} from './parse.js';
-import {type ConfigSources, createReader} from './sources.js';
+	drainTimeoutOption,
+	hostOption,
+	metricsAddressOption,
+	portOption,
+	publicUrlOption,
+	s3BlockCacheOption,
+	s3RedirectOption,
+	syncScheduleOption,
+	trustProxyOption,
+	urlFileOption,
+} from './defs/serve.js';
+import {tlsCertOption, tlsKeyOption} from './defs/tls.js';
+import {createReader, type Reader} from './reader.js';
+import type {ConfigSources} from './sources.js';
 import {readStore} from './store.js';
-import {loadSyncConfig} from './sync.js';
+import {readSyncOptions} from './sync.js';
+import type {SyncOptions} from './types.js';
 
 /** What `serve` runs with. */
 export type ServeConfig = {
@@ -52,93 +54,72 @@ export type ServeConfig = {
 	readonly syncSchedule: {readonly expression: string; readonly options: SyncOptions} | undefined;
 };
 
-/** Load and validate everything `serve` needs. Throws UsageError (exit 2). */
-export function loadServeConfig(sources: ConfigSources): ServeConfig {
-	const reader = createReader(sources, serveOptionDefs);
-	const {orDefault} = reader;
-	const {location} = readStore(sources, reader);
-
-	const certPath = orDefault(
-		'tls-cert',
-		(raw, origin) => readablePath(raw, origin, 'TLS certificate'),
-		undefined,
-	);
-	const keyPath = orDefault('tls-key', (raw, origin) => readablePath(raw, origin, 'TLS key'), undefined);
+/** Serve's config from `reader`. Throws UsageError. */
+export function readServeConfig(reader: Reader): ServeConfig {
+	const {read, sources} = reader;
+	const {location} = readStore(reader);
+	const certPath = read(tlsCertOption);
+	const keyPath = read(tlsKeyOption);
 	if (Boolean(certPath) !== Boolean(keyPath)) {
 		throw new UsageError('--tls-cert and --tls-key go together: give both to serve HTTPS, or neither');
 	}
 
-	const publicUrl = orDefault(
-		'public-url',
-		(raw, origin) => {
-			const url = parseUrl(raw, origin);
-			if (/[?#]/.test(url)) {
-				throw new UsageError(
-					`invalid ${origin.label} "${url}": no query or fragment, just scheme, host and path`,
-				);
-			}
-
-			return url;
-		},
-		undefined,
-	);
-	const host = orDefault(
-		'host',
-		(raw, origin) => {
-			const text = String(raw).trim();
-			if (!/^[\w.:-]+$/.test(text)) {
-				throw new UsageError(`invalid ${origin.label} "${text}": expected an IP address or host name`);
-			}
-
-			return text;
-		},
-		'0.0.0.0',
-	);
-	const s3Redirect = orDefault('s3-redirect', parseBoolean, false);
+	const publicUrl = read(publicUrlOption);
+	const host = read(hostOption);
+	const s3Redirect = read(s3RedirectOption);
 	if (s3Redirect && location.kind !== 's3') {
 		throw new UsageError('--s3-redirect needs an s3:// --store to redirect to');
 	}
 
-	const s3BlockCacheMiB = orDefault(
-		's3-block-cache',
-		(raw, origin) => parseInteger(raw, origin, 0, 65_536),
-		64,
-	);
+	const s3BlockCacheMiB = read(s3BlockCacheOption);
+	const port = read(portOption);
+	const trustProxy = read(trustProxyOption);
+	const drainTimeoutMs = read(drainTimeoutOption) * 1000;
+	const accessLog = read(accessLogOption);
+	const urlFile = read(urlFileOption);
+	const logFormat = read(logFormatOption);
+	const logLevel = read(logLevelOption);
+	const metricsAddress = read(metricsAddressOption);
+	const expression = read(syncScheduleOption);
 	return {
 		location,
 		s3Redirect,
 		s3BlockCacheBytes: s3BlockCacheMiB * 1024 * 1024,
 		host,
-		port: orDefault('port', (raw, origin) => parseInteger(raw, origin, 0, 65_535), 8080),
+		port,
 		publicUrl,
 		tls: certPath && keyPath ? {certPath, keyPath} : undefined,
-		trustProxy: orDefault('trust-proxy', parseBoolean, false),
-		drainTimeoutMs:
-			orDefault('drain-timeout', (raw, origin) => parseNumber(raw, origin, 0, 86_400), 30) * 1000,
-		accessLog: orDefault('access-log', parseBoolean, true),
-		urlFile: orDefault('url-file', parsePath, undefined),
-		logFormat: orDefault(
-			'log-format',
-			(raw, origin) => parseChoice(raw, origin, ['json', 'ecs'] as const),
-			'json',
-		),
-		logLevel: orDefault('log-level', (raw, origin) => parseChoice(raw, origin, logLevels), 'info'),
-		metricsAddress: orDefault('metrics-address', parseAddress, undefined),
-		syncSchedule: orDefault(
-			'sync-schedule',
-			(raw, origin) => ({
-				expression: checkCronExpression(String(raw).trim(), origin.label),
-				// Sync's own options come from the environment and the config file; the
-				// mirror is always the one being served.
-				options: {
-					...loadSyncConfig({
-						...sources,
-						flags: {config: sources.flags.config, ...(location.kind === 'dir' ? {dir: location.dir} : {})},
-					}).options,
-					location,
-				},
-			}),
-			undefined,
-		),
+		trustProxy,
+		drainTimeoutMs,
+		accessLog,
+		urlFile,
+		logFormat,
+		logLevel,
+		metricsAddress,
+		syncSchedule:
+			expression === undefined
+				? undefined
+				: {
+						expression,
+						// Sync's own options come from the environment and the config file; the
+						// mirror is always the one being served.
+						options: {
+							...readSyncOptions(
+								createReader({
+									...sources,
+									flags: {
+										config: sources.flags.config,
+										...(location.kind === 'dir' ? {dir: location.dir} : {}),
+									},
+								}),
+							),
+							location,
+						},
+					},
 	};
+}
+
+/** Load and validate everything `serve` needs. Throws UsageError (exit 2). */
+export function loadServeConfig(sources: ConfigSources): ServeConfig {
+	return readServeConfig(createReader(sources));
 }

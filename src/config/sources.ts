@@ -1,35 +1,38 @@
 /**
 Where values come from: the sources a command is given (flags, environment, working
 directory), the YAML config file, and the lookup of one option in them with the
-precedence flags > environment > config file; the loaders apply the defaults. The
-environment arrives as an argument: nothing else in the project reads process.env.
+precedence flags > environment > config file. The environment arrives as an
+argument: nothing else in the project reads process.env.
 */
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
-import type {OptionDef} from './defs/option.js';
-import {serveOptionDefs} from './defs/serve.js';
-import {syncOptionDefs} from './defs/sync.js';
+import {fileKeys} from './defs/file.js';
+import type {AnyOption} from './defs/option.js';
 import type {Origin, Raw} from './parse.js';
-
-/** Every config-file key any command reads; others are reported as typos. */
-const knownFileKeys = new Set(
-	[...syncOptionDefs, ...serveOptionDefs]
-		.filter((def) => !def.flagOnly)
-		.flatMap((def) => [def.name, ...(def.fileAliases ?? [])]),
-);
 
 /** The sources the loader merges. */
 export type ConfigSources = {
 	/** Flags as the CLI parsed them, keyed by kebab-case name; absent when not given. */
-	readonly flags: Readonly<Record<string, Raw>>;
+	readonly flags: Readonly<Record<string, unknown>>;
 	readonly env: Readonly<Record<string, string | undefined>>;
 	readonly cwd: string;
 };
 
-type Lookup = (def: OptionDef) => {raw: Raw; origin: Origin} | undefined;
+/** Where a value was found: a flag, an environment variable, a key of a config file, or the default. */
+export type Source =
+	| {readonly kind: 'flag'; readonly flag: string}
+	| {readonly kind: 'env'; readonly variable: string}
+	| {readonly kind: 'file'; readonly file: string; readonly key: string}
+	| {readonly kind: 'default'};
+
+/** A value as a source gave it, with its origin (for errors and relative paths) and source. */
+export type Found = {readonly raw: Raw; readonly origin: Origin; readonly source: Source};
+
+/** Look one option up in the sources: the first that gives it, or undefined. */
+export type Lookup = (option: AnyOption) => Found | undefined;
 
 function readConfigFile(sources: ConfigSources): {data: Record<string, Raw>; file: string} | undefined {
 	const given = sources.flags.config;
@@ -58,8 +61,8 @@ function readConfigFile(sources: ConfigSources): {data: Record<string, Raw>; fil
 	}
 
 	for (const key of Object.keys(data)) {
-		if (!knownFileKeys.has(key)) {
-			const near = suggest(key, [...knownFileKeys]);
+		if (!fileKeys.has(key)) {
+			const near = suggest(key, [...fileKeys.keys()]);
 			throw new UsageError(`unknown key "${key}" in ${file}${near ? `; did you mean "${near}"?` : ''}`);
 		}
 	}
@@ -67,31 +70,44 @@ function readConfigFile(sources: ConfigSources): {data: Record<string, Raw>; fil
 	return {data: data as Record<string, Raw>, file};
 }
 
-function createLookup(sources: ConfigSources): Lookup {
+/**
+Read the config file once (its path is returned, when there is one); then look
+options up in flags, environment and file, in that order.
+*/
+export function createLookup(sources: ConfigSources): {lookup: Lookup; file: string | undefined} {
 	const config = readConfigFile(sources);
-	return (def) => {
-		const flag = sources.flags[def.name];
+	const lookup: Lookup = (option) => {
+		const flag = sources.flags[option.name];
 		if (flag !== undefined) {
-			return {raw: flag, origin: {label: `--${def.name}`, baseDir: sources.cwd}};
+			return {
+				raw: flag,
+				origin: {label: `--${option.name}`, baseDir: sources.cwd},
+				source: {kind: 'flag', flag: `--${option.name}`},
+			};
 		}
 
-		if (def.flagOnly) {
+		if (option.flagOnly) {
 			return undefined;
 		}
 
-		for (const name of def.env ?? []) {
+		for (const name of option.env ?? []) {
 			const value = sources.env[name];
 			if (value !== undefined && value !== '') {
-				return {raw: value, origin: {label: name, baseDir: sources.cwd}};
+				return {
+					raw: value,
+					origin: {label: name, baseDir: sources.cwd},
+					source: {kind: 'env', variable: name},
+				};
 			}
 		}
 
 		if (config) {
-			for (const key of [def.name, ...(def.fileAliases ?? [])]) {
+			for (const key of [option.name, ...(option.fileAliases ?? [])]) {
 				if (key in config.data) {
 					return {
 						raw: config.data[key],
 						origin: {label: `${path.basename(config.file)}: ${key}`, baseDir: path.dirname(config.file)},
+						source: {kind: 'file', file: config.file, key},
 					};
 				}
 			}
@@ -99,27 +115,5 @@ function createLookup(sources: ConfigSources): Lookup {
 
 		return undefined;
 	};
+	return {lookup, file: config?.file};
 }
-
-/** Read one command's options by name: the raw value and its origin, or parsed with a fallback. */
-export function createReader(sources: ConfigSources, defs: readonly OptionDef[]) {
-	const lookup = createLookup(sources);
-	const get = (name: string) => {
-		const def = defs.find((candidate) => candidate.name === name);
-		if (!def) {
-			throw new Error(`no option ${name}`);
-		}
-
-		return lookup(def);
-	};
-
-	const orDefault = <T>(name: string, parse: (raw: Raw, origin: Origin) => T, fallback: T): T => {
-		const found = get(name);
-		return found ? parse(found.raw, found.origin) : fallback;
-	};
-
-	return {get, orDefault};
-}
-
-/** What createReader returns: `get` (raw value and origin) and `orDefault` (parsed, or the fallback). */
-export type Reader = ReturnType<typeof createReader>;

@@ -2,12 +2,12 @@
 Where a command's mirror is (a directory, or an S3 location with its endpoint,
 region, credentials and proxy), read from the store options every command shares.
 */
-import path from 'node:path';
 import {UsageError} from '../errors.js';
 import type {StoreLocation} from '../store/location.js';
-import {isS3Url, parseS3Url, type S3Location} from '../store/s3/location.js';
-import {parseBoolean, parsePath, parseUrl} from './parse.js';
-import type {ConfigSources, Reader} from './sources.js';
+import type {S3Location} from '../store/s3/location.js';
+import {dirOption, s3EndpointOption, s3PathStyleOption, s3RegionOption, storeOption} from './defs/store.js';
+import type {Reader} from './reader.js';
+import type {ConfigSources} from './sources.js';
 
 /** Where a command's mirror is: a directory, or an S3 location. */
 export type StoreChoice = {readonly location: StoreLocation};
@@ -27,21 +27,20 @@ export function proxyOf(env: ConfigSources['env']): {proxy?: S3Location['proxy']
 	return proxy.https || proxy.http ? {proxy} : {};
 }
 
-export function readStore(sources: ConfigSources, reader: Reader): StoreChoice {
-	const {get, orDefault} = reader;
-	const dir = orDefault('dir', parsePath, path.resolve(sources.cwd, 'artifacts'));
-	const given = get('store');
-	if (!given) {
+/** The mirror's location from --dir, --store and, for a bucket, the S3 options and AWS_* credentials. */
+export function readStore(reader: Reader): StoreChoice {
+	const {read} = reader;
+	const dir = read(dirOption);
+	const target = read(storeOption);
+	if (!target) {
 		return {location: {kind: 'dir', dir}};
 	}
 
-	const text = String(given.raw).trim();
-	if (!isS3Url(text)) {
-		return {location: {kind: 'dir', dir: parsePath(text, given.origin)}};
+	if (target.kind === 'dir') {
+		return {location: target};
 	}
 
-	const {bucket, prefix} = parseS3Url(text, given.origin.label);
-	const env = sources.env;
+	const env = reader.sources.env;
 	const accessKeyId = env.AWS_ACCESS_KEY_ID;
 	const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
 	if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
@@ -52,24 +51,11 @@ export function readStore(sources: ConfigSources, reader: Reader): StoreChoice {
 		location: {
 			kind: 's3',
 			s3: {
-				bucket,
-				prefix,
-				endpoint: orDefault('s3-endpoint', parseUrl, undefined),
-				region: orDefault(
-					's3-region',
-					(raw, origin) => {
-						const region = String(raw).trim();
-						if (!/^[a-z0-9-]{1,64}$/i.test(region)) {
-							throw new UsageError(
-								`invalid ${origin.label} "${region}": expected a region name like us-east-1`,
-							);
-						}
-
-						return region;
-					},
-					'us-east-1',
-				),
-				pathStyle: orDefault('s3-path-style', parseBoolean, false),
+				bucket: target.bucket,
+				prefix: target.prefix,
+				endpoint: read(s3EndpointOption),
+				region: read(s3RegionOption),
+				pathStyle: read(s3PathStyleOption),
 				credentials:
 					accessKeyId && secretAccessKey
 						? {accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined}

@@ -1,17 +1,21 @@
 /**
 The config of `verify`: sync's options (the upstream for repairs) and --repair.
 */
-import type {SyncOptions} from '../agent/sync.js';
+import {repairOption} from './defs/maintain.js';
+import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
-import {loadSyncConfig} from './sync.js';
+import {readSyncOptions} from './sync.js';
+import type {SyncOptions} from './types.js';
 
 /** What `verify` runs with: sync's options give the upstream for repairs. */
 export type VerifyConfig = {readonly sync: SyncOptions; readonly repair: boolean};
 
+/** Verify's config from `reader`. Throws UsageError. */
+export function readVerifyConfig(reader: Reader): VerifyConfig {
+	return {sync: readSyncOptions(reader, {requireVersions: false}), repair: reader.read(repairOption)};
+}
+
 /** Load and validate `verify`'s options. */
 export function loadVerifyConfig(sources: ConfigSources): VerifyConfig {
-	return {
-		sync: loadSyncConfig(sources, {requireVersions: false}).options,
-		repair: Boolean(sources.flags.repair),
-	};
+	return readVerifyConfig(createReader(sources));
 }

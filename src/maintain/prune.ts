@@ -6,22 +6,14 @@ Keys are never touched. Dry run unless told otherwise.
 */
 import semver from 'semver';
 import {artifactFiles} from '../agent/catalog.js';
-import {type Selection, selectEntries} from '../agent/select.js';
+import {selectEntries} from '../agent/select.js';
+import type {PruneRules} from '../config/types.js';
 import {MirrorError} from '../errors.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
-import type {VersionSpec} from '../versions.js';
 
-/** Which artifacts to keep. At least one rule must be given. */
-export type PruneRules = {
-	/** Keep the newest N versions per product (FIPS apart) and major.minor. */
-	readonly keepLatest?: number | undefined;
-	/** Keep versions matching these specs. */
-	readonly keepVersions?: readonly VersionSpec[] | undefined;
-	/** Remove what this selection (sync's config) does not select. */
-	readonly selection?: Selection | undefined;
-};
+export type {PruneRules};
 
 /** One artifact to delete and why. */
 export type PruneAction = {readonly entry: ManifestEntry; readonly reason: string};

@@ -2,45 +2,94 @@
 The option lists of `export` and `import`. Export's selection is flags only, so a
 config file's sync selection never narrows a bundle.
 */
-import type {OptionDef} from './option.js';
-import {platformsDef, productsDef, versionsDef} from './selection.js';
-import {commonDefs} from './store.js';
-import {trustedKeyDef} from './upstream.js';
+import {UsageError} from '../../errors.js';
+import {parsePath} from '../parse.js';
+import {size, text} from './kinds.js';
+import {option} from './option.js';
+import {platformsOption, productsOption, versionsOption} from './selection.js';
+import {commonOptions} from './store.js';
+import {trustedKeyOption} from './upstream.js';
 
-/** The selection flags of export: flags only, so a config file's sync selection never narrows a bundle. */
-const selectionFlags: OptionDef[] = [productsDef, versionsDef, platformsDef].map((def) => ({
-	...def,
+/** The bundle file, or - for stdout. */
+export const outOption = option({
+	name: 'out',
+	arg: '<file>',
+	description: 'bundle file to write, or - for stdout',
+	defaultText: 'required',
 	flagOnly: true,
-	description: `only these ${def.name}: ${def.name === 'versions' ? 'exact, ranges and latest, against what the mirror holds' : 'comma-separated'}`,
-	defaultText: 'all',
-}));
+	...text((raw, origin) => {
+		const value = String(raw).trim();
+		return value === '-' ? '-' : parsePath(value, origin);
+	}),
+});
+
+/** The part size, in bytes. */
+export const splitSizeOption = option({
+	name: 'split-size',
+	arg: '<size>',
+	description: 'write numbered parts (<file>.001, .002, ...) of at most this size: 4G, 700M',
+	defaultText: 'one file',
+	flagOnly: true,
+	...size(1024 * 1024, '1M'),
+});
+
+/** Since when: an ISO date, or the previous export. */
+export const sinceOption = option({
+	name: 'since',
+	arg: '<date|last>',
+	description: 'only files published after this ISO date, or after the previous export (last)',
+	defaultText: 'everything',
+	flagOnly: true,
+	...text((raw, origin): Date | 'last' => {
+		const value = String(raw).trim();
+		if (value === 'last') {
+			return 'last';
+		}
+
+		const date = new Date(value);
+		if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+			throw new UsageError(
+				`invalid ${origin.label} "${value}": expected an ISO date (2026-11-01 or 2026-11-01T12:00Z) or last`,
+			);
+		}
+
+		return date;
+	}),
+});
+
+/** A selection option of sync as an export flag: flags only, and all when absent. */
+function selectionFlag<O extends typeof productsOption | typeof platformsOption | typeof versionsOption>(
+	selection: O,
+	what: string,
+) {
+	const {default: _sync, ...rest} = selection as O & {default?: unknown};
+	return {
+		...rest,
+		flagOnly: true,
+		description: `only these ${selection.name}: ${what}`,
+		defaultText: 'all',
+	} as const;
+}
+
+/** export --products. */
+export const exportProductsOption = option(selectionFlag(productsOption, 'comma-separated'));
+/** export --versions. */
+export const exportVersionsOption = option(
+	selectionFlag(versionsOption, 'exact, ranges and latest, against what the mirror holds'),
+);
+/** export --platforms. */
+export const exportPlatformsOption = option(selectionFlag(platformsOption, 'comma-separated'));
 
 /** The options of `export`. */
-export const exportOptionDefs: readonly OptionDef[] = [
-	...commonDefs,
-	{
-		name: 'out',
-		arg: '<file>',
-		description: 'bundle file to write, or - for stdout',
-		defaultText: 'required',
-		flagOnly: true,
-	},
-	{
-		name: 'split-size',
-		arg: '<size>',
-		description: 'write numbered parts (<file>.001, .002, ...) of at most this size: 4G, 700M',
-		defaultText: 'one file',
-		flagOnly: true,
-	},
-	...selectionFlags,
-	{
-		name: 'since',
-		arg: '<date|last>',
-		description: 'only files published after this ISO date, or after the previous export (last)',
-		defaultText: 'everything',
-		flagOnly: true,
-	},
-];
+export const exportOptions = [
+	...commonOptions,
+	outOption,
+	splitSizeOption,
+	exportProductsOption,
+	exportVersionsOption,
+	exportPlatformsOption,
+	sinceOption,
+] as const;
 
 /** The options of `import`. */
-export const importOptionDefs: readonly OptionDef[] = [...commonDefs, trustedKeyDef];
+export const importOptions = [...commonOptions, trustedKeyOption] as const;

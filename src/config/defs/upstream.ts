@@ -4,25 +4,32 @@ versions API, the HTTP client's timeouts, speed floor, size cap and retries, the
 extra CA for outgoing TLS, and the keys signatures must verify against. Shared by
 sync and verify.
 */
-import type {OptionDef} from './option.js';
+import {bundledKeyPath} from '../../meta.js';
+import {existingFile, existingFiles, integer, number, size, url} from './kinds.js';
+import {option} from './option.js';
 
-export const upstreamDef: OptionDef = {
+/** The upstream host root. */
+export const upstreamOption = option({
 	name: 'upstream',
 	arg: '<url>',
 	env: ['MIRROR_UPSTREAM'],
 	description: 'upstream host root (artifacts.elastic.co or another mirror)',
-	defaultText: 'https://artifacts.elastic.co',
-};
+	default: 'https://artifacts.elastic.co',
+	...url,
+});
 
-export const versionsApiDef: OptionDef = {
+/** The version list that resolves ranges and latest. */
+export const versionsApiOption = option({
 	name: 'versions-api',
 	arg: '<url>',
 	env: ['MIRROR_VERSIONS_API'],
 	description: 'version list used to resolve ranges and latest',
-	defaultText: 'https://artifacts-api.elastic.co/v1/versions',
-};
+	default: 'https://artifacts-api.elastic.co/v1/versions',
+	...url,
+});
 
-export const trustedKeyDef: OptionDef = {
+/** The keys signatures must verify against. */
+export const trustedKeyOption = option({
 	name: 'trusted-key',
 	fileAliases: ['trusted-keys'],
 	arg: '<file>',
@@ -31,60 +38,76 @@ export const trustedKeyDef: OptionDef = {
 	description:
 		'armored public key signatures must verify against; repeatable; replaces the default (env: comma-separated)',
 	defaultText: 'the bundled GPG-KEY-elasticsearch',
-};
+	computedDefault: () => [bundledKeyPath],
+	...existingFiles('trusted key'),
+});
 
-export const timeoutDef: OptionDef = {
+/** Silence allowed on a connection, in seconds. */
+export const timeoutOption = option({
 	name: 'timeout',
 	arg: '<seconds>',
 	env: ['MIRROR_TIMEOUT'],
 	description: 'give up on a connection silent this long (connect, first byte, between bytes)',
-	defaultText: '30',
-};
+	default: 30,
+	...number(0.1, 3600),
+});
 
-export const minSpeedDef: OptionDef = {
+/** The speed floor, in bytes per second. */
+export const minSpeedOption = option({
 	name: 'min-speed',
 	arg: '<bytes/s>',
 	env: ['MIRROR_MIN_SPEED'],
 	description: 'fail (and retry) a transfer slower than this over --min-speed-window; 0 turns it off',
-	defaultText: '10240',
-};
+	default: 10_240,
+	...integer(0, 2 ** 40),
+});
 
-export const minSpeedWindowDef: OptionDef = {
+/** How long below the speed floor is allowed, in seconds. */
+export const minSpeedWindowOption = option({
 	name: 'min-speed-window',
 	arg: '<seconds>',
 	env: ['MIRROR_MIN_SPEED_WINDOW'],
 	description: 'how long a transfer may stay below --min-speed',
-	defaultText: '60',
-};
+	default: 60,
+	...number(0.1, 86_400),
+});
 
-export const maxFileSizeDef: OptionDef = {
+/** The size cap of one download, in bytes. */
+export const maxFileSizeOption = option({
 	name: 'max-file-size',
 	arg: '<size>',
 	env: ['MIRROR_MAX_FILE_SIZE'],
 	description: 'refuse a download larger than this (declared or not) before it fills the disk: 8G, 700M',
-	defaultText: '8G',
-};
+	default: '8G',
+	...size(1024 * 1024, '1M'),
+});
 
-export const retriesDef: OptionDef = {
+/** Retries of a failed transfer. */
+export const retriesOption = option({
 	name: 'retries',
 	arg: '<n>',
 	env: ['MIRROR_RETRIES'],
 	description: 'retries of a failed transfer (reset, truncated, 5xx, timeout)',
-	defaultText: '5',
-};
+	default: 5,
+	...integer(0, 20),
+});
 
-export const retryDelayDef: OptionDef = {
+/** The first retry delay, in milliseconds. */
+export const retryDelayOption = option({
 	name: 'retry-delay',
 	arg: '<ms>',
 	env: ['MIRROR_RETRY_DELAY'],
 	description: 'first retry delay; doubles per retry, capped at 30 s',
-	defaultText: '1000',
-};
+	default: 1000,
+	...integer(0, 600_000),
+});
 
-export const caFileDef: OptionDef = {
+/** An extra CA for outgoing TLS. */
+export const caFileOption = option({
 	name: 'ca-file',
 	arg: '<file>',
 	env: ['MIRROR_CA_FILE'],
 	description: 'extra CA certificate (PEM) for a TLS-intercepting proxy or an internal upstream',
 	defaultText: 'none',
-};
+	...existingFile('CA file'),
+});

@@ -1,0 +1,56 @@
+/**
+The option types the commands run with, owned by config (which builds them) and
+imported by the modules that use them, so config imports no command's module.
+Types only.
+*/
+import type {ArtifactRef} from '../agent/catalog.js';
+import type {StoreLocation} from '../store/location.js';
+import type {LeaseOptions} from '../store/s3/lease.js';
+import type {HttpConfig} from '../upstream/client.js';
+import type {VersionSpec} from '../versions.js';
+
+/** Everything a sync run needs, already validated by the config loader. */
+export type SyncOptions = {
+	/** The mirror to sync into: a directory or an object store. */
+	readonly location: StoreLocation;
+	/** Lease timing of the object store's lock (tests shorten it). */
+	readonly lease?: LeaseOptions | undefined;
+	/** Upstream root, e.g. https://artifacts.elastic.co (no trailing slash needed). */
+	readonly upstream: string;
+	readonly versionsApi: string;
+	/**
+	Asked before `versionsApi` when set: the upstream's own `/v1/versions` (another mirror
+	of ours answers it). Config sets it when --upstream is given and --versions-api is not.
+	*/
+	readonly upstreamVersionsApi?: string | undefined;
+	readonly versions: readonly VersionSpec[];
+	readonly products: readonly string[];
+	readonly platforms: readonly string[];
+	readonly fips: boolean;
+	/** Armored public key files; signatures must verify against one of them. */
+	readonly trustedKeyPaths: readonly string[];
+	readonly concurrency: number;
+	readonly dryRun: boolean;
+	readonly http: HttpConfig;
+	/** Fetch exactly these artifacts instead of the selection (verify --repair). */
+	readonly only?: readonly ArtifactRef[] | undefined;
+};
+
+/** A selection of manifest entries; an absent field selects everything. */
+export type Selection = {
+	readonly products?: readonly string[] | undefined;
+	readonly versions?: readonly VersionSpec[] | undefined;
+	readonly platforms?: readonly string[] | undefined;
+	/** false: leave FIPS builds out; absent or true: keep them. */
+	readonly fips?: boolean | undefined;
+};
+
+/** Which artifacts prune keeps. At least one rule must be given. */
+export type PruneRules = {
+	/** Keep the newest N versions per product (FIPS apart) and major.minor. */
+	readonly keepLatest?: number | undefined;
+	/** Keep versions matching these specs. */
+	readonly keepVersions?: readonly VersionSpec[] | undefined;
+	/** Remove what this selection (sync's config) does not select. */
+	readonly selection?: Selection | undefined;
+};
