@@ -8,7 +8,7 @@ import {importBundle} from '../src/bundle/import.js';
 import {concatParts} from '../src/bundle/parts.js';
 import {BundleError} from '../src/errors.js';
 import {dirLocation} from '../src/store/location.js';
-import {checkKeyFile, loadTrustedKeys} from '../src/trust/verify.js';
+import {checkKeyFile, loadTrustedKeys} from '../src/trust/keys.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';

@@ -1,9 +1,10 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
+import {sync} from '../src/agent/sync.js';
 import {loadVerifyConfig} from '../src/config/index.js';
 import {planPrune, prune} from '../src/maintain/prune.js';
-import {verifyMirror} from '../src/maintain/verify.js';
+import {type VerifyOptions, verifyMirror} from '../src/maintain/verify.js';
 import {acquireLock} from '../src/store/dir/lock.js';
 import {layout} from '../src/store/layout.js';
 import {dirLocation} from '../src/store/location.js';
@@ -27,12 +28,16 @@ async function mirrorOf(t: Parameters<typeof withUpstream>[0], versions: string[
 		platforms: 'linux-x86_64,windows-x86_64',
 	});
 	await runSync(flags);
-	const verifyOptions = (repair: boolean, upstream = setup.upstream.url) =>
-		loadVerifyConfig({
+	const verifyOptions = (repair: boolean, upstream = setup.upstream.url) => {
+		const config = loadVerifyConfig({
 			flags: {...flags, upstream, repair, versions: undefined} as never,
 			env: {},
 			cwd: process.cwd(),
 		});
+		const refetch: VerifyOptions['refetch'] = (only, emit) =>
+			sync({...config.sync, only, dryRun: false}, emit);
+		return {...config, refetch};
+	};
 	return {...setup, flags, verifyOptions};
 }
 

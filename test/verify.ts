@@ -5,14 +5,10 @@ import test from 'ava';
 import * as openpgp from 'openpgp';
 import {SidecarError, SignatureError, UsageError} from '../src/errors.js';
 import {createFileHasher} from '../src/trust/hash-pool.js';
-import {
-	checkKeyFile,
-	checkSignature,
-	loadTrustedKeys,
-	parseSha512Sidecar,
-	prepareSignature,
-	verifySignature,
-} from '../src/trust/verify.js';
+import {checkKeyFile, loadTrustedKeys} from '../src/trust/keys.js';
+import {parseSha512Sidecar} from '../src/trust/sidecar.js';
+import {checkSignature, prepareSignature} from '../src/trust/signature.js';
+import {verifyArtifact} from '../src/trust/verify-artifact.js';
 import {createTestKey} from './helpers/keys.js';
 import {tempDir} from './helpers/temp.js';
 
@@ -47,6 +43,10 @@ test('signatures verify only against trusted keys and only for the signed bytes'
 	const data = Buffer.from('artifact bytes');
 	await writeFile(file, data);
 	const trusted = await loadTrustedKeys([await signer.writePublic(dir, 'signer.asc')]);
+	// The signature alone, through the one trust path: the `.sha512` matches the file.
+	const sha512Sidecar = `${createHash('sha512').update(data).digest('hex')}  ${name}\n`;
+	const verifySignature = (source: string, fileName: string, ascSidecar: string, keys: typeof trusted) =>
+		verifyArtifact({fileName, sha512Sidecar, ascSidecar, source}, keys);
 
 	const good = await verifySignature(file, name, await signer.sign(data), trusted);
 	t.is(good.keyId, signer.fingerprint.slice(-16));

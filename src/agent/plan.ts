@@ -4,7 +4,7 @@ run must do. Nothing here touches the disk or the network, so `--dry-run` and th
 real run decide the same way.
 */
 
-import type {Manifest, ManifestEntry} from '../store/manifest.js';
+import type {ManifestEntry, ManifestView} from '../store/manifest.js';
 import {type ArtifactRef, isMutableVersion} from './catalog.js';
 
 /** What the tree holds at one artifact path, from one stat per file. */
@@ -34,7 +34,7 @@ export type Action =
 /** Decide the action for every wanted artifact. */
 export function plan(
 	wanted: readonly ArtifactRef[],
-	manifest: Manifest,
+	manifest: ManifestView,
 	local: ReadonlyMap<string, LocalFile>,
 ): Action[] {
 	return wanted.map((ref): Action => {

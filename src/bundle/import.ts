@@ -14,12 +14,13 @@ import {pipeline} from 'node:stream/promises';
 import tar from 'tar-stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../agent/catalog.js';
 import {BundleError, describeError, MirrorError} from '../errors.js';
+import {openWriter} from '../mirror/writer.js';
 import {importStagingPrefix} from '../store/abandoned.js';
-import {manifestEntry} from '../store/manifest.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
 import {withLockedStore} from '../store/open.js';
 import type {StoreOptions} from '../store/store.js';
-import {checkKeyFile, loadTrustedKeys, parseSha512Sidecar, verifySignature} from '../trust/verify.js';
+import {checkKeyFile, loadTrustedKeys} from '../trust/keys.js';
+import {inspectArtifact} from '../trust/verify-artifact.js';
 import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
 
 /** Where the bundle comes from and what to trust. */
@@ -192,25 +193,30 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 
 				// Check everything before publishing anything; keep what the checks read for publishing.
 				const sidecars = new Map<string, {sha512: Buffer; asc: Buffer}>();
-				for (const {ref, file} of artifacts) {
+				for (const {ref} of artifacts) {
 					const pair = {
 						sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
 						asc: await readFile(staged.get(`${ref.path}.asc`) as string),
 					};
 					sidecars.set(ref.path, pair);
-					const expected = parseSha512Sidecar(pair.sha512.toString('utf8'), ref.fileName);
-					if (expected !== file.sha512) {
+					const {broken} = await inspectArtifact(
+						{
+							fileName: ref.fileName,
+							sha512Sidecar: pair.sha512.toString('utf8'),
+							ascSidecar: pair.asc.toString('utf8'),
+							source: staged.get(ref.path) as string,
+						},
+						trusted,
+					);
+					if (broken?.rule === 'sha512') {
 						throw new BundleError(
 							`${ref.path}: its .sha512 does not match the file (the agent would reject it)`,
 						);
 					}
 
-					await verifySignature(
-						staged.get(ref.path) as string,
-						ref.fileName,
-						pair.asc.toString('utf8'),
-						trusted,
-					);
+					if (broken) {
+						throw broken.error;
+					}
 				}
 
 				const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
@@ -231,14 +237,14 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					}
 				}
 
-				const {manifest} = await target.readManifest();
+				const {writer} = await openWriter(target);
 				// What the mirror holds, asked once as sync asks (one listing per folder in a bucket).
 				const held = await target.inspect(artifacts.map(({ref}) => ref));
 				let published = 0;
 				let present = 0;
 				let bytes = 0;
 				for (const {ref, file} of artifacts) {
-					const current = manifest.files[ref.path];
+					const current = writer.manifest.files[ref.path];
 					const size = held.get(ref.path)?.size;
 					if (current?.sha512 === file.sha512 && size === file.size) {
 						present++;
@@ -247,22 +253,18 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 
 					const pair = sidecars.get(ref.path) as {sha512: Buffer; asc: Buffer};
 					const parsed = new Date(file.modified);
-					const modified = Number.isNaN(parsed.getTime()) ? undefined : parsed;
-					await target.publishArtifact({
-						ref,
-						partPath: staged.get(ref.path) as string,
-						sha512: file.sha512,
-						sha512Sidecar: pair.sha512,
-						ascSidecar: pair.asc,
-						modified,
-						replacing: size !== undefined,
-					});
-					manifest.files[ref.path] = manifestEntry(ref, {
-						size: file.size,
-						sha512: file.sha512,
-						publishedAt: new Date(),
-						upstreamModified: modified,
-					});
+					await writer.publishArtifact(
+						{
+							ref,
+							partPath: staged.get(ref.path) as string,
+							sha512: file.sha512,
+							sha512Sidecar: pair.sha512,
+							ascSidecar: pair.asc,
+							modified: Number.isNaN(parsed.getTime()) ? undefined : parsed,
+							replacing: size !== undefined,
+						},
+						file.size,
+					);
 					published++;
 					bytes += file.size;
 				}
@@ -270,27 +272,16 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				let keyCount = 0;
 				for (const key of keys) {
 					const {data, fingerprints} = keyData.get(key.path) as {data: Buffer; fingerprints: string[]};
-					if (manifest.keys[key.path]?.sha512 !== key.sha512) {
-						await target.publishRootFile(key.path, data);
-						manifest.keys[key.path] = {
-							path: key.path,
-							fingerprints,
-							size: key.size,
-							sha512: key.sha512,
-							publishedAt: new Date().toISOString(),
-						};
+					if (writer.manifest.keys[key.path]?.sha512 !== key.sha512) {
+						await writer.publishKey(key.path, data, fingerprints);
 						keyCount++;
 					}
 				}
 
-				if (published > 0 || keyCount > 0) {
-					await target.writeManifest(manifest);
-				}
-
-				await target.recordRun({
+				await writer.save();
+				await writer.recordRun({
 					kind: 'import',
-					startedAt: startedAt.toISOString(),
-					finishedAt: new Date().toISOString(),
+					startedAt,
 					result: 'success',
 					counts: {
 						published,

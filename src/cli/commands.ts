@@ -16,7 +16,7 @@ import {loadVerifyConfig} from '../config/verify.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
-import {verifyMirror} from '../maintain/verify.js';
+import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
 
 /** Where output goes, and whether a progress bar makes sense. */
 export type Output = {
@@ -117,7 +117,12 @@ export async function runImport(
 export async function runVerify(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadVerifyConfig(sources);
 	const bar = progressBar(output.progress, 'verifying');
-	const report = await verifyMirror({...config, onChecked: bar.update}, (event) => {
+	// Repairs are the agent collection's sync, limited to the quarantined artifacts.
+	const refetch: VerifyOptions['refetch'] = async (only, emit) => {
+		const {sync} = await import('../agent/sync.js');
+		return sync({...config.sync, only, dryRun: false}, emit);
+	};
+	const report = await verifyMirror({...config, refetch, onChecked: bar.update}, (event) => {
 		if (event.type === 'published') {
 			output.line(`fetched again: ${event.path}`);
 		} else if (event.type === 'warning') {

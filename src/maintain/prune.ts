@@ -5,10 +5,10 @@ the rules, then deletion under the sync lock: artifact first, then its sidecars
 Keys are never touched. Dry run unless told otherwise.
 */
 import semver from 'semver';
-import {artifactFiles} from '../agent/catalog.js';
 import {selectEntries} from '../agent/select.js';
 import type {PruneRules} from '../config/types.js';
 import {MirrorError} from '../errors.js';
+import {openWriter} from '../mirror/writer.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
@@ -96,12 +96,12 @@ export async function prune(
 	warn: (message: string) => void = () => undefined,
 ): Promise<PruneResult> {
 	const work = async (target: MirrorStore): Promise<PruneResult> => {
-		const {manifest, warning} = await target.readManifest();
+		const {writer, warning} = await openWriter(target);
 		if (warning) {
 			throw new MirrorError('ERR_MANIFEST', warning);
 		}
 
-		const actions = planPrune(Object.values(manifest.files), rules);
+		const actions = planPrune(Object.values(writer.manifest.files), rules);
 		const bytes = actions.reduce((sum, action) => sum + action.entry.size, 0);
 		if (!yes || actions.length === 0) {
 			return {actions, bytes, deleted: false};
@@ -109,15 +109,11 @@ export async function prune(
 
 		try {
 			for (const {entry} of actions) {
-				for (const file of artifactFiles(entry.path)) {
-					await target.remove(file);
-				}
-
-				delete manifest.files[entry.path];
+				await writer.removeArtifact(entry.path);
 			}
 		} finally {
 			// What was deleted leaves the manifest even when a later deletion failed.
-			await target.writeManifest(manifest);
+			await writer.save({always: true});
 		}
 
 		return {actions, bytes, deleted: true};

@@ -5,7 +5,7 @@ it. Links are reported too: the server does not follow them (they could point ou
 of the tree or into `.mirror/`), so a link is at best a broken download.
 */
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
-import type {Manifest} from '../store/manifest.js';
+import type {ManifestView} from '../store/manifest.js';
 import type {MirrorStore} from '../store/store.js';
 
 /** One thing found wrong. */
@@ -23,7 +23,7 @@ export type TreeFindings = {
 };
 
 /** Walk the served tree and report every entry the manifest does not account for. */
-export async function checkTree(target: MirrorStore, manifest: Manifest): Promise<TreeFindings> {
+export async function checkTree(target: MirrorStore, manifest: ManifestView): Promise<TreeFindings> {
 	const owner = new Map<string, string>();
 	for (const entry of Object.values(manifest.files)) {
 		for (const file of artifactFiles(entry.path)) {

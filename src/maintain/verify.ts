@@ -6,22 +6,14 @@ moved out of the served tree into a quarantine folder and fetched again.
 */
 import pLimit from 'p-limit';
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
-import {type SyncOptions, sync} from '../agent/sync.js';
 import {describeError} from '../errors.js';
 import type {EventSink} from '../mirror/events.js';
+import {openWriter} from '../mirror/writer.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {openStore, withLockedStore, withReadStore} from '../store/open.js';
-import type {MirrorStore} from '../store/store.js';
-import {
-	checkKeyFile,
-	checkSignature,
-	hashStream,
-	loadTrustedKeys,
-	type PreparedSignature,
-	parseSha512Sidecar,
-	prepareSignature,
-	type TrustedKeys,
-} from '../trust/verify.js';
+import type {MirrorStore, StoreOptions} from '../store/store.js';
+import {checkKeyFile, loadTrustedKeys, type TrustedKeys} from '../trust/keys.js';
+import {inspectArtifact} from '../trust/verify-artifact.js';
 import {checkTree, type Problem} from './unknown.js';
 
 export type {Problem} from './unknown.js';
@@ -40,10 +32,15 @@ export type VerifyReport = {
 	readonly quarantineDir: string | undefined;
 };
 
-/** Options: the sync options give the upstream for repairs. */
+/** Options: sync's options give the mirror and the trusted keys. */
 export type VerifyOptions = {
-	readonly sync: SyncOptions;
+	readonly sync: StoreOptions & {readonly trustedKeyPaths: readonly string[]};
 	readonly repair: boolean;
+	/**
+	Fetch these quarantined artifacts again, verified (--repair): the sync of the collection
+	they belong to, limited to them. Rejects when that sync cannot run at all.
+	*/
+	readonly refetch: (refs: readonly ArtifactRef[], emit: EventSink) => Promise<unknown>;
 	readonly onChecked?: ((done: number, total: number) => void) | undefined;
 };
 
@@ -52,7 +49,6 @@ async function checkArtifact(
 	entry: ManifestEntry,
 	trusted: TrustedKeys,
 ): Promise<string | undefined> {
-	const fileName = entry.path.slice(entry.path.lastIndexOf('/') + 1);
 	try {
 		const info = await target.stat(entry.path);
 		if (!info) {
@@ -67,35 +63,37 @@ async function checkArtifact(
 			target.readFile(`${entry.path}.sha512`).then((data) => data?.toString('utf8')),
 			target.readFile(`${entry.path}.asc`).then((data) => data?.toString('utf8')),
 		]);
-		// The signature is read first so that one pass over the file serves both checks.
-		let prepared: PreparedSignature | undefined;
-		let unreadable: unknown;
-		if (asc !== undefined) {
-			prepared = await prepareSignature(asc, fileName, trusted).catch((error: unknown) => {
-				unreadable = error;
-				return undefined;
-			});
-		}
-
-		const digests = await hashStream(await target.openRead(entry.path), prepared);
+		const {digests, broken} = await inspectArtifact(
+			{
+				fileName: entry.path.slice(entry.path.lastIndexOf('/') + 1),
+				sha512Sidecar: sidecar,
+				ascSidecar: asc,
+				source: () => target.openRead(entry.path),
+			},
+			trusted,
+		);
+		// The manifest comes first: a file changed after publishing breaks every rule after it.
 		if (digests.sha512 !== entry.sha512) {
 			return `sha512 differs from the manifest (the file changed after it was published)`;
 		}
 
-		if (sidecar === undefined) {
-			return '.sha512 is missing';
-		}
+		switch (broken?.rule) {
+			case undefined: {
+				return undefined;
+			}
 
-		if (parseSha512Sidecar(sidecar, fileName) !== digests.sha512) {
-			return '.sha512 does not match the file';
-		}
+			case 'sha512-line': {
+				return sidecar === undefined ? '.sha512 is missing' : describeError(broken.error);
+			}
 
-		if (!prepared) {
-			return asc === undefined ? '.asc is missing' : describeError(unreadable);
-		}
+			case 'sha512': {
+				return '.sha512 does not match the file';
+			}
 
-		await checkSignature(prepared, digests, () => target.openRead(entry.path), trusted);
-		return undefined;
+			case 'signature': {
+				return asc === undefined ? '.asc is missing' : describeError(broken.error);
+			}
+		}
 	} catch (error) {
 		return describeError(error);
 	}
@@ -114,7 +112,8 @@ export async function verifyMirror(
 	const removed: string[] = [];
 	let checked = 0;
 	const check = async (target: MirrorStore): Promise<string | undefined> => {
-		const {manifest, warning} = await target.readManifest();
+		const {writer, warning} = await openWriter(target);
+		const {manifest} = writer;
 		if (warning) {
 			problems.push({path: '.mirror/manifest.json', problem: warning});
 		}
@@ -193,14 +192,10 @@ export async function verifyMirror(
 		// The artifact goes first, as prune does, so no reader finds one without its sidecars.
 		const quarantine = target.quarantine(stamp);
 		for (const ref of bad) {
-			for (const file of artifactFiles(ref.path)) {
-				await quarantine.move(file);
-			}
-
-			delete manifest.files[ref.path];
+			await writer.quarantineArtifact(ref.path, quarantine);
 		}
 
-		await target.writeManifest(manifest);
+		await writer.save({always: true});
 		return quarantine.where;
 	};
 	// Without --repair verify only reads: no lock, nothing written (a read-only mirror works).
@@ -211,10 +206,10 @@ export async function verifyMirror(
 		return {checked, problems, repaired: [], removed, quarantined: [], quarantineDir: undefined};
 	}
 
-	// sync takes the lock itself; it fetches exactly the quarantined artifacts.
+	// The sync takes the lock itself; it fetches exactly the quarantined artifacts.
 	const refetched = new Set<string>();
 	try {
-		await sync({...options.sync, only: bad, dryRun: false}, (event) => {
+		await options.refetch(bad, (event) => {
 			if (event.type === 'published') {
 				refetched.add(event.path);
 			}

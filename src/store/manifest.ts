@@ -57,6 +57,13 @@ export type Manifest = {
 	keys: Record<string, KeyEntry>;
 };
 
+/** The manifest as everyone but its writer (mirror/writer.ts) sees it: read only. */
+export type ManifestView = {
+	readonly schema: 1;
+	readonly files: Readonly<Record<string, ManifestEntry>>;
+	readonly keys: Readonly<Record<string, KeyEntry>>;
+};
+
 /** An empty manifest. */
 export function emptyManifest(): Manifest {
 	return {schema: 1, files: {}, keys: {}};

@@ -17,9 +17,9 @@ import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
 import type {FileDigests} from '../trust/digest.js';
-import {feedFile} from '../trust/feed-file.js';
 import {createFileHasher} from '../trust/hash-pool.js';
-import type {PreparedSignature} from '../trust/verify.js';
+import {feedFile} from '../trust/hashing.js';
+import type {PreparedSignature} from '../trust/signature.js';
 import {statusError, toUpstreamError, unreachableCode} from './errors.js';
 import {type ProxyConfig, proxyFor} from './proxy.js';
 import {type MinSpeed, watchRate} from './rate.js';

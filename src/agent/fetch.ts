@@ -1,0 +1,173 @@
+/**
+One artifact from the upstream: its sidecars, then its bytes into the store's temp
+folder (resumed where a broken transfer left off), checked by the trust module, then
+published through the writer. A file that does not check out is never published.
+*/
+import {rm} from 'node:fs/promises';
+import path from 'node:path';
+import {ChecksumError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import {tempName} from '../store/layout.js';
+import {parseSha512Sidecar} from '../trust/sidecar.js';
+import {checkBytes, readClaims} from '../trust/verify-artifact.js';
+import type {RetryEvent} from '../upstream/client.js';
+import type {ArtifactRef} from './catalog.js';
+import {fail, joinUrl, type Outcome, type RunContext} from './context.js';
+
+const sidecarMaxBytes = 64 * 1024;
+
+type Sidecars = {sha512: Buffer; asc: Buffer; expected: string};
+
+/** Fetch both sidecars; undefined when the artifact is not published at all. */
+async function fetchSidecars(
+	context: RunContext,
+	ref: ArtifactRef,
+	url: string,
+): Promise<Sidecars | undefined> {
+	const onRetry = (event: RetryEvent) => {
+		context.emit({type: 'retry', path: ref.path, ...event});
+	};
+
+	let sha512: Buffer;
+	try {
+		sha512 = (await context.client.fetch(`${url}.sha512`, {maxBytes: sidecarMaxBytes, onRetry})).body;
+	} catch (error) {
+		if (!(error instanceof NotFoundError)) {
+			throw error;
+		}
+
+		if (!(await context.client.exists(url))) {
+			return undefined;
+		}
+
+		throw new SidecarError(`${ref.fileName}.sha512 is missing upstream (the artifact itself exists)`);
+	}
+
+	// Read now: a sidecar the agent would reject ends the artifact before more is asked.
+	const expected = parseSha512Sidecar(sha512.toString('utf8'), ref.fileName);
+	let asc: Buffer;
+	try {
+		asc = (await context.client.fetch(`${url}.asc`, {maxBytes: sidecarMaxBytes, onRetry})).body;
+	} catch (error) {
+		if (error instanceof NotFoundError) {
+			throw new SidecarError(`${ref.fileName}.asc is missing upstream`);
+		}
+
+		throw error;
+	}
+
+	return {sha512, asc, expected};
+}
+
+/**
+Download, verify and publish one artifact. `replacing` when an earlier copy is in the
+tree; `knownSha512` (a prerelease already published) skips the download when the
+upstream's `.sha512` still names it.
+*/
+export async function fetchArtifact(
+	context: RunContext,
+	ref: ArtifactRef,
+	replacing: boolean,
+	knownSha512?: string,
+): Promise<Outcome> {
+	const url = joinUrl(context.upstream, ref.path);
+	const base = path.join(context.store.tmp, tempName(ref.path));
+	const partPath = `${base}.part`;
+	const metaPath = `${base}.part.json`;
+	// Clean-up only: it must not fail the run, and it clears whatever blocks the next one
+	// (a folder where the partial file goes).
+	const discardPart = () =>
+		Promise.all(
+			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
+		);
+
+	try {
+		const sidecars = await fetchSidecars(context, ref, url);
+		if (!sidecars) {
+			context.emit({type: 'not-published', path: ref.path});
+			return 'not-published';
+		}
+
+		if (knownSha512 === sidecars.expected) {
+			context.emit({type: 'present', path: ref.path, reason: 'unchanged upstream'});
+			return 'present';
+		}
+
+		// Read before the download so that the bytes are hashed once for both checks.
+		const claims = await readClaims(
+			ref.fileName,
+			{sha512: sidecars.sha512.toString('utf8'), asc: sidecars.asc.toString('utf8')},
+			context.trusted,
+		);
+
+		// Bytes that crossed the wire, failed attempts included.
+		let seen = 0;
+		const target = {
+			partPath,
+			metaPath,
+			signature: claims.signature,
+			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
+				seen = resumedFrom;
+				context.emit({type: 'download', path: ref.path, total, resumedFrom});
+			},
+			onProgress: (bytes: number) => {
+				context.bytes += bytes - seen;
+				seen = bytes;
+				context.emit({type: 'progress', path: ref.path, bytes, total: undefined});
+			},
+			onRetry: (event: RetryEvent) => {
+				context.emit({type: 'retry', path: ref.path, ...event});
+			},
+			beforeWrite: context.assertHeld,
+		};
+
+		let result = await context.client.download(url, target);
+		try {
+			await checkBytes(claims, result.digests, partPath, context.trusted);
+		} catch (error) {
+			if (!(error instanceof ChecksumError) || result.resumedFrom === 0) {
+				throw error;
+			}
+
+			// The kept prefix may be from another build of this file: start over once.
+			context.emit({
+				type: 'warning',
+				message: `${ref.path}: resumed download did not verify; downloading it whole`,
+			});
+			await discardPart();
+			result = await context.client.download(url, target);
+			await checkBytes(claims, result.digests, partPath, context.trusted);
+		}
+
+		await context.writer.publishArtifact(
+			{
+				ref,
+				partPath,
+				sha512: result.sha512,
+				sha512Sidecar: sidecars.sha512,
+				ascSidecar: sidecars.asc,
+				modified: result.lastModified,
+				replacing,
+			},
+			result.size,
+		);
+		await rm(metaPath, {force: true});
+		context.emit({
+			type: 'published',
+			path: ref.path,
+			size: result.size,
+			sha512: result.sha512,
+			resumedFrom: result.resumedFrom,
+		});
+		return 'published';
+	} catch (error) {
+		// Bad bytes and unwritable temp entries are thrown away; a transfer that merely
+		// broke off is kept to resume. Once the lock is lost nothing is touched: the
+		// temp files may be the next holder's by now.
+		const lockLost = error instanceof MirrorError && error.code === 'ERR_LOCK_LOST';
+		if (!lockLost && (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO')) {
+			await discardPart();
+		}
+
+		return fail(context, ref.path, error);
+	}
+}

@@ -1,0 +1,194 @@
+/**
+The locked part of a sync run: read the manifest, plan, then fetch, verify and
+publish with bounded concurrency, mirror the key files, and record the run. A dry run
+stops after the plan, without the lock.
+*/
+import pLimit from 'p-limit';
+import type {EventSink, Summary} from '../mirror/events.js';
+import {openWriter} from '../mirror/writer.js';
+import {removeStalePartials} from '../store/abandoned.js';
+import {makeDir, privateDirMode} from '../store/modes.js';
+import type {MirrorStore} from '../store/store.js';
+import type {TrustedKeys} from '../trust/keys.js';
+import type {HttpClient} from '../upstream/client.js';
+import {adopt} from './adopt.js';
+import type {ArtifactRef} from './catalog.js';
+import type {Outcome, RunContext} from './context.js';
+import {fetchArtifact} from './fetch.js';
+import {syncKeys} from './key-files.js';
+import {type Action, plan} from './plan.js';
+import {countOf, emptyVersions} from './summary.js';
+
+/** What a run needs once its versions are resolved and its store is open. */
+export type RunSetup = {
+	/** Upstream root, e.g. https://artifacts.elastic.co. */
+	readonly upstream: string;
+	readonly concurrency: number;
+	readonly dryRun: boolean;
+	readonly client: HttpClient;
+	readonly trusted: TrustedKeys;
+	readonly store: MirrorStore;
+	readonly wanted: ArtifactRef[];
+	readonly versions: string[];
+	readonly versionWarnings: string[];
+	readonly startedAt: Date;
+};
+
+/** A manifest written at most once a second while files publish: a killed run loses little. */
+const saveEveryMs = 1000;
+
+async function act(context: RunContext, action: Action): Promise<Outcome> {
+	switch (action.kind) {
+		case 'skip': {
+			return 'present';
+		}
+
+		case 'adopt': {
+			return adopt(context, action.ref);
+		}
+
+		case 'refresh': {
+			return fetchArtifact(context, action.ref, true, action.entry.sha512);
+		}
+
+		case 'fetch': {
+			return fetchArtifact(context, action.ref, action.replacing);
+		}
+	}
+}
+
+/**
+Run the planned work on an open store under its lock (none for a dry run). Resolves
+with the summary, also emitted; rejects as `sync` documents.
+*/
+export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summary> {
+	const {client, trusted, store, wanted, versions, startedAt} = setup;
+	const warnings = [...setup.versionWarnings];
+	const warn = (message: string) => {
+		warnings.push(message);
+		emit({type: 'warning', message});
+	};
+
+	const lock = setup.dryRun ? undefined : await store.lock(warn);
+	try {
+		const {writer, warning} = await openWriter(store, {saveEveryMs});
+		if (warning) {
+			warn(warning);
+		}
+
+		const actions = plan(wanted, writer.manifest, await store.inspect(wanted));
+		for (const action of actions) {
+			if (setup.dryRun || action.kind !== 'skip') {
+				emit({type: 'plan', action: action.kind, path: action.ref.path, reason: action.reason});
+			}
+		}
+
+		const summarize = (result: Summary['result'], fields: Partial<Summary>): Summary => ({
+			result,
+			dryRun: setup.dryRun,
+			versions,
+			published: 0,
+			present: 0,
+			notPublished: 0,
+			keys: {published: 0, present: 0},
+			failed: [],
+			warnings,
+			bytes: 0,
+			...fields,
+			durationMs: Date.now() - startedAt.getTime(),
+			requests: {...client.counts},
+		});
+		if (setup.dryRun) {
+			const summary = summarize('success', {
+				present: actions.filter((action) => action.kind === 'skip').length,
+			});
+			emit({type: 'summary', summary});
+			return summary;
+		}
+
+		await makeDir(store.tmp, privateDirMode);
+		await removeStalePartials(store.tmp);
+		const context: RunContext = {
+			upstream: setup.upstream,
+			store,
+			writer,
+			assertHeld: lock ? () => lock.assertHeld() : undefined,
+			client,
+			trusted,
+			emit: (event) => {
+				if (event.type === 'warning') {
+					warnings.push(event.message);
+				}
+
+				emit(event);
+			},
+			failures: [],
+			bytes: 0,
+		};
+
+		const limit = pLimit(setup.concurrency);
+		const outcomes = await Promise.all(
+			actions.map((action) =>
+				limit(() => (context.stop ? Promise.resolve<Outcome>('failed') : act(context, action))),
+			),
+		).catch((error: unknown) => {
+			limit.clearQueue();
+			writer.stop();
+			throw error;
+		});
+		const keyOutcomes = context.stop ? [] : await syncKeys(context);
+		writer.stop();
+		await writer.save({always: true});
+		const count = (kind: Outcome, among: readonly Outcome[] = outcomes) => countOf(among, kind);
+		if (context.stop) {
+			const stop = context.stop;
+			await writer.recordRun({
+				startedAt,
+				result: 'failed',
+				counts: {
+					published: count('published'),
+					present: count('present'),
+					notPublished: count('not-published'),
+					// Every file the stopped run did not get, whether it was tried or not.
+					failed: count('failed'),
+					bytes: context.bytes,
+				},
+				error: stop.message,
+				failures: context.failures,
+			});
+			throw stop;
+		}
+
+		const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
+		for (const failure of failures.slice(context.failures.length)) {
+			emit({type: 'failed', ...failure});
+		}
+
+		// Artifacts and key files are counted apart: "3 published" means three artifacts.
+		const summary = summarize(failures.length > 0 ? 'failed' : 'success', {
+			published: count('published'),
+			present: count('present'),
+			notPublished: count('not-published'),
+			keys: {published: count('published', keyOutcomes), present: count('present', keyOutcomes)},
+			failed: failures,
+			bytes: context.bytes,
+		});
+		await writer.recordRun({
+			startedAt,
+			result: summary.result,
+			counts: {
+				published: summary.published,
+				present: summary.present,
+				notPublished: summary.notPublished,
+				failed: failures.length,
+				bytes: summary.bytes,
+				keys: summary.keys,
+			},
+			failures,
+		});
+		emit({type: 'summary', summary});
+		return summary;
+	} finally {
+		await lock?.release();
+	}
+}

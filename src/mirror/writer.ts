@@ -1,0 +1,171 @@
+/**
+The one owner of the manifest while a command writes the mirror. It reads the
+manifest at the start and keeps the publish order: an artifact or key file enters
+the manifest only after its files are in the tree, and leaves it only after they
+have left (artifact first, then its sidecars, so a reader never finds an artifact
+without them). It also records the run in status.json. Sync, import, verify
+--repair and prune write through it; nothing else changes a Manifest.
+*/
+import {createHash} from 'node:crypto';
+import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
+import {redactText} from '../redact.js';
+import type {VerifiedArtifact} from '../store/dir/publish.js';
+import {type KeyEntry, type ManifestView, manifestEntry} from '../store/manifest.js';
+import type {RunCounts, RunFailure} from '../store/status.js';
+import type {MirrorStore, Quarantine} from '../store/store.js';
+
+/** A finished run, as its command knows it; the writer stamps the end and redacts. */
+export type FinishedRun = {
+	/** What filled the mirror; left out for a sync. */
+	readonly kind?: 'import' | undefined;
+	readonly startedAt: Date;
+	readonly result: 'success' | 'failed';
+	readonly counts: RunCounts;
+	/** Why the whole run failed, when it did. */
+	readonly error?: string | undefined;
+	readonly failures: readonly RunFailure[];
+};
+
+/** The writer of one command's changes to the mirror. */
+export type MirrorWriter = {
+	/** The manifest as read at the start, with this writer's changes; read-only to everyone else. */
+	readonly manifest: ManifestView;
+	/** Publish a verified artifact (sidecars first, the artifact last), then list it. */
+	publishArtifact(artifact: VerifiedArtifact, size: number): Promise<void>;
+	/** List an artifact already in the tree and verified there. */
+	recordArtifact(
+		ref: ArtifactRef,
+		facts: {size: number; sha512: string; publishedAt: Date; upstreamModified?: Date | undefined},
+	): void;
+	/** Publish a checked key file at the tree root, then list it. */
+	publishKey(name: string, data: Buffer, fingerprints: readonly string[]): Promise<KeyEntry>;
+	/** List a checked key file already in the tree with these bytes. */
+	recordKey(name: string, data: Buffer, fingerprints: readonly string[]): KeyEntry;
+	/** Delete an artifact and its sidecars from the tree, then unlist it. */
+	removeArtifact(path: string): Promise<void>;
+	/** Move an artifact and its sidecars into `quarantine`, then unlist it. */
+	quarantineArtifact(path: string, quarantine: Quarantine): Promise<void>;
+	/**
+	Write the manifest once what was queued before is written: when it changed, or
+	whatever the changes with `always`. A failed periodic save surfaces here.
+	*/
+	save(options?: {always?: boolean}): Promise<void>;
+	/** Cancel a pending periodic save (the run ends without a final one). */
+	stop(): void;
+	/** Record a finished run in status.json. */
+	recordRun(run: FinishedRun): Promise<void>;
+};
+
+/**
+Read the manifest of `store` and take charge of it. With `saveEveryMs`, an artifact
+listed is written within that time (at most one write per interval): a killed sync
+loses little, and what it loses is verified again from the tree. `warning` says the
+manifest was unreadable and is taken as empty.
+*/
+export async function openWriter(
+	store: MirrorStore,
+	{saveEveryMs}: {saveEveryMs?: number | undefined} = {},
+): Promise<{writer: MirrorWriter; warning?: string | undefined}> {
+	const {manifest, warning} = await store.readManifest();
+	let saving = Promise.resolve();
+	let dirty = false;
+	let timer: NodeJS.Timeout | undefined;
+	const save = ({always = false} = {}) => {
+		dirty ||= always;
+		saving = saving.then(async () => {
+			if (dirty) {
+				dirty = false;
+				await store.writeManifest(manifest);
+			}
+		});
+		return saving;
+	};
+
+	const listed = () => {
+		dirty = true;
+		if (saveEveryMs !== undefined) {
+			timer ??= setTimeout(() => {
+				timer = undefined;
+				// A failed save surfaces at the next one, which chains on this one.
+				save().catch(() => undefined);
+			}, saveEveryMs);
+		}
+	};
+
+	const recordArtifact: MirrorWriter['recordArtifact'] = (ref, facts) => {
+		manifest.files[ref.path] = manifestEntry(ref, facts);
+		listed();
+	};
+
+	// Key files are written with the next save: they are few, and synced after the artifacts.
+	const recordKey: MirrorWriter['recordKey'] = (name, data, fingerprints) => {
+		const sha512 = createHash('sha512').update(data).digest('hex');
+		const previous = manifest.keys[name];
+		const entry = {
+			path: name,
+			fingerprints: [...fingerprints],
+			size: data.length,
+			sha512,
+			publishedAt: previous?.sha512 === sha512 ? previous.publishedAt : new Date().toISOString(),
+		};
+		manifest.keys[name] = entry;
+		dirty = true;
+		return entry;
+	};
+
+	const unlist = (path: string) => {
+		delete manifest.files[path];
+		dirty = true;
+	};
+
+	const writer: MirrorWriter = {
+		manifest,
+		async publishArtifact(artifact, size) {
+			await store.publishArtifact(artifact);
+			recordArtifact(artifact.ref, {
+				size,
+				sha512: artifact.sha512,
+				publishedAt: new Date(),
+				upstreamModified: artifact.modified,
+			});
+		},
+		recordArtifact,
+		async publishKey(name, data, fingerprints) {
+			await store.publishRootFile(name, data);
+			return recordKey(name, data, fingerprints);
+		},
+		recordKey,
+		async removeArtifact(path) {
+			for (const file of artifactFiles(path)) {
+				await store.remove(file);
+			}
+
+			unlist(path);
+		},
+		async quarantineArtifact(path, quarantine) {
+			for (const file of artifactFiles(path)) {
+				await quarantine.move(file);
+			}
+
+			unlist(path);
+		},
+		save,
+		stop() {
+			clearTimeout(timer);
+			timer = undefined;
+		},
+		async recordRun(run) {
+			await store.recordRun({
+				...(run.kind ? {kind: run.kind} : {}),
+				startedAt: run.startedAt.toISOString(),
+				finishedAt: new Date().toISOString(),
+				result: run.result,
+				counts: run.counts,
+				...(run.error === undefined ? {} : {error: redactText(run.error)}),
+				// Reasons are redacted where they are made, and again here whatever made them.
+				failures: run.failures.map(({path, reason, code}) => ({path, reason: redactText(reason), code})),
+			});
+		},
+	};
+	return {writer, warning};
+}
