@@ -5,15 +5,12 @@ artifact against its `.sha512` and its signature against the trusted keys, exact
 as sync checks downloads. Only when the whole bundle is sound is anything
 published, by the same atomic rename as sync; a bad bundle changes nothing.
 */
-import {createHash, randomBytes} from 'node:crypto';
-import {createWriteStream} from 'node:fs';
+import {randomBytes} from 'node:crypto';
 import {readFile, rm} from 'node:fs/promises';
 import path from 'node:path';
-import {type Readable, Transform} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
-import tar from 'tar-stream';
+import type {Readable} from 'node:stream';
 import {type ArtifactRef, classifyPath, sidecarExtensions} from '../agent/catalog.js';
-import {BundleError, describeError, MirrorError} from '../errors.js';
+import {BundleError, describeError} from '../errors.js';
 import {openWriter} from '../mirror/writer.js';
 import {importStagingPrefix} from '../store/abandoned.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
@@ -21,7 +18,8 @@ import {withLockedStore} from '../store/open.js';
 import type {StoreOptions} from '../store/store.js';
 import {checkKeyFile, loadTrustedKeys} from '../trust/keys.js';
 import {inspectArtifact} from '../trust/verify-artifact.js';
-import {type BundleFile, type BundleManifest, bundleManifestName, parseBundleManifest} from './format.js';
+import type {BundleFile} from './format.js';
+import {stageBundle} from './stage.js';
 
 /** Where the bundle comes from and what to trust. */
 export type ImportOptions = StoreOptions & {
@@ -40,122 +38,6 @@ export type ImportSummary = {
 	readonly bytes: number;
 };
 
-const manifestMaxBytes = 64 * 1024 * 1024;
-
-async function readEntry(stream: AsyncIterable<unknown>, limit: number): Promise<Buffer> {
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of stream) {
-		size += (chunk as Buffer).length;
-		if (size > limit) {
-			throw new BundleError(`${bundleManifestName} is larger than ${limit} bytes`);
-		}
-
-		chunks.push(chunk as Buffer);
-	}
-
-	return Buffer.concat(chunks);
-}
-
-/** Stream the bundle into `staging`, checking each file against the manifest. */
-async function stage(
-	options: ImportOptions,
-	staging: string,
-): Promise<{bundle: BundleManifest; staged: Map<string, string>}> {
-	const extract = tar.extract();
-	const input = options.input;
-	input.on('error', (error) => extract.destroy(error));
-	input.pipe(extract);
-	let bundle: BundleManifest | undefined;
-	let expected = new Map<string, BundleFile>();
-	const staged = new Map<string, string>();
-	let done = 0;
-	try {
-		for await (const entry of extract) {
-			const name = entry.header.name;
-			if (!bundle) {
-				if (name !== bundleManifestName) {
-					throw new BundleError(
-						`not an export bundle: the first entry is ${name}, not ${bundleManifestName}`,
-					);
-				}
-
-				bundle = parseBundleManifest((await readEntry(entry, manifestMaxBytes)).toString('utf8'));
-				expected = new Map(bundle.files.map((file) => [file.path, file]));
-				continue;
-			}
-
-			const file = expected.get(name);
-			if (entry.header.type !== 'file' || !file) {
-				throw new BundleError(`${name} is in the bundle but not in its manifest (a mixed-up bundle?)`);
-			}
-
-			if (staged.has(name)) {
-				throw new BundleError(`${name} appears twice in the bundle`);
-			}
-
-			// An entry larger than the manifest says is refused before a byte of it is written:
-			// a crafted bundle must not fill the disk first. The count below guards the same
-			// bound while streaming, whatever the header claims.
-			const oversized = (size: number) =>
-				new BundleError(
-					`${name}: ${size} bytes in the bundle, its manifest says ${file.size}; the bundle is corrupted or was tampered with`,
-				);
-			if (entry.header.size !== undefined && entry.header.size > file.size) {
-				throw oversized(entry.header.size);
-			}
-
-			const target = path.join(staging, String(staged.size));
-			const hash = createHash('sha512');
-			let size = 0;
-			const counted = new Transform({
-				transform(chunk: Buffer, _encoding, callback) {
-					size += chunk.length;
-					if (size > file.size) {
-						callback(oversized(size));
-						return;
-					}
-
-					hash.update(chunk);
-					done += chunk.length;
-					options.onProgress?.(done, bundle?.bytes ?? 0);
-					callback(null, chunk);
-				},
-			});
-			await pipeline(entry, counted, createWriteStream(target));
-			if (size !== file.size || hash.digest('hex') !== file.sha512) {
-				throw new BundleError(
-					`${name}: the bytes do not match the bundle manifest (${size} bytes, expected ${file.size}); the bundle is corrupted or was tampered with`,
-				);
-			}
-
-			staged.set(name, target);
-		}
-	} catch (error) {
-		if (error instanceof MirrorError) {
-			throw error;
-		}
-
-		throw new BundleError(
-			`the bundle is truncated or damaged (${(error as Error).message}); is a part missing or out of order?`,
-			{cause: error},
-		);
-	}
-
-	if (!bundle) {
-		throw new BundleError('the bundle is empty');
-	}
-
-	const missing = bundle.files.filter((file) => !staged.has(file.path));
-	if (missing.length > 0) {
-		throw new BundleError(
-			`the bundle ended before ${missing[0]?.path}${missing.length > 1 ? ` and ${missing.length - 1} more files` : ''}: it is truncated or its last part is missing`,
-		);
-	}
-
-	return {bundle, staged};
-}
-
 /** Import the bundle into the mirror. Throws BundleError (nothing published) for a bad bundle. */
 export async function importBundle(options: ImportOptions): Promise<ImportSummary> {
 	const startedAt = new Date();
@@ -168,7 +50,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 			const staging = path.join(target.tmp, `${importStagingPrefix}${randomBytes(6).toString('hex')}`);
 			try {
 				await makeDir(staging, privateDirMode);
-				const {bundle, staged} = await stage(options, staging);
+				const {bundle, staged} = await stageBundle(options, staging);
 				const files = new Map(bundle.files.map((file) => [file.path, file]));
 
 				// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.

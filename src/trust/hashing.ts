@@ -20,7 +20,7 @@ export async function feedFile(hash: {update(chunk: Uint8Array): unknown}, path:
 }
 
 /** Feed a file on disk through a hasher: one read for both checks. */
-export async function hashFile(path: string, prepared?: PreparedSignature): Promise<FileDigests> {
+async function hashFile(path: string, prepared?: PreparedSignature): Promise<FileDigests> {
 	const hasher = createFileHasher(prepared?.specs);
 	try {
 		await feedFile(hasher, path);
@@ -33,7 +33,7 @@ export async function hashFile(path: string, prepared?: PreparedSignature): Prom
 }
 
 /** Feed a stream (an object from a store) through a hasher, as hashFile does a file. */
-export async function hashStream(stream: Readable, prepared?: PreparedSignature): Promise<FileDigests> {
+async function hashStream(stream: Readable, prepared?: PreparedSignature): Promise<FileDigests> {
 	const hasher = createFileHasher(prepared?.specs);
 	try {
 		for await (const chunk of stream) {
