@@ -9,7 +9,6 @@ without them). It also records the run in status.json. Sync, import, verify
 import {createHash} from 'node:crypto';
 import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
 import {redactText} from '../redact.js';
-import type {VerifiedArtifact} from '../store/dir/publish.js';
 import {type KeyEntry, type ManifestView, manifestEntry} from '../store/manifest.js';
 import type {RunCounts, RunFailure} from '../store/status.js';
 import type {MirrorStore, Quarantine} from '../store/store.js';
@@ -25,6 +24,9 @@ export type FinishedRun = {
 	readonly error?: string | undefined;
 	readonly failures: readonly RunFailure[];
 };
+
+/** The verified pieces of one artifact, as the store publishes them. */
+type VerifiedArtifact = Parameters<MirrorStore['publishArtifact']>[0];
 
 /** The writer of one command's changes to the mirror. */
 export type MirrorWriter = {
