@@ -6,9 +6,9 @@ import {
 	getProduct,
 	hasFipsBuilds,
 	isMutableVersion,
-	suggest,
 	wantedArtifacts,
 } from '../src/agent/catalog.js';
+import {suggest} from '../src/suggest.js';
 
 const agent = getProduct('elastic-agent');
 

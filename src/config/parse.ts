@@ -5,9 +5,9 @@ that names the origin.
 */
 import {existsSync} from 'node:fs';
 import path from 'node:path';
-import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
 import {redactText} from '../redact.js';
+import {suggest} from '../suggest.js';
 
 /** A raw value as it arrives: a flag's string or on/off, an environment variable, or any YAML value. */
 export type Raw = unknown;

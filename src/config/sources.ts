@@ -7,8 +7,8 @@ argument: nothing else in the project reads process.env.
 import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import {suggest} from '../agent/catalog.js';
 import {UsageError} from '../errors.js';
+import {suggest} from '../suggest.js';
 import {fileKeys} from './defs/file.js';
 import type {AnyOption} from './defs/option.js';
 import type {Origin, Raw} from './parse.js';
