@@ -9,9 +9,10 @@ import {sync} from '../src/agent/sync.js';
 import {loadSyncConfig} from '../src/config/index.js';
 import {LockHeldError, type MirrorError} from '../src/errors.js';
 import {acquireLock} from '../src/store/dir/lock.js';
-import {directoryStore} from '../src/store/dir/store.js';
 import {releaseHeldLocks} from '../src/store/held.js';
 import {layout} from '../src/store/layout.js';
+import {dirLocation} from '../src/store/location.js';
+import {openStore} from '../src/store/open.js';
 import {startFakeUpstream} from './helpers/fake-upstream.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
@@ -275,7 +276,10 @@ test('a lock whose setup fails (a file where .mirror/tmp goes) is released at on
 	const mirror = layout(await tempDir(t));
 	await mkdir(mirror.state, {recursive: true});
 	await writeFile(mirror.tmp, 'not a folder');
-	const target = directoryStore(mirror, {ttlMs: 60_000, renewEveryMs: 50});
+	const target = await openStore({
+		location: dirLocation(mirror.root),
+		lease: {ttlMs: 60_000, renewEveryMs: 50},
+	});
 	await t.throwsAsync(
 		target.lock(() => undefined),
 		{code: 'EEXIST'},
