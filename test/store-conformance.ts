@@ -16,7 +16,8 @@ import {type ArtifactRef, artifactRef, getPlatform, getProduct} from '../src/age
 import {LockHeldError} from '../src/errors.js';
 import {emptyManifest, type Manifest, manifestEntry} from '../src/store/manifest.js';
 import {parseStatus, type RunRecord} from '../src/store/status.js';
-import type {MirrorStore, VerifiedArtifact} from '../src/store/store.js';
+import type {HeldLock, MirrorStore, VerifiedArtifact} from '../src/store/store.js';
+import {foreignLock} from './helpers/foreign-lock.js';
 import {gatedTest} from './helpers/gate.js';
 import {ensureS3} from './helpers/s3.js';
 import {directoryBackend, type StoreBackend, s3Backend, type TestMirror} from './helpers/store-backends.js';
@@ -105,18 +106,6 @@ function runRecord(result: RunRecord['result'], published: number): RunRecord {
 	};
 }
 
-/** A lock as a sync on another host (a CronJob's pod) leaves it, in a form both backends read. */
-function foreignLock(expiresAt: Date): string {
-	return JSON.stringify({
-		pid: 4242,
-		host: 'cronjob-pod-1',
-		startedAt: '2026-01-01T00:00:00.000Z',
-		token: 'remote',
-		renewedAt: new Date(expiresAt.getTime() - 120_000).toISOString(),
-		expiresAt: expiresAt.toISOString(),
-	});
-}
-
 async function lockRecord(
 	mirror: TestMirror,
 ): Promise<{host?: string; pid?: number; token?: string} | undefined> {
@@ -124,18 +113,24 @@ async function lockRecord(
 	return raw && JSON.parse(raw.toString('utf8'));
 }
 
-/** Take the lock for the rest of the test. */
-async function locked(t: ExecutionContext, store: MirrorStore) {
+/** Release `lock`, which takes the lock out of the store. */
+async function releaseRemoves(t: ExecutionContext, mirror: TestMirror, lock: HeldLock): Promise<void> {
+	await lock.release();
+	t.is(await mirror.readRaw(lockPath), undefined, 'release removes the lock');
+}
+
+/** Open the mirror and hold its lock for the rest of the test, as a writing command does. */
+async function openLocked(t: ExecutionContext, mirror: TestMirror): Promise<MirrorStore> {
+	const store = await mirror.open();
 	const lock = await store.lock(noWarnings);
 	t.teardown(() => lock.release());
-	return lock;
+	return store;
 }
 
 conformance(
 	'publish writes both sidecars before their artifact; a key file and the manifest are written when asked, in order',
 	async (t, mirror) => {
-		const store = await mirror.open();
-		await locked(t, store);
+		const store = await openLocked(t, mirror);
 		const ref = agentRef();
 		const bytes = randomBytes(256 * 1024);
 		const key = Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----\nconformance\n');
@@ -174,8 +169,7 @@ conformance(
 conformance(
 	'replacing an artifact removes the old build first, then writes the new sidecars, then the new artifact',
 	async (t, mirror) => {
-		const store = await mirror.open();
-		await locked(t, store);
+		const store = await openLocked(t, mirror);
 		const ref = agentRef();
 		const [old, fresh] = [randomBytes(100_000), randomBytes(120_000)];
 		await store.publishArtifact(await staged(store, ref, old));
@@ -200,9 +194,8 @@ conformance(
 conformance(
 	'a second reader polling during publishes never finds an artifact without both of its sidecars',
 	async (t, mirror) => {
-		const writer = await mirror.open();
+		const writer = await openLocked(t, mirror);
 		const reader = await mirror.open();
-		await locked(t, writer);
 		const refs = ['linux-x86_64', 'linux-arm64', 'windows-x86_64'].map((platform) => agentRef(platform));
 		let publishing = true;
 		const publishAll = (async () => {
@@ -250,8 +243,7 @@ conformance(
 );
 
 conformance('openRead gives exactly one version of a file being replaced, never a mix', async (t, mirror) => {
-	const store = await mirror.open();
-	await locked(t, store);
+	const store = await openLocked(t, mirror);
 	const versions = [randomBytes(6 * 1024 * 1024), randomBytes(6 * 1024 * 1024), randomBytes(6 * 1024 * 1024)];
 	await store.publishRootFile('big-file', versions[0] as Buffer);
 
@@ -319,13 +311,11 @@ conformance(
 			'a reader in the holder process is refused too',
 		);
 
-		await lock.release();
-		t.is(await mirror.readRaw(lockPath), undefined, 'release removes the lock');
+		await releaseRemoves(t, mirror, lock);
 		t.is(await second.assertUnlocked(), undefined);
 		const again = await second.lock(noWarnings);
 		t.notThrows(() => again.assertHeld());
-		await again.release();
-		t.is(await mirror.readRaw(lockPath), undefined);
+		await releaseRemoves(t, mirror, again);
 	},
 );
 
@@ -385,16 +375,14 @@ conformance(
 		t.regex(warnings[0] ?? '', /4242/);
 		t.like(await lockRecord(mirror), {host: os.hostname(), pid: process.pid});
 		t.not((await lockRecord(mirror))?.token, 'remote');
-		await lock.release();
-		t.is(await mirror.readRaw(lockPath), undefined);
+		await releaseRemoves(t, mirror, lock);
 	},
 );
 
 conformance(
 	'quarantine moves files out of the served tree and keeps them apart; discard forgets one',
 	async (t, mirror) => {
-		const store = await mirror.open();
-		await locked(t, store);
+		const store = await openLocked(t, mirror);
 		const ref = agentRef();
 		const bytes = randomBytes(50_000);
 		await store.publishArtifact(await staged(store, ref, bytes));
@@ -428,8 +416,7 @@ conformance(
 conformance(
 	'state: export state and the manifest round-trip, an unreadable manifest is a warning, runs are recorded in the status',
 	async (t, mirror) => {
-		const store = await mirror.open();
-		await locked(t, store);
+		const store = await openLocked(t, mirror);
 		t.is(await store.readState('export.json'), undefined);
 		await store.writeState('export.json', '{"lastExport":"2026-01-01T00:00:00.000Z"}\n');
 		t.is(await store.readState('export.json'), '{"lastExport":"2026-01-01T00:00:00.000Z"}\n');
@@ -480,8 +467,7 @@ conformance(
 );
 
 conformance('remove deletes a file; removing a missing file is not an error', async (t, mirror) => {
-	const store = await mirror.open();
-	await locked(t, store);
+	const store = await openLocked(t, mirror);
 	await store.publishRootFile(keyName, Buffer.from('key'));
 	await store.publishRootFile('GPG-KEY-elasticsearch', Buffer.from('other'));
 	await store.remove(keyName);
@@ -496,8 +482,7 @@ conformance('remove deletes a file; removing a missing file is not an error', as
 });
 
 conformance('listTree gives every file of the served tree and leaves .mirror/ out', async (t, mirror) => {
-	const store = await mirror.open();
-	await locked(t, store);
+	const store = await openLocked(t, mirror);
 	const refs = [agentRef('linux-x86_64'), agentRef('windows-x86_64')];
 	for (const ref of refs) {
 		await store.publishArtifact(await staged(store, ref, randomBytes(1000)));
@@ -523,8 +508,7 @@ conformance('listTree gives every file of the served tree and leaves .mirror/ ou
 conformance(
 	'inspect reports each wanted artifact: its size, and whether both sidecars are there',
 	async (t, mirror) => {
-		const store = await mirror.open();
-		await locked(t, store);
+		const store = await openLocked(t, mirror);
 		const [whole, halfway, missing] = [
 			agentRef('linux-x86_64'),
 			agentRef('linux-arm64'),
@@ -546,8 +530,7 @@ conformance(
 conformance(
 	'stat, readFile and openRead: sizes and upstream dates, undefined for a missing file, ERR_MISSING to open one',
 	async (t, mirror) => {
-		const store = await mirror.open();
-		await locked(t, store);
+		const store = await openLocked(t, mirror);
 		const ref = agentRef();
 		const bytes = randomBytes(3000);
 		const modified = new Date('2025-06-07T08:09:10.000Z');

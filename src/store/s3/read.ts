@@ -7,6 +7,7 @@ import {GetObjectCommand, type GetObjectCommandOutput, HeadObjectCommand} from '
 import {MirrorError} from '../../errors.js';
 import type {Connection} from './connection.js';
 import {describeStoreError, isMissing, isPreconditionFailed, statusOf} from './errors.js';
+import type {S3Location} from './location.js';
 import type {ObjectInfo, ObjectStream, StreamOptions} from './objects.js';
 
 function infoOf(output: {
@@ -23,6 +24,15 @@ function infoOf(output: {
 	};
 }
 
+/** Undefined for a read that failed because the object is missing; any other failure thrown, described. */
+function missingOrThrow(error: unknown, location: S3Location, relative: string): undefined {
+	if (isMissing(error)) {
+		return undefined;
+	}
+
+	throw describeStoreError(error, location, `reading ${relative}`);
+}
+
 /** What the store says about `relative`, or undefined when it is missing. */
 export async function headObject(
 	{client, location, key}: Connection,
@@ -31,11 +41,7 @@ export async function headObject(
 	try {
 		return infoOf(await client.send(new HeadObjectCommand({Bucket: location.bucket, Key: key(relative)})));
 	} catch (error) {
-		if (isMissing(error)) {
-			return undefined;
-		}
-
-		throw describeStoreError(error, location, `reading ${relative}`);
+		return missingOrThrow(error, location, relative);
 	}
 }
 
@@ -56,11 +62,7 @@ export async function getBytes(
 			return 'not-modified';
 		}
 
-		if (isMissing(error)) {
-			return undefined;
-		}
-
-		throw describeStoreError(error, location, `reading ${relative}`);
+		return missingOrThrow(error, location, relative);
 	}
 }
 
@@ -82,15 +84,11 @@ export async function getStream(
 			{abortSignal: options.signal},
 		);
 	} catch (error) {
-		if (isMissing(error)) {
-			return undefined;
-		}
-
 		if (options.ifMatch && isPreconditionFailed(error)) {
 			throw new MirrorError('ERR_STORE_CHANGED', `${relative} changed in the store`, {cause: error});
 		}
 
-		throw describeStoreError(error, location, `reading ${relative}`);
+		return missingOrThrow(error, location, relative);
 	}
 
 	return {
