@@ -108,7 +108,7 @@ function runRecord(result: RunRecord['result'], published: number): RunRecord {
 
 async function lockRecord(
 	mirror: TestMirror,
-): Promise<{host?: string; pid?: number; token?: string} | undefined> {
+): Promise<{host?: string; pid?: number; token?: string; expiresAt?: string} | undefined> {
 	const raw = await mirror.readRaw(lockPath);
 	return raw && JSON.parse(raw.toString('utf8'));
 }
@@ -350,6 +350,41 @@ conformance(
 		t.is(await store.readState('export.json'), undefined);
 		t.is(await mirror.readRaw(manifestPath), undefined);
 		t.is(await mirror.readRaw('.mirror/status.json'), undefined);
+	},
+);
+
+conformance(
+	'the holder renews its lease: it writes on past the first lease end, and the lock says so',
+	async (t, mirror) => {
+		const store = await mirror.open({ttlMs: 2000, renewEveryMs: 100});
+		const lock = await store.lock(noWarnings);
+		t.teardown(() => lock.release());
+		const first = (await lockRecord(mirror))?.expiresAt;
+		await sleep(3000);
+		t.notThrows(() => lock.assertHeld());
+		await store.publishRootFile(keyName, Buffer.from('key'));
+		t.true((await store.readFile(keyName))?.equals(Buffer.from('key')));
+		const later = (await lockRecord(mirror))?.expiresAt;
+		t.true(Date.parse(later ?? '') > Date.parse(first ?? ''), `${first} then ${later}`);
+		await releaseRemoves(t, mirror, lock);
+	},
+);
+
+conformance(
+	'a holder whose lease ran out before it could renew it writes nothing more (ERR_LOCK_LOST)',
+	async (t, mirror) => {
+		const store = await mirror.open({ttlMs: 1500, renewEveryMs: 60_000});
+		const lock = await store.lock(noWarnings);
+		t.teardown(() => lock.release());
+		await store.publishRootFile(keyName, Buffer.from('key'));
+		await sleep(1800);
+		t.throws(() => lock.assertHeld(), {code: 'ERR_LOCK_LOST', message: /expired/});
+		await t.throwsAsync(store.publishRootFile('GPG-KEY-elasticsearch', Buffer.from('other')), {
+			code: 'ERR_LOCK_LOST',
+		});
+		await t.throwsAsync(store.remove(keyName), {code: 'ERR_LOCK_LOST'});
+		t.is(await store.stat('GPG-KEY-elasticsearch'), undefined);
+		t.true((await store.readFile(keyName))?.equals(Buffer.from('key')));
 	},
 );
 
