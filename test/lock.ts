@@ -9,10 +9,12 @@ import {sync} from '../src/agent/sync.js';
 import {loadSyncConfig} from '../src/config/index.js';
 import {LockHeldError, type MirrorError} from '../src/errors.js';
 import {acquireLock} from '../src/store/dir/lock.js';
-import {directoryStore} from '../src/store/dir/store.js';
 import {releaseHeldLocks} from '../src/store/held.js';
 import {layout} from '../src/store/layout.js';
+import {dirLocation} from '../src/store/location.js';
+import {openStore} from '../src/store/open.js';
 import {startFakeUpstream} from './helpers/fake-upstream.js';
+import {foreignLock} from './helpers/foreign-lock.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, runSync, startCli, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
@@ -32,17 +34,7 @@ async function deadPid(): Promise<number> {
 
 /** A lock file as a sync on another host (a CronJob's pod) leaves it, its lease ending at `expiresAt`. */
 function writeRemoteLock(file: string, expiresAt: Date): Promise<void> {
-	return writeFile(
-		file,
-		JSON.stringify({
-			pid: 4242,
-			host: 'cronjob-pod-1',
-			startedAt: '2026-01-01T00:00:00.000Z',
-			token: 'remote',
-			renewedAt: new Date(expiresAt.getTime() - 120_000).toISOString(),
-			expiresAt: expiresAt.toISOString(),
-		}),
-	);
+	return writeFile(file, foreignLock(expiresAt));
 }
 
 test('a second sync on the same mirror exits 3 at once with a clear message', async (t) => {
@@ -275,7 +267,10 @@ test('a lock whose setup fails (a file where .mirror/tmp goes) is released at on
 	const mirror = layout(await tempDir(t));
 	await mkdir(mirror.state, {recursive: true});
 	await writeFile(mirror.tmp, 'not a folder');
-	const target = directoryStore(mirror, {ttlMs: 60_000, renewEveryMs: 50});
+	const target = await openStore({
+		location: dirLocation(mirror.root),
+		lease: {ttlMs: 60_000, renewEveryMs: 50},
+	});
 	await t.throwsAsync(
 		target.lock(() => undefined),
 		{code: 'EEXIST'},

@@ -15,8 +15,8 @@ import {sync} from '../src/agent/sync.js';
 import {loadSyncConfig, type ServeConfig} from '../src/config/index.js';
 import type {SyncEvent} from '../src/mirror/events.js';
 import {s3Location} from '../src/store/location.js';
+import {openStore} from '../src/store/open.js';
 import type {S3Location} from '../src/store/s3/location.js';
-import {openS3Mirror} from '../src/store/s3/store.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -597,7 +597,10 @@ s3Test(
 		const bucket = await withBucket(t);
 		const client = testClient();
 		t.teardown(() => client.destroy());
-		const target = await openS3Mirror(bucket.location, {ttlMs: 60_000, renewEveryMs: 200});
+		const target = await openStore({
+			location: s3Location(bucket.location),
+			lease: {ttlMs: 60_000, renewEveryMs: 200},
+		});
 		t.teardown(() => target.close());
 		const staging = await unremovableStaging(t, target.tmp);
 		await t.throwsAsync(
@@ -620,7 +623,10 @@ s3Test(
 		const bucket = await withBucket(t);
 		const client = testClient();
 		t.teardown(() => client.destroy());
-		const target = await openS3Mirror(bucket.location, {ttlMs: 60_000, renewEveryMs: 20_000});
+		const target = await openStore({
+			location: s3Location(bucket.location),
+			lease: {ttlMs: 60_000, renewEveryMs: 20_000},
+		});
 		t.teardown(() => target.close());
 		const lock = await target.lock(() => undefined);
 		// Large enough that the upload is still running when release is called.

@@ -5,7 +5,7 @@ separate check. Written atomically, so a reader sees the old or the new one.
 */
 import {readFile} from 'node:fs/promises';
 import type {ArtifactRef} from '../agent/catalog.js';
-import {writeFileAtomic} from './atomic.js';
+import {writeFileAtomic} from './dir/atomic.js';
 import type {Layout} from './layout.js';
 
 /** One published artifact (its sidecars travel with it). */

@@ -3,7 +3,7 @@ The record of sync runs that the server shows: the last run whatever its result,
 and the last successful one, written only after success.
 */
 import {readFile} from 'node:fs/promises';
-import {writeFileAtomic} from './atomic.js';
+import {writeFileAtomic} from './dir/atomic.js';
 import type {Layout} from './layout.js';
 
 /** Counts from one run. */

@@ -4,23 +4,43 @@ mean, whatever the backend. A directory (store/dir/) and an object store (store/
 implement it; store/open.ts picks one from a StoreLocation. Sync, import, export,
 verify and prune only plan, download, check and bundle. Downloads and imports always
 land in the store's local temp folder first, so that nothing reaches a reader before
-it is verified whole.
+it is verified whole. Types only: every backend and caller imports this, and it
+imports no code.
 */
 import type {Readable} from 'node:stream';
 import type {ArtifactRef} from '../agent/catalog.js';
 import type {LocalFile} from '../agent/plan.js';
-import type {VerifiedArtifact} from './dir/publish.js';
 import type {StoreLocation} from './location.js';
 import type {Manifest} from './manifest.js';
-import type {LeaseOptions} from './s3/lease.js';
 import type {RunRecord} from './status.js';
-import type {TreeEntry} from './walk.js';
 
 /** What the store says about one published file. */
 export type StoredFile = {
 	readonly size: number;
 	/** Upstream's Last-Modified where it was kept, else when the store got the file. */
 	readonly modified: Date;
+};
+
+/** One entry of the served tree: a regular file, a symbolic link, or anything else (a FIFO, a socket). */
+export type TreeEntry = {
+	/** The tree path, `/`-separated (`downloads/...`). */
+	readonly path: string;
+	readonly kind: 'file' | 'link' | 'other';
+};
+
+/** The verified pieces of one artifact, ready to publish. */
+export type VerifiedArtifact = {
+	readonly ref: ArtifactRef;
+	/** The downloaded artifact, already in the store's local temp folder. */
+	readonly partPath: string;
+	/** Its sha512, verified. */
+	readonly sha512: string;
+	readonly sha512Sidecar: Uint8Array;
+	readonly ascSidecar: Uint8Array;
+	/** Upstream's Last-Modified, kept as the files' date so that served dates match upstream. */
+	readonly modified: Date | undefined;
+	/** Whether an earlier copy is in the tree and is being replaced. */
+	readonly replacing: boolean;
 };
 
 /** Files moved out of the served tree, kept apart for a person to look at. */
@@ -40,16 +60,36 @@ export type HeldLock = {
 	release(): Promise<void>;
 };
 
-/** One mirror store, as sync, import, export, verify and prune see it. Paths are tree paths (`downloads/...`). */
-export type MirrorStore = {
+/** Timing of the sync lock's lease, the same for both backends (tests shorten it). */
+export type LeaseTiming = {
+	/** How long a lease lasts without renewal. */
+	readonly ttlMs: number;
+	/** How often the holder renews it; well under ttlMs. */
+	readonly renewEveryMs: number;
+};
+
+/** The read side of a store: what the server, export and verify look at. Paths are tree paths (`downloads/...`). */
+export type StoreReader = {
 	/** The mirror as users name it: a directory or `s3://bucket/prefix`. */
 	readonly label: string;
-	/** A local folder for partial downloads and staging, kept between runs so that downloads resume. */
-	readonly tmp: string;
-	/** What the store holds for each wanted artifact. */
-	readonly inspect: (wanted: readonly ArtifactRef[]) => Promise<Map<string, LocalFile>>;
+	/** Size and date of a file, or undefined when missing. */
+	readonly stat: (relative: string) => Promise<StoredFile | undefined>;
+	/** A whole small file (sidecar, key), or undefined when missing. */
+	readonly readFile: (relative: string) => Promise<Buffer | undefined>;
+	/** One version of a file's bytes as a stream; throws ERR_MISSING when it is not there. */
+	readonly openRead: (relative: string) => Promise<Readable>;
+	/** Every file of the served tree (`.mirror/` left out), links reported and not followed. */
+	readonly listTree: () => AsyncIterable<TreeEntry>;
 	readonly readManifest: () => Promise<{manifest: Manifest; warning?: string}>;
-	readonly writeManifest: (manifest: Manifest) => Promise<void>;
+	/** A small JSON document of the mirror's own state (`export.json`), or undefined. */
+	readonly readState: (name: 'export.json') => Promise<string | undefined>;
+};
+
+/**
+The write side of a store: lock, publish in order, remove, quarantine, record. Once
+the lock is taken, every write passes through its gate: none starts after release.
+*/
+export type StoreWriter = {
 	/**
 	Take the store's sync lock (LockHeldError when held); `warn` hears of a dead holder's
 	lock taken over. Staging left by a killed import is removed once the lock is held.
@@ -62,37 +102,40 @@ export type MirrorStore = {
 	readonly assertUnlocked: () => Promise<string | undefined>;
 	/** Publish a verified artifact: sidecars first, the artifact last. */
 	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
+	/** Publish one small file at the root of the tree (a signing key). */
 	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
-	/** A whole small file (sidecar, key), or undefined when missing. */
-	readonly readFile: (relative: string) => Promise<Buffer | undefined>;
-	/** Size and date of a file, or undefined when missing. */
-	readonly stat: (relative: string) => Promise<StoredFile | undefined>;
-	/** A file's bytes as a stream; throws ERR_MISSING when it is not there. */
-	readonly openRead: (relative: string) => Promise<Readable>;
-	/** Every file of the served tree (`.mirror/` left out), links reported and not followed. */
-	readonly listTree: () => AsyncIterable<TreeEntry>;
 	/** Delete a file (or a link) from the tree; a missing file is not an error. */
 	readonly remove: (relative: string) => Promise<void>;
 	/** A quarantine named `stamp` (a timestamp), out of the served tree. */
 	readonly quarantine: (stamp: string) => Quarantine;
-	/** A small JSON document of the mirror's own state (`export.json`), or undefined. */
-	readonly readState: (name: 'export.json') => Promise<string | undefined>;
+	/** Replace the manifest; written after the files it lists. */
+	readonly writeManifest: (manifest: Manifest) => Promise<void>;
 	readonly writeState: (name: 'export.json', text: string) => Promise<void>;
+	/** Add a run to the status that the server shows. */
 	readonly recordRun: (run: RunRecord) => Promise<void>;
-	/**
-	Whether reading a file back costs what reading a local file does (a directory), or
-	is a transfer (an object store): sync verifies a stray artifact in place only when
-	true, and downloads it again otherwise.
-	*/
-	readonly local: boolean;
-	/** A published file as a local path to verify in place; undefined when the store is remote. */
-	readonly localPath: (relative: string) => string | undefined;
-	readonly close: () => void;
+	/** What the store holds for each wanted artifact, for planning what to write. */
+	readonly inspect: (wanted: readonly ArtifactRef[]) => Promise<Map<string, LocalFile>>;
 };
+
+/** One mirror store, as sync, import, export, verify and prune see it: both sides, and a local staging folder. */
+export type MirrorStore = StoreReader &
+	StoreWriter & {
+		/** A local folder for partial downloads and staging, kept between runs so that downloads resume. */
+		readonly tmp: string;
+		/**
+		Whether reading a file back costs what reading a local file does (a directory), or
+		is a transfer (an object store): sync verifies a stray artifact in place only when
+		true, and downloads it again otherwise.
+		*/
+		readonly local: boolean;
+		/** A published file as a local path to verify in place; undefined when the store is remote. */
+		readonly localPath: (relative: string) => string | undefined;
+		readonly close: () => void;
+	};
 
 /** Which mirror to open, and how. */
 export type StoreOptions = {
 	readonly location: StoreLocation;
 	/** Lease timing of the store's sync lock (tests shorten it). */
-	readonly lease?: LeaseOptions | undefined;
+	readonly lease?: LeaseTiming | undefined;
 };

@@ -5,25 +5,10 @@ file, and an artifact only ever appears after its own sidecars.
 */
 import {chmod, rename, rm, utimes} from 'node:fs/promises';
 import path from 'node:path';
-import type {ArtifactRef} from '../../agent/catalog.js';
-import {syncPath, writeDurable} from '../atomic.js';
 import {type Layout, tempName, treePath} from '../layout.js';
 import {fileMode, makeDir, privateDirMode} from '../modes.js';
-
-/** The verified pieces of one artifact, ready to publish. */
-export type VerifiedArtifact = {
-	readonly ref: ArtifactRef;
-	/** The downloaded artifact, already in the temp folder. */
-	readonly partPath: string;
-	/** Its sha512, verified. */
-	readonly sha512: string;
-	readonly sha512Sidecar: Uint8Array;
-	readonly ascSidecar: Uint8Array;
-	/** Upstream's Last-Modified, kept as the files' mtime so that served dates match upstream. */
-	readonly modified: Date | undefined;
-	/** Whether an earlier copy is in the tree and is being replaced. */
-	readonly replacing: boolean;
-};
+import type {VerifiedArtifact} from '../store.js';
+import {syncPath, writeDurable} from './atomic.js';
 
 /**
 Publish an artifact and its sidecars.

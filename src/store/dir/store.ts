@@ -10,16 +10,15 @@ import pLimit from 'p-limit';
 import type {LocalFile} from '../../agent/plan.js';
 import {MirrorError} from '../../errors.js';
 import {removeAbandoned, removePartials} from '../abandoned.js';
-import {writeFileAtomic} from '../atomic.js';
 import {type Layout, treePath} from '../layout.js';
 import {readManifest, writeManifest} from '../manifest.js';
 import {makeDir, privateDirMode} from '../modes.js';
-import type {LeaseOptions} from '../s3/lease.js';
 import {recordRun} from '../status.js';
-import type {MirrorStore, StoredFile} from '../store.js';
-import {walkTree} from '../walk.js';
+import type {LeaseTiming, MirrorStore, StoredFile} from '../store.js';
+import {writeFileAtomic} from './atomic.js';
 import {acquireLock, assertUnlocked, type Lock} from './lock.js';
 import {publishArtifact, publishRootFile} from './publish.js';
+import {walkTree} from './walk.js';
 
 async function statFile(file: string): Promise<StoredFile | undefined> {
 	try {
@@ -40,7 +39,7 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 The store of a mirror directory; `lease` times its lock. Every write goes through
 the held lock's gate, so a signal that releases the lock never cuts one in half.
 */
-export function directoryStore(mirror: Layout, lease?: LeaseOptions): MirrorStore {
+export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore {
 	const stateFile = (name: string) => path.join(mirror.state, name);
 	let held: Lock | undefined;
 	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());

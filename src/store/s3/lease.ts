@@ -10,6 +10,7 @@ and the lease (default 2 minutes) well above their skew.
 import {randomBytes} from 'node:crypto';
 import os from 'node:os';
 import {LockHeldError, MirrorError} from '../../errors.js';
+import type {LeaseTiming} from '../store.js';
 import type {S3Store} from './client.js';
 
 /** What the lock object holds. */
@@ -34,16 +35,13 @@ export type Lease = {
 	readonly release: () => Promise<void>;
 };
 
-/** Timing of a lease. */
-export type LeaseOptions = {
-	/** How long a lease lasts without renewal. */
-	readonly ttlMs: number;
-	/** How often the holder renews it; well under ttlMs. */
-	readonly renewEveryMs: number;
+/** Timing of a lease, and who hears of a takeover. */
+export type LeaseOptions = LeaseTiming & {
 	/** Called when the lease of a dead holder was taken over. */
 	readonly onTakeover?: ((previous: LeaseRecord) => void) | undefined;
 };
 
+/** Two minutes, renewed every 30 s. */
 export const defaultLeaseOptions: LeaseOptions = {ttlMs: 120_000, renewEveryMs: 30_000};
 
 function parseRecord(body: Buffer): LeaseRecord | undefined {

@@ -8,36 +8,28 @@ nothing temporary is ever written to the bucket (an unfinished multipart upload 
 invisible).
 */
 import {createHash} from 'node:crypto';
-import {rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
-import {classifyPath} from '../../agent/catalog.js';
 import {MirrorError} from '../../errors.js';
-import {removeAbandoned} from '../abandoned.js';
-import {cacheControlFor, contentTypeFor} from '../headers.js';
-import {createGate, type Gate, rememberHeld} from '../held.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
 import {makePrivateDir} from '../modes.js';
 import {parseStatus, serializeStatus, withRun} from '../status.js';
-import type {MirrorStore} from '../store.js';
+import type {LeaseTiming, MirrorStore} from '../store.js';
 import {createS3Store, type S3Store} from './client.js';
 import {metadataKeys, s3State} from './keys.js';
-import {acquireLease, assertNoLease, defaultLeaseOptions, type Lease, type LeaseOptions} from './lease.js';
+import {assertNoLease, defaultLeaseOptions} from './lease.js';
 import type {S3Location} from './location.js';
+import {lockS3, type S3Lock} from './lock.js';
+import {publishArtifact, publishRootFile} from './publish.js';
 
 const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
-
-function fileHeaders(relative: string) {
-	const name = relative.slice(relative.lastIndexOf('/') + 1);
-	return {contentType: contentTypeFor(name), cacheControl: cacheControlFor(classifyPath(relative))};
-}
 
 /** The bucket and prefix of `location` as a target of sync and the day-2 commands, after checking the bucket can be used. */
 export async function openS3Mirror(
 	location: S3Location,
-	lease: LeaseOptions = defaultLeaseOptions,
+	lease: LeaseTiming = defaultLeaseOptions,
 ): Promise<MirrorStore> {
 	const store: S3Store = createS3Store(location);
 	try {
@@ -50,7 +42,7 @@ export async function openS3Mirror(
 	// Partial downloads resume across runs on the same machine, per bucket and prefix.
 	const id = createHash('sha256').update(store.label).digest('hex').slice(0, 12);
 	const tmp = path.join(os.tmpdir(), 'artifact-mirror', `${location.bucket}-${id}`);
-	let held: {lease: Lease; gate: Gate} | undefined;
+	let held: S3Lock | undefined;
 	const assertHeld = () => held?.lease.assertHeld();
 	// Every write is a whole step through the lock's gate, so that release waits for it and refuses the next.
 	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
@@ -94,86 +86,12 @@ export async function openS3Mirror(
 			}),
 		async lock(warn) {
 			await makePrivateDir(tmp);
-			const acquiring = acquireLease(store, s3State.lock, {
-				...lease,
-				onTakeover(previous) {
-					warn(
-						`took over the expired sync lock of host ${previous.host}, pid ${previous.pid} (lease ended ${previous.expiresAt})`,
-					);
-				},
-			});
-			// A signal that arrives while the lease is being taken still releases it, once taken.
-			const forgetAcquiring = rememberHeld({
-				release: async () => (await acquiring.catch(() => undefined))?.release(),
-			});
-			let current: Lease;
-			try {
-				current = await acquiring;
-			} finally {
-				forgetAcquiring();
-			}
-
-			// No write starts once the lease is lost or expired (the check), nor once release began.
-			const gate = createGate(() => current.assertHeld());
-			let released: Promise<void> | undefined;
-			const lock = {
-				assertHeld: () => gate.check(),
-				release() {
-					released ??= (async () => {
-						forget();
-						await gate.close(`the run was stopped; the lock ${store.label}/${s3State.lock} is released`);
-						await current.release();
-					})();
-					return released;
-				},
-			};
-			// Remembered at once, so that a signal from here on releases the lease.
-			const forget = rememberHeld(lock);
-			try {
-				await removeAbandoned(tmp);
-			} catch (error) {
-				// The caller never gets this lock: release it, or it stays held and renewed for good.
-				await lock.release();
-				throw error;
-			}
-
-			held = {lease: current, gate};
-			return lock;
+			held = await lockS3(store, s3State.lock, tmp, lease, warn);
+			return held.lock;
 		},
 		assertUnlocked: () => assertNoLease(store, s3State.lock, lease),
-		publishArtifact: (artifact) =>
-			step(async () => {
-				const relative = artifact.ref.path;
-				const modified: Record<string, string> = artifact.modified
-					? {[metadataKeys.modified]: artifact.modified.toISOString()}
-					: {};
-				if (artifact.replacing) {
-					// Old bytes must never sit next to new sidecars.
-					await store.remove(relative);
-				}
-
-				for (const [extension, data] of [
-					['.sha512', artifact.sha512Sidecar],
-					['.asc', artifact.ascSidecar],
-				] as const) {
-					await store.putBytes(`${relative}${extension}`, data, {
-						...fileHeaders(`${relative}${extension}`),
-						metadata: modified,
-					});
-				}
-
-				// The sidecars took a while: the lease may have been lost meanwhile.
-				assertHeld();
-				await store.putFile(relative, artifact.partPath, {
-					...fileHeaders(relative),
-					metadata: {...modified, [metadataKeys.sha512]: artifact.sha512},
-				});
-				await rm(artifact.partPath, {force: true});
-			}),
-		publishRootFile: (name, data) =>
-			step(async () => {
-				await store.putBytes(name, data, fileHeaders(name));
-			}),
+		publishArtifact: (artifact) => step(() => publishArtifact(store, artifact, assertHeld)),
+		publishRootFile: (name, data) => step(() => publishRootFile(store, name, data)),
 		readFile: readBody,
 		async stat(relative) {
 			const info = await store.head(relative);

@@ -5,14 +5,8 @@ not follow them, and a link may point anywhere.
 */
 import {readdir} from 'node:fs/promises';
 import path from 'node:path';
-import {stateFolder} from './layout.js';
-
-/** One entry of the served tree: a regular file, a symbolic link, or anything else (a FIFO, a socket). */
-export type TreeEntry = {
-	/** The tree path, `/`-separated (`downloads/...`). */
-	readonly path: string;
-	readonly kind: 'file' | 'link' | 'other';
-};
+import {stateFolder} from '../layout.js';
+import type {TreeEntry} from '../store.js';
 
 /** The entries below `root`, folders walked depth first, the state folder left out. */
 export async function* walkTree(root: string, relative = ''): AsyncGenerator<TreeEntry> {

@@ -5,7 +5,7 @@ flush it, rename it over the target, flush the directory.
 import {randomBytes} from 'node:crypto';
 import {open, rename, rm} from 'node:fs/promises';
 import path from 'node:path';
-import {fileMode, makeDir} from './modes.js';
+import {fileMode, makeDir} from '../modes.js';
 
 /** fsync a file or directory by path. Directories cannot be synced on every platform. */
 export async function syncPath(target: string): Promise<void> {

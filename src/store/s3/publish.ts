@@ -1,0 +1,60 @@
+/**
+Uploading verified files into the served tree. A PUT is atomic for readers, so no
+rename is needed; the order is what keeps a reader safe: a replaced artifact is
+removed first, its sidecars uploaded next, the artifact last, so a reader never finds
+an artifact without its sidecars or next to another build's.
+*/
+import {rm} from 'node:fs/promises';
+import {classifyPath} from '../../agent/catalog.js';
+import {cacheControlFor, contentTypeFor} from '../headers.js';
+import type {VerifiedArtifact} from '../store.js';
+import type {S3Store} from './client.js';
+import {metadataKeys} from './keys.js';
+
+/** The headers a tree file is stored with, so that the store (or a CDN) can serve it as the server would. */
+function fileHeaders(relative: string) {
+	const name = relative.slice(relative.lastIndexOf('/') + 1);
+	return {contentType: contentTypeFor(name), cacheControl: cacheControlFor(classifyPath(relative))};
+}
+
+/**
+Publish an artifact and its sidecars; the local part file is removed once uploaded.
+`assertHeld` is asked again before the artifact itself: the sidecars took a while,
+and the lease may have been lost meanwhile.
+*/
+export async function publishArtifact(
+	store: S3Store,
+	artifact: VerifiedArtifact,
+	assertHeld: () => void,
+): Promise<void> {
+	const relative = artifact.ref.path;
+	const modified: Record<string, string> = artifact.modified
+		? {[metadataKeys.modified]: artifact.modified.toISOString()}
+		: {};
+	if (artifact.replacing) {
+		// Old bytes must never sit next to new sidecars.
+		await store.remove(relative);
+	}
+
+	for (const [extension, data] of [
+		['.sha512', artifact.sha512Sidecar],
+		['.asc', artifact.ascSidecar],
+	] as const) {
+		await store.putBytes(`${relative}${extension}`, data, {
+			...fileHeaders(`${relative}${extension}`),
+			metadata: modified,
+		});
+	}
+
+	assertHeld();
+	await store.putFile(relative, artifact.partPath, {
+		...fileHeaders(relative),
+		metadata: {...modified, [metadataKeys.sha512]: artifact.sha512},
+	});
+	await rm(artifact.partPath, {force: true});
+}
+
+/** Publish one small root file (a signing key) from bytes. */
+export async function publishRootFile(store: S3Store, name: string, data: Uint8Array): Promise<void> {
+	await store.putBytes(name, data, fileHeaders(name));
+}
