@@ -128,8 +128,6 @@ export type MirrorStore = StoreReader &
 		true, and downloads it again otherwise.
 		*/
 		readonly local: boolean;
-		/** A published file as a local path to verify in place; undefined when the store is remote. */
-		readonly localPath: (relative: string) => string | undefined;
 		readonly close: () => void;
 	};
 

@@ -122,7 +122,6 @@ export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore
 		writeState: (name, text) => step(() => writeFileAtomic(stateFile(name), text, mirror.state)),
 		recordRun: (run) => step(() => recordRun(mirror, run)),
 		local: true,
-		localPath: (relative) => treePath(mirror, relative),
 		close() {},
 	};
 }

@@ -150,7 +150,6 @@ export async function openS3Mirror(
 				);
 			}),
 		local: false,
-		localPath: () => undefined,
 		close() {
 			store.close();
 		},
