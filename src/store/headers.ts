@@ -3,7 +3,7 @@ Content types and cache lifetimes of the files in the tree. Fixed here rather th
 last extension, because `.tar.gz` is one format and sidecars must never be guessed
 as something a browser renders or a client decompresses.
 */
-import {isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
+import {classifyPath, isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
 	['.tar.gz', 'application/gzip'],
@@ -54,4 +54,19 @@ export function cacheControlFor(kind: PathKind | undefined): string {
 	}
 
 	return shortCache;
+}
+
+/**
+Content-Type and Cache-Control of the tree file at `relative` (`a/b/name`), the same
+whether the server sends it or the object store keeps it with the object. `kind` is
+`classifyPath(relative)`, for callers that have it already.
+*/
+export function treeFileHeaders(
+	relative: string,
+	kind: PathKind | undefined = classifyPath(relative),
+): {contentType: string; cacheControl: string} {
+	return {
+		contentType: contentTypeFor(relative.slice(relative.lastIndexOf('/') + 1)),
+		cacheControl: cacheControlFor(kind),
+	};
 }

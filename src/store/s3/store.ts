@@ -12,10 +12,9 @@ import {rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {Readable} from 'node:stream';
-import {classifyPath} from '../../agent/catalog.js';
 import {MirrorError} from '../../errors.js';
 import {removeAbandoned} from '../abandoned.js';
-import {cacheControlFor, contentTypeFor} from '../headers.js';
+import {treeFileHeaders} from '../headers.js';
 import {createGate, type Gate, rememberHeld} from '../held.js';
 import {stateFolder} from '../layout.js';
 import {emptyManifest, parseManifest, serializeManifest} from '../manifest.js';
@@ -28,11 +27,6 @@ import {acquireLease, assertNoLease, defaultLeaseOptions, type Lease, type Lease
 import type {S3Location} from './location.js';
 
 const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
-
-function fileHeaders(relative: string) {
-	const name = relative.slice(relative.lastIndexOf('/') + 1);
-	return {contentType: contentTypeFor(name), cacheControl: cacheControlFor(classifyPath(relative))};
-}
 
 /** The bucket and prefix of `location` as a target of sync and the day-2 commands, after checking the bucket can be used. */
 export async function openS3Mirror(
@@ -157,7 +151,7 @@ export async function openS3Mirror(
 					['.asc', artifact.ascSidecar],
 				] as const) {
 					await store.putBytes(`${relative}${extension}`, data, {
-						...fileHeaders(`${relative}${extension}`),
+						...treeFileHeaders(`${relative}${extension}`),
 						metadata: modified,
 					});
 				}
@@ -165,14 +159,14 @@ export async function openS3Mirror(
 				// The sidecars took a while: the lease may have been lost meanwhile.
 				assertHeld();
 				await store.putFile(relative, artifact.partPath, {
-					...fileHeaders(relative),
+					...treeFileHeaders(relative),
 					metadata: {...modified, [metadataKeys.sha512]: artifact.sha512},
 				});
 				await rm(artifact.partPath, {force: true});
 			}),
 		publishRootFile: (name, data) =>
 			step(async () => {
-				await store.putBytes(name, data, fileHeaders(name));
+				await store.putBytes(name, data, treeFileHeaders(name));
 			}),
 		readFile: readBody,
 		async stat(relative) {
