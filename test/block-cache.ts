@@ -1,12 +1,12 @@
 /**
-The shared blocks of an S3 replica (src/server/block-cache.ts) on their own, with a
+The shared blocks of an S3 replica (src/server/tree/block-cache.ts) on their own, with a
 fetcher that serves bytes from memory and counts what it was asked for: one fetch per
 block however many ask, a budget that pinned blocks hold and nothing exceeds, and
 failed fetches that are forgotten. test/s3-blocks.ts drives the same cache through a
 server in front of radosgw.
 */
 import test from 'ava';
-import {type BlockFetcher, createBlockCache} from '../src/server/block-cache.js';
+import {type BlockFetcher, createBlockCache} from '../src/server/tree/block-cache.js';
 
 const block = 1000;
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import {createBufferPool} from '../src/server/buffer-pool.js';
+import {createBufferPool} from '../src/server/tree/buffer-pool.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

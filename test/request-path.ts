@@ -1,5 +1,5 @@
 import test from 'ava';
-import {maxPathLength, parseRequestPath} from '../src/server/request-path.js';
+import {maxPathLength, parseRequestPath} from '../src/server/http/request-path.js';
 
 test('plain paths become tree segments; repeated slashes fold', (t) => {
 	t.deepEqual(parseRequestPath('/downloads//beats/elastic-agent/'), {

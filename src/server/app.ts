@@ -8,10 +8,10 @@ import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {layout} from '../store/layout.js';
 import type {S3Store} from '../store/s3/client.js';
+import {conditionalBody} from './http/conditional-body.js';
 import {createJsonAnswers} from './json-answer.js';
 import {directoryLockAge, leaseLockAge} from './lock-age.js';
 import {createMetrics, type Metrics, streamBufferMetrics} from './metrics.js';
-import {conditionalBody} from './middleware/conditional.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
 import {checkPath, readOnly, securityHeaders} from './middleware/headers.js';
 import {observe} from './middleware/observe.js';
@@ -19,9 +19,10 @@ import {createMirrorIndex, type MirrorIndex} from './mirror-index.js';
 import {apiRoutes} from './routes/api.js';
 import {opsRoutes} from './routes/ops.js';
 import {pageRoutes} from './routes/pages.js';
-import {treeRoutes} from './routes/tree.js';
-import type {S3Source} from './s3-source.js';
 import type {ScheduleInfo} from './schedule.js';
+import {createFsSource} from './tree/fs-source.js';
+import {treeHandler} from './tree/handler.js';
+import type {S3Source} from './tree/s3-source.js';
 
 /** What the app needs to know. */
 export type AppOptions = {
@@ -67,9 +68,9 @@ function requestOrigin(ctx: Koa.Context): string {
 
 /** The tree of a directory mirror, its read buffers reported in `metrics`. */
 function directoryTree(mirror: ReturnType<typeof layout>, metrics: Metrics): Koa.Middleware {
-	const {tree, buffersInUse} = treeRoutes(mirror);
-	streamBufferMetrics(metrics.registry, buffersInUse);
-	return tree;
+	const source = createFsSource(mirror.root);
+	streamBufferMetrics(metrics.registry, source.buffersInUse);
+	return treeHandler(source);
 }
 
 /** Build the application for the mirror in `options.dir`. */

@@ -12,8 +12,8 @@ import {createHash, randomBytes} from 'node:crypto';
 import {Readable} from 'node:stream';
 import {setImmediate as nextTurn} from 'node:timers/promises';
 import type {Context} from 'koa';
-import {type BodyCache, createBodyCache} from './body-cache.js';
 import type {Snapshot} from './mirror-index.js';
+import {type BodyCache, createBodyCache} from './tree/body-cache.js';
 
 type Cached = {readonly body: Buffer};
 

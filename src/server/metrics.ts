@@ -4,11 +4,11 @@ process). Sync state is read at scrape time from the same index the pages use.
 */
 import {Counter, collectDefaultMetrics, Gauge, Histogram, Registry} from 'prom-client';
 import {packageVersion} from '../meta.js';
-import type {BlockCacheStats} from './block-cache.js';
 import type {LockAge} from './lock-age.js';
 import type {MirrorIndex} from './mirror-index.js';
 import {perSnapshot} from './per-snapshot.js';
 import type {ScheduleInfo} from './schedule.js';
+import type {BlockCacheStats} from './tree/block-cache.js';
 
 /** The instruments the middleware updates. */
 export type Metrics = {

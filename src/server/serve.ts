@@ -123,7 +123,7 @@ export async function startServer(
 	const {location} = config;
 	const s3 =
 		location.kind === 's3'
-			? await (await import('./s3-source.js')).openS3Source({
+			? await (await import('./tree/s3-source.js')).openS3Source({
 					location: location.s3,
 					redirect: config.s3Redirect ?? false,
 					refreshMs: config.indexRefreshMs ?? 5000,

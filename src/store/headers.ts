@@ -3,7 +3,7 @@ Content types and cache lifetimes of the files in the tree. Fixed here rather th
 last extension, because `.tar.gz` is one format and sidecars must never be guessed
 as something a browser renders or a client decompresses.
 */
-import {isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
+import {classifyPath, isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
 	['.tar.gz', 'application/gzip'],
@@ -20,7 +20,7 @@ const byEnding: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** The Content-Type for a file in the tree, by its name. */
-export function contentTypeFor(fileName: string): string {
+function contentTypeFor(fileName: string): string {
 	if ((keyFiles as readonly string[]).includes(fileName)) {
 		// Armored text: readable in a browser, fetched as-is by Fleet Server and agents.
 		return 'text/plain; charset=utf-8';
@@ -48,10 +48,25 @@ export function isImmutableFile(kind: PathKind | undefined): boolean {
 }
 
 /** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
-export function cacheControlFor(kind: PathKind | undefined): string {
+function cacheControlFor(kind: PathKind | undefined): string {
 	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
 		return isImmutableFile(kind) ? 'public, max-age=31536000, immutable' : 'public, no-cache';
 	}
 
 	return shortCache;
+}
+
+/**
+Content-Type and Cache-Control of the tree file at `relative` (`a/b/name`), the same
+whether the server sends it or the object store keeps it with the object. `kind` is
+`classifyPath(relative)`, for callers that have it already.
+*/
+export function treeFileHeaders(
+	relative: string,
+	kind: PathKind | undefined = classifyPath(relative),
+): {contentType: string; cacheControl: string} {
+	return {
+		contentType: contentTypeFor(relative.slice(relative.lastIndexOf('/') + 1)),
+		cacheControl: cacheControlFor(kind),
+	};
 }

@@ -1,6 +1,6 @@
 /** Headers on every response, and the method and path rules every request passes. */
 import type {Middleware} from 'koa';
-import {isRefusal, parseRequestPath} from '../request-path.js';
+import {isRefusal, parseRequestPath} from '../http/request-path.js';
 import {pageCsp} from '../views/layout.js';
 
 /** nosniff everywhere; a strict CSP on HTML; `Connection: close` while draining. */

@@ -6,7 +6,7 @@ aborted by the client; for a pipelined response still queued, when its request c
 import type {Middleware} from 'koa';
 import type {Logger} from 'pino';
 import type {ArtifactRef} from '../../agent/catalog.js';
-import {whenClosed} from '../exchange.js';
+import {whenClosed} from '../http/exchange.js';
 import {agentVersionOf, type Metrics} from '../metrics.js';
 
 /** What handlers leave in `ctx.state` for this middleware. */

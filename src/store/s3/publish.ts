@@ -5,17 +5,10 @@ removed first, its sidecars uploaded next, the artifact last, so a reader never 
 an artifact without its sidecars or next to another build's.
 */
 import {rm} from 'node:fs/promises';
-import {classifyPath} from '../../agent/catalog.js';
-import {cacheControlFor, contentTypeFor} from '../headers.js';
+import {treeFileHeaders} from '../headers.js';
 import type {VerifiedArtifact} from '../store.js';
 import type {S3Store} from './client.js';
 import {metadataKeys} from './keys.js';
-
-/** The headers a tree file is stored with, so that the store (or a CDN) can serve it as the server would. */
-function fileHeaders(relative: string) {
-	const name = relative.slice(relative.lastIndexOf('/') + 1);
-	return {contentType: contentTypeFor(name), cacheControl: cacheControlFor(classifyPath(relative))};
-}
 
 /**
 Publish an artifact and its sidecars; the local part file is removed once uploaded.
@@ -41,14 +34,14 @@ export async function publishArtifact(
 		['.asc', artifact.ascSidecar],
 	] as const) {
 		await store.putBytes(`${relative}${extension}`, data, {
-			...fileHeaders(`${relative}${extension}`),
+			...treeFileHeaders(`${relative}${extension}`),
 			metadata: modified,
 		});
 	}
 
 	assertHeld();
 	await store.putFile(relative, artifact.partPath, {
-		...fileHeaders(relative),
+		...treeFileHeaders(relative),
 		metadata: {...modified, [metadataKeys.sha512]: artifact.sha512},
 	});
 	await rm(artifact.partPath, {force: true});
@@ -56,5 +49,5 @@ export async function publishArtifact(
 
 /** Publish one small root file (a signing key) from bytes. */
 export async function publishRootFile(store: S3Store, name: string, data: Uint8Array): Promise<void> {
-	await store.putBytes(name, data, fileHeaders(name));
+	await store.putBytes(name, data, treeFileHeaders(name));
 }

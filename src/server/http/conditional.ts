@@ -1,7 +1,7 @@
 /**
-Status and headers of one file response, the same for both stores: validators,
-conditional requests and single byte ranges, from what one version of the file is
-(its identity, size, ETag and date).
+Status and headers of one file response, whatever store it comes from: validators,
+conditional requests and single byte ranges (RFC 9110), from what one version of the
+file is (its identity, size, ETag and date).
 */
 import type {Context} from 'koa';
 import parseRange from 'range-parser';
@@ -27,6 +27,9 @@ export type FileMeta = {
 	/** The header value, formatted once per file rather than per request. */
 	readonly lastModifiedText: string;
 };
+
+/** Bytes `start`..`end` of a file, both included. */
+export type ByteRange = {readonly start: number; readonly end: number};
 
 /** RFC 9110 If-Range: a strong ETag match, or an exact Last-Modified date of an immutable file. */
 function ifRangeMatches(ifRange: string, meta: FileMeta, immutable: boolean): boolean {
@@ -62,11 +65,7 @@ function isFresh(ctx: Context, meta: FileMeta, immutable: boolean): boolean {
 Set the status and headers for `meta`, answering conditionals and ranges. Returns the
 byte range to send, or undefined when the response is complete without a body.
 */
-export function prepare(
-	ctx: Context,
-	meta: FileMeta,
-	options: SendOptions,
-): {start: number; end: number} | undefined {
+export function prepare(ctx: Context, meta: FileMeta, options: SendOptions): ByteRange | undefined {
 	ctx.status = 200;
 	ctx.set('Accept-Ranges', 'bytes');
 	ctx.set('ETag', meta.etag);

@@ -1,6 +1,7 @@
 /**
 ETags and 304s for generated bodies (pages, listings, JSON), so that browsers,
-caches and polling scripts revalidate cheaply. Files get theirs in send-file.
+caches and polling scripts revalidate cheaply. Files of the tree get theirs from
+conditional.ts.
 */
 import {createHash} from 'node:crypto';
 import type {Middleware} from 'koa';

@@ -1,7 +1,8 @@
 /**
 Small file bodies kept in memory, least recently used first out, bounded by their
-total size. Send-file and the S3 tree each keep one; what makes an entry current
-(a file's identity, the manifest's generation) is theirs to check.
+total size. The directory source, the store's sidecars and the JSON answers each
+keep one; what makes an entry current (a file's identity, the manifest's generation)
+is theirs to check.
 */
 
 /** A cache of entries with a body, bounded by the bodies' total bytes. */

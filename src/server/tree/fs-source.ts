@@ -1,0 +1,189 @@
+/**
+The tree in the mirror directory, for the tree handler. Links are never served nor
+listed, wherever they point (no-links.ts), and each response reads one version of a
+file through one descriptor (fs-file.ts).
+
+Two things keep it fast and small. Small files (sidecars, keys) are kept in memory,
+keyed by the identity a stat of the path gives (device, inode, size, mtime): a file
+published by rename is a new inode, so a stale copy is never served. Large bodies are
+pumped through two buffers per response from a pool with one memory budget (32 MiB)
+shared by all responses in flight, so a thousand slow clients cost a bounded 32 MiB,
+a handful of fast ones get large reads, and buffers are reused rather than freed.
+*/
+import type {Context} from 'koa';
+import {pumpBody} from '../http/body.js';
+import type {ByteRange} from '../http/conditional.js';
+import {written} from '../http/exchange.js';
+import {createBodyCache} from './body-cache.js';
+import {createBufferPool} from './buffer-pool.js';
+import {bufferedFile} from './buffered-file.js';
+import {
+	closeFile,
+	identityOf,
+	type LoadedFile,
+	loadSmall,
+	metaOf,
+	openFile,
+	readAt,
+	statFile,
+	statPath,
+} from './fs-file.js';
+import {readListing} from './fs-listing.js';
+import {resolveInTree} from './no-links.js';
+import type {TreeFile, TreeSource} from './source.js';
+
+/** Limits of one directory source; the defaults suit a server with a few hundred MiB to spare. */
+export type FsSourceOptions = {
+	/** Files up to this size are kept in memory (sidecars are a few hundred bytes). */
+	readonly smallFileBytes?: number;
+	/** Total size of the small-file cache; the least recently used go first. */
+	readonly cacheBytes?: number;
+	/** Buffer memory shared by all large responses in flight. */
+	readonly streamBudgetBytes?: number;
+};
+
+/** The directory source, and the read buffers its responses hold. */
+export type FsSource = TreeSource & {
+	/** Bytes of read buffers held by responses being sent now (0 when idle), for metrics. */
+	readonly buffersInUse: () => number;
+};
+
+const minChunk = 8 * 1024;
+const maxChunk = 1024 * 1024;
+
+/** The source for the mirror directory at `root`. */
+export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSource {
+	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
+	const pool = createBufferPool({
+		budgetBytes: limits.streamBudgetBytes ?? 32 * 1024 * 1024,
+		minBytes: minChunk,
+		maxBytes: maxChunk,
+	});
+	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
+	let streaming = 0;
+
+	/** Send bytes `range` from `fd` through two pooled buffers, then close it. */
+	function pump(ctx: Context, fd: number, {start, end}: ByteRange): void {
+		streaming++;
+		const buffers: Buffer[] = [];
+		void pumpBody(ctx, async (count) => {
+			let position = start;
+			let previous: Promise<void> = Promise.resolve();
+			for (let turn = 0; position <= end; turn++) {
+				// This buffer's last write was awaited before the other buffer's write began.
+				// Its size follows the share of the budget now, not when the response began:
+				// shrink when more clients arrive, grow when many have left.
+				let buffer = buffers[turn % 2];
+				if (!buffer || !pool.fits(buffer, streaming)) {
+					if (buffer) {
+						pool.release(buffer);
+					}
+
+					buffer = pool.acquire(streaming);
+					buffers[turn % 2] = buffer;
+				}
+
+				const bytesRead = await readAt(fd, buffer, Math.min(buffer.length, end - position + 1), position);
+				if (bytesRead === 0) {
+					// Only a file truncated in place gets here; never end a response short silently.
+					throw new Error('file shrank while being sent');
+				}
+
+				position += bytesRead;
+				await previous;
+				previous = written(ctx, buffer.subarray(0, bytesRead));
+				previous.then(
+					() => count(bytesRead),
+					() => undefined,
+				);
+			}
+
+			await previous;
+		}).finally(async () => {
+			streaming--;
+			await closeFile(fd).catch(() => undefined);
+			// The response is ended or cut short: every write of these buffers has completed,
+			// or the socket is destroyed and nothing more of them goes out (a queued response's
+			// pending chunk never leaves: its socket is gone). Another response may read into
+			// them now.
+			for (const buffer of buffers) {
+				pool.release(buffer);
+			}
+		});
+	}
+
+	/** A large file, through its own descriptor until the response is over. */
+	async function openLarge(file: string): Promise<TreeFile | 'missing' | 'folder'> {
+		const fd = await openFile(file);
+		if (fd === undefined) {
+			return 'missing';
+		}
+
+		let info: Awaited<ReturnType<typeof statFile>>;
+		try {
+			info = await statFile(fd, {bigint: true});
+		} catch (error) {
+			await closeFile(fd);
+			throw error;
+		}
+
+		if (!info.isFile()) {
+			await closeFile(fd);
+			return info.isDirectory() ? 'folder' : 'missing';
+		}
+
+		return {
+			meta: metaOf(info),
+			async send(ctx, range) {
+				pump(ctx, fd, range);
+				return 'sent';
+			},
+			close: () => closeFile(fd),
+		};
+	}
+
+	return {
+		async list(request) {
+			const folder = resolveInTree(root, request.segments);
+			return folder ? readListing(folder) : undefined;
+		},
+		async open({request}) {
+			const file = resolveInTree(root, request.segments);
+			const info = file ? statPath(file) : undefined;
+			if (!file || !info) {
+				return 'missing';
+			}
+
+			if (info.isDirectory()) {
+				return 'folder';
+			}
+
+			if (!info.isFile()) {
+				return 'missing';
+			}
+
+			if (info.size > BigInt(smallFileBytes)) {
+				return openLarge(file);
+			}
+
+			let entry = cache.get(file);
+			if (entry?.identity !== identityOf(info)) {
+				const loaded = await loadSmall(file, smallFileBytes);
+				if (loaded === 'missing') {
+					return 'missing';
+				}
+
+				if (loaded === 'large') {
+					// Replaced by a larger file since the stat: send that one.
+					return openLarge(file);
+				}
+
+				entry = loaded;
+				cache.set(file, entry);
+			}
+
+			return bufferedFile(entry, entry.body);
+		},
+		buffersInUse: pool.lentBytes,
+	};
+}
