@@ -6,28 +6,23 @@ import {Router} from '@koa/router';
 import Koa from 'koa';
 import compose from 'koa-compose';
 import type {Logger} from 'pino';
-import {layout} from '../store/layout.js';
-import type {S3Store} from '../store/s3/client.js';
 import {conditionalBody} from './http/conditional-body.js';
 import {createJsonAnswers} from './json-answer.js';
-import {directoryLockAge, leaseLockAge} from './lock-age.js';
 import {createMetrics, type Metrics, streamBufferMetrics} from './metrics.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
 import {checkPath, readOnly, securityHeaders} from './middleware/headers.js';
 import {observe} from './middleware/observe.js';
-import {createMirrorIndex, type MirrorIndex} from './mirror-index.js';
+import type {MirrorIndex} from './mirror-index.js';
 import {apiRoutes} from './routes/api.js';
 import {opsRoutes} from './routes/ops.js';
 import {pageRoutes} from './routes/pages.js';
 import type {ScheduleInfo} from './schedule.js';
-import {createFsSource} from './tree/fs-source.js';
-import {treeHandler} from './tree/handler.js';
-import type {S3Source} from './tree/s3-source.js';
+import type {ServedMirror} from './served-mirror.js';
 
 /** What the app needs to know. */
 export type AppOptions = {
-	/** The mirror directory sync writes. */
-	readonly dir: string;
+	/** The mirror to serve (from `serveStore`). */
+	readonly mirror: ServedMirror;
 	/** The URL users reach the server at (no trailing slash); undefined: from each request. */
 	readonly publicUrl?: string | undefined;
 	/** Believe X-Forwarded-* from a reverse proxy. */
@@ -38,8 +33,6 @@ export type AppOptions = {
 	readonly isDraining?: (() => boolean) | undefined;
 	/** The in-process sync schedule, when serve runs one. */
 	readonly schedule?: (() => ScheduleInfo) | undefined;
-	/** Serve the mirror in an object store instead of `dir` (from `openS3Source`). */
-	readonly s3?: S3Source | undefined;
 	/** Serve `/metrics` on this app (false: it has its own address, see `metricsHandler`). */
 	readonly metricsOnMainPort?: boolean | undefined;
 };
@@ -49,8 +42,6 @@ export type MirrorApp = {
 	readonly app: Koa;
 	readonly index: MirrorIndex;
 	readonly metrics: Metrics;
-	/** The object store, when serving from one. */
-	readonly store: S3Store | undefined;
 	/** Release connections to the object store. */
 	readonly close: () => void;
 };
@@ -66,22 +57,19 @@ function requestOrigin(ctx: Koa.Context): string {
 	return `${ctx.protocol}://${host}`;
 }
 
-/** The tree of a directory mirror, its read buffers reported in `metrics`. */
-function directoryTree(mirror: ReturnType<typeof layout>, metrics: Metrics): Koa.Middleware {
-	const source = createFsSource(mirror.root);
-	streamBufferMetrics(metrics.registry, source.buffersInUse);
-	return treeHandler(source);
-}
-
-/** Build the application for the mirror in `options.dir`. */
+/** Build the application for `options.mirror`. */
 export function createApp(options: AppOptions): MirrorApp {
-	const mirror = layout(options.dir);
-	const index = options.s3?.index ?? createMirrorIndex(mirror);
+	const {mirror} = options;
+	const {index} = mirror;
 	const metrics = createMetrics(index, {
 		schedule: options.schedule,
-		blockStats: options.s3?.blockStats,
-		lockAge: options.s3 ? leaseLockAge(options.s3.store) : directoryLockAge(mirror.lock),
+		blockStats: mirror.blockStats,
+		lockAge: mirror.lockAge,
 	});
+	if (mirror.buffersInUse) {
+		streamBufferMetrics(metrics.registry, mirror.buffersInUse);
+	}
+
 	const app = new Koa({proxy: options.trustProxy ?? false});
 	// Errors reach users through handleErrors; what is left here is a client that
 	// hung up mid-body, or a stream that failed after the headers went out.
@@ -113,7 +101,7 @@ export function createApp(options: AppOptions): MirrorApp {
 	app.use(conditionalBody());
 	// Paths under /downloads/ are most of the traffic and no route of the router
 	// matches them: they go straight to the tree, past route matching.
-	const tree = options.s3?.tree ?? directoryTree(mirror, metrics);
+	const {tree} = mirror;
 	const routes = compose([router.routes() as Koa.Middleware, tree]);
 	app.use((ctx, next) => {
 		// For absolute URLs in JSON answers (listings); computed only when asked for.
@@ -121,5 +109,5 @@ export function createApp(options: AppOptions): MirrorApp {
 		ctx.state.metricsLink = deps.metricsOnMainPort;
 		return ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next);
 	});
-	return {app, index, metrics, store: options.s3?.store, close: () => options.s3?.store.close()};
+	return {app, index, metrics, close: mirror.close};
 }

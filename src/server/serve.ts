@@ -13,8 +13,10 @@ import type {Logger} from 'pino';
 import type {ServeConfig} from '../config/serve.js';
 import {MirrorError, UsageError} from '../errors.js';
 import {makeDir} from '../store/modes.js';
+import {openStore} from '../store/open.js';
 import {createApp, type MirrorApp} from './app.js';
 import {type Schedule, startSchedule} from './schedule.js';
+import {type ServedMirror, serveStore} from './served-mirror.js';
 
 /** A listening server. */
 export type RunningServer = {
@@ -121,18 +123,23 @@ export async function startServer(
 	accessLog: Logger | undefined = config.accessLog ? logger : undefined,
 ): Promise<RunningServer> {
 	const {location} = config;
-	const s3 =
-		location.kind === 's3'
-			? await (await import('./tree/s3-source.js')).openS3Source({
-					location: location.s3,
-					redirect: config.s3Redirect ?? false,
-					refreshMs: config.indexRefreshMs ?? 5000,
-					blockCacheBytes: config.s3BlockCacheBytes,
-					logger,
-				})
-			: undefined;
 	if (location.kind === 'dir') {
+		// Serving an empty mirror is fine: the first sync fills it.
 		await makeDir(location.dir);
+	}
+
+	const store = await openStore({location});
+	let mirror: ServedMirror;
+	try {
+		mirror = await serveStore(store, {
+			redirect: config.s3Redirect ?? false,
+			refreshMs: config.indexRefreshMs ?? 5000,
+			blockCacheBytes: config.s3BlockCacheBytes,
+			logger,
+		});
+	} catch (error) {
+		store.close();
+		throw error;
 	}
 
 	let draining = false;
@@ -141,14 +148,12 @@ export async function startServer(
 		: undefined;
 	const mirrorApp = createApp({
 		schedule: schedule?.info,
-		// Unused when serving an object store.
-		dir: location.kind === 'dir' ? location.dir : '',
+		mirror,
 		publicUrl: config.publicUrl,
 		trustProxy: config.trustProxy,
 		// Without the access log, the app logs warnings and errors only (or less, at a higher --log-level).
 		logger: accessLog ?? (logger && logger.levelVal < 40 ? logger.child({}, {level: 'warn'}) : logger),
 		isDraining: () => draining,
-		s3,
 		metricsOnMainPort: !config.metricsAddress,
 	});
 	const handler = mirrorApp.app.callback();

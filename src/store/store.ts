@@ -10,8 +10,10 @@ imports no code.
 import type {Readable} from 'node:stream';
 import type {ArtifactRef} from '../agent/catalog.js';
 import type {LocalFile} from '../agent/plan.js';
+import type {Layout} from './layout.js';
 import type {StoreLocation} from './location.js';
 import type {Manifest} from './manifest.js';
+import type {S3Store} from './s3/client.js';
 import type {RunRecord} from './status.js';
 
 /** What the store says about one published file. */
@@ -128,8 +130,19 @@ export type MirrorStore = StoreReader &
 		true, and downloads it again otherwise.
 		*/
 		readonly local: boolean;
+		/**
+		The backend itself, for the server's read paths that depend on it (file descriptors
+		and sendfile-like pumps for a directory; shared blocks and presigned redirects for
+		an object store). Commands never look at it.
+		*/
+		readonly backend: StoreBackend;
 		readonly close: () => void;
 	};
+
+/** What a store is underneath: a mirror directory's layout, or the S3 client of a bucket and prefix. */
+export type StoreBackend =
+	| {readonly kind: 'dir'; readonly layout: Layout}
+	| {readonly kind: 's3'; readonly bucket: S3Store};
 
 /** Which mirror to open, and how. */
 export type StoreOptions = {

@@ -11,8 +11,7 @@ HEAD then a GET of that version when the request is conditional (s3-object.ts).
 import type {Middleware} from 'koa';
 import type {Logger} from 'pino';
 import {isMutableVersion} from '../../agent/catalog.js';
-import {createS3Store, type S3Store} from '../../store/s3/client.js';
-import type {S3Location} from '../../store/s3/location.js';
+import type {S3Store} from '../../store/s3/client.js';
 import {createS3Index, type S3Index} from '../s3-index.js';
 import type {ListingEntry} from '../views/listing.js';
 import type {BlockCacheStats} from './block-cache.js';
@@ -106,7 +105,6 @@ export function createS3TreeSource(store: S3Store, index: S3Index, options: S3Tr
 
 /** The pieces of the app that read the object store. */
 export type S3Source = {
-	readonly store: S3Store;
 	readonly index: S3Index;
 	readonly tree: Middleware;
 	/** What the shared artifact blocks hold and did, when there are any. */
@@ -115,7 +113,6 @@ export type S3Source = {
 
 /** How to serve from the store. */
 export type S3SourceOptions = {
-	readonly location: S3Location;
 	/** 302 artifact downloads to presigned URLs. */
 	readonly redirect: boolean;
 	/** How often each server looks for a new manifest. */
@@ -125,20 +122,12 @@ export type S3SourceOptions = {
 	readonly logger?: Logger | undefined;
 };
 
-/** Check the bucket can be read (StoreAccessError otherwise) and build the source. */
-export async function openS3Source(options: S3SourceOptions): Promise<S3Source> {
-	const store = createS3Store(options.location);
-	try {
-		await store.checkAccess();
-	} catch (error) {
-		store.close();
-		throw error;
-	}
-
+/** The index and tree of the bucket behind `store` (opened, and its access checked, by store/open.ts). */
+export function createS3Source(store: S3Store, options: S3SourceOptions): S3Source {
 	const index = createS3Index(store, options.refreshMs, options.logger);
 	const source = createS3TreeSource(store, index, {
 		redirect: options.redirect,
 		blockCacheBytes: options.blockCacheBytes,
 	});
-	return {store, index, tree: treeHandler(source), blockStats: source.blockStats};
+	return {index, tree: treeHandler(source), blockStats: source.blockStats};
 }

@@ -46,6 +46,7 @@ export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore
 	return {
 		label: mirror.root,
 		tmp: mirror.tmp,
+		backend: {kind: 'dir', layout: mirror},
 		async inspect(wanted) {
 			// One stat per file of every wanted artifact.
 			const limit = pLimit(64);

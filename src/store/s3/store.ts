@@ -53,6 +53,7 @@ export async function openS3Mirror(
 
 	return {
 		label: store.label,
+		backend: {kind: 's3', bucket: store},
 		tmp,
 		async inspect(wanted) {
 			// One listing of the tree instead of three HEADs per artifact.

@@ -1,0 +1,51 @@
+/**
+The mirror as the server reads it, built from the store that store/open.ts opened
+(the same factory every command uses): its index, its tree, and the gauges that
+depend on the backend. The directory reads files by descriptor with pooled buffers;
+the object store shares blocks between downloads and can redirect to presigned URLs.
+*/
+import type Koa from 'koa';
+import type {MirrorStore} from '../store/store.js';
+import {directoryLockAge, type LockAge, leaseLockAge} from './lock-age.js';
+import {createMirrorIndex, type MirrorIndex} from './mirror-index.js';
+import type {BlockCacheStats} from './tree/block-cache.js';
+import {createFsSource} from './tree/fs-source.js';
+import {treeHandler} from './tree/handler.js';
+import type {S3SourceOptions} from './tree/s3-source.js';
+
+/** How to serve an object store (a directory needs nothing). */
+export type ServeOptions = S3SourceOptions;
+
+/** What the app serves and measures. */
+export type ServedMirror = {
+	readonly index: MirrorIndex;
+	/** The middleware that answers `/downloads/...`. */
+	readonly tree: Koa.Middleware;
+	readonly lockAge: LockAge;
+	/** Read buffers lent to responses now (directory). */
+	readonly buffersInUse?: (() => number) | undefined;
+	/** What the shared artifact blocks hold and did (object store). */
+	readonly blockStats?: (() => BlockCacheStats) | undefined;
+	/** Close the store's connections. */
+	readonly close: () => void;
+};
+
+/** Build what the server reads from `store`. */
+export async function serveStore(store: MirrorStore, options: ServeOptions): Promise<ServedMirror> {
+	const {backend} = store;
+	if (backend.kind === 's3') {
+		// The S3 paths (and the AWS SDK behind them) are loaded only when serving a bucket.
+		const {createS3Source} = await import('./tree/s3-source.js');
+		const source = createS3Source(backend.bucket, options);
+		return {...source, lockAge: leaseLockAge(backend.bucket), close: () => store.close()};
+	}
+
+	const source = createFsSource(backend.layout.root);
+	return {
+		index: createMirrorIndex(backend.layout),
+		tree: treeHandler(source),
+		lockAge: directoryLockAge(backend.layout.lock),
+		buffersInUse: source.buffersInUse,
+		close: () => store.close(),
+	};
+}
