@@ -8,7 +8,7 @@ import type {MirrorWriter} from '../mirror/writer.js';
 import {redactText} from '../redact.js';
 import type {MirrorStore} from '../store/store.js';
 import type {TrustedKeys} from '../trust/keys.js';
-import type {HttpClient} from '../upstream/client.js';
+import type {HttpClient} from '../upstream/types.js';
 
 /** What became of one file of the run. */
 export type Outcome = 'published' | 'present' | 'not-published' | 'failed';

@@ -9,7 +9,7 @@ import {ChecksumError, MirrorError, NotFoundError, SidecarError, UpstreamError} 
 import {tempName} from '../store/layout.js';
 import {parseSha512Sidecar} from '../trust/sidecar.js';
 import {checkBytes, readClaims} from '../trust/verify-artifact.js';
-import type {RetryEvent} from '../upstream/client.js';
+import type {RetryEvent} from '../upstream/types.js';
 import type {ArtifactRef} from './catalog.js';
 import {fail, joinUrl, type Outcome, type RunContext} from './context.js';
 

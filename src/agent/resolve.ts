@@ -5,7 +5,7 @@ Which versions a run syncs: the version specs resolved against the list the upst
 import {describeError, MirrorError, UpstreamError} from '../errors.js';
 import type {EventSink} from '../mirror/events.js';
 import {redactText} from '../redact.js';
-import type {HttpClient} from '../upstream/client.js';
+import type {HttpClient} from '../upstream/types.js';
 import {needsVersionList, parseVersionList, resolveVersions, type VersionSpec} from '../versions.js';
 import {runFatalCodes} from './context.js';
 

@@ -10,7 +10,7 @@ import {removeStalePartials} from '../store/abandoned.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
 import type {MirrorStore} from '../store/store.js';
 import type {TrustedKeys} from '../trust/keys.js';
-import type {HttpClient} from '../upstream/client.js';
+import type {HttpClient} from '../upstream/types.js';
 import {adopt} from './adopt.js';
 import type {ArtifactRef} from './catalog.js';
 import type {Outcome, RunContext} from './context.js';

@@ -6,7 +6,7 @@ Types only.
 import type {ArtifactRef} from '../agent/catalog.js';
 import type {StoreLocation} from '../store/location.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
-import type {HttpConfig} from '../upstream/client.js';
+import type {HttpConfig} from '../upstream/types.js';
 import type {VersionSpec} from '../versions.js';
 
 /** Everything a sync run needs, already validated by the config loader. */

@@ -4,10 +4,10 @@ Requests are retried here with bounded exponential backoff; downloads hash while
 they stream to disk and resume a partial file with `Range` when the upstream allows,
 bounded by the declared size and a minimum speed. Over 300 lines: one client whose
 retry, resume and limits share the state of one got stream each (what a failure
-means is in upstream-errors.ts).
+means is in errors.ts; retry and resume helpers are in retry.ts and resume.ts).
 */
 import {once} from 'node:events';
-import {type FileHandle, open as openFile, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {open as openFile, rm, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -16,176 +16,14 @@ import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
 import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
-import type {FileDigests} from '../trust/digest.js';
 import {createFileHasher} from '../trust/hash-pool.js';
 import {feedFile} from '../trust/hashing.js';
-import type {PreparedSignature} from '../trust/signature.js';
 import {statusError, toUpstreamError, unreachableCode} from './errors.js';
-import {type ProxyConfig, proxyFor} from './proxy.js';
+import {proxyFor} from './proxy.js';
 import {type MinSpeed, watchRate} from './rate.js';
-
-/** How to reach the upstream. */
-export type HttpConfig = {
-	/** Seconds-scale inactivity limit, in ms: connect, first byte, and between bytes. */
-	readonly timeoutMs: number;
-	/** Further attempts after the first, for failures that may pass. */
-	readonly retries: number;
-	/** First backoff delay in ms; doubles each attempt, capped at 30 s, with jitter. */
-	readonly retryDelayMs: number;
-	/** Extra trusted CA certificates (PEM), added to Node's bundled roots. */
-	readonly ca?: string | undefined;
-	readonly proxy: ProxyConfig;
-	readonly userAgent: string;
-	/** A transfer slower than this over a whole window fails (retryably); undefined: no floor. */
-	readonly minSpeed?: MinSpeed | undefined;
-	/**
-	Bytes one download may bring, whatever the upstream declares: a body that declares
-	no size (chunked, no Content-Range) would otherwise be bounded by nothing but the
-	disk. Undefined: no bound beyond the declared size.
-	*/
-	readonly maxFileSize?: number | undefined;
-};
-
-/** A retry about to happen, for progress output. */
-export type RetryEvent = {
-	url: string;
-	/** 1 for the first retry. */
-	attempt: number;
-	/** Retries allowed in all (`--retries`). */
-	retries: number;
-	delayMs: number;
-	reason: string;
-};
-
-/** Where a download writes, and what it reports while it runs. */
-export type DownloadTarget = {
-	/** The partial file; kept between attempts and runs so that they can resume. */
-	readonly partPath: string;
-	/** Small JSON file beside the partial file holding the validator for `If-Range`. */
-	readonly metaPath: string;
-	/** The artifact's signature, so that its digest comes from the same pass as the sha512. */
-	readonly signature?: PreparedSignature | undefined;
-	readonly onStart?: (info: {total: number | undefined; resumedFrom: number}) => void;
-	readonly onProgress?: (bytes: number) => void;
-	readonly onRetry?: (event: RetryEvent) => void;
-	/**
-	Throws when this process may no longer write to the temp folder (its lock is gone):
-	called before every write, so a holder that stalled past its lease stops at its
-	next chunk instead of writing into files another holder may be using.
-	*/
-	readonly beforeWrite?: (() => void) | undefined;
-};
-
-/** A finished download: the bytes are all in `partPath`. */
-export type DownloadResult = {
-	readonly size: number;
-	/** Lowercase hex sha512 of the whole file, resumed part included. */
-	readonly sha512: string;
-	/** The sha512 and the digests `target.signature` covers, from one pass over the bytes. */
-	readonly digests: FileDigests;
-	/** Bytes that were already on disk from an earlier attempt or run. */
-	readonly resumedFrom: number;
-	readonly lastModified: Date | undefined;
-};
-
-/** A small body fetched whole. */
-export type TextResult = {readonly body: Buffer; readonly lastModified: Date | undefined};
-
-/** The client sync uses; create with createHttpClient, close when done. */
-export type HttpClient = {
-	/** GET a small file whole. Throws NotFoundError on 404. */
-	fetch(
-		url: string,
-		options?: {maxBytes?: number; onRetry?: (event: RetryEvent) => void},
-	): Promise<TextResult>;
-	/** HEAD: whether the upstream has the file. */
-	exists(url: string): Promise<boolean>;
-	/** GET a file into `target.partPath`, resuming what is there. */
-	download(url: string, target: DownloadTarget): Promise<DownloadResult>;
-	/** Requests sent so far, by method, for the summary and tests. */
-	readonly counts: {get: number; head: number};
-	close(): void;
-};
-
-const maxDelayMs = 30_000;
-
-/** Write all of `chunk` at the file's end (a write may take less than it was given). */
-async function writeAll(file: FileHandle, chunk: Buffer): Promise<void> {
-	let done = 0;
-	while (done < chunk.length) {
-		const {bytesWritten} = await file.write(chunk, done, chunk.length - done);
-		done += bytesWritten;
-	}
-}
-
-function backoff(config: HttpConfig, attempt: number): number {
-	const base = Math.min(maxDelayMs, config.retryDelayMs * 2 ** (attempt - 1));
-	return Math.round(base / 2 + Math.random() * (base / 2));
-}
-
-async function withRetry<T>(
-	config: HttpConfig,
-	url: string,
-	onRetry: ((event: RetryEvent) => void) | undefined,
-	action: (attempt: number) => Promise<T>,
-	classify: (url: string, error: unknown) => MirrorError = toUpstreamError,
-): Promise<T> {
-	for (let attempt = 1; ; attempt++) {
-		try {
-			return await action(attempt);
-		} catch (error) {
-			const failure = classify(url, error);
-			if (!(failure instanceof UpstreamError) || !failure.retryable || attempt > config.retries) {
-				throw failure;
-			}
-
-			const delayMs = backoff(config, attempt);
-			onRetry?.({url: redactText(url), attempt, retries: config.retries, delayMs, reason: failure.message});
-			await new Promise((resolve) => {
-				setTimeout(resolve, delayMs);
-			});
-		}
-	}
-}
-
-function parseDate(value: string | undefined): Date | undefined {
-	if (!value) {
-		return undefined;
-	}
-
-	const date = new Date(value);
-	return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-/** `bytes START-END/TOTAL` → its numbers, or undefined when malformed. */
-function parseContentRange(
-	value: string | undefined,
-): {start: number; total: number | undefined} | undefined {
-	const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value ?? '');
-	if (!match) {
-		return undefined;
-	}
-
-	return {start: Number(match[1]), total: match[3] === '*' ? undefined : Number(match[3])};
-}
-
-async function fileSize(path: string): Promise<number> {
-	try {
-		return (await stat(path)).size;
-	} catch {
-		return 0;
-	}
-}
-
-type PartMeta = {url: string; validator: string};
-
-async function readMeta(path: string): Promise<PartMeta | undefined> {
-	try {
-		return JSON.parse(await readFile(path, 'utf8')) as PartMeta;
-	} catch {
-		return undefined;
-	}
-}
+import {fileSize, type PartMeta, parseContentRange, parseDate, readMeta, writeAll} from './resume.js';
+import {withRetry} from './retry.js';
+import type {DownloadResult, DownloadTarget, HttpClient, HttpConfig, TextResult} from './types.js';
 
 /** Create the upstream client for one run. */
 export function createHttpClient(config: HttpConfig): HttpClient {
