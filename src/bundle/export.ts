@@ -41,26 +41,26 @@ export type ExportSummary = {
 
 type ExportState = {lastExportAt?: string};
 
-async function readExportState(target: MirrorStore): Promise<ExportState> {
+async function readExportState(store: MirrorStore): Promise<ExportState> {
 	try {
-		return JSON.parse((await target.readState('export.json')) ?? '{}') as ExportState;
+		return JSON.parse((await store.readState('export.json')) ?? '{}') as ExportState;
 	} catch {
 		return {};
 	}
 }
 
 /** A file's bundle entry; sidecars and keys (small, not in the manifest) are hashed here. */
-async function describeFile(target: MirrorStore, relative: string, sha512?: string): Promise<BundleFile> {
-	const info = await target.stat(relative);
+async function describeFile(store: MirrorStore, relative: string, sha512?: string): Promise<BundleFile> {
+	const info = await store.stat(relative);
 	const missing = () =>
-		new MirrorError('ERR_MISSING', `${relative} is in the manifest but not in ${target.label}; run verify`);
+		new MirrorError('ERR_MISSING', `${relative} is in the manifest but not in ${store.label}; run verify`);
 	if (!info) {
 		throw missing();
 	}
 
 	let digest = sha512;
 	if (digest === undefined) {
-		const data = await target.readFile(relative);
+		const data = await store.readFile(relative);
 		if (!data) {
 			throw missing();
 		}
@@ -83,8 +83,8 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 	return withReadStore(
 		options,
 		(message) => options.onWarning?.(message),
-		async (target) => {
-			const {manifest, warning} = await target.readManifest();
+		async (store) => {
+			const {manifest, warning} = await store.readManifest();
 			if (warning) {
 				throw new MirrorError('ERR_MANIFEST', warning);
 			}
@@ -96,7 +96,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
 			let since: Date | undefined;
 			if (options.since === 'last') {
-				const last = (await readExportState(target)).lastExportAt;
+				const last = (await readExportState(store)).lastExportAt;
 				if (!last) {
 					throw new MirrorError('ERR_NO_PREVIOUS_EXPORT', '--since last: this mirror has no previous export');
 				}
@@ -117,16 +117,16 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
 			const files: BundleFile[] = [];
 			for (const entry of chosen) {
-				const artifact = await describeFile(target, entry.path, entry.sha512);
+				const artifact = await describeFile(store, entry.path, entry.sha512);
 				if (artifact.size !== entry.size) {
 					throw new MirrorError(
 						'ERR_CHANGED',
-						`${entry.path} in ${target.label} is not the size the manifest records; run verify`,
+						`${entry.path} in ${store.label} is not the size the manifest records; run verify`,
 					);
 				}
 
 				for (const extension of sidecarExtensions) {
-					files.push(await describeFile(target, entry.path + extension));
+					files.push(await describeFile(store, entry.path + extension));
 				}
 
 				files.push(artifact);
@@ -134,7 +134,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
 			for (const name of keyFiles) {
 				if (manifest.keys[name]) {
-					files.push(await describeFile(target, name));
+					files.push(await describeFile(store, name));
 				}
 			}
 
@@ -177,7 +177,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 						mtime: new Date(file.modified),
 						mode: 0o644,
 					});
-					const source = await target.openRead(file.path);
+					const source = await store.openRead(file.path);
 					source.on('data', (chunk) => {
 						hash.update(chunk as Buffer);
 						done += chunk.length;
@@ -186,7 +186,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 					await pipeline(source, entry);
 					if (hash.digest('hex') !== file.sha512) {
 						throw new BundleError(
-							`${file.path} changed in ${target.label} while exporting (sha512 differs); run verify`,
+							`${file.path} changed in ${store.label} while exporting (sha512 differs); run verify`,
 						);
 					}
 				}
@@ -200,7 +200,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 			}
 
 			const outputs = (await writer?.commit()) ?? [];
-			await target
+			await store
 				.writeState('export.json', `${JSON.stringify({lastExportAt: startedAt.toISOString()}, null, '\t')}\n`)
 				.catch((error: unknown) => {
 					options.onWarning?.(

@@ -45,9 +45,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 	return withLockedStore(
 		options,
 		(message) => options.onWarning?.(message),
-		async (target) => {
+		async (store) => {
 			// Staged beside the mirror's downloads: for a directory, the same filesystem as the tree.
-			const staging = path.join(target.tmp, `${importStagingPrefix}${randomBytes(6).toString('hex')}`);
+			const staging = path.join(store.tmp, `${importStagingPrefix}${randomBytes(6).toString('hex')}`);
 			try {
 				await makeDir(staging, privateDirMode);
 				const {bundle, staged} = await stageBundle(options, staging);
@@ -119,9 +119,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					}
 				}
 
-				const {writer} = await openWriter(target);
+				const {writer} = await openWriter(store);
 				// What the mirror holds, asked once as sync asks (one listing per folder in a bucket).
-				const held = await target.inspect(artifacts.map(({ref}) => ref));
+				const held = await store.inspect(artifacts.map(({ref}) => ref));
 				let published = 0;
 				let present = 0;
 				let bytes = 0;

@@ -95,8 +95,8 @@ export async function prune(
 	yes: boolean,
 	warn: (message: string) => void = () => undefined,
 ): Promise<PruneResult> {
-	const work = async (target: MirrorStore): Promise<PruneResult> => {
-		const {writer, warning} = await openWriter(target);
+	const work = async (store: MirrorStore): Promise<PruneResult> => {
+		const {writer, warning} = await openWriter(store);
 		if (warning) {
 			throw new MirrorError('ERR_MANIFEST', warning);
 		}

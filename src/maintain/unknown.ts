@@ -23,7 +23,7 @@ export type TreeFindings = {
 };
 
 /** Walk the served tree and report every entry the manifest does not account for. */
-export async function checkTree(target: MirrorStore, manifest: ManifestView): Promise<TreeFindings> {
+export async function checkTree(store: MirrorStore, manifest: ManifestView): Promise<TreeFindings> {
 	const owner = new Map<string, string>();
 	for (const entry of Object.values(manifest.files)) {
 		for (const file of artifactFiles(entry.path)) {
@@ -32,7 +32,7 @@ export async function checkTree(target: MirrorStore, manifest: ManifestView): Pr
 	}
 
 	const findings: TreeFindings = {problems: [], badArtifacts: [], strayLinks: [], keysPresent: new Set()};
-	for await (const entry of target.listTree()) {
+	for await (const entry of store.listTree()) {
 		const artifact = owner.get(entry.path);
 		if (entry.kind === 'link') {
 			const kind = artifact ? classifyPath(artifact) : undefined;

@@ -45,12 +45,12 @@ export type VerifyOptions = {
 };
 
 async function checkArtifact(
-	target: MirrorStore,
+	store: MirrorStore,
 	entry: ManifestEntry,
 	trusted: TrustedKeys,
 ): Promise<string | undefined> {
 	try {
-		const info = await target.stat(entry.path);
+		const info = await store.stat(entry.path);
 		if (!info) {
 			return 'missing from the tree';
 		}
@@ -60,15 +60,15 @@ async function checkArtifact(
 		}
 
 		const [sidecar, asc] = await Promise.all([
-			target.readFile(`${entry.path}.sha512`).then((data) => data?.toString('utf8')),
-			target.readFile(`${entry.path}.asc`).then((data) => data?.toString('utf8')),
+			store.readFile(`${entry.path}.sha512`).then((data) => data?.toString('utf8')),
+			store.readFile(`${entry.path}.asc`).then((data) => data?.toString('utf8')),
 		]);
 		const {digests, broken} = await inspectArtifact(
 			{
 				fileName: entry.path.slice(entry.path.lastIndexOf('/') + 1),
 				sha512Sidecar: sidecar,
 				ascSidecar: asc,
-				source: () => target.openRead(entry.path),
+				source: () => store.openRead(entry.path),
 			},
 			trusted,
 		);
@@ -111,8 +111,8 @@ export async function verifyMirror(
 	const bad: ArtifactRef[] = [];
 	const removed: string[] = [];
 	let checked = 0;
-	const check = async (target: MirrorStore): Promise<string | undefined> => {
-		const {writer, warning} = await openWriter(target);
+	const check = async (store: MirrorStore): Promise<string | undefined> => {
+		const {writer, warning} = await openWriter(store);
 		const {manifest} = writer;
 		if (warning) {
 			problems.push({path: '.mirror/manifest.json', problem: warning});
@@ -123,7 +123,7 @@ export async function verifyMirror(
 		await Promise.all(
 			entries.map((entry) =>
 				limit(async () => {
-					const problem = await checkArtifact(target, entry, trusted);
+					const problem = await checkArtifact(store, entry, trusted);
 					checked++;
 					options.onChecked?.(checked, entries.length);
 					if (problem) {
@@ -137,7 +137,7 @@ export async function verifyMirror(
 			),
 		);
 
-		const tree = await checkTree(target, manifest);
+		const tree = await checkTree(store, manifest);
 		problems.push(...tree.problems);
 		for (const ref of tree.badArtifacts) {
 			if (!bad.some((known) => known.path === ref.path)) {
@@ -152,7 +152,7 @@ export async function verifyMirror(
 			}
 
 			checked++;
-			const text = (await target.readFile(name))?.toString('utf8');
+			const text = (await store.readFile(name))?.toString('utf8');
 			if (text === undefined) {
 				problems.push({path: name, problem: 'missing from the tree'});
 				continue;
@@ -172,7 +172,7 @@ export async function verifyMirror(
 		if (!options.repair) {
 			// Verify took no lock: a sync that started meanwhile may have been replacing a file.
 			if (problems.length > 0) {
-				await target.assertUnlocked().catch(() => {
+				await store.assertUnlocked().catch(() => {
 					warn('a sync started while verify ran; a problem may be a file it was replacing: verify again');
 				});
 			}
@@ -181,7 +181,7 @@ export async function verifyMirror(
 		}
 
 		for (const link of tree.strayLinks) {
-			await target.remove(link);
+			await store.remove(link);
 			removed.push(link);
 		}
 
@@ -190,7 +190,7 @@ export async function verifyMirror(
 		}
 
 		// The artifact goes first, as prune does, so no reader finds one without its sidecars.
-		const quarantine = target.quarantine(stamp);
+		const quarantine = store.quarantine(stamp);
 		for (const ref of bad) {
 			await writer.quarantineArtifact(ref.path, quarantine);
 		}
@@ -223,16 +223,16 @@ export async function verifyMirror(
 	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
 	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
 	if (repaired.length > 0) {
-		const target = await openStore(options.sync);
+		const store = await openStore(options.sync);
 		try {
-			const quarantine = target.quarantine(stamp);
+			const quarantine = store.quarantine(stamp);
 			for (const file of repaired) {
 				for (const moved of artifactFiles(file)) {
 					await quarantine.discard(moved);
 				}
 			}
 		} finally {
-			target.close();
+			store.close();
 		}
 	}
 
