@@ -1,7 +1,7 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import {caFileOption, maxFileSizeOption, retriesOption, timeoutOption} from '../src/config/defs/upstream.js';
+import {upstreamDefs} from '../src/config/defs/upstream.js';
 import {
 	loadExportConfig,
 	loadImportConfig,
@@ -297,12 +297,12 @@ test("the typed reader: flag > env > file > the definition's default, each readi
 	const cwd = await tempDir(t);
 	await writeFile(path.join(cwd, 'mirror.yml'), 'retries: 2\ntimeout: 9\n');
 	const reader = createReader({flags: {timeout: '7'}, env: {MIRROR_RETRIES: '3', MIRROR_TIMEOUT: '8'}, cwd});
-	t.is(reader.read(timeoutOption), 7);
-	t.is(reader.read(retriesOption), 3);
-	t.is(reader.read(maxFileSizeOption), 8 * 1024 ** 3, 'the default 8G, parsed like any value');
-	t.is(reader.read(caFileOption), undefined, 'no default');
-	t.true(reader.given(timeoutOption));
-	t.false(reader.given(caFileOption));
+	t.is(reader.read(upstreamDefs.timeout), 7);
+	t.is(reader.read(upstreamDefs.retries), 3);
+	t.is(reader.read(upstreamDefs.maxFileSize), 8 * 1024 ** 3, 'the default 8G, parsed like any value');
+	t.is(reader.read(upstreamDefs.caFile), undefined, 'no default');
+	t.true(reader.given(upstreamDefs.timeout));
+	t.false(reader.given(upstreamDefs.caFile));
 	t.is(reader.configFile, path.join(cwd, 'mirror.yml'));
 	t.deepEqual(
 		[...reader.readings].map(([name, reading]) => [name, reading.source.kind]),
@@ -314,7 +314,7 @@ test("the typed reader: flag > env > file > the definition's default, each readi
 		],
 	);
 	const fromFile = createReader({flags: {}, env: {}, cwd});
-	t.is(fromFile.read(retriesOption), 2);
+	t.is(fromFile.read(upstreamDefs.retries), 2);
 	t.deepEqual(fromFile.readings.get('retries')?.source, {
 		kind: 'file',
 		file: path.join(cwd, 'mirror.yml'),

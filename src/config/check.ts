@@ -9,8 +9,8 @@ import {exportOptions, importOptions} from './defs/bundle.js';
 import {pruneOptions, verifyOptions} from './defs/maintain.js';
 import {type AnyOption, defaultWords} from './defs/option.js';
 import {serveOptions} from './defs/serve.js';
-import {configOption} from './defs/store.js';
-import {jsonOption, syncOptions} from './defs/sync.js';
+import {storeDefs} from './defs/store.js';
+import {syncDefs, syncOptions} from './defs/sync.js';
 import {readExportConfig} from './export.js';
 import {readImportConfig} from './import.js';
 import {readPruneConfig} from './prune.js';
@@ -29,7 +29,7 @@ command's own, less the config file (checked separately) and sync's --json
 (which means check's own output there).
 */
 export const checkable = {
-	sync: {options: syncOptions.filter((option) => option !== jsonOption), read: readSyncConfig},
+	sync: {options: syncOptions.filter((option) => option !== syncDefs.json), read: readSyncConfig},
 	serve: {options: serveOptions, read: readServeConfig},
 	export: {options: exportOptions, read: readExportConfig},
 	import: {options: importOptions, read: readImportConfig},
@@ -103,7 +103,7 @@ export function checkConfig(command: CheckableCommand, sources: ConfigSources): 
 	const reader = createReader(sources);
 	read(reader);
 	const values = options
-		.filter((option) => option !== configOption)
+		.filter((option) => option !== storeDefs.config)
 		.map((option): CheckedValue => {
 			const reading = reader.readings.get(option.name);
 			if (!reading) {

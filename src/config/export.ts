@@ -3,14 +3,7 @@ The config of `export`: the bundle file, its part size, the selection and since
 when, read from export's options.
 */
 import {UsageError} from '../errors.js';
-import {
-	exportPlatformsOption,
-	exportProductsOption,
-	exportVersionsOption,
-	outOption,
-	sinceOption,
-	splitSizeOption,
-} from './defs/bundle.js';
+import {exportDefs} from './defs/bundle.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
 import {readStore, type StoreChoice} from './store.js';
@@ -28,7 +21,7 @@ export type ExportConfig = StoreChoice & {
 export function readExportConfig(reader: Reader): ExportConfig {
 	const {read} = reader;
 	const {location} = readStore(reader);
-	const out = read(outOption);
+	const out = read(exportDefs.out);
 	if (out === undefined) {
 		throw new UsageError('no --out given: a bundle file name, or - for stdout');
 	}
@@ -36,13 +29,13 @@ export function readExportConfig(reader: Reader): ExportConfig {
 	return {
 		location,
 		out,
-		splitSize: read(splitSizeOption),
+		splitSize: read(exportDefs.splitSize),
 		selection: {
-			products: read(exportProductsOption),
-			platforms: read(exportPlatformsOption),
-			versions: read(exportVersionsOption),
+			products: read(exportDefs.products),
+			platforms: read(exportDefs.platforms),
+			versions: read(exportDefs.versions),
 		},
-		since: read(sinceOption),
+		since: read(exportDefs.since),
 	};
 }
 

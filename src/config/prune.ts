@@ -3,13 +3,7 @@ The config of `prune`: its rules (keep latest, keep versions, unselected) and
 --yes, read from prune's options.
 */
 import {UsageError} from '../errors.js';
-import {
-	keepLatestOption,
-	keepVersionsOption,
-	pruneDryRunOption,
-	unselectedOption,
-	yesOption,
-} from './defs/maintain.js';
+import {pruneDefs} from './defs/maintain.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
 import {readStore, type StoreChoice} from './store.js';
@@ -23,11 +17,11 @@ export type PruneConfig = StoreChoice & {readonly rules: PruneRules; readonly ye
 export function readPruneConfig(reader: Reader): PruneConfig {
 	const {read, sources} = reader;
 	const {location} = readStore(reader);
-	const keepLatest = read(keepLatestOption);
-	const keepVersions = read(keepVersionsOption);
-	const unselected = read(unselectedOption) ?? false;
-	const yes = read(yesOption) ?? false;
-	if (read(pruneDryRunOption) && yes) {
+	const keepLatest = read(pruneDefs.keepLatest);
+	const keepVersions = read(pruneDefs.keepVersions);
+	const unselected = read(pruneDefs.unselected) ?? false;
+	const yes = read(pruneDefs.yes) ?? false;
+	if (read(pruneDefs.dryRun) && yes) {
 		throw new UsageError(
 			'--dry-run and --yes contradict each other: prune without --yes is already a dry run',
 		);

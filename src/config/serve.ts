@@ -4,20 +4,9 @@ in-process sync schedule (with sync's own options).
 */
 import {UsageError} from '../errors.js';
 import type {StoreLocation} from '../store/location.js';
-import {accessLogOption, logFormatOption, logLevelOption, type logLevels} from './defs/logging.js';
-import {
-	drainTimeoutOption,
-	hostOption,
-	metricsAddressOption,
-	portOption,
-	publicUrlOption,
-	s3BlockCacheOption,
-	s3RedirectOption,
-	syncScheduleOption,
-	trustProxyOption,
-	urlFileOption,
-} from './defs/serve.js';
-import {tlsCertOption, tlsKeyOption} from './defs/tls.js';
+import {loggingDefs, type logLevels} from './defs/logging.js';
+import {serveDefs} from './defs/serve.js';
+import {tlsDefs} from './defs/tls.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
 import {readStore} from './store.js';
@@ -58,29 +47,29 @@ export type ServeConfig = {
 export function readServeConfig(reader: Reader): ServeConfig {
 	const {read, sources} = reader;
 	const {location} = readStore(reader);
-	const certPath = read(tlsCertOption);
-	const keyPath = read(tlsKeyOption);
+	const certPath = read(tlsDefs.tlsCert);
+	const keyPath = read(tlsDefs.tlsKey);
 	if (Boolean(certPath) !== Boolean(keyPath)) {
 		throw new UsageError('--tls-cert and --tls-key go together: give both to serve HTTPS, or neither');
 	}
 
-	const publicUrl = read(publicUrlOption);
-	const host = read(hostOption);
-	const s3Redirect = read(s3RedirectOption);
+	const publicUrl = read(serveDefs.publicUrl);
+	const host = read(serveDefs.host);
+	const s3Redirect = read(serveDefs.s3Redirect);
 	if (s3Redirect && location.kind !== 's3') {
 		throw new UsageError('--s3-redirect needs an s3:// --store to redirect to');
 	}
 
-	const s3BlockCacheMiB = read(s3BlockCacheOption);
-	const port = read(portOption);
-	const trustProxy = read(trustProxyOption);
-	const drainTimeoutMs = read(drainTimeoutOption) * 1000;
-	const accessLog = read(accessLogOption);
-	const urlFile = read(urlFileOption);
-	const logFormat = read(logFormatOption);
-	const logLevel = read(logLevelOption);
-	const metricsAddress = read(metricsAddressOption);
-	const expression = read(syncScheduleOption);
+	const s3BlockCacheMiB = read(serveDefs.s3BlockCache);
+	const port = read(serveDefs.port);
+	const trustProxy = read(serveDefs.trustProxy);
+	const drainTimeoutMs = read(serveDefs.drainTimeout) * 1000;
+	const accessLog = read(loggingDefs.accessLog);
+	const urlFile = read(serveDefs.urlFile);
+	const logFormat = read(loggingDefs.logFormat);
+	const logLevel = read(loggingDefs.logLevel);
+	const metricsAddress = read(serveDefs.metricsAddress);
+	const expression = read(serveDefs.syncSchedule);
 	return {
 		location,
 		s3Redirect,

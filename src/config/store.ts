@@ -5,7 +5,7 @@ region, credentials and proxy), read from the store options every command shares
 import {UsageError} from '../errors.js';
 import type {StoreLocation} from '../store/location.js';
 import type {S3Location} from '../store/s3/location.js';
-import {dirOption, s3EndpointOption, s3PathStyleOption, s3RegionOption, storeOption} from './defs/store.js';
+import {storeDefs} from './defs/store.js';
 import type {Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
 
@@ -30,8 +30,8 @@ export function proxyOf(env: ConfigSources['env']): {proxy?: S3Location['proxy']
 /** The mirror's location from --dir, --store and, for a bucket, the S3 options and AWS_* credentials. */
 export function readStore(reader: Reader): StoreChoice {
 	const {read} = reader;
-	const dir = read(dirOption);
-	const target = read(storeOption);
+	const dir = read(storeDefs.dir);
+	const target = read(storeDefs.store);
 	if (!target) {
 		return {location: {kind: 'dir', dir}};
 	}
@@ -53,9 +53,9 @@ export function readStore(reader: Reader): StoreChoice {
 			s3: {
 				bucket: target.bucket,
 				prefix: target.prefix,
-				endpoint: read(s3EndpointOption),
-				region: read(s3RegionOption),
-				pathStyle: read(s3PathStyleOption),
+				endpoint: read(storeDefs.s3Endpoint),
+				region: read(storeDefs.s3Region),
+				pathStyle: read(storeDefs.s3PathStyle),
 				credentials:
 					accessKeyId && secretAccessKey
 						? {accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN || undefined}

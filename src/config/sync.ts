@@ -6,9 +6,9 @@ and prune --unselected its selection.
 import {readFileSync} from 'node:fs';
 import {UsageError} from '../errors.js';
 import {userAgent} from '../meta.js';
-import {fipsOption, platformsOption, productsOption, versionsOption} from './defs/selection.js';
-import {concurrencyOption, dryRunOption, jsonOption} from './defs/sync.js';
-import * as upstreamOptions from './defs/upstream.js';
+import {selectionDefs} from './defs/selection.js';
+import {syncDefs} from './defs/sync.js';
+import {upstreamDefs} from './defs/upstream.js';
 import {parseUrl} from './parse.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
@@ -26,16 +26,16 @@ export type SyncConfig = {
 export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): SyncOptions {
 	const {read, given} = reader;
 	const {location} = readStore(reader);
-	if (!given(versionsOption) && requireVersions) {
+	if (!given(selectionDefs.versions) && requireVersions) {
 		throw new UsageError('no versions selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest');
 	}
 
-	const trustedKeyPaths = read(upstreamOptions.trustedKeyOption);
+	const trustedKeyPaths = read(upstreamDefs.trustedKey);
 	if (trustedKeyPaths.length === 0) {
 		throw new UsageError('no trusted keys: give at least one --trusted-key');
 	}
 
-	const caFile = read(upstreamOptions.caFileOption);
+	const caFile = read(upstreamDefs.caFile);
 	const proxy = proxyEnv(reader.sources.env);
 	for (const [name, value] of Object.entries(proxy)) {
 		if (name !== 'noProxy' && value) {
@@ -46,32 +46,32 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		}
 	}
 
-	const upstream = read(upstreamOptions.upstreamOption);
+	const upstream = read(upstreamDefs.upstream);
 	return {
 		location,
 		upstream,
-		versionsApi: read(upstreamOptions.versionsApiOption),
+		versionsApi: read(upstreamDefs.versionsApi),
 		// Another mirror of ours answers /v1/versions: ask it first when it is the upstream.
 		upstreamVersionsApi:
-			given(upstreamOptions.upstreamOption) && !given(upstreamOptions.versionsApiOption)
+			given(upstreamDefs.upstream) && !given(upstreamDefs.versionsApi)
 				? `${upstream}/v1/versions`
 				: undefined,
-		versions: read(versionsOption) ?? [],
-		products: read(productsOption),
-		platforms: read(platformsOption),
-		fips: read(fipsOption),
+		versions: read(selectionDefs.versions) ?? [],
+		products: read(selectionDefs.products),
+		platforms: read(selectionDefs.platforms),
+		fips: read(selectionDefs.fips),
 		trustedKeyPaths,
-		concurrency: read(concurrencyOption),
-		dryRun: read(dryRunOption) ?? false,
+		concurrency: read(syncDefs.concurrency),
+		dryRun: read(syncDefs.dryRun) ?? false,
 		http: {
-			timeoutMs: read(upstreamOptions.timeoutOption) * 1000,
-			retries: read(upstreamOptions.retriesOption),
-			retryDelayMs: read(upstreamOptions.retryDelayOption),
+			timeoutMs: read(upstreamDefs.timeout) * 1000,
+			retries: read(upstreamDefs.retries),
+			retryDelayMs: read(upstreamDefs.retryDelay),
 			minSpeed: {
-				bytesPerSecond: read(upstreamOptions.minSpeedOption),
-				windowMs: read(upstreamOptions.minSpeedWindowOption) * 1000,
+				bytesPerSecond: read(upstreamDefs.minSpeed),
+				windowMs: read(upstreamDefs.minSpeedWindow) * 1000,
 			},
-			maxFileSize: read(upstreamOptions.maxFileSizeOption),
+			maxFileSize: read(upstreamDefs.maxFileSize),
 			ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
 			proxy,
 			userAgent,
@@ -81,11 +81,11 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 
 /** Sync's config from `reader`. */
 export function readSyncConfig(reader: Reader): SyncConfig {
-	return {options: readSyncOptions(reader), json: reader.read(jsonOption)};
+	return {options: readSyncOptions(reader), json: reader.read(syncDefs.json)};
 }
 
 /** Load and validate everything `sync` needs. Throws UsageError (exit 2). */
 export function loadSyncConfig(sources: ConfigSources, {requireVersions = true} = {}): SyncConfig {
 	const reader = createReader(sources);
-	return {options: readSyncOptions(reader, {requireVersions}), json: reader.read(jsonOption)};
+	return {options: readSyncOptions(reader, {requireVersions}), json: reader.read(syncDefs.json)};
 }

@@ -1,7 +1,7 @@
 /**
 The config of `verify`: sync's options (the upstream for repairs) and --repair.
 */
-import {repairOption} from './defs/maintain.js';
+import {verifyDefs} from './defs/maintain.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
 import {readSyncOptions} from './sync.js';
@@ -12,7 +12,7 @@ export type VerifyConfig = {readonly sync: SyncOptions; readonly repair: boolean
 
 /** Verify's config from `reader`. Throws UsageError. */
 export function readVerifyConfig(reader: Reader): VerifyConfig {
-	return {sync: readSyncOptions(reader, {requireVersions: false}), repair: reader.read(repairOption)};
+	return {sync: readSyncOptions(reader, {requireVersions: false}), repair: reader.read(verifyDefs.repair)};
 }
 
 /** Load and validate `verify`'s options. */

@@ -5,60 +5,13 @@ config file's sync selection never narrows a bundle.
 import {UsageError} from '../../errors.js';
 import {parsePath} from '../parse.js';
 import {size, text} from './kinds.js';
-import {option} from './option.js';
-import {platformsOption, productsOption, versionsOption} from './selection.js';
+import {group} from './option.js';
+import {selectionDefs} from './selection.js';
 import {commonOptions} from './store.js';
-import {trustedKeyOption} from './upstream.js';
-
-/** The bundle file, or - for stdout. */
-export const outOption = option({
-	name: 'out',
-	arg: '<file>',
-	description: 'bundle file to write, or - for stdout',
-	defaultText: 'required',
-	flagOnly: true,
-	...text((raw, origin) => {
-		const value = String(raw).trim();
-		return value === '-' ? '-' : parsePath(value, origin);
-	}),
-});
-
-/** The part size, in bytes. */
-export const splitSizeOption = option({
-	name: 'split-size',
-	arg: '<size>',
-	description: 'write numbered parts (<file>.001, .002, ...) of at most this size: 4G, 700M',
-	defaultText: 'one file',
-	flagOnly: true,
-	...size(1024 * 1024, '1M'),
-});
-
-/** Since when: an ISO date, or the previous export. */
-export const sinceOption = option({
-	name: 'since',
-	arg: '<date|last>',
-	description: 'only files published after this ISO date, or after the previous export (last)',
-	defaultText: 'everything',
-	flagOnly: true,
-	...text((raw, origin): Date | 'last' => {
-		const value = String(raw).trim();
-		if (value === 'last') {
-			return 'last';
-		}
-
-		const date = new Date(value);
-		if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-			throw new UsageError(
-				`invalid ${origin.label} "${value}": expected an ISO date (2026-11-01 or 2026-11-01T12:00Z) or last`,
-			);
-		}
-
-		return date;
-	}),
-});
+import {upstreamDefs} from './upstream.js';
 
 /** A selection option of sync as an export flag: flags only, and all when absent. */
-function selectionFlag<O extends typeof productsOption | typeof platformsOption | typeof versionsOption>(
+function selectionFlag<O extends (typeof selectionDefs)['products' | 'platforms' | 'versions']>(
 	selection: O,
 	what: string,
 ) {
@@ -71,25 +24,52 @@ function selectionFlag<O extends typeof productsOption | typeof platformsOption 
 	} as const;
 }
 
-/** export --products. */
-export const exportProductsOption = option(selectionFlag(productsOption, 'comma-separated'));
-/** export --versions. */
-export const exportVersionsOption = option(
-	selectionFlag(versionsOption, 'exact, ranges and latest, against what the mirror holds'),
-);
-/** export --platforms. */
-export const exportPlatformsOption = option(selectionFlag(platformsOption, 'comma-separated'));
+/** Export's own options: the bundle file (or - for stdout), its part size, the selection and since when. */
+export const exportDefs = group({
+	out: {
+		arg: '<file>',
+		description: 'bundle file to write, or - for stdout',
+		defaultText: 'required',
+		flagOnly: true,
+		...text((raw, origin) => {
+			const value = String(raw).trim();
+			return value === '-' ? '-' : parsePath(value, origin);
+		}),
+	},
+	splitSize: {
+		...size(1024 * 1024, '1M'),
+		description: 'write numbered parts (<file>.001, .002, ...) of at most this size: 4G, 700M',
+		defaultText: 'one file',
+		flagOnly: true,
+	},
+	products: selectionFlag(selectionDefs.products, 'comma-separated'),
+	versions: selectionFlag(selectionDefs.versions, 'exact, ranges and latest, against what the mirror holds'),
+	platforms: selectionFlag(selectionDefs.platforms, 'comma-separated'),
+	since: {
+		arg: '<date|last>',
+		description: 'only files published after this ISO date, or after the previous export (last)',
+		defaultText: 'everything',
+		flagOnly: true,
+		...text((raw, origin): Date | 'last' => {
+			const value = String(raw).trim();
+			if (value === 'last') {
+				return 'last';
+			}
+
+			const date = new Date(value);
+			if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
+				throw new UsageError(
+					`invalid ${origin.label} "${value}": expected an ISO date (2026-11-01 or 2026-11-01T12:00Z) or last`,
+				);
+			}
+
+			return date;
+		}),
+	},
+});
 
 /** The options of `export`. */
-export const exportOptions = [
-	...commonOptions,
-	outOption,
-	splitSizeOption,
-	exportProductsOption,
-	exportVersionsOption,
-	exportPlatformsOption,
-	sinceOption,
-] as const;
+export const exportOptions = [...commonOptions, ...Object.values(exportDefs)] as const;
 
 /** The options of `import`. */
-export const importOptions = [...commonOptions, trustedKeyOption] as const;
+export const importOptions = [...commonOptions, upstreamDefs.trustedKey] as const;

@@ -2,8 +2,10 @@
 Value kinds: each parser of parse.ts paired with the JSON Schema of what mirror.yml
 may hold for it, so an option definition names its kind once and gets both. The
 schema describes the YAML forms the parser takes (a list as a YAML list or a
-comma-separated string, a size as bytes or `8G`).
+comma-separated string, a size as bytes or `8G`). A kind also gives the usual
+placeholder of its values in help, which an option may replace with a better one.
 */
+import {UsageError} from '../../errors.js';
 import {parseVersionSpecs, type VersionSpec} from '../../versions.js';
 import {
 	parseAddress,
@@ -31,14 +33,16 @@ export function integer(min: number, max: number): Kind<number> {
 	return {
 		parse: (raw, origin) => parseInteger(raw, origin, min, max),
 		schema: {type: 'integer', minimum: min, maximum: max},
+		arg: '<n>',
 	};
 }
 
-/** A number from `min` to `max` (fractions allowed). */
-export function number(min: number, max: number): Kind<number> {
+/** A duration in seconds from `min` to `max` (fractions allowed). */
+export function seconds(min: number, max: number): Kind<number> {
 	return {
 		parse: (raw, origin) => parseNumber(raw, origin, min, max),
 		schema: {type: 'number', minimum: min, maximum: max},
+		arg: '<seconds>',
 	};
 }
 
@@ -52,6 +56,7 @@ export function size(min: number, minText: string): Kind<number> {
 				{type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*[KMGTkmgt]?[iI]?[bB]?\\s*$'},
 			],
 		},
+		arg: '<size>',
 	};
 }
 
@@ -59,14 +64,23 @@ export function size(min: number, minText: string): Kind<number> {
 export const url: Kind<string> = {
 	parse: parseUrl,
 	schema: {type: 'string', pattern: '^\\s*[hH][tT][tT][pP][sS]?://'},
+	arg: '<url>',
 };
 
 /** A path, resolved from the folder of the file that gave it (or the working directory). */
-export const filePath: Kind<string> = {parse: parsePath, schema: {type: 'string', minLength: 1}};
+export const filePath: Kind<string> = {
+	parse: parsePath,
+	schema: {type: 'string', minLength: 1},
+	arg: '<file>',
+};
 
 /** A path to a file that must exist; `what` names it in the error. */
 export function existingFile(what: string): Kind<string> {
-	return {parse: (raw, origin) => readablePath(raw, origin, what), schema: {type: 'string', minLength: 1}};
+	return {
+		parse: (raw, origin) => readablePath(raw, origin, what),
+		schema: {type: 'string', minLength: 1},
+		arg: '<file>',
+	};
 }
 
 /** Files that must exist, as a list or comma-separated. */
@@ -74,12 +88,17 @@ export function existingFiles(what: string): Kind<string[]> {
 	return {
 		parse: (raw, origin) => splitList(raw).map((file) => readablePath(file, origin, what)),
 		schema: listOf({type: 'string', minLength: 1}),
+		arg: '<file>',
 	};
 }
 
 /** One of `choices`. */
 export function choice<T extends string>(choices: readonly T[]): Kind<T> {
-	return {parse: (raw, origin) => parseChoice(raw, origin, choices), schema: {enum: [...choices]}};
+	return {
+		parse: (raw, origin) => parseChoice(raw, origin, choices),
+		schema: {enum: [...choices]},
+		arg: `<${choices.join('|')}>`,
+	};
 }
 
 /** Known names (products, platforms), or all of them; a near miss gets a suggestion. */
@@ -87,6 +106,7 @@ export function names(known: readonly string[], what: string): Kind<string[]> {
 	return {
 		parse: (raw, origin) => parseNames(raw, origin, known, (name) => known.includes(name), what),
 		schema: listOf({enum: [...known, 'all']}),
+		arg: '<list>',
 	};
 }
 
@@ -94,17 +114,37 @@ export function names(known: readonly string[], what: string): Kind<string[]> {
 export const versionList: Kind<VersionSpec[]> = {
 	parse: (raw, origin) => parseVersionSpecs(splitList(raw), origin.label),
 	schema: listOf({type: 'string', minLength: 1}),
+	arg: '<list>',
 };
 
 /** host:port. */
 export const address: Kind<{host: string; port: number}> = {
 	parse: parseAddress,
 	schema: {type: 'string', pattern: '^(\\[[\\da-fA-F:]+\\]|[\\w.-]*):\\d{1,5}$'},
+	arg: '<host:port>',
 };
 
-/** A string checked by `parse`. */
+/** A string checked by `parse`; no placeholder fits every string, so the option names it. */
 export function text<T>(parse: Kind<T>['parse'], schema: JsonSchema = {}): Kind<T> {
 	return {parse, schema: {type: 'string', ...schema}};
+}
+
+/**
+A word (trimmed) that `test` accepts; the error says what was `expected`. The
+schema's `pattern` is the same rule for the value as mirror.yml may spell it.
+*/
+export function matching(test: RegExp, pattern: string, expected: string): Kind<string> {
+	return text(
+		(raw, origin) => {
+			const value = String(raw).trim();
+			if (!test.test(value)) {
+				throw new UsageError(`invalid ${origin.label} "${value}": expected ${expected}`);
+			}
+
+			return value;
+		},
+		{pattern},
+	);
 }
 
 /** A YAML list of `item`, or a comma-separated string. */

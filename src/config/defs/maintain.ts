@@ -3,86 +3,58 @@ The option lists of `verify` and `prune`.
 */
 import type {VersionSpec} from '../../versions.js';
 import {boolean, integer, versionList} from './kinds.js';
-import {option} from './option.js';
+import {group} from './option.js';
 import {commonOptions} from './store.js';
-import {dryRunOption} from './sync.js';
-import {
-	caFileOption,
-	retriesOption,
-	retryDelayOption,
-	timeoutOption,
-	trustedKeyOption,
-	upstreamOption,
-} from './upstream.js';
+import {syncDefs} from './sync.js';
+import {upstreamDefs} from './upstream.js';
 
-/** verify --repair. */
-export const repairOption = option({
-	name: 'repair',
-	description: 'move bad artifacts to .mirror/quarantine/ and fetch them again from the upstream',
-	default: false,
-	flagOnly: true,
-	...boolean,
+/** verify --repair: quarantine and fetch again. */
+export const verifyDefs = group({
+	repair: {
+		...boolean,
+		description: 'move bad artifacts to .mirror/quarantine/ and fetch them again from the upstream',
+		default: false,
+		flagOnly: true,
+	},
 });
 
 /** The options of `verify`. */
 export const verifyOptions = [
 	...commonOptions,
-	trustedKeyOption,
-	repairOption,
-	upstreamOption,
-	caFileOption,
-	timeoutOption,
-	retriesOption,
-	retryDelayOption,
+	upstreamDefs.trustedKey,
+	verifyDefs.repair,
+	upstreamDefs.upstream,
+	upstreamDefs.caFile,
+	upstreamDefs.timeout,
+	upstreamDefs.retries,
+	upstreamDefs.retryDelay,
 ] as const;
 
-/** prune --keep-latest. */
-export const keepLatestOption = option({
-	name: 'keep-latest',
-	arg: '<n>',
-	description: 'keep the newest N versions of each product and major.minor',
-	flagOnly: true,
-	...integer(1, 1000),
-});
-
-/** prune --keep-versions. */
-export const keepVersionsOption = option({
-	name: 'keep-versions',
-	arg: '<list>',
-	description: 'keep versions matching these (syntax of sync --versions)',
-	flagOnly: true,
-	...versionList,
-	show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
-});
-
-/** prune --unselected. */
-export const unselectedOption = option({
-	name: 'unselected',
-	description: 'remove what the sync config (versions, products, platforms, fips) no longer selects',
-	flagOnly: true,
-	...boolean,
-});
-
-/** prune --yes. */
-export const yesOption = option({
-	name: 'yes',
-	description: 'delete; without it prune only prints what it would delete',
-	flagOnly: true,
-	...boolean,
-});
-
-/** prune --dry-run: sync's words do not fit, prune's dry run is the default. */
-export const pruneDryRunOption = option({
-	...dryRunOption,
-	description: 'only print what would be deleted (the default without --yes)',
+/**
+Prune's rules (keep the latest, keep versions, remove the unselected) and whether
+it deletes (--yes) or only prints; its dry run is sync's flag in prune's words,
+since without --yes prune is already a dry run.
+*/
+export const pruneDefs = group({
+	keepLatest: {
+		...integer(1, 1000),
+		description: 'keep the newest N versions of each product and major.minor',
+		flagOnly: true,
+	},
+	keepVersions: {
+		...versionList,
+		description: 'keep versions matching these (syntax of sync --versions)',
+		flagOnly: true,
+		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
+	},
+	unselected: {
+		...boolean,
+		description: 'remove what the sync config (versions, products, platforms, fips) no longer selects',
+		flagOnly: true,
+	},
+	yes: {...boolean, description: 'delete; without it prune only prints what it would delete', flagOnly: true},
+	dryRun: {...syncDefs.dryRun, description: 'only print what would be deleted (the default without --yes)'},
 });
 
 /** The options of `prune`. */
-export const pruneOptions = [
-	...commonOptions,
-	keepLatestOption,
-	keepVersionsOption,
-	unselectedOption,
-	yesOption,
-	pruneDryRunOption,
-] as const;
+export const pruneOptions = [...commonOptions, ...Object.values(pruneDefs)] as const;

@@ -3,68 +3,39 @@ The options of `sync`, in the order help lists them: the store, the upstream, th
 selection, and sync's own (concurrency, dry run, output).
 */
 import {boolean, integer} from './kinds.js';
-import {option} from './option.js';
-import {fipsOption, platformsOption, productsOption, versionsOption} from './selection.js';
+import {group} from './option.js';
+import {selectionDefs} from './selection.js';
 import {commonOptions} from './store.js';
-import {
-	caFileOption,
-	maxFileSizeOption,
-	minSpeedOption,
-	minSpeedWindowOption,
-	retriesOption,
-	retryDelayOption,
-	timeoutOption,
-	trustedKeyOption,
-	upstreamOption,
-	versionsApiOption,
-} from './upstream.js';
+import {upstreamDefs} from './upstream.js';
 
-/** Files downloaded at once. */
-export const concurrencyOption = option({
-	name: 'concurrency',
-	arg: '<n>',
-	env: ['MIRROR_CONCURRENCY'],
-	description: 'files downloaded at once (1-64)',
-	default: 4,
-	...integer(1, 64),
-});
-
-/** Print the plan only. */
-export const dryRunOption = option({
-	name: 'dry-run',
-	description: 'print the plan (fetch, skip and why) and touch nothing',
-	flagOnly: true,
-	...boolean,
-});
-
-/** JSON lines or text; absent: decided by whether stdout is a TTY. */
-export const jsonOption = option({
-	name: 'json',
-	description: 'JSON lines on stdout (events, then a summary); --no-json for text',
-	defaultText: 'on unless stdout is a TTY',
-	flagOnly: true,
-	negatable: true,
-	...boolean,
+/** Sync's own options: downloads at once, the plan only, and JSON lines or text (absent: by whether stdout is a TTY). */
+export const syncDefs = group({
+	concurrency: {...integer(1, 64), description: 'files downloaded at once (1-64)', default: 4},
+	dryRun: {...boolean, description: 'print the plan (fetch, skip and why) and touch nothing', flagOnly: true},
+	json: {
+		...boolean,
+		description: 'JSON lines on stdout (events, then a summary); --no-json for text',
+		defaultText: 'on unless stdout is a TTY',
+		flagOnly: true,
+		negatable: true,
+	},
 });
 
 /** The options of `sync`, in the order help lists them. */
 export const syncOptions = [
 	...commonOptions,
-	upstreamOption,
-	versionsApiOption,
-	versionsOption,
-	productsOption,
-	platformsOption,
-	fipsOption,
-	trustedKeyOption,
-	concurrencyOption,
-	timeoutOption,
-	minSpeedOption,
-	minSpeedWindowOption,
-	maxFileSizeOption,
-	retriesOption,
-	retryDelayOption,
-	caFileOption,
-	dryRunOption,
-	jsonOption,
+	upstreamDefs.upstream,
+	upstreamDefs.versionsApi,
+	...Object.values(selectionDefs),
+	upstreamDefs.trustedKey,
+	syncDefs.concurrency,
+	upstreamDefs.timeout,
+	upstreamDefs.minSpeed,
+	upstreamDefs.minSpeedWindow,
+	upstreamDefs.maxFileSize,
+	upstreamDefs.retries,
+	upstreamDefs.retryDelay,
+	upstreamDefs.caFile,
+	syncDefs.dryRun,
+	syncDefs.json,
 ] as const;

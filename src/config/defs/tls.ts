@@ -1,24 +1,15 @@
 /**
-The TLS options of `serve`: the certificate chain and key it answers HTTPS with.
+The TLS options of `serve`.
 */
 import {existingFile} from './kinds.js';
-import {option} from './option.js';
+import {group} from './option.js';
 
-/** The PEM certificate chain. */
-export const tlsCertOption = option({
-	name: 'tls-cert',
-	arg: '<file>',
-	env: ['MIRROR_TLS_CERT'],
-	description: 'PEM certificate chain: serve HTTPS (re-read on SIGHUP)',
-	defaultText: 'plain HTTP',
-	...existingFile('TLS certificate'),
-});
-
-/** The PEM private key of the certificate. */
-export const tlsKeyOption = option({
-	name: 'tls-key',
-	arg: '<file>',
-	env: ['MIRROR_TLS_KEY'],
-	description: 'PEM private key for --tls-cert (re-read on SIGHUP)',
-	...existingFile('TLS key'),
+/** The PEM certificate chain and private key serve answers HTTPS with (both, or neither). */
+export const tlsDefs = group({
+	tlsCert: {
+		...existingFile('TLS certificate'),
+		description: 'PEM certificate chain: serve HTTPS (re-read on SIGHUP)',
+		defaultText: 'plain HTTP',
+	},
+	tlsKey: {...existingFile('TLS key'), description: 'PEM private key for --tls-cert (re-read on SIGHUP)'},
 });
