@@ -6,10 +6,10 @@ import type {TreeFile} from './source.js';
 export function bufferedFile(meta: FileMeta, body: Buffer): TreeFile {
 	return {
 		meta,
-		async send(ctx, range) {
+		send(ctx, range) {
 			ctx.body = body.subarray(range.start, range.end + 1);
 			return 'sent';
 		},
-		close: async () => undefined,
+		close: () => undefined,
 	};
 }

@@ -134,7 +134,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 
 		return {
 			meta: metaOf(info),
-			async send(ctx, range) {
+			send(ctx, range) {
 				pump(ctx, fd, range);
 				return 'sent';
 			},

@@ -38,10 +38,13 @@ async function sendFile(
 	request: TreeRequest,
 	kind: PathKind | undefined,
 ): Promise<'sent' | 'missing' | 'folder'> {
-	const headers = {...treeFileHeaders(request.relative, kind), immutable: isImmutableFile(kind)};
+	const {contentType, cacheControl} = treeFileHeaders(request.relative, kind);
+	const headers = {contentType, cacheControl, immutable: isImmutableFile(kind)};
 	const wholeBody = ctx.method === 'GET' && !isConditional(ctx);
 	for (let again = false; ; again = true) {
-		const file = await source.open({request, kind, wholeBody, again});
+		// Awaited only when a promise: most sidecars are answered from memory.
+		const opened = source.open({request, kind, wholeBody, again});
+		const file = opened instanceof Promise ? await opened : opened;
 		if (typeof file === 'string') {
 			return file;
 		}
@@ -52,7 +55,8 @@ async function sendFile(
 			return 'sent';
 		}
 
-		if ((await file.send(ctx, range)) === 'sent') {
+		const sending = file.send(ctx, range);
+		if ((sending instanceof Promise ? await sending : sending) === 'sent') {
 			return 'sent';
 		}
 

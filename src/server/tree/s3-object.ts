@@ -74,7 +74,7 @@ download of a whole file, headers and bytes from one request to the store.
 export function fetchedFile(object: ObjectStream): TreeFile {
 	return {
 		meta: metaOf(object),
-		async send(ctx) {
+		send(ctx) {
 			streamBody(ctx, object.body);
 			return 'sent';
 		},

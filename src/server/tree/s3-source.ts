@@ -21,7 +21,7 @@ import {createS3Blocks} from './s3-blocks.js';
 import {createArtifactHeads, metaOf} from './s3-meta.js';
 import {fetchedFile, headedFile} from './s3-object.js';
 import {createS3Sidecars} from './s3-sidecars.js';
-import type {TreeFile, TreeFileLookup, TreeSource} from './source.js';
+import type {MaybePromise, TreeFile, TreeFileLookup, TreeSource} from './source.js';
 
 /** How the S3 tree answers. */
 export type S3TreeOptions = {
@@ -43,16 +43,20 @@ export function createS3TreeSource(store: S3Store, index: S3Index, options: S3Tr
 	const blockCacheBytes = options.blockCacheBytes ?? 64 * 1024 * 1024;
 	const blocks = blockCacheBytes > 0 ? createS3Blocks(store, heads, blockCacheBytes) : undefined;
 
-	async function openObject({
+	function openObject(lookup: TreeFileLookup): MaybePromise<TreeFile | 'missing'> {
+		const {kind} = lookup;
+		return kind?.kind === 'sidecar'
+			? sidecars.open(lookup.request.relative, isMutableVersion(kind.ref.version))
+			: openStored(lookup);
+	}
+
+	async function openStored({
 		request,
 		kind,
 		wholeBody,
 		again,
 	}: TreeFileLookup): Promise<TreeFile | 'missing'> {
 		const relative = request.relative;
-		if (kind?.kind === 'sidecar') {
-			return sidecars.open(relative, isMutableVersion(kind.ref.version));
-		}
 
 		if (blocks && kind?.kind === 'artifact') {
 			const meta = await heads.get(relative, again || isMutableVersion(kind.ref.version));
@@ -87,14 +91,21 @@ export function createS3TreeSource(store: S3Store, index: S3Index, options: S3Tr
 			].filter((entry) => entry.name !== '' && !entry.name.startsWith('.'));
 			return entries.length > 0 ? sortListing(entries) : undefined;
 		},
-		async open(lookup) {
-			const file = await openObject(lookup);
-			if (file !== 'missing') {
-				return file;
+		open(lookup) {
+			const opened = openObject(lookup);
+			if (!(opened instanceof Promise) && opened !== 'missing') {
+				return opened;
 			}
 
-			const {files, folders} = await store.listFolder(`${lookup.request.relative}/`);
-			return files.length > 0 || folders.length > 0 ? 'folder' : 'missing';
+			return (async () => {
+				const file = await opened;
+				if (file !== 'missing') {
+					return file;
+				}
+
+				const {files, folders} = await store.listFolder(`${lookup.request.relative}/`);
+				return files.length > 0 || folders.length > 0 ? 'folder' : 'missing';
+			})();
 		},
 		redirectUrl: options.redirect
 			? (relative) => store.presignGet(relative, options.presignSeconds ?? 300)

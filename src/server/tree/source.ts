@@ -10,6 +10,12 @@ import type {ByteRange, FileMeta} from '../http/conditional.js';
 import type {TreeRequest} from '../http/request-path.js';
 import type {ListingEntry} from '../views/listing.js';
 
+/**
+A value, or a promise of it: a file answered from memory (a cached sidecar) is given
+back at once, sparing the hot path of small files the promises of an async call.
+*/
+export type MaybePromise<T> = T | Promise<T>;
+
 /** One version of one file, opened for one response: headers and bytes both come from it. */
 export type TreeFile = {
 	readonly meta: FileMeta;
@@ -17,9 +23,9 @@ export type TreeFile = {
 	Send bytes `range` of this version as the body (or start to). 'changed' when the store
 	no longer holds this version and nothing was sent: the handler starts over.
 	*/
-	readonly send: (ctx: Context, range: ByteRange) => Promise<'sent' | 'changed'>;
+	readonly send: (ctx: Context, range: ByteRange) => MaybePromise<'sent' | 'changed'>;
 	/** Let go of the version without sending bytes (a 304, a HEAD, an empty body, a 416). */
-	readonly close: () => Promise<void>;
+	readonly close: () => MaybePromise<void>;
 };
 
 /** What a path of the tree is in the store, looked up for one response. */
@@ -39,7 +45,7 @@ export type TreeSource = {
 	/** A folder's visible entries in listing order; undefined when there is no such folder. */
 	readonly list: (request: TreeRequest) => Promise<ListingEntry[] | undefined>;
 	/** The file at a path; 'folder' when the path is a folder. */
-	readonly open: (lookup: TreeFileLookup) => Promise<TreeFile | 'missing' | 'folder'>;
+	readonly open: (lookup: TreeFileLookup) => MaybePromise<TreeFile | 'missing' | 'folder'>;
 	/** A URL the client may fetch an artifact's bytes from directly, when the store offers one. */
 	readonly redirectUrl?: ((relative: string) => Promise<string>) | undefined;
 };
