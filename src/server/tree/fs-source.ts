@@ -112,6 +112,22 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 		});
 	}
 
+	/** A small file read whole and kept, or a larger one that replaced it since the stat. */
+	async function openSmall(file: string): Promise<TreeFile | 'missing' | 'folder'> {
+		const loaded = await loadSmall(file, smallFileBytes);
+		if (loaded === 'missing') {
+			return 'missing';
+		}
+
+		if (loaded === 'large') {
+			// Replaced by a larger file since the stat: send that one.
+			return openLarge(file);
+		}
+
+		cache.set(file, loaded);
+		return bufferedFile(loaded, loaded.body);
+	}
+
 	/** A large file, through its own descriptor until the response is over. */
 	async function openLarge(file: string): Promise<TreeFile | 'missing' | 'folder'> {
 		const fd = await openFile(file);
@@ -147,7 +163,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			const folder = resolveInTree(root, request.segments);
 			return folder ? readListing(folder) : undefined;
 		},
-		async open({request}) {
+		open({request}) {
 			const file = resolveInTree(root, request.segments);
 			const info = file ? statPath(file) : undefined;
 			if (!file || !info) {
@@ -166,23 +182,9 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 				return openLarge(file);
 			}
 
-			let entry = cache.get(file);
-			if (entry?.identity !== identityOf(info)) {
-				const loaded = await loadSmall(file, smallFileBytes);
-				if (loaded === 'missing') {
-					return 'missing';
-				}
-
-				if (loaded === 'large') {
-					// Replaced by a larger file since the stat: send that one.
-					return openLarge(file);
-				}
-
-				entry = loaded;
-				cache.set(file, entry);
-			}
-
-			return bufferedFile(entry, entry.body);
+			const entry = cache.get(file);
+			// A cached small file is answered at once, without the promises of a read.
+			return entry?.identity === identityOf(info) ? bufferedFile(entry, entry.body) : openSmall(file);
 		},
 		buffersInUse: pool.lentBytes,
 	};
