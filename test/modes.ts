@@ -6,7 +6,7 @@ import test from 'ava';
 import {makePrivateDir} from '../src/store/modes.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {isCi} from './helpers/prerequisites.js';
-import {cliCommand, syncFlags, toArgs} from './helpers/run.js';
+import {cliCommand, interleavedOutput, syncFlags, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {withUpstream} from './helpers/with-upstream.js';
 
@@ -24,16 +24,7 @@ function runWithUmask(
 		env: {PATH: process.env.PATH, HOME: process.env.HOME},
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
-	let output = '';
-	child.stdout.on('data', (chunk: Buffer) => {
-		output += chunk.toString();
-	});
-	child.stderr.on('data', (chunk: Buffer) => {
-		output += chunk.toString();
-	});
-	return new Promise((resolve) => {
-		child.on('close', (code) => resolve({code, output}));
-	});
+	return interleavedOutput(child);
 }
 
 /** Every entry below `dir` whose mode is not what the mirror promises, as `path mode`. */

@@ -591,17 +591,23 @@ async function unremovableStaging(t: ExecutionContext, tmp: string): Promise<str
 	return staging;
 }
 
+/** A new bucket, an SDK client to look into it, and the mirror store in it with a one-minute lease renewed every `renewEveryMs`. */
+async function leasedBucketStore(t: ExecutionContext, renewEveryMs: number) {
+	const bucket = await withBucket(t);
+	const client = testClient();
+	t.teardown(() => client.destroy());
+	const target = await openStore({
+		location: s3Location(bucket.location),
+		lease: {ttlMs: 60_000, renewEveryMs},
+	});
+	t.teardown(() => target.close());
+	return {bucket, client, target};
+}
+
 s3Test(
 	'a lease whose setup fails is released at once, and the next sync in this process takes the lock',
 	async (t) => {
-		const bucket = await withBucket(t);
-		const client = testClient();
-		t.teardown(() => client.destroy());
-		const target = await openStore({
-			location: s3Location(bucket.location),
-			lease: {ttlMs: 60_000, renewEveryMs: 200},
-		});
-		t.teardown(() => target.close());
+		const {bucket, client, target} = await leasedBucketStore(t, 200);
 		const staging = await unremovableStaging(t, target.tmp);
 		await t.throwsAsync(
 			target.lock(() => undefined),
@@ -620,14 +626,7 @@ s3Test(
 s3Test(
 	'release of the S3 lock waits for the upload under way, then refuses every write, the run record too',
 	async (t) => {
-		const bucket = await withBucket(t);
-		const client = testClient();
-		t.teardown(() => client.destroy());
-		const target = await openStore({
-			location: s3Location(bucket.location),
-			lease: {ttlMs: 60_000, renewEveryMs: 20_000},
-		});
-		t.teardown(() => target.close());
+		const {bucket, client, target} = await leasedBucketStore(t, 20_000);
 		const lock = await target.lock(() => undefined);
 		// Large enough that the upload is still running when release is called.
 		const uploading = target.publishRootFile('big-file', randomBytes(64 * 1024 * 1024));

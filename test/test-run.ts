@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {gatedTest} from './helpers/gate.js';
 import {s3Answers} from './helpers/prerequisites.js';
+import {interleavedOutput} from './helpers/run.js';
 import {ensureS3} from './helpers/s3.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,16 +26,7 @@ function wrapper(env: Record<string, string | undefined>): Promise<{code: number
 		env: {...inherited, ...env},
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
-	let output = '';
-	child.stdout.on('data', (chunk: Buffer) => {
-		output += chunk.toString();
-	});
-	child.stderr.on('data', (chunk: Buffer) => {
-		output += chunk.toString();
-	});
-	return new Promise((resolve) => {
-		child.on('close', (code) => resolve({code, output}));
-	});
+	return interleavedOutput(child);
 }
 
 test('S3 server unavailable: the S3 tests are skipped and the last lines say so loudly; exit 0', async (t) => {

@@ -96,6 +96,19 @@ export function startCli(
 	return {child, result, stdoutSoFar: () => stdout};
 }
 
+/** A child's exit code and its stdout and stderr as one text, in the order they came. */
+export function interleavedOutput(child: ChildProcess): Promise<{code: number | null; output: string}> {
+	let output = '';
+	const append = (chunk: Buffer) => {
+		output += chunk.toString();
+	};
+	child.stdout?.on('data', append);
+	child.stderr?.on('data', append);
+	return new Promise((resolve) => {
+		child.on('close', (code) => resolve({code, output}));
+	});
+}
+
 /** Run the CLI to completion. */
 export function runCli(
 	args: readonly string[],
