@@ -96,6 +96,14 @@ export class SignatureError extends MirrorError {
 	}
 }
 
+/** A package version's zip, manifest and package info do not agree, or the zip is malformed. */
+export class PackageError extends MirrorError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('ERR_PACKAGE', message, options);
+		this.name = 'PackageError';
+	}
+}
+
 /** An export bundle is unreadable, incomplete, tampered with, or does not verify. */
 export class BundleError extends MirrorError {
 	constructor(message: string, options?: {cause?: unknown}) {

@@ -107,7 +107,7 @@ test('bad values are one-line usage errors naming where they came from', async (
 	);
 	t.regex(error({}, {MIRROR_FIPS: 'maybe'}), /invalid MIRROR_FIPS "maybe"/);
 	t.regex(error({}, {HTTPS_PROXY: 'http://[bad'}), /HTTPS_PROXY/);
-	t.throws(() => load(cwd), {message: /no versions selected/});
+	t.throws(() => load(cwd), {message: /nothing selected: set --versions/});
 	for (const message of [error({platforms: 'linux-amd64'}), error({concurrency: '0'})]) {
 		t.false(message.includes('\n'));
 	}

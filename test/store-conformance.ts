@@ -464,6 +464,7 @@ conformance(
 		const ref = agentRef();
 		const manifest: Manifest = {
 			schema: 1,
+			packages: {},
 			files: {
 				[ref.path]: manifestEntry(ref, {
 					size: 3,

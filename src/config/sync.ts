@@ -6,6 +6,7 @@ and prune --unselected its selection.
 import {readFileSync} from 'node:fs';
 import {UsageError} from '../errors.js';
 import {userAgent} from '../meta.js';
+import {packageDefs} from './defs/packages.js';
 import {selectionDefs} from './defs/selection.js';
 import {syncDefs} from './defs/sync.js';
 import {upstreamDefs} from './defs/upstream.js';
@@ -13,7 +14,7 @@ import {parseUrl} from './parse.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
 import {proxyEnv, readStore} from './store.js';
-import type {SyncOptions} from './types.js';
+import type {PackageSyncOptions, SyncOptions} from './types.js';
 
 /** What `sync` runs with, and how it reports. */
 export type SyncConfig = {
@@ -26,8 +27,25 @@ export type SyncConfig = {
 export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): SyncOptions {
 	const {read, given} = reader;
 	const {location} = readStore(reader);
-	if (!given(selectionDefs.versions) && requireVersions) {
-		throw new UsageError('no versions selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest');
+	const packages = readPackageOptions(reader);
+	// Binaries are synced when asked for, or when nothing else is: --versions then selects them.
+	const products = read(selectionDefs.products) ?? (packages ? [] : ['elastic-agent']);
+	if (requireVersions && !given(selectionDefs.versions)) {
+		if (!packages) {
+			throw new UsageError(
+				'nothing selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest, or --packages',
+			);
+		}
+
+		if (products.length > 0) {
+			throw new UsageError('no versions selected for --products: set --versions (or MIRROR_VERSIONS)');
+		}
+
+		if (!packages.kibanaVersions) {
+			throw new UsageError(
+				'no Kibana versions for --packages: set --kibana-versions (or MIRROR_KIBANA_VERSIONS), or --versions',
+			);
+		}
 	}
 
 	const trustedKeyPaths = read(upstreamDefs.trustedKey);
@@ -57,9 +75,10 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 				? `${upstream}/v1/versions`
 				: undefined,
 		versions: read(selectionDefs.versions) ?? [],
-		products: read(selectionDefs.products),
+		products,
 		platforms: read(selectionDefs.platforms),
 		fips: read(selectionDefs.fips),
+		packages,
 		trustedKeyPaths,
 		concurrency: read(syncDefs.concurrency),
 		dryRun: read(syncDefs.dryRun) ?? false,
@@ -76,6 +95,21 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 			proxy,
 			userAgent,
 		},
+	};
+}
+
+/** The package selection, when `--packages` is given; its companions alone select nothing. */
+function readPackageOptions({read}: Reader): PackageSyncOptions | undefined {
+	const requests = read(packageDefs.packages);
+	if (!requests) {
+		return undefined;
+	}
+
+	return {
+		requests,
+		kibanaVersions: read(packageDefs.kibanaVersions),
+		registry: read(packageDefs.registry),
+		prerelease: read(packageDefs.packagePrerelease),
 	};
 }
 

@@ -4,6 +4,7 @@ imported by the modules that use them, so config imports no command's module.
 Types only.
 */
 import type {ArtifactRef} from '../agent/catalog.js';
+import type {PackageRequest} from '../packages/catalog.js';
 import type {StoreLocation} from '../store/location.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
 import type {HttpConfig} from '../upstream/types.js';
@@ -23,7 +24,9 @@ export type SyncOptions = {
 	of ours answers it). Config sets it when --upstream is given and --versions-api is not.
 	*/
 	readonly upstreamVersionsApi?: string | undefined;
+	/** Stack versions: the binaries' versions, and the packages' Kibana versions unless those are given. */
 	readonly versions: readonly VersionSpec[];
+	/** Binary products; empty when only other collections are selected. */
 	readonly products: readonly string[];
 	readonly platforms: readonly string[];
 	readonly fips: boolean;
@@ -32,8 +35,21 @@ export type SyncOptions = {
 	readonly concurrency: number;
 	readonly dryRun: boolean;
 	readonly http: HttpConfig;
+	/** Integration packages to mirror, when selected. */
+	readonly packages?: PackageSyncOptions | undefined;
 	/** Fetch exactly these artifacts instead of the selection (verify --repair). */
 	readonly only?: readonly ArtifactRef[] | undefined;
+};
+
+/** What `--packages` and its companions select. */
+export type PackageSyncOptions = {
+	readonly requests: readonly PackageRequest[];
+	/** The Kibana versions the packages must work with; absent: what `versions` resolves to. */
+	readonly kibanaVersions?: readonly VersionSpec[] | undefined;
+	/** Upstream registry root, without a trailing slash. */
+	readonly registry: string;
+	/** Also consider prerelease package versions. */
+	readonly prerelease: boolean;
 };
 
 /** A selection of manifest entries; an absent field selects everything. */

@@ -8,10 +8,11 @@ without them). It also records the run in status.json. Sync, import, verify
 */
 import {createHash} from 'node:crypto';
 import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
+import {packageFiles} from '../packages/catalog.js';
 import {redactText} from '../redact.js';
-import {type KeyEntry, type ManifestView, manifestEntry} from '../store/manifest.js';
+import {type KeyEntry, type ManifestView, manifestEntry, type PackageEntry} from '../store/manifest.js';
 import type {RunCounts, RunFailure} from '../store/status.js';
-import type {MirrorStore, Quarantine} from '../store/store.js';
+import type {MirrorStore, PublishedFile, Quarantine} from '../store/store.js';
 
 /** A finished run, as its command knows it; the writer stamps the end and redacts. */
 export type FinishedRun = {
@@ -28,6 +29,15 @@ export type FinishedRun = {
 /** The verified pieces of one artifact, as the store publishes them. */
 type VerifiedArtifact = Parameters<MirrorStore['publishArtifact']>[0];
 
+/**
+A verified package version ready to publish: its three files (signature, zip, info,
+in that order) and the entry that lists it.
+*/
+export type VerifiedPackage = {
+	readonly files: readonly [signature: PublishedFile, zip: PublishedFile, info: PublishedFile];
+	readonly entry: Omit<PackageEntry, 'publishedAt'>;
+};
+
 /** The writer of one command's changes to the mirror. */
 export type MirrorWriter = {
 	/** The manifest as read at the start, with this writer's changes; read-only to everyone else. */
@@ -43,6 +53,14 @@ export type MirrorWriter = {
 	publishKey(name: string, data: Buffer, fingerprints: readonly string[]): Promise<KeyEntry>;
 	/** List a checked key file already in the tree with these bytes. */
 	recordKey(name: string, data: Buffer, fingerprints: readonly string[]): KeyEntry;
+	/** Publish a verified package version (signature, zip, then the info that makes it visible), then list it. */
+	publishPackage(pkg: VerifiedPackage): Promise<void>;
+	/** List a package version already in the tree and verified there. */
+	recordPackage(entry: Omit<PackageEntry, 'publishedAt'>, publishedAt?: Date): void;
+	/** Delete a package version's files (zip first, info last), then unlist it. */
+	removePackage(path: string): Promise<void>;
+	/** Move a package version's files into `quarantine`, then unlist it. */
+	quarantinePackage(path: string, quarantine: Quarantine): Promise<void>;
 	/** Delete an artifact and its sidecars from the tree, then unlist it. */
 	removeArtifact(path: string): Promise<void>;
 	/** Move an artifact and its sidecars into `quarantine`, then unlist it. */
@@ -120,6 +138,16 @@ export async function openWriter(
 		dirty = true;
 	};
 
+	const recordPackage: MirrorWriter['recordPackage'] = (entry, publishedAt = new Date()) => {
+		manifest.packages[entry.path] = {...entry, publishedAt: publishedAt.toISOString()};
+		listed();
+	};
+
+	const unlistPackage = (path: string) => {
+		delete manifest.packages[path];
+		dirty = true;
+	};
+
 	const writer: MirrorWriter = {
 		manifest,
 		async publishArtifact(artifact, size) {
@@ -137,6 +165,25 @@ export async function openWriter(
 			return recordKey(name, data, fingerprints);
 		},
 		recordKey,
+		async publishPackage(pkg) {
+			await store.publishFiles(pkg.files);
+			recordPackage(pkg.entry);
+		},
+		recordPackage,
+		async removePackage(path) {
+			for (const file of packageFiles(path)) {
+				await store.remove(file);
+			}
+
+			unlistPackage(path);
+		},
+		async quarantinePackage(path, quarantine) {
+			for (const file of packageFiles(path)) {
+				await quarantine.move(file);
+			}
+
+			unlistPackage(path);
+		},
 		async removeArtifact(path) {
 			for (const file of artifactFiles(path)) {
 				await store.remove(file);

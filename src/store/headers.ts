@@ -4,9 +4,12 @@ last extension, because `.tar.gz` is one format and sidecars must never be guess
 as something a browser renders or a client decompresses.
 */
 import {classifyPath, isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
+import {parsePackagePath} from '../packages/catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
 	['.tar.gz', 'application/gzip'],
+	// An armored package signature: Elastic's registry sniffs it as text.
+	['.zip.sig', 'text/plain; charset=utf-8'],
 	['.zip', 'application/zip'],
 	['.asc', 'application/pgp-signature'],
 	['.sha512', 'text/plain; charset=utf-8'],
@@ -47,8 +50,17 @@ export function isImmutableFile(kind: PathKind | undefined): boolean {
 	return (kind?.kind === 'artifact' || kind?.kind === 'sidecar') && !isMutableVersion(kind.ref.version);
 }
 
+/** A package version's zip or signature: never changed once published (the registry refuses to replace one). */
+function isPackageFile(relative: string): boolean {
+	return relative.startsWith('epr/') && parsePackagePath(relative.replace(/\.sig$/, '')) !== undefined;
+}
+
 /** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
-function cacheControlFor(kind: PathKind | undefined): string {
+function cacheControlFor(relative: string, kind: PathKind | undefined): string {
+	if (isPackageFile(relative)) {
+		return 'public, max-age=31536000, immutable';
+	}
+
 	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
 		return isImmutableFile(kind) ? 'public, max-age=31536000, immutable' : 'public, no-cache';
 	}
@@ -67,6 +79,6 @@ export function treeFileHeaders(
 ): {contentType: string; cacheControl: string} {
 	return {
 		contentType: contentTypeFor(relative.slice(relative.lastIndexOf('/') + 1)),
-		cacheControl: cacheControlFor(kind),
+		cacheControl: cacheControlFor(relative, kind),
 	};
 }

@@ -50,11 +50,44 @@ export type KeyEntry = {
 	readonly publishedAt: string;
 };
 
+/** Size and sha512 of one published file. */
+export type FileFacts = {
+	readonly size: number;
+	readonly sha512: string;
+};
+
+/**
+One published integration package version: its zip (the entry's key and `path`),
+detached signature and package info, all verified before they were published.
+*/
+export type PackageEntry = {
+	/** The zip's tree path, `epr/<n>/<n>-<v>.zip`. */
+	readonly path: string;
+	readonly name: string;
+	readonly version: string;
+	/** The zip's size and sha512. */
+	readonly size: number;
+	readonly sha512: string;
+	readonly signature: FileFacts;
+	/** The package info file (`epr/<n>/<n>-<v>.json`), served as `/package/<n>/<v>/`. */
+	readonly info: FileFacts;
+	/** The package's format (spec) version, which `/search?spec.min=...` filters on. */
+	readonly formatVersion: string;
+	/** The version's entry as upstream's `/search` answered it, which the mirror's `/search` answers again. */
+	readonly search: Readonly<Record<string, unknown>>;
+	/** ISO time the mirror published it. */
+	readonly publishedAt: string;
+	/** ISO time from the upstream's Last-Modified of the zip, when it sent one. */
+	readonly upstreamModified?: string | undefined;
+};
+
 /** The whole manifest. */
 export type Manifest = {
 	readonly schema: 1;
 	files: Record<string, ManifestEntry>;
 	keys: Record<string, KeyEntry>;
+	/** Integration packages by zip path; absent in manifests written before packages existed. */
+	packages: Record<string, PackageEntry>;
 };
 
 /** The manifest as everyone but its writer (mirror/writer.ts) sees it: read only. */
@@ -62,11 +95,12 @@ export type ManifestView = {
 	readonly schema: 1;
 	readonly files: Readonly<Record<string, ManifestEntry>>;
 	readonly keys: Readonly<Record<string, KeyEntry>>;
+	readonly packages: Readonly<Record<string, PackageEntry>>;
 };
 
 /** An empty manifest. */
 export function emptyManifest(): Manifest {
-	return {schema: 1, files: {}, keys: {}};
+	return {schema: 1, files: {}, keys: {}, packages: {}};
 }
 
 /**
@@ -80,7 +114,7 @@ export function parseManifest(text: string, where: string): {manifest: Manifest;
 			throw new Error('unknown schema');
 		}
 
-		return {manifest: {schema: 1, files: data.files, keys: data.keys ?? {}}};
+		return {manifest: {schema: 1, files: data.files, keys: data.keys ?? {}, packages: data.packages ?? {}}};
 	} catch (error) {
 		return {
 			manifest: emptyManifest(),
@@ -91,8 +125,12 @@ export function parseManifest(text: string, where: string): {manifest: Manifest;
 
 /** The manifest as stored: files sorted by path, so that diffs between runs are small. */
 export function serializeManifest(manifest: Manifest): string {
-	const files = Object.fromEntries(Object.entries(manifest.files).sort(([a], [b]) => a.localeCompare(b)));
-	return `${JSON.stringify({...manifest, files}, null, '\t')}\n`;
+	const sorted = <T>(record: Record<string, T>) =>
+		Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+	const {packages, ...rest} = manifest;
+	// No packages section until there are packages, so that older readers see the manifest they know.
+	const body = Object.keys(packages).length > 0 ? {...rest, packages: sorted(packages)} : rest;
+	return `${JSON.stringify({...body, files: sorted(manifest.files)}, null, '\t')}\n`;
 }
 
 /** Read the manifest of a mirror directory. A missing one is empty. */

@@ -45,6 +45,17 @@ export type VerifiedArtifact = {
 	readonly replacing: boolean;
 };
 
+/** One verified file to publish: its tree path and its bytes, in memory or in the store's local temp folder. */
+export type PublishedFile = {
+	readonly relative: string;
+	/** A file in the store's local temp folder (moved or uploaded, then gone), or the bytes themselves. */
+	readonly from: {readonly partPath: string} | {readonly data: Uint8Array};
+	/** Upstream's Last-Modified, kept as the file's date. */
+	readonly modified?: Date | undefined;
+	/** The file's sha512, kept with it where the backend keeps one (object metadata). */
+	readonly sha512?: string | undefined;
+};
+
 /** Files moved out of the served tree, kept apart for a person to look at. */
 export type Quarantine = {
 	/** Where they go, as a user would look for them (a folder, or an s3:// prefix). */
@@ -104,6 +115,12 @@ export type StoreWriter = {
 	readonly assertUnlocked: () => Promise<string | undefined>;
 	/** Publish a verified artifact: sidecars first, the artifact last. */
 	readonly publishArtifact: (artifact: VerifiedArtifact) => Promise<void>;
+	/**
+	Publish verified files in the order given, each one whole or not at all, so a
+	reader sees a file only after those before it (the metadata that makes a package
+	visible goes last). A file already there is replaced.
+	*/
+	readonly publishFiles: (files: readonly PublishedFile[]) => Promise<void>;
 	/** Publish one small file at the root of the tree (a signing key). */
 	readonly publishRootFile: (name: string, data: Uint8Array) => Promise<void>;
 	/** Delete a file (or a link) from the tree; a missing file is not an error. */

@@ -36,6 +36,8 @@ signature covers.
 */
 export type PreparedSignature = {
 	readonly fileName: string;
+	/** The signature file as users know it (`<file>.asc`, `<zip>.sig`). */
+	readonly signatureName: string;
 	readonly signature: openpgp.Signature;
 	/** Packets whose digest is computed in the pass; empty when `singlePass` is false. */
 	readonly packets: readonly SignaturePacketFields[];
@@ -49,19 +51,20 @@ export type PreparedSignature = {
 };
 
 /**
-Parse `.asc` text and check that a trusted key made it. Throws SignatureError when
+Parse a detached signature's armored text (`signatureName`, by default `<fileName>.asc`) and check that a trusted key made it. Throws SignatureError when
 the text holds no signature or only signatures by unknown keys.
 */
 export async function prepareSignature(
 	armoredSignature: string,
 	fileName: string,
 	trusted: TrustedKeys,
+	signatureName = `${fileName}.asc`,
 ): Promise<PreparedSignature> {
 	let signature: openpgp.Signature;
 	try {
 		signature = await openpgp.readSignature({armoredSignature});
 	} catch (error) {
-		throw new SignatureError(`${fileName}.asc is not an armored PGP signature`, {cause: error});
+		throw new SignatureError(`${signatureName} is not an armored PGP signature`, {cause: error});
 	}
 
 	const signerIds = signature.getSigningKeyIDs();
@@ -69,7 +72,7 @@ export async function prepareSignature(
 	if (!known) {
 		const signers = signerIds.map((id) => id.toHex().toUpperCase()).join(', ');
 		throw new SignatureError(
-			`${fileName}.asc is signed by key ${signers || '(none)'}, which is not a trusted key`,
+			`${signatureName} is signed by key ${signers || '(none)'}, which is not a trusted key`,
 		);
 	}
 
@@ -90,7 +93,7 @@ export async function prepareSignature(
 		signatureData: packet.signatureData as Uint8Array,
 		version: packet.version,
 	}));
-	return {fileName, signature, packets: covered, specs, singlePass};
+	return {fileName, signatureName, signature, packets: covered, specs, singlePass};
 }
 
 /** The bytes a signature covers, for a second read: a local path, or a way to open them again. */
@@ -163,5 +166,5 @@ export async function checkSignature(
 		});
 	}
 
-	throw new SignatureError(`${prepared.fileName}.asc holds no signature`);
+	throw new SignatureError(`${prepared.signatureName} holds no signature`);
 }

@@ -11,18 +11,18 @@ import {group} from './option.js';
 const productNames = products.map((product) => product.name);
 const platformIds = platforms.map((platform) => platform.id);
 
-/** Versions (sync requires them), products, platforms, and FIPS builds too. */
+/** Versions (sync requires them for binaries), products, platforms, and FIPS builds too. */
 export const selectionDefs = group({
 	versions: {
 		...versionList,
 		description: 'comma-separated exact versions, semver ranges (9.1.x, ">=8.17.0 <9") and latest',
-		defaultText: 'required',
+		defaultText: 'required unless only packages are selected',
 		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
 	},
 	products: {
 		...names(productNames, 'product'),
 		description: `comma-separated products, or all: ${productNames.join(', ')}`,
-		default: ['elastic-agent'],
+		defaultText: 'elastic-agent, unless --packages is given',
 	},
 	platforms: {
 		...names(platformIds, 'platform'),

@@ -4,6 +4,7 @@ selection, and sync's own (concurrency, dry run, output).
 */
 import {boolean, integer} from './kinds.js';
 import {group} from './option.js';
+import {packageDefs} from './packages.js';
 import {selectionDefs} from './selection.js';
 import {commonOptions} from './store.js';
 import {upstreamDefs} from './upstream.js';
@@ -27,6 +28,7 @@ export const syncOptions = [
 	upstreamDefs.upstream,
 	upstreamDefs.versionsApi,
 	...Object.values(selectionDefs),
+	...Object.values(packageDefs),
 	upstreamDefs.trustedKey,
 	syncDefs.concurrency,
 	upstreamDefs.timeout,

@@ -7,7 +7,7 @@ import {chmod, rename, rm, utimes} from 'node:fs/promises';
 import path from 'node:path';
 import {type Layout, tempName, treePath} from '../layout.js';
 import {fileMode, makeDir, privateDirMode} from '../modes.js';
-import type {VerifiedArtifact} from '../store.js';
+import type {PublishedFile, VerifiedArtifact} from '../store.js';
 import {syncPath, writeDurable} from './atomic.js';
 
 /**
@@ -61,4 +61,38 @@ export async function publishRootFile(mirror: Layout, name: string, data: Uint8A
 	await writeDurable(temp, data);
 	await rename(temp, treePath(mirror, name));
 	await syncPath(mirror.root);
+}
+
+/**
+Publish files in order: each is made durable in the temp folder, then renamed into
+place, so a reader sees the whole file or the one it replaces; each directory is
+synced once, after its last file.
+*/
+export async function publishFiles(mirror: Layout, files: readonly PublishedFile[]): Promise<void> {
+	const directories = new Set<string>();
+	for (const file of files) {
+		const target = treePath(mirror, file.relative);
+		await makeDir(path.dirname(target));
+		let source: string;
+		if ('partPath' in file.from) {
+			source = file.from.partPath;
+			await chmod(source, fileMode);
+			await syncPath(source);
+		} else {
+			await makeDir(mirror.tmp, privateDirMode);
+			source = path.join(mirror.tmp, tempName(file.relative));
+			await writeDurable(source, file.from.data);
+		}
+
+		if (file.modified) {
+			await utimes(source, file.modified, file.modified);
+		}
+
+		await rename(source, target);
+		directories.add(path.dirname(target));
+	}
+
+	for (const directory of directories) {
+		await syncPath(directory);
+	}
 }

@@ -17,7 +17,7 @@ import {recordRun} from '../status.js';
 import type {LeaseTiming, MirrorStore, StoredFile} from '../store.js';
 import {writeFileAtomic} from './atomic.js';
 import {acquireLock, assertUnlocked, type Lock} from './lock.js';
-import {publishArtifact, publishRootFile} from './publish.js';
+import {publishArtifact, publishFiles, publishRootFile} from './publish.js';
 import {walkTree} from './walk.js';
 
 async function statFile(file: string): Promise<StoredFile | undefined> {
@@ -93,6 +93,7 @@ export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore
 		},
 		assertUnlocked: () => assertUnlocked(mirror.lock, {ttlMs: lease?.ttlMs}),
 		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact)),
+		publishFiles: (files) => step(() => publishFiles(mirror, files)),
 		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data)),
 		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
 		stat: (relative) => statFile(treePath(mirror, relative)),

@@ -6,7 +6,7 @@ an artifact without its sidecars or next to another build's.
 */
 import {rm} from 'node:fs/promises';
 import {treeFileHeaders} from '../headers.js';
-import type {VerifiedArtifact} from '../store.js';
+import type {PublishedFile, VerifiedArtifact} from '../store.js';
 import type {S3Store} from './client.js';
 import {metadataKeys} from './keys.js';
 
@@ -50,4 +50,30 @@ export async function publishArtifact(
 /** Publish one small root file (a signing key) from bytes. */
 export async function publishRootFile(store: S3Store, name: string, data: Uint8Array): Promise<void> {
 	await store.putBytes(name, data, treeFileHeaders(name));
+}
+
+/**
+Upload files in order; a PUT replaces an object whole. `assertHeld` is asked before
+each, since a large zip may outlast the lease. Local part files are removed once
+uploaded.
+*/
+export async function publishFiles(
+	store: S3Store,
+	files: readonly PublishedFile[],
+	assertHeld: () => void,
+): Promise<void> {
+	for (const file of files) {
+		assertHeld();
+		const metadata: Record<string, string> = {
+			...(file.modified ? {[metadataKeys.modified]: file.modified.toISOString()} : {}),
+			...(file.sha512 ? {[metadataKeys.sha512]: file.sha512} : {}),
+		};
+		const options = {...treeFileHeaders(file.relative), metadata};
+		if ('partPath' in file.from) {
+			await store.putFile(file.relative, file.from.partPath, options);
+			await rm(file.from.partPath, {force: true});
+		} else {
+			await store.putBytes(file.relative, file.from.data, options);
+		}
+	}
 }

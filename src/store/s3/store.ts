@@ -22,7 +22,7 @@ import {metadataKeys, s3State} from './keys.js';
 import {assertNoLease, defaultLeaseOptions} from './lease.js';
 import type {S3Location} from './location.js';
 import {lockS3, type S3Lock} from './lock.js';
-import {publishArtifact, publishRootFile} from './publish.js';
+import {publishArtifact, publishFiles, publishRootFile} from './publish.js';
 
 const jsonHeaders = {contentType: 'application/json; charset=utf-8', cacheControl: 'no-cache'};
 
@@ -92,6 +92,7 @@ export async function openS3Mirror(
 		},
 		assertUnlocked: () => assertNoLease(store, s3State.lock, lease),
 		publishArtifact: (artifact) => step(() => publishArtifact(store, artifact, assertHeld)),
+		publishFiles: (files) => step(() => publishFiles(store, files, assertHeld)),
 		publishRootFile: (name, data) => step(() => publishRootFile(store, name, data)),
 		readFile: readBody,
 		async stat(relative) {

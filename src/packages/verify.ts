@@ -1,0 +1,164 @@
+/**
+The one rule order for a package version, wherever its bytes come from (a download,
+a bundle, the store at rest): the detached signature over the zip verifies against a
+trusted key (as Kibana checks it), then the zip opens with one top folder
+`<n>-<v>/` whose manifest.yml names the same package and version, then the package
+info agrees with that manifest. Sync, import and verify all call verifyPackage.
+*/
+import YAML from 'yaml';
+import {PackageError} from '../errors.js';
+import type {FileDigests} from '../trust/digest.js';
+import {hashSource} from '../trust/hashing.js';
+import type {TrustedKeys} from '../trust/keys.js';
+import {checkSignature, prepareSignature} from '../trust/signature.js';
+import {openZipFile, readEntry} from './zip.js';
+
+/** One package version's files, as they are to be checked. */
+export type PackageFiles = {
+	readonly name: string;
+	readonly version: string;
+	/** The zip on local disk. */
+	readonly zipFile: string;
+	/** The armored detached signature (`.zip.sig`). */
+	readonly signature: string;
+	/** The package info JSON as upstream answered `/package/<n>/<v>/`. */
+	readonly info: Uint8Array;
+	/** The zip's digests when a download computed them already (one pass over the bytes). */
+	readonly digests?: FileDigests | undefined;
+};
+
+/** What a verified package version is. */
+export type VerifiedPackageFacts = {
+	/** The zip's sha512. */
+	readonly sha512: string;
+	readonly formatVersion: string;
+	/** The parsed package info. */
+	readonly info: Readonly<Record<string, unknown>>;
+};
+
+type Json = Record<string, unknown>;
+
+/** A value at a dotted path, the way the registry's config reader finds it: nested maps or dotted keys. */
+function lookup(data: unknown, path: string): unknown {
+	if (typeof data !== 'object' || data === null) {
+		return undefined;
+	}
+
+	const record = data as Json;
+	if (path in record) {
+		return record[path];
+	}
+
+	const dot = path.indexOf('.');
+	for (let at = dot; at !== -1; at = path.indexOf('.', at + 1)) {
+		const head = path.slice(0, at);
+		if (head in record) {
+			const found = lookup(record[head], path.slice(at + 1));
+			if (found !== undefined) {
+				return found;
+			}
+		}
+	}
+
+	return undefined;
+}
+
+/** The parts of the package info that must say what the manifest says. */
+const agreeing: ReadonlyArray<readonly [field: string, fallback?: unknown]> = [
+	['name'],
+	['version'],
+	['format_version'],
+	['type', 'integration'],
+	['title'],
+	['conditions.kibana.version'],
+];
+
+/** Parse manifest.yml of the zip and check where it is and what it names. */
+async function readManifest(files: PackageFiles, label: string): Promise<Json> {
+	const zip = await openZipFile(files.zipFile, label);
+	try {
+		const top = `${files.name}-${files.version}/`;
+		const outside = [...zip.entries.keys()].find((name) => !name.startsWith(top));
+		if (outside !== undefined) {
+			throw new PackageError(`${label} holds ${outside} outside its one top folder ${top}`);
+		}
+
+		const entry = zip.entries.get(`${top}manifest.yml`);
+		if (!entry) {
+			throw new PackageError(`${label} has no ${top}manifest.yml`);
+		}
+
+		let manifest: unknown;
+		try {
+			manifest = YAML.parse((await readEntry(zip, entry, 1024 * 1024)).toString('utf8'));
+		} catch (error) {
+			throw new PackageError(`${label}: ${top}manifest.yml is not YAML: ${(error as Error).message}`, {
+				cause: error,
+			});
+		}
+
+		if (typeof manifest !== 'object' || manifest === null) {
+			throw new PackageError(`${label}: ${top}manifest.yml is not a map`);
+		}
+
+		for (const field of ['name', 'version'] as const) {
+			const value = String(lookup(manifest, field));
+			if (value !== files[field]) {
+				throw new PackageError(`${label}: manifest.yml names ${field} ${value}, not ${files[field]}`);
+			}
+		}
+
+		return manifest as Json;
+	} finally {
+		zip.close();
+	}
+}
+
+/** Check the package info against the manifest. */
+function checkInfo(files: PackageFiles, manifest: Json, label: string): Json {
+	let info: unknown;
+	try {
+		info = JSON.parse(Buffer.from(files.info).toString('utf8'));
+	} catch (error) {
+		throw new PackageError(`package info of ${label} is not JSON: ${(error as Error).message}`, {
+			cause: error,
+		});
+	}
+
+	if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+		throw new PackageError(`package info of ${label} is not an object`);
+	}
+
+	for (const [field, fallback] of agreeing) {
+		const said = lookup(info, field) ?? fallback;
+		const meant = lookup(manifest, field) ?? fallback;
+		if (said !== undefined && meant !== undefined && String(said) !== String(meant)) {
+			throw new PackageError(
+				`package info of ${label} says ${field} ${JSON.stringify(said)}, its manifest.yml ${JSON.stringify(meant)}`,
+			);
+		}
+	}
+
+	if (typeof (info as Json).format_version !== 'string') {
+		throw new PackageError(`package info of ${label} has no format_version`);
+	}
+
+	return info as Json;
+}
+
+/**
+Verify one package version. Throws SignatureError (ERR_SIGNATURE) or PackageError
+(ERR_PACKAGE) with one line saying what is wrong; resolves with its facts.
+*/
+export async function verifyPackage(
+	files: PackageFiles,
+	trusted: TrustedKeys,
+): Promise<VerifiedPackageFacts> {
+	const label = `${files.name}-${files.version}.zip`;
+	const prepared = await prepareSignature(files.signature, label, trusted, `${label}.sig`);
+	const digests = files.digests ?? (await hashSource(files.zipFile, prepared));
+	await checkSignature(prepared, digests, files.zipFile, trusted);
+	const manifest = await readManifest(files, label);
+	const info = checkInfo(files, manifest, label);
+	return {sha512: digests.sha512, formatVersion: String(info.format_version), info};
+}
