@@ -13,6 +13,7 @@ import {handleErrors, isClientAbort} from './middleware/errors.js';
 import {checkPath, readOnly, securityHeaders} from './middleware/headers.js';
 import {observe} from './middleware/observe.js';
 import type {MirrorIndex} from './mirror-index.js';
+import {registryRoutes} from './registry/routes.js';
 import {apiRoutes} from './routes/api.js';
 import {opsRoutes} from './routes/ops.js';
 import {pageRoutes} from './routes/pages.js';
@@ -102,7 +103,9 @@ export function createApp(options: AppOptions): MirrorApp {
 	// Paths under /downloads/ are most of the traffic and no route of the router
 	// matches them: they go straight to the tree, past route matching.
 	const {tree} = mirror;
-	const routes = compose([router.routes() as Koa.Middleware, tree]);
+	// The package registry's API sits at the root, as Kibana and other mirrors expect it.
+	const registry = registryRoutes({index, files: mirror.packageFiles, downloads: metrics.packageDownloads});
+	const routes = compose([registry, router.routes() as Koa.Middleware, tree]);
 	app.use((ctx, next) => {
 		// For absolute URLs in JSON answers (listings); computed only when asked for.
 		ctx.state.publicUrl = () => deps.publicUrl(ctx);

@@ -7,6 +7,7 @@ import {packageVersion} from '../meta.js';
 import type {LockAge} from './lock-age.js';
 import type {MirrorIndex} from './mirror-index.js';
 import {perSnapshot} from './per-snapshot.js';
+import {packageDownloadCounter, packageMetrics} from './registry/package-metrics.js';
 import type {ScheduleInfo} from './schedule.js';
 import type {BlockCacheStats} from './tree/block-cache.js';
 
@@ -17,6 +18,8 @@ export type Metrics = {
 	readonly bytes: Counter<'route'>;
 	readonly inFlight: Gauge;
 	readonly downloads: Counter<'product' | 'version' | 'platform'>;
+	/** Complete integration package zip downloads, by package name (only names the mirror holds). */
+	readonly packageDownloads: Counter<'package'>;
 	/** Count a complete download by an agent of this version (`none`: not an agent). */
 	readonly countAgentDownload: (version: string) => void;
 	readonly cachedAnswers: Counter<'route'>;
@@ -236,6 +239,7 @@ export function createMetrics(index: MirrorIndex, sources: MetricsSources = {}):
 			this.set((await index.snapshot()).bytes);
 		},
 	});
+	packageMetrics(registry, index);
 	if (blockStats) {
 		blockCacheMetrics(registry, blockStats);
 	}
@@ -265,6 +269,7 @@ export function createMetrics(index: MirrorIndex, sources: MetricsSources = {}):
 			labelNames: ['product', 'version', 'platform'],
 			registers: [registry],
 		}),
+		packageDownloads: packageDownloadCounter(registry),
 		countAgentDownload: agentDownloadMetric(registry, index),
 		duration: new Histogram({
 			name: 'mirror_http_request_duration_seconds',

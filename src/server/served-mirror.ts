@@ -8,6 +8,7 @@ import type Koa from 'koa';
 import type {MirrorStore} from '../store/store.js';
 import {directoryLockAge, type LockAge, leaseLockAge} from './lock-age.js';
 import {createMirrorIndex, type MirrorIndex} from './mirror-index.js';
+import {directoryPackageFiles, type PackageFiles} from './registry/package-files.js';
 import type {BlockCacheStats} from './tree/block-cache.js';
 import {createFsSource} from './tree/fs-source.js';
 import {treeHandler} from './tree/handler.js';
@@ -22,6 +23,8 @@ export type ServedMirror = {
 	/** The middleware that answers `/downloads/...`. */
 	readonly tree: Koa.Middleware;
 	readonly lockAge: LockAge;
+	/** Package infos and files inside package zips, for the registry routes. */
+	readonly packageFiles: PackageFiles;
 	/** Read buffers lent to responses now (directory). */
 	readonly buffersInUse?: (() => number) | undefined;
 	/** What the shared artifact blocks hold and did (object store). */
@@ -36,16 +39,31 @@ export async function serveStore(store: MirrorStore, options: ServeOptions): Pro
 	if (backend.kind === 's3') {
 		// The S3 paths (and the AWS SDK behind them) are loaded only when serving a bucket.
 		const {createS3Source} = await import('./tree/s3-source.js');
+		const {s3PackageFiles} = await import('./registry/s3-package-files.js');
 		const source = createS3Source(backend.bucket, options);
-		return {...source, lockAge: leaseLockAge(backend.bucket), close: () => store.close()};
+		const packageFiles = s3PackageFiles(backend.bucket);
+		return {
+			...source,
+			lockAge: leaseLockAge(backend.bucket),
+			packageFiles,
+			close: () => {
+				packageFiles.close();
+				store.close();
+			},
+		};
 	}
 
 	const source = createFsSource(backend.layout.root);
+	const packageFiles = directoryPackageFiles(backend.layout.root);
 	return {
 		index: createMirrorIndex(backend.layout),
 		tree: treeHandler(source),
 		lockAge: directoryLockAge(backend.layout.lock),
 		buffersInUse: source.buffersInUse,
-		close: () => store.close(),
+		packageFiles,
+		close: () => {
+			packageFiles.close();
+			store.close();
+		},
 	};
 }
