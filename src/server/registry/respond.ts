@@ -42,7 +42,7 @@ export function registryJson(ctx: Context, body: Buffer, seconds: number): void 
 	cacheHeaders(ctx, seconds);
 	ctx.status = 200;
 	ctx.body = body;
-	ctx.type = 'application/json';
+	ctx.set('Content-Type', 'application/json');
 }
 
 /**
