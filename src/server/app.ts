@@ -16,6 +16,7 @@ import type {MirrorIndex} from './mirror-index.js';
 import {registryRoutes} from './registry/routes.js';
 import {apiRoutes} from './routes/api.js';
 import {opsRoutes} from './routes/ops.js';
+import {packagesApiRoutes} from './routes/packages-api.js';
 import {pageRoutes} from './routes/pages.js';
 import type {ScheduleInfo} from './schedule.js';
 import type {ServedMirror} from './served-mirror.js';
@@ -92,6 +93,7 @@ export function createApp(options: AppOptions): MirrorApp {
 	};
 	pageRoutes(router, deps);
 	apiRoutes(router, deps);
+	packagesApiRoutes(router, deps);
 	opsRoutes(router, deps);
 
 	app.use(observe(metrics, options.logger));

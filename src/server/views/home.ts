@@ -8,6 +8,7 @@ import type {ScheduleInfo} from '../schedule.js';
 import {catalogueHtml, titleOf} from './catalogue.js';
 import {type Html, html} from './html.js';
 import {copyButton, page} from './layout.js';
+import {packagesHtml} from './packages.js';
 import {failuresBlock, historyBlock} from './runs.js';
 
 function holdings(snapshot: Snapshot): Html {
@@ -16,7 +17,10 @@ function holdings(snapshot: Snapshot): Html {
 	const versions = snapshot.versions.length;
 	// Signing keys are counted apart from artifacts, here as in the runs' counts.
 	const keys = Object.keys(snapshot.manifest.keys).length;
-	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.</p>`;
+	const packages = Object.keys(snapshot.manifest.packages ?? {}).length;
+	const packageLine =
+		packages > 0 ? ` Also ${packages} integration package ${packages === 1 ? 'version' : 'versions'}.` : '';
+	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}</p>`;
 }
 
 function scheduleLine(schedule: ScheduleInfo | undefined, now: number): Html | null {
@@ -53,7 +57,12 @@ ${scheduleLine(schedule, now)}
 </section>`;
 }
 
-function setupBlock(snapshot: Snapshot, publicUrl: string, root: string): Html {
+function setupBlock(snapshot: Snapshot, publicUrl: string, root: string, packages: boolean): Html | null {
+	if (snapshot.byPath.size === 0 && packages) {
+		// A mirror of integration packages only: its Kibana settings are in the Packages section.
+		return null;
+	}
+
 	if (snapshot.byPath.size === 0) {
 		// Nothing to point Fleet at yet: URLs that 404 would only be pasted somewhere and fail later.
 		return html`<section class="setup setup-empty" aria-labelledby="setup-title">
@@ -101,19 +110,21 @@ export function homePage(
 ): string {
 	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
 	const root = './';
+	const packages = packagesHtml(snapshot, publicUrl, root);
 	const body = html`<div class="intro">
 <h1>Artifacts on this mirror</h1>
 <p>Verified copies of Elastic artifacts (sha512 and PGP signature checked before publishing), laid out exactly like artifacts.elastic.co.</p>
-${snapshot.groups.length > 0 ? html`<nav class="jump" aria-label="Products">${snapshot.groups.map((group) => html`<a href="#${group.id}">${titleOf(group)}</a>`)}</nav>` : null}
+${snapshot.groups.length > 0 || packages ? html`<nav class="jump" aria-label="Products">${snapshot.groups.map((group) => html`<a href="#${group.id}">${titleOf(group)}</a>`)}${packages ? html`<a href="#packages">Packages</a>` : null}</nav>` : null}
 </div>
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
 ${statusBlock(snapshot, now, schedule)}
-${setupBlock(snapshot, publicUrl, root)}
+${setupBlock(snapshot, publicUrl, root, packages !== null)}
 </div>
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
-${snapshot.groups.length === 0 ? html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>` : catalogueHtml(snapshot, publicUrl, root, onCached)}`;
+${snapshot.groups.length === 0 ? (packages ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : catalogueHtml(snapshot, publicUrl, root, onCached)}
+${packages}`;
 	return page('Elastic Artifact Mirror', body, root, {
 		browse: snapshot.byPath.size > 0,
 		metrics: metricsLink,
