@@ -1,13 +1,14 @@
 /**
-`/search` and `/categories` over the package versions a mirror holds, as Elastic's
-registry computes them (packages/packages.go Filter.Apply and legacyApply,
-filterCategories, the Packages sort; categories.go getCategories). Each version
+`/search` over the package versions a mirror holds, as Elastic's registry selects
+them (packages/packages.go Filter.Apply and legacyApply, filterCategories, the
+Packages sort); `/categories` counts what the same filter selects
+(registry-categories.ts). Each version
 is read from the entry upstream's `/search` gave for it, which carries every field
 the filters look at; the spec version comes from the package's manifest. Pure.
 */
 import semver from 'semver';
 import type {PackageEntry} from '../store/manifest.js';
-import {hasCategory, knownCategories} from './categories.js';
+import {hasCategory} from './categories.js';
 import {satisfiesConstraint} from './constraint.js';
 import type {DiscoveryFilter, RegistryFilter} from './registry-query.js';
 
@@ -254,69 +255,4 @@ SpecUnknownError when a spec range is asked for and a version has no spec versio
 export function applyFilter(filter: RegistryFilter, candidates: readonly Candidate[]): Candidate[] {
 	const list = filter.experimental ? applyLegacy(filter, candidates) : applyCurrent(filter, candidates);
 	return filterCategory(list, filter.category).sort(byNameThenVersion);
-}
-
-/** One line of `/categories`, in the registry's field order. */
-export type CategoryCount = {
-	id: string;
-	title: string;
-	count: number;
-	parent_id?: string;
-	parent_title?: string;
-};
-
-/** `/categories`: how many selected versions are in each category (getCategories, getCategoriesOutput). */
-export function countCategories(
-	selected: readonly Candidate[],
-	includePolicyTemplates: boolean,
-): CategoryCount[] {
-	const counts = new Map<string, number>();
-	const add = (category: string) => counts.set(category, (counts.get(category) ?? 0) + 1);
-	for (const candidate of selected) {
-		for (const category of candidate.categories) {
-			add(category);
-		}
-
-		if (!includePolicyTemplates) {
-			continue;
-		}
-
-		const extra = new Set<string>();
-		for (const categories of candidate.templateCategories) {
-			// A package whose single template has no categories of its own counts once.
-			if (categories === undefined && candidate.templateCategories.length === 1) {
-				break;
-			}
-
-			for (const category of candidate.categories) {
-				add(category);
-			}
-
-			for (const category of categories ?? []) {
-				if (!counts.has(category)) {
-					counts.set(category, 0);
-				}
-
-				if (!hasCategory(candidate.categories, category) && !extra.has(category)) {
-					extra.add(category);
-					add(category);
-				}
-
-				add(category);
-			}
-		}
-	}
-
-	return [...counts.keys()]
-		.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-		.map((id) => {
-			const known = knownCategories.get(id);
-			const line: CategoryCount = {id, title: known?.title ?? id, count: counts.get(id) ?? 0};
-			if (known?.parent) {
-				line.parent_id = known.parent.id;
-				line.parent_title = known.parent.title;
-			}
-
-			return line;
-		});
 }

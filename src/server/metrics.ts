@@ -7,7 +7,7 @@ import {packageVersion} from '../meta.js';
 import type {LockAge} from './lock-age.js';
 import type {MirrorIndex} from './mirror-index.js';
 import {perSnapshot} from './per-snapshot.js';
-import {packageDownloadCounter, packageMetrics} from './registry/package-metrics.js';
+import {packageMetrics} from './registry/package-metrics.js';
 import type {ScheduleInfo} from './schedule.js';
 import type {BlockCacheStats} from './tree/block-cache.js';
 
@@ -239,7 +239,6 @@ export function createMetrics(index: MirrorIndex, sources: MetricsSources = {}):
 			this.set((await index.snapshot()).bytes);
 		},
 	});
-	packageMetrics(registry, index);
 	if (blockStats) {
 		blockCacheMetrics(registry, blockStats);
 	}
@@ -269,7 +268,7 @@ export function createMetrics(index: MirrorIndex, sources: MetricsSources = {}):
 			labelNames: ['product', 'version', 'platform'],
 			registers: [registry],
 		}),
-		packageDownloads: packageDownloadCounter(registry),
+		packageDownloads: packageMetrics(registry, index),
 		countAgentDownload: agentDownloadMetric(registry, index),
 		duration: new Histogram({
 			name: 'mirror_http_request_duration_seconds',

@@ -1,6 +1,7 @@
 /**
 The Content-Type Elastic's registry sends for a file inside a package: Go's
-mime.TypeByExtension (its built-in table, plus the four types the registry adds in
+mime.TypeByExtension (its built-in table, the common types of the mailcap
+mime.types its Docker image installs, and the four types the registry adds in
 mime_types.go), else what http.ServeContent sniffs from the first bytes, here
 narrowed to text or binary so that no package file is ever labelled as a page.
 */
@@ -23,7 +24,14 @@ const byExtension: Readonly<Record<string, string>> = {
 	'.wasm': 'application/wasm',
 	'.webp': 'image/webp',
 	'.xml': 'text/xml; charset=utf-8',
-	// The registry's own (mime_types.go).
+	// From the image's /etc/mime.types (the Dockerfile installs mailcap), which Go reads too.
+	'.txt': 'text/plain; charset=utf-8',
+	'.csv': 'text/csv; charset=utf-8',
+	'.asc': 'application/pgp-signature',
+	'.sig': 'application/pgp-signature',
+	'.gz': 'application/gzip',
+	'.tar': 'application/x-tar',
+	// The registry's own (mime_types.go), added last so they win.
 	'.zip': 'application/zip',
 	'.ico': 'image/x-icon',
 	'.md': 'text/markdown; charset=utf-8',

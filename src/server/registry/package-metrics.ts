@@ -2,8 +2,11 @@
 import {Counter, Gauge, type Registry} from 'prom-client';
 import type {MirrorIndex} from '../mirror-index.js';
 
-/** `mirror_package_versions`, read from the manifest at scrape time. */
-export function packageMetrics(registry: Registry, index: MirrorIndex): void {
+/**
+`mirror_package_versions`, read from the manifest at scrape time, and the download
+counter (returned) that the registry routes count complete zips with.
+*/
+export function packageMetrics(registry: Registry, index: MirrorIndex): Counter<'package'> {
 	new Gauge({
 		name: 'mirror_package_versions',
 		help: 'Integration package versions the mirror holds',
@@ -12,6 +15,7 @@ export function packageMetrics(registry: Registry, index: MirrorIndex): void {
 			this.set(Object.keys((await index.snapshot()).manifest.packages ?? {}).length);
 		},
 	});
+	return packageDownloadCounter(registry);
 }
 
 /**
@@ -19,7 +23,7 @@ export function packageMetrics(registry: Registry, index: MirrorIndex): void {
 of packages the mirror holds (the route answers 404 for the rest), so clients
 cannot grow the label set.
 */
-export function packageDownloadCounter(registry: Registry): Counter<'package'> {
+function packageDownloadCounter(registry: Registry): Counter<'package'> {
 	return new Counter({
 		name: 'mirror_package_downloads_total',
 		help: 'Complete integration package zip downloads (200, body fully sent), by package',

@@ -13,6 +13,9 @@ import {packageFileType} from './content-type.js';
 import type {PackageFiles} from './package-files.js';
 import {cacheHeaders, cacheSeconds, registryError} from './respond.js';
 
+/** No script, no plugins, no forms; images and inline styles of the file itself only. */
+const packageFileCsp = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'";
+
 /** The largest file served from inside a zip (package files are icons, docs and screenshots). */
 const largestFile = 64 * 1024 * 1024;
 
@@ -58,6 +61,8 @@ export async function sendPackageFile(
 		},
 	);
 	cacheHeaders(ctx, cacheSeconds.catchAll);
+	// Package files are data: an SVG or HTML opened directly must not run script on this origin.
+	ctx.set('Content-Security-Policy', packageFileCsp);
 	if (range) {
 		ctx.body = body.subarray(range.start, range.end + 1);
 	}
