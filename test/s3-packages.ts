@@ -12,7 +12,7 @@ import {request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
 import {installLikeKibana} from './helpers/kibana-client.js';
 import {checkServedFile, eventually} from './helpers/package-checks.js';
-import {publishPackages, verifiedPackage} from './helpers/package-mirror.js';
+import {publishPackages, verifiedPackage} from './helpers/registry-mirror.js';
 import {ensureS3, withBucket} from './helpers/s3.js';
 import {withServer} from './helpers/with-server.js';
 

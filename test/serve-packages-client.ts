@@ -12,7 +12,7 @@ import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {installLikeKibana} from './helpers/kibana-client.js';
 import {checkServedFile, eventually} from './helpers/package-checks.js';
-import {publishPackages, verifiedPackage} from './helpers/package-mirror.js';
+import {publishPackages, verifiedPackage} from './helpers/registry-mirror.js';
 import {sharedTeardown} from './helpers/teardown.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';

@@ -9,7 +9,7 @@ import {openStore} from '../src/store/open.js';
 import {type FakeRegistry, standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
 import {request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
-import {publishPackages} from './helpers/package-mirror.js';
+import {publishPackages} from './helpers/registry-mirror.js';
 import {sharedTeardown} from './helpers/teardown.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';
