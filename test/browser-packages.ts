@@ -6,8 +6,8 @@ import {openStore} from '../src/store/open.js';
 import {standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey} from './helpers/keys.js';
-import {publishPackages} from './helpers/registry-mirror.js';
 import {browserPrerequisite, chromiumPath} from './helpers/prerequisites.js';
+import {publishPackages} from './helpers/registry-mirror.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';
 
