@@ -25,6 +25,8 @@ export type PackageFiles = {
 	readonly readSmall: (relative: string) => Promise<Buffer | undefined>;
 	/** The zip, opened (or the one already open); undefined when the store does not hold it. */
 	readonly openZip: (zip: ZipRef) => Promise<OpenZip | undefined>;
+	/** Close and drop a zip kept open (its reads failed: the store's copy may have been replaced). */
+	readonly forget: (zip: ZipRef) => void;
 	/** Close the zips kept open. */
 	readonly close: () => void;
 };
@@ -39,15 +41,16 @@ recently used is closed past `kept` (yauzl closes it once its reads in flight en
 export function cachedZips(
 	open: (zip: ZipRef) => Promise<OpenZip | undefined>,
 	kept = openZipsKept,
-): Pick<PackageFiles, 'openZip' | 'close'> {
+): Pick<PackageFiles, 'openZip' | 'forget' | 'close'> {
 	const zips = new Map<string, Promise<OpenZip | undefined>>();
 	const closeLater = (opening: Promise<OpenZip | undefined>) => {
 		void opening.then((zip) => zip?.close()).catch(() => undefined);
 	};
 
+	const keyOf = (zip: ZipRef) => `${zip.relative}\n${zip.sha512}`;
 	return {
 		openZip(zip) {
-			const key = `${zip.relative}\n${zip.sha512}`;
+			const key = keyOf(zip);
 			let opening = zips.get(key);
 			if (opening) {
 				// Most recently used last.
@@ -70,6 +73,13 @@ export function cachedZips(
 			}
 
 			return opening;
+		},
+		forget(zip) {
+			const opening = zips.get(keyOf(zip));
+			if (opening) {
+				zips.delete(keyOf(zip));
+				closeLater(opening);
+			}
 		},
 		close() {
 			for (const opening of zips.values()) {
