@@ -127,6 +127,7 @@ const badQueries: [string, string][] = [
 	['/search?experimental=foo', "invalid 'experimental' query param: 'foo'"],
 	['/search?kibana.version=x', "invalid Kibana version 'x': invalid semantic version"],
 	['/search?agent.version=x', "invalid agent version 'x': invalid semantic version"],
+	['/search?kibana.version=9.0.0-01', "invalid Kibana version '9.0.0-01': version segment starts with 0"],
 	[
 		'/search?spec.max=2.10.1',
 		"invalid 'spec.max' version: invalid version '2.10.1': it should be <major.version>",
