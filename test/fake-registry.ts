@@ -127,6 +127,7 @@ const badQueries: [string, string][] = [
 	['/search?experimental=foo', "invalid 'experimental' query param: 'foo'"],
 	['/search?kibana.version=x', "invalid Kibana version 'x': invalid semantic version"],
 	['/search?agent.version=x', "invalid agent version 'x': invalid semantic version"],
+	['/search?kibana.version=9.0.0-01', "invalid Kibana version '9.0.0-01': version segment starts with 0"],
 	[
 		'/search?spec.max=2.10.1',
 		"invalid 'spec.max' version: invalid version '2.10.1': it should be <major.version>",
@@ -357,6 +358,17 @@ test('error answers carry the registry texts', async (t) => {
 		t.is(response.status, status, path);
 		t.is(await response.text(), text, path);
 	}
+	// StrictSlash(true): the other form of a route's path is redirected to the route's own.
+	for (const [path, location] of [
+		['/search/?package=nginx', '/search?package=nginx'],
+		['/package/nginx/2.0.0', '/package/nginx/2.0.0/'],
+		['/package/nginx/2.0.0/docs/', '/package/nginx/2.0.0/docs'],
+		['/epr/nginx/nginx-2.0.0.zip/', '/epr/nginx/nginx-2.0.0.zip'],
+	]) {
+		const response = await get(path as string);
+		t.is(response.status, 301, path);
+		t.is(response.headers.get('location'), location as string);
+	}
 	t.is((await get('/health')).status, 200);
 	t.deepEqual(await (await get('/')).json(), {
 		'service.name': 'package-registry',
@@ -400,6 +412,7 @@ test('Masterminds constraint semantics', (t) => {
 		['10.0.0', '>=8.14.0, <10.0.0', false],
 		['8.14.0', '>=8.14.0 <10.0.0', true],
 		['9.0.0-SNAPSHOT', '^9.0.0', false],
+		['9.1.0-SNAPSHOT', '^9.0.0', false],
 		['9.0.0-SNAPSHOT', '^9.0.0-0', true],
 		['9.1.0-SNAPSHOT', '>=8.0.0-0', true],
 		['7.17.3', '~7.x.x', true],

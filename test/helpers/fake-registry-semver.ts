@@ -28,7 +28,7 @@ export function parseLooseVersion(text: string): {version: string} | {error: str
 	}
 	const pre = m[5] ?? '';
 	if (pre.split('.').some((part) => /^[0-9]+$/.test(part) && part.length > 1 && part.startsWith('0'))) {
-		return {error: 'invalid prerelease string'};
+		return {error: 'version segment starts with 0'};
 	}
 	const number = (part: string | undefined) => (part ? BigInt(part.replace(/^\./, '')).toString() : '0');
 	return {version: `${number(m[1])}.${number(m[2])}.${number(m[3])}${pre ? `-${pre}` : ''}`};

@@ -148,7 +148,10 @@ function cleanPath(p: string): string {
 }
 
 type Route = {
+	/** The route's regexp with mux's StrictSlash `[/]?` at the end. */
 	pattern: RegExp;
+	/** Whether the route's template ends with `/`. */
+	slash: boolean;
 	handle(match: RegExpExecArray, req: http.IncomingMessage, query: string): Reply;
 };
 
@@ -168,10 +171,13 @@ function routes(registry: FakeRegistry): Route[] {
 				? serveContent(req, `${name}-${version}${suffix}`, body(found))
 				: goError(404, notFound, cors);
 		};
+	const index = () => json(cacheTime.index, goJson(fakeRegistryIndex));
 	return [
-		{pattern: /^\/(?:index\.json)?$/, handle: () => json(cacheTime.index, goJson(fakeRegistryIndex))},
+		{pattern: /^\/?$/, slash: true, handle: index},
+		{pattern: /^\/index\.json\/?$/, slash: false, handle: index},
 		{
-			pattern: /^\/search$/,
+			pattern: /^\/search\/?$/,
+			slash: false,
 			handle: (_m, _req, query) => {
 				try {
 					const found = applyFilter(parseFilter(goQuery(query), 'search'), registry.packages);
@@ -182,7 +188,8 @@ function routes(registry: FakeRegistry): Route[] {
 			},
 		},
 		{
-			pattern: /^\/categories$/,
+			pattern: /^\/categories\/?$/,
+			slash: false,
 			handle: (_m, _req, query) => {
 				try {
 					const values = goQuery(query);
@@ -196,17 +203,20 @@ function routes(registry: FakeRegistry): Route[] {
 				}
 			},
 		},
-		{pattern: /^\/health$/, handle: () => ({status: 200, headers: cors, body: ''})},
+		{pattern: /^\/health\/?$/, slash: false, handle: () => ({status: 200, headers: cors, body: ''})},
 		{
-			pattern: /^\/epr\/[^/]+\/([a-z0-9_]+)-([^/]+)\.zip$/,
+			pattern: /^\/epr\/[^/]+\/([a-z0-9_]+)-([^/]+)\.zip\/?$/,
+			slash: false,
 			handle: download('artifact not found', (p) => p.zip, '.zip'),
 		},
 		{
-			pattern: /^\/epr\/[^/]+\/([a-z0-9_]+)-([^/]+)\.zip\.sig$/,
+			pattern: /^\/epr\/[^/]+\/([a-z0-9_]+)-([^/]+)\.zip\.sig\/?$/,
+			slash: false,
 			handle: download('signature file not found', (p) => Buffer.from(p.signature), '.zip.sig'),
 		},
 		{
-			pattern: /^\/package\/([a-z0-9_]+)\/([^/]+)\/$/,
+			pattern: /^\/package\/([a-z0-9_]+)\/([^/]+)\/?$/,
+			slash: true,
 			handle: ([, name = '', version = '']) => {
 				if (!strictVersion(version)) {
 					return goError(400, 'invalid package version', cors);
@@ -218,7 +228,8 @@ function routes(registry: FakeRegistry): Route[] {
 			},
 		},
 		{
-			pattern: /^\/package\/([^/]+)\/([^/]+)\/(.*)$/,
+			pattern: /^\/package\/([^/]+)\/([^/]+)\/(.*)\/?$/,
+			slash: false,
 			handle: ([, name = '', version = '', file = ''], req) => {
 				if (!strictVersion(version)) {
 					return goError(400, 'invalid package version', cors);
@@ -237,11 +248,22 @@ function routes(registry: FakeRegistry): Route[] {
 	];
 }
 
-function redirect(location: string): Reply {
+/** `http.Redirect` with 301: an HTML body for GET, none for other methods. */
+function redirect(req: http.IncomingMessage, location: string): Reply {
+	const entities: Record<string, string> = {
+		'&': '&amp;',
+		'<': '&lt;',
+		'>': '&gt;',
+		'"': '&#34;',
+		"'": '&#39;',
+	};
+	const escaped = location.replace(/[&<>"']/g, (c) => entities[c] ?? c);
+	const html: Record<string, string> =
+		req.method === 'GET' || req.method === 'HEAD' ? {'Content-Type': 'text/html; charset=utf-8'} : {};
 	return {
 		status: 301,
-		headers: {...cors, Location: location, 'Content-Type': 'text/html; charset=utf-8'},
-		body: `<a href="${location}">Moved Permanently</a>.\n\n`,
+		headers: {...cors, Location: location, ...html},
+		body: req.method === 'GET' ? `<a href="${escaped}">Moved Permanently</a>.\n\n` : '',
 	};
 }
 
@@ -260,14 +282,14 @@ function answer(table: readonly Route[], req: http.IncomingMessage, rawPath: str
 	}
 	for (const route of table) {
 		const match = route.pattern.exec(decoded);
-		if (match) {
-			return route.handle(match, req, query);
+		if (!match) {
+			continue;
 		}
 		// StrictSlash(true): the other form of the path is redirected to the route's own form.
-		const other = decoded.endsWith('/') ? decoded.slice(0, -1) : `${decoded}/`;
-		if (decoded !== '/' && other !== '' && route.pattern.test(other)) {
-			return redirect(withQuery(other));
+		if (decoded.endsWith('/') !== route.slash) {
+			return redirect(req, withQuery(route.slash ? `${decoded}/` : decoded.slice(0, -1)));
 		}
+		return route.handle(match, req, query);
 	}
 	return goError(404, '404 page not found');
 }
@@ -276,6 +298,8 @@ function answer(table: readonly Route[], req: http.IncomingMessage, rawPath: str
 export async function startFakeRegistry(options: {
 	key: TestKey;
 	packages: readonly FakePackageSpec[];
+	/** Port to listen on (default: any free one). */
+	port?: number;
 }): Promise<FakeRegistry> {
 	const faults = new Map<string, number[]>();
 	const built = await Promise.all(options.packages.map((spec) => buildFakePackage(spec, options.key)));
@@ -329,7 +353,7 @@ export async function startFakeRegistry(options: {
 		}
 		res.end(req.method === 'HEAD' ? undefined : body);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
 	registry.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	return registry;
 }
