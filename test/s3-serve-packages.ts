@@ -91,7 +91,7 @@ s3Test(
 			url,
 			'/epr/nginx/nginx-1.5.0.zip.sig',
 			Buffer.from(nginx?.signature ?? ''),
-			'text/plain; charset=utf-8',
+			'application/pgp-signature',
 		);
 		await checkServedFile(
 			t,

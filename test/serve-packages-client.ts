@@ -85,7 +85,7 @@ test('zips and signatures are tree files: exact length, strong ETag, ranges, 304
 		mirrorUrl,
 		'/epr/nginx/nginx-1.5.0.zip.sig',
 		Buffer.from(nginx.signature),
-		'text/plain; charset=utf-8',
+		'application/pgp-signature',
 	);
 	const zip = await request(mirrorUrl, '/epr/nginx/nginx-1.5.0.zip');
 	t.regex(zip.headers['cache-control'] ?? '', /immutable/);

@@ -49,6 +49,8 @@ const edges: FakePackageSpec[] = [
 	{name: 'ab', version: '1.0.0', categories: ['custom']},
 	{name: 'a1', version: '1.0.0', categories: ['custom']},
 	{name: 'lab', version: '1.0.0', release: 'experimental', categories: ['custom']},
+	{name: 'pre_kibana', version: '1.0.0', kibana: '>=8.0.0-0 <10.0.0', categories: ['custom']},
+	{name: 'pre_or', version: '1.0.0', kibana: '^8.0.0 || >=9.1.0-0', categories: ['custom']},
 ];
 
 const shared = sharedTeardown();
@@ -91,6 +93,9 @@ const paths = [
 	'/search?kibana.version=8.16.0',
 	'/search?kibana.version=8.20.0',
 	'/search?kibana.version=9.0.0',
+	'/search?kibana.version=9.1.0-SNAPSHOT',
+	'/search?kibana.version=8.19.0-SNAPSHOT',
+	'/search?kibana.version=9.2.0-SNAPSHOT',
 	'/categories',
 	'/categories?include_policy_templates=true',
 	'/categories?include_policy_templates=1&prerelease=true',

@@ -164,6 +164,29 @@ for (const path of packagePaths) {
 	});
 }
 
+for (const path of [
+	'/search/?package=nginx',
+	'/categories/',
+	'/health/',
+	'/package/nginx/1.5.0',
+	'/package/nginx/1.5.0/docs/',
+	'/epr/nginx/nginx-1.5.0.zip/',
+	'/epr/nginx/nginx-1.5.0.zip.sig/',
+]) {
+	test(`${path} is redirected where the registry redirects it`, async (t) => {
+		const [expected, actual] = await Promise.all([request(fake.url, path), request(mirrorUrl, path)]);
+		t.is(actual.status, expected.status);
+		t.is(actual.status, 301);
+		// The mirror's Location is relative (it may be mounted below a path); it resolves to the same place.
+		const resolve = (base: string, location: string | undefined) => {
+			const url = new URL(location ?? '', `${base}${path}`);
+			return url.pathname + url.search;
+		};
+		t.is(resolve(mirrorUrl, actual.headers.location), resolve(fake.url, expected.headers.location));
+		t.is(actual.headers['content-type'], expected.headers['content-type']);
+	});
+}
+
 test('/package/<n>/<v> without its slash is sent to the package info, as the registry does', async (t) => {
 	const response = await request(mirrorUrl, '/package/nginx/1.5.0');
 	t.is(response.status, 301);

@@ -97,9 +97,35 @@ function discoveryMatches(filters: readonly DiscoveryFilter[], candidate: Candid
 	});
 }
 
+/**
+Masterminds' rule for a prerelease version: an `||` group matches it only when one
+of the group's comparators names a prerelease itself, and then by plain precedence
+(node-semver would ask for the same major.minor.patch instead).
+*/
+function prereleaseSatisfies(version: string, constraint: string): boolean {
+	return constraint.split('||').some((group) => {
+		// Read from the text: node-semver's desugared ranges carry prereleases (`<10.0.0-0`) the constraint does not.
+		const namesPrerelease = /\d(?:\.[\dxX*]+){0,2}-[0-9A-Za-z]/.test(group);
+		try {
+			return (
+				namesPrerelease &&
+				semver.satisfies(version, group.replaceAll(',', ' ').trim(), {includePrerelease: true})
+			);
+		} catch {
+			return false;
+		}
+	});
+}
+
 /** A version that satisfies `constraint` (none: every version). */
 function within(version: string | undefined, constraint: string | undefined): boolean {
-	return version === undefined || constraint === undefined || satisfiesConstraint(version, constraint);
+	if (version === undefined || constraint === undefined) {
+		return true;
+	}
+
+	return semver.prerelease(version)
+		? prereleaseSatisfies(version, constraint)
+		: satisfiesConstraint(version, constraint);
 }
 
 function specMatches(filter: RegistryFilter, candidate: Candidate): boolean | 'unknown' {

@@ -176,14 +176,13 @@ export function registryRoutes(deps: RegistryDeps): Middleware {
 			return;
 		}
 
-		if (
-			first === 'epr' &&
-			segments.length === 3 &&
-			second !== undefined &&
-			third !== undefined &&
-			!trailingSlash
-		) {
-			return packageArtifact(ctx, deps, next, second, third);
+		if (first === 'epr' && segments.length === 3 && second !== undefined && third !== undefined) {
+			if (trailingSlash && zipFile.test(third)) {
+				slashRedirect(ctx, `../${encodeURIComponent(third)}`);
+				return;
+			}
+
+			return trailingSlash ? next() : packageArtifact(ctx, deps, next, second, third);
 		}
 
 		if (first !== 'package' || second === undefined || third === undefined) {
