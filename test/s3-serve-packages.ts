@@ -3,6 +3,7 @@ The package registry API served from a bucket: the same answers as the fake
 registry, Kibana's install flow, zips and signatures with their HTTP rules, files
 read from inside the zip by ranged GETs, and a version published while serving.
 */
+import {randomBytes} from 'node:crypto';
 import {openWriter} from '../src/mirror/writer.js';
 import {s3Location} from '../src/store/location.js';
 import {openStore} from '../src/store/open.js';
@@ -25,9 +26,14 @@ s3Test(
 	'a bucket mirror answers as the registry, Kibana installs from it, and later versions appear',
 	async (t) => {
 		const key = await createTestKey();
+		// A file bigger than one ranged read of the zip (4 MiB), which does not compress.
+		const big = randomBytes(6 * 1024 * 1024 + 123);
 		const fake = await startFakeRegistry({
 			key,
-			packages: standardPackages.filter((spec) => !spec.badSignature),
+			packages: [
+				...standardPackages.filter((spec) => !spec.badSignature),
+				{name: 'bigpkg', version: '1.0.0', categories: ['custom'], files: {'img/big.bin': big}},
+			],
 		});
 		t.teardown(() => fake.close());
 		const held = fake.packages.filter(
@@ -100,6 +106,12 @@ s3Test(
 			nginx?.files.get('img/icon.svg') ?? Buffer.alloc(0),
 			'image/svg+xml',
 		);
+
+		const bigFile = await request(url, '/package/bigpkg/1.0.0/img/big.bin');
+		const bigExpected = await request(fake.url, '/package/bigpkg/1.0.0/img/big.bin');
+		t.is(bigFile.status, 200);
+		t.true(bigFile.body.equals(big));
+		t.is(bigFile.headers['content-type'], bigExpected.headers['content-type']);
 
 		// A later sync publishes a version: the server sees it with the next manifest it reads.
 		const newest = async () =>
