@@ -96,7 +96,77 @@ function versionParam(label: string, value: string): string | QueryError {
 		: versionText(parsed);
 }
 
-const searchOnly = new Set(['category', 'package', 'type', 'all', 'internal']);
+/** Sets one parameter's (non-empty, first) value on the filter; a QueryError for a bad one. */
+type Setter = (filter: Mutable<RegistryFilter>, value: string) => QueryError | undefined;
+
+/** `set(parsed)` unless parsing failed. */
+function either<T>(parsed: T | QueryError, set: (value: T) => void): QueryError | undefined {
+	if (isQueryError(parsed)) {
+		return parsed;
+	}
+
+	set(parsed);
+	return undefined;
+}
+
+const bool =
+	(
+		name: 'all' | 'experimental' | 'prerelease',
+		field: 'allVersions' | 'experimental' | 'prerelease',
+	): Setter =>
+	(filter, value) =>
+		either(boolParam(name, value), (flag) => {
+			filter[field] = flag;
+		});
+
+const spec =
+	(name: 'spec.min' | 'spec.max', field: 'specMin' | 'specMax'): Setter =>
+	(filter, value) => {
+		const parsed = specVersion(value);
+		return either<string>(
+			isQueryError(parsed) ? {error: `invalid '${name}' version: ${parsed.error}`} : parsed,
+			(version) => {
+				filter[field] = version;
+			},
+		);
+	};
+
+/** The parameters both endpoints take (search.go and categories.go agree on these). */
+const common: Readonly<Record<string, Setter>> = {
+	'kibana.version': (filter, value) =>
+		either(versionParam('Kibana', value), (version) => {
+			filter.kibanaVersion = version;
+		}),
+	'agent.version': (filter, value) =>
+		either(versionParam('agent', value), (version) => {
+			filter.agentVersion = version;
+		}),
+	'spec.min': spec('spec.min', 'specMin'),
+	'spec.max': spec('spec.max', 'specMax'),
+	experimental: bool('experimental', 'experimental'),
+	prerelease: bool('prerelease', 'prerelease'),
+	capabilities: (filter, value) => {
+		filter.capabilities = value.split(',');
+		return undefined;
+	},
+};
+
+/** The parameters only `/search` takes; `/categories` ignores them. */
+const searchOnly: Readonly<Record<string, Setter>> = {
+	all: bool('all', 'allVersions'),
+	category: (filter, value) => {
+		filter.category = value;
+		return undefined;
+	},
+	package: (filter, value) => {
+		filter.packageName = value;
+		return undefined;
+	},
+	type: (filter, value) => {
+		filter.packageType = value;
+		return undefined;
+	},
+};
 
 /** Apply one parameter to `filter`; a QueryError for a bad value. */
 function applyParam(
@@ -105,12 +175,8 @@ function applyParam(
 	values: readonly string[],
 	search: boolean,
 ): QueryError | undefined {
-	const value = values[0] ?? '';
-	if (searchOnly.has(key) && !search) {
-		return undefined;
-	}
-
 	if (key === 'discovery') {
+		// Every value is a filter, an empty one included.
 		for (const each of values) {
 			const parsed = discoveryFilter(each);
 			if (typeof parsed === 'string') {
@@ -123,53 +189,13 @@ function applyParam(
 		return undefined;
 	}
 
-	if (value === '') {
-		return undefined;
-	}
-
-	let result: string | boolean | QueryError;
-	switch (key) {
-		case 'kibana.version': {
-			result = versionParam('Kibana', value);
-			if (typeof result === 'string') filter.kibanaVersion = result;
-			break;
-		}
-		case 'agent.version': {
-			result = versionParam('agent', value);
-			if (typeof result === 'string') filter.agentVersion = result;
-			break;
-		}
-		case 'spec.min':
-		case 'spec.max': {
-			result = specVersion(value);
-			if (typeof result === 'string') filter[key === 'spec.min' ? 'specMin' : 'specMax'] = result;
-			else result = {error: `invalid '${key}' version: ${result.error}`};
-			break;
-		}
-		case 'all':
-		case 'experimental':
-		case 'prerelease': {
-			result = boolParam(key, value);
-			if (typeof result === 'boolean') {
-				filter[key === 'all' ? 'allVersions' : key] = result;
-			}
-			break;
-		}
-		case 'capabilities': {
-			filter.capabilities = value.split(',');
-			return undefined;
-		}
-		case 'category':
-		case 'package':
-		case 'type': {
-			filter[key === 'category' ? 'category' : key === 'package' ? 'packageName' : 'packageType'] = value;
-			return undefined;
-		}
-		default:
-			return undefined;
-	}
-
-	return typeof result === 'object' ? result : undefined;
+	const setter = Object.hasOwn(common, key)
+		? common[key]
+		: search && Object.hasOwn(searchOnly, key)
+			? searchOnly[key]
+			: undefined;
+	const value = values[0] ?? '';
+	return setter && value !== '' ? setter(filter, value) : undefined;
 }
 
 function parse(
