@@ -106,14 +106,10 @@ function prereleaseSatisfies(version: string, constraint: string): boolean {
 	return constraint.split('||').some((group) => {
 		// Read from the text: node-semver's desugared ranges carry prereleases (`<10.0.0-0`) the constraint does not.
 		const namesPrerelease = /\d(?:\.[\dxX*]+){0,2}-[0-9A-Za-z]/.test(group);
-		try {
-			return (
-				namesPrerelease &&
-				semver.satisfies(version, group.replaceAll(',', ' ').trim(), {includePrerelease: true})
-			);
-		} catch {
-			return false;
-		}
+		return (
+			namesPrerelease &&
+			semver.satisfies(version, group.replaceAll(',', ' ').trim(), {includePrerelease: true})
+		);
 	});
 }
 
