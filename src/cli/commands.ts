@@ -78,7 +78,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
-			`exported ${summary.artifacts} artifacts (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
 		);
 		return 0;
 	} finally {
@@ -104,8 +104,9 @@ export async function runImport(
 			onWarning: (message) => output.line(`warning: ${message}`),
 		});
 		bar.stop();
+		const {packages} = summary;
 		output.line(
-			`imported: ${summary.published} artifacts published (${formatBytes(summary.bytes)}), ${summary.present} already present, ${summary.keys} keys updated`,
+			`imported: ${summary.published} artifacts published (${formatBytes(summary.bytes)}), ${summary.present} already present, ${summary.keys} keys updated${packages.published + packages.present > 0 ? `; ${packages.published} package versions published, ${packages.present} already present` : ''}`,
 		);
 		return 0;
 	} finally {
