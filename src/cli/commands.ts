@@ -138,6 +138,12 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
 	}
 
+	for (const file of report.quarantinedPackages) {
+		output.line(
+			`quarantined: ${file} with its signature and info (moved to ${report.quarantineDir}); run sync to fetch it again`,
+		);
+	}
+
 	for (const link of report.removed) {
 		output.line(`removed link: ${link}`);
 	}
@@ -145,7 +151,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length} quarantined` : ''}`,
+		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }
