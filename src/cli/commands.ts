@@ -16,6 +16,7 @@ import {loadVerifyConfig} from '../config/verify.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
+import {packageBytes} from '../maintain/prune-packages.js';
 import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
 
 /** Where output goes, and whether a progress bar makes sense. */
@@ -159,20 +160,35 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 /** `prune`: prints the plan; deletes with --yes. */
 export async function runPrune(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadPruneConfig(sources);
+	for (const note of config.notes) {
+		output.line(`note: ${note}`);
+	}
+
 	const result = await prune(config, config.rules, config.yes, (message) =>
 		output.line(`warning: ${message}`),
 	);
+	const verb = result.deleted ? 'deleted' : 'would delete';
 	for (const {entry, reason} of result.actions) {
+		output.line(`${verb} ${entry.path} (${formatBytes(entry.size)}): ${reason}`);
+	}
+
+	for (const {entry, reason} of result.packages.actions) {
 		output.line(
-			`${result.deleted ? 'deleted' : 'would delete'} ${entry.path} (${formatBytes(entry.size)}): ${reason}`,
+			`${verb} ${entry.path} (${formatBytes(packageBytes(entry))} with its signature and info): ${reason}`,
 		);
 	}
 
+	for (const {entry, requiredBy} of result.packages.spared) {
+		output.line(`keeping ${entry.path}: ${requiredBy} requires it`);
+	}
+
 	const count = result.actions.length;
+	const versions = result.packages.actions.length;
+	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}`;
 	output.line(
 		result.deleted
-			? `deleted ${count} artifacts with their sidecars; ${formatBytes(result.bytes)} freed`
-			: `${count} artifacts (${formatBytes(result.bytes)}) would be deleted${count > 0 ? '; run again with --yes to delete them' : ''}`,
+			? `deleted ${what} with their ${versions > 0 ? 'companion files' : 'sidecars'}; ${formatBytes(result.bytes)} freed`
+			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions > 0 ? '; run again with --yes to delete them' : ''}`,
 	);
 	return 0;
 }

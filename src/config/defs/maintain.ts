@@ -12,7 +12,8 @@ import {upstreamDefs} from './upstream.js';
 export const verifyDefs = group({
 	repair: {
 		...boolean,
-		description: 'move bad artifacts to .mirror/quarantine/ and fetch them again from the upstream',
+		description:
+			'move bad artifacts and package versions to .mirror/quarantine/; fetch the artifacts again from the upstream (the next sync fetches the package versions)',
 		default: false,
 		flagOnly: true,
 	},
@@ -47,9 +48,16 @@ export const pruneDefs = group({
 		flagOnly: true,
 		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
 	},
+	keepPackageVersions: {
+		...integer(1, 1000),
+		description:
+			'keep the newest N versions of each integration package (and any version a kept one requires)',
+		flagOnly: true,
+	},
 	unselected: {
 		...boolean,
-		description: 'remove what the sync config (versions, products, platforms, fips) no longer selects',
+		description:
+			'remove what the sync config no longer selects: artifacts (versions, products, platforms, fips) and package versions (--packages names), each only when the config selects that kind at all',
 		flagOnly: true,
 	},
 	yes: {...boolean, description: 'delete; without it prune only prints what it would delete', flagOnly: true},
