@@ -1,5 +1,5 @@
 /**
-The day-2 commands: export, import, verify, prune. Each turns validated config into
+The day-2 commands: export, import, verify, prune, package-paths. Each turns validated config into
 one call and a few lines of output, and maps the result to an exit code.
 Human lines go to stderr when stdout carries data (export to -), else to stdout.
 */
@@ -10,6 +10,7 @@ import {importBundle} from '../bundle/import.js';
 import {concatParts, expandParts} from '../bundle/parts.js';
 import {loadExportConfig} from '../config/export.js';
 import {loadImportConfig} from '../config/import.js';
+import {loadPackagePathsConfig} from '../config/package-paths.js';
 import {loadPruneConfig} from '../config/prune.js';
 import type {ConfigSources} from '../config/sources.js';
 import {loadVerifyConfig} from '../config/verify.js';
@@ -18,6 +19,7 @@ import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
 import {packageBytes} from '../maintain/prune-packages.js';
 import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
+import {packagePathsSnippet, writePackagePaths} from '../packages/package-paths.js';
 
 /** Where output goes, and whether a progress bar makes sense. */
 export type Output = {
@@ -190,5 +192,20 @@ export async function runPrune(sources: ConfigSources, output: Output): Promise<
 			? `deleted ${what} with their ${versions > 0 ? 'companion files' : 'sidecars'}; ${formatBytes(result.bytes)} freed`
 			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions > 0 ? '; run again with --yes to delete them' : ''}`,
 	);
+	return 0;
+}
+
+/** `package-paths`: the folder for Elastic's registry, then the config.yml lines that load it. */
+export async function runPackagePaths(sources: ConfigSources, output: Output): Promise<number> {
+	const config = loadPackagePathsConfig(sources);
+	const summary = await writePackagePaths({
+		...config,
+		onWarning: (message) => output.line(`warning: ${message}`),
+	});
+	output.line(
+		`${summary.versions} package versions in ${summary.out}: ${summary.written} files written (${formatBytes(summary.bytes)}), ${summary.present} already there`,
+	);
+	output.line("for Elastic's registry, in its config.yml (in its container, mount the folder at that path):");
+	output.line(packagePathsSnippet(summary.out).trimEnd());
 	return 0;
 }

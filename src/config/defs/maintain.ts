@@ -1,8 +1,8 @@
 /**
-The option lists of `verify` and `prune`.
+The option lists of `verify`, `prune` and `package-paths`.
 */
 import type {VersionSpec} from '../../versions.js';
-import {boolean, integer, versionList} from './kinds.js';
+import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
 import {commonOptions} from './store.js';
 import {syncDefs} from './sync.js';
@@ -66,3 +66,17 @@ export const pruneDefs = group({
 
 /** The options of `prune`. */
 export const pruneOptions = [...commonOptions, ...Object.values(pruneDefs)] as const;
+
+/** package-paths: the folder Elastic's registry loads (its `package_paths`). */
+export const packagePathsDefs = group({
+	out: {
+		...filePath,
+		arg: '<dir>',
+		description: "folder to write every package version's <name>-<version>.zip and .zip.sig into",
+		defaultText: 'required',
+		flagOnly: true,
+	},
+});
+
+/** The options of `package-paths`. */
+export const packagePathsOptions = [...commonOptions, packagePathsDefs.out] as const;
