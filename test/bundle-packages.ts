@@ -14,15 +14,22 @@ import {BundleError, PackageError, SignatureError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
 import {dirLocation} from '../src/store/location.js';
 import {type PackageEntry, readManifest} from '../src/store/manifest.js';
+import {standardPackages} from './helpers/fake-registry.js';
+import {buildFakePackage} from './helpers/fake-registry-build.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
-import {buildPackage, type MirrorablePackage, publishPackages} from './helpers/package-mirror.js';
+import {
+	type BuiltPackage,
+	buildPackage,
+	type MirrorablePackage,
+	publishPackages,
+} from './helpers/package-mirror.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {sameTree, treeContents} from './helpers/tree.js';
 import {withUpstream} from './helpers/with-upstream.js';
 
 let key: TestKey;
-let packages: MirrorablePackage[];
+let packages: BuiltPackage[];
 test.before(async () => {
 	key = await createTestKey();
 	packages = await Promise.all([
@@ -46,7 +53,11 @@ function entries(manifest: {packages: Record<string, PackageEntry>}) {
 }
 
 /** A mirror directory holding `held` package versions (and, with `binaries`, two synced artifacts). */
-async function packageMirror(t: ExecutionContext, held = packages, {binaries = false} = {}) {
+async function packageMirror(
+	t: ExecutionContext,
+	held: readonly MirrorablePackage[] = packages,
+	{binaries = false} = {},
+) {
 	const keyDir = await tempDir(t, 'keys-');
 	const keyPath = await key.writePublic(keyDir);
 	let dir = await tempDir(t);
@@ -253,4 +264,30 @@ test('a flipped byte in a package zip of the bundle is refused by the bundle man
 		/^epr\/nginx\/nginx-1\.20\.0\.zip: the bytes do not match the bundle manifest/,
 	);
 	t.deepEqual([...(await treeContents(target)).keys()], []);
+});
+
+test("the fake registry's standard packages travel whole; its tampered one is refused", async (t) => {
+	const built = await Promise.all(standardPackages.map((spec) => buildFakePackage(spec, key)));
+	const sound = built.filter((pkg) => pkg.spec.name !== 'tampered');
+	t.is(sound.length, built.length - 1);
+	const source = await packageMirror(t, sound);
+	const out = path.join(await tempDir(t), 'bundle.tar');
+	const summary = await exportBundle({location: dirLocation(source.dir), out, selection: {}});
+	t.is(summary.packages, sound.length);
+	const target = await tempDir(t);
+	const imported = await importInto(target, out, source.keyPath);
+	t.deepEqual(imported.packages, {published: sound.length, present: 0});
+	t.true(sameTree(await treeContents(source.dir), await treeContents(target)));
+	const [from, to] = await Promise.all([readManifest(layout(source.dir)), readManifest(layout(target))]);
+	t.deepEqual(entries(to.manifest), entries(from.manifest));
+
+	const withTampered = await packageMirror(t, built);
+	const bad = path.join(await tempDir(t), 'tampered.tar');
+	await exportBundle({location: dirLocation(withTampered.dir), out: bad, selection: {}});
+	const empty = await tempDir(t);
+	await t.throwsAsync(importInto(empty, bad, source.keyPath), {
+		instanceOf: SignatureError,
+		message: /tampered-1\.0\.0\.zip/,
+	});
+	t.deepEqual([...(await treeContents(empty)).keys()], []);
 });

@@ -9,12 +9,17 @@ import test from 'ava';
 import {writePackagePaths} from '../src/packages/package-paths.js';
 import {dirLocation} from '../src/store/location.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
-import {buildPackage, type MirrorablePackage, publishPackages} from './helpers/package-mirror.js';
+import {
+	type BuiltPackage,
+	buildPackage,
+	type MirrorablePackage,
+	publishPackages,
+} from './helpers/package-mirror.js';
 import {runCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 
 let key: TestKey;
-let packages: MirrorablePackage[];
+let packages: BuiltPackage[];
 test.before(async () => {
 	key = await createTestKey();
 	packages = await Promise.all([

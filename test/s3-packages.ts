@@ -18,7 +18,12 @@ import {type PackageEntry, readManifest} from '../src/store/manifest.js';
 import {openStore} from '../src/store/open.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
-import {buildPackage, type MirrorablePackage, publishPackages} from './helpers/package-mirror.js';
+import {
+	type BuiltPackage,
+	buildPackage,
+	type MirrorablePackage,
+	publishPackages,
+} from './helpers/package-mirror.js';
 import {runCli} from './helpers/run.js';
 import {ensureS3, s3Env, testClient, withBucket} from './helpers/s3.js';
 import {tempDir} from './helpers/temp.js';
@@ -29,7 +34,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const s3Test = gatedTest('the S3 package tests', await ensureS3(), {serial: true});
 
 let key: TestKey;
-let packages: MirrorablePackage[];
+let packages: BuiltPackage[];
 test.before(async () => {
 	key = await createTestKey();
 	packages = await Promise.all([

@@ -6,15 +6,17 @@ so export/import, verify, prune, package-paths and serve can be tested on their 
 import {createHash} from 'node:crypto';
 import yazl from 'yazl';
 import {openWriter} from '../../src/mirror/writer.js';
-import {packagePaths} from '../../src/packages/catalog.js';
+import {packagePaths, parsePackagePath} from '../../src/packages/catalog.js';
 import type {StoreLocation} from '../../src/store/location.js';
 import {openStore} from '../../src/store/open.js';
+import {goJson} from './fake-registry-build.js';
 import type {TestKey} from './keys.js';
 
-/** One package version as a registry serves it: what publishPackages needs. */
+/**
+One package version as a registry serves it: what publishPackages needs (a FakePackage
+of the fake registry is one; its name and version come from the zip path).
+*/
 export type MirrorablePackage = {
-	readonly name: string;
-	readonly version: string;
 	/** `epr/<n>/<n>-<v>.zip`. */
 	readonly zipPath: string;
 	readonly zip: Buffer;
@@ -55,8 +57,11 @@ async function zipOf(files: Record<string, string>): Promise<Buffer> {
 	return Buffer.concat(chunks);
 }
 
+/** A package version built here: a MirrorablePackage that also says its name and version. */
+export type BuiltPackage = MirrorablePackage & {readonly name: string; readonly version: string};
+
 /** A signed package version with a manifest, a README and agreeing info and search entry. */
-export async function buildPackage(key: TestKey, spec: PackageSpec): Promise<MirrorablePackage> {
+export async function buildPackage(key: TestKey, spec: PackageSpec): Promise<BuiltPackage> {
 	const {name, version} = spec;
 	const top = `${name}-${version}`;
 	const kibana = spec.kibana ?? '^8.0.0 || ^9.0.0';
@@ -108,9 +113,9 @@ export async function buildPackage(key: TestKey, spec: PackageSpec): Promise<Mir
 
 const sha512 = (data: Uint8Array) => createHash('sha512').update(data).digest('hex');
 
-/** The info bytes a mirror keeps for `pkg`: the JSON as a registry answers it. */
+/** The info bytes a mirror keeps for `pkg`: the JSON as the registry (Go's encoder) answers it. */
 export function infoBytes(pkg: MirrorablePackage): Buffer {
-	return Buffer.from(JSON.stringify(pkg.info));
+	return Buffer.from(goJson(pkg.info));
 }
 
 /** Publish `packages` into the mirror at `location` through the writer, as sync would. */
@@ -124,7 +129,12 @@ export async function publishPackages(
 		try {
 			const {writer} = await openWriter(store);
 			for (const pkg of packages) {
-				const paths = packagePaths(pkg.name, pkg.version);
+				const version = parsePackagePath(pkg.zipPath);
+				if (!version) {
+					throw new Error(`not a package zip path: ${pkg.zipPath}`);
+				}
+
+				const paths = packagePaths(version.name, version.version);
 				const signature = Buffer.from(pkg.signature);
 				const info = infoBytes(pkg);
 				await writer.publishPackage({
@@ -135,8 +145,8 @@ export async function publishPackages(
 					],
 					entry: {
 						path: paths.zip,
-						name: pkg.name,
-						version: pkg.version,
+						name: version.name,
+						version: version.version,
 						size: pkg.zip.length,
 						sha512: sha512(pkg.zip),
 						signature: {size: signature.length, sha512: sha512(signature)},
