@@ -159,6 +159,10 @@ export async function writePackagePaths(options: PackagePathsOptions): Promise<P
 				}
 			}
 
+			if (entries.length === 0) {
+				options.onWarning?.(`${store.label} holds no package version: sync with --packages first`);
+			}
+
 			const stale = await leftovers(out, names);
 			if (stale.length > 0) {
 				options.onWarning?.(
