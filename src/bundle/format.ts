@@ -77,6 +77,7 @@ export function parseBundleManifest(text: string): BundleManifest {
 		throw new BundleError(`${bundleManifestName} has a malformed packages list`);
 	}
 
+	const listed = new Set<string>();
 	for (const entry of packages) {
 		const fields = entry as Partial<PackageEntry> | undefined;
 		if (
@@ -91,6 +92,12 @@ export function parseBundleManifest(text: string): BundleManifest {
 				`${bundleManifestName} has a malformed package entry: ${JSON.stringify(entry).slice(0, 200)}`,
 			);
 		}
+
+		if (listed.has(fields.path)) {
+			throw new BundleError(`${bundleManifestName} lists package ${fields.path} twice`);
+		}
+
+		listed.add(fields.path);
 	}
 
 	return data as BundleManifest;
