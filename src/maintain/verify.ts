@@ -252,18 +252,18 @@ export async function verifyMirror(
 
 	// The sync takes the lock itself; it fetches exactly the quarantined artifacts.
 	const refetched = new Set<string>();
-	try {
-		await (bad.length === 0
-			? Promise.resolve()
-			: options.refetch(bad, (event) => {
-					if (event.type === 'published') {
-						refetched.add(event.path);
-					}
+	if (bad.length > 0) {
+		try {
+			await options.refetch(bad, (event) => {
+				if (event.type === 'published') {
+					refetched.add(event.path);
+				}
 
-					emit(event);
-				}));
-	} catch (error) {
-		problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
+				emit(event);
+			});
+		} catch (error) {
+			problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
+		}
 	}
 
 	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
