@@ -97,6 +97,13 @@ test('export then import gives the same package entries and byte-identical files
 	const again = await importInto(target, out, source.keyPath);
 	t.deepEqual(again.packages, {published: 0, present: 5});
 	t.deepEqual(await readdir(layout(target).tmp), []);
+
+	const cli = await runCli(['import', '--dir', await tempDir(t), '--trusted-key', source.keyPath, out]);
+	t.is(cli.code, 0, cli.stderr);
+	t.regex(
+		cli.stdout,
+		/^imported \(.* KiB\): 0 artifacts published, 0 already present, 0 keys updated; 5 package versions published, 0 already present$/m,
+	);
 });
 
 test('--packages alone exports those packages and what they require, and no binaries; a binary flag brings them back', async (t) => {

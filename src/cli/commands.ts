@@ -108,8 +108,12 @@ export async function runImport(
 		});
 		bar.stop();
 		const {packages} = summary;
+		const bytes = formatBytes(summary.bytes);
+		// With package versions the size is the whole import's, so it moves in front of both counts.
 		output.line(
-			`imported: ${summary.published} artifacts published (${formatBytes(summary.bytes)}), ${summary.present} already present, ${summary.keys} keys updated${packages.published + packages.present > 0 ? `; ${packages.published} package versions published, ${packages.present} already present` : ''}`,
+			packages.published + packages.present > 0
+				? `imported (${bytes}): ${summary.published} artifacts published, ${summary.present} already present, ${summary.keys} keys updated; ${packages.published} package versions published, ${packages.present} already present`
+				: `imported: ${summary.published} artifacts published (${bytes}), ${summary.present} already present, ${summary.keys} keys updated`,
 		);
 		return 0;
 	} finally {
