@@ -15,7 +15,6 @@ import {createTestKey, type TestKey} from './helpers/keys.js';
 import {
 	type BuiltPackage,
 	buildPackage,
-	type MirrorablePackage,
 	publishPackages,
 } from './helpers/package-mirror.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
