@@ -12,11 +12,7 @@ import {layout} from '../src/store/layout.js';
 import {dirLocation} from '../src/store/location.js';
 import {type PackageEntry, readManifest} from '../src/store/manifest.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
-import {
-	type BuiltPackage,
-	buildPackage,
-	publishPackages,
-} from './helpers/package-mirror.js';
+import {type BuiltPackage, buildPackage, publishPackages} from './helpers/package-mirror.js';
 import {runCli, runSync, syncFlags} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';
 import {withUpstream} from './helpers/with-upstream.js';

@@ -13,11 +13,7 @@ import {layout} from '../src/store/layout.js';
 import {dirLocation} from '../src/store/location.js';
 import {readManifest} from '../src/store/manifest.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
-import {
-	type BuiltPackage,
-	buildPackage,
-	publishPackages,
-} from './helpers/package-mirror.js';
+import {type BuiltPackage, buildPackage, publishPackages} from './helpers/package-mirror.js';
 import {runCli} from './helpers/run.js';
 import {listFiles, tempDir} from './helpers/temp.js';
 
