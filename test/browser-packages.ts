@@ -2,12 +2,11 @@
 import path from 'node:path';
 import {chromium} from 'playwright-core';
 import {dirLocation} from '../src/store/location.js';
-import {openStore} from '../src/store/open.js';
 import {standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey} from './helpers/keys.js';
+import {publishPackages} from './helpers/package-mirror.js';
 import {browserPrerequisite, chromiumPath} from './helpers/prerequisites.js';
-import {publishPackages} from './helpers/registry-mirror.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';
 
@@ -23,9 +22,7 @@ browserTest(
 		});
 		t.teardown(() => fake.close());
 		const dir = await tempDir(t, 'browser-packages-');
-		const store = await openStore({location: dirLocation(dir)});
-		await publishPackages(store, fake.packages);
-		store.close();
+		await publishPackages(dirLocation(dir), fake.packages);
 		const {url} = await withServer(t, dir);
 		const shots = process.env.SCREENSHOT_DIR ?? (await tempDir(t, 'screenshots-'));
 		const browser = await chromium.launch({

@@ -4,16 +4,14 @@ registry, Kibana's install flow, zips and signatures with their HTTP rules, file
 read from inside the zip by ranged GETs, and a version published while serving.
 */
 import {randomBytes} from 'node:crypto';
-import {openWriter} from '../src/mirror/writer.js';
 import {s3Location} from '../src/store/location.js';
-import {openStore} from '../src/store/open.js';
 import {standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
 import {installLikeKibana} from './helpers/kibana-client.js';
 import {checkServedFile, eventually} from './helpers/package-checks.js';
-import {publishPackages, verifiedPackage} from './helpers/registry-mirror.js';
+import {publishPackages} from './helpers/package-mirror.js';
 import {ensureS3, withBucket} from './helpers/s3.js';
 import {withServer} from './helpers/with-server.js';
 
@@ -45,9 +43,7 @@ s3Test(
 		}
 
 		const {location} = await withBucket(t);
-		const store = await openStore({location: s3Location(location)});
-		t.teardown(() => store.close());
-		await publishPackages(store, held);
+		await publishPackages(s3Location(location), held);
 		const server = await withServer(t, '/nonexistent-dir-unused-with-a-store', {
 			location: s3Location(location),
 			indexRefreshMs: 100,
@@ -121,9 +117,7 @@ s3Test(
 				}>
 			)[0]?.version;
 		t.is(await newest(), '1.5.0');
-		const {writer} = await openWriter(store);
-		await writer.publishPackage(verifiedPackage(later));
-		await writer.save();
+		await publishPackages(s3Location(location), [later]);
 		t.true(await eventually(async () => (await newest()) === '2.0.0'));
 		const readme = await request(url, '/package/nginx/2.0.0/docs/README.md');
 		t.is(readme.status, 200);

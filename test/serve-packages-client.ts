@@ -4,15 +4,13 @@ zips and signatures as tree files, files from inside the zips, a package publish
 while serving, the download metric, /api/v1/packages and the catalogue page.
 */
 import test from 'ava';
-import {openWriter} from '../src/mirror/writer.js';
 import {dirLocation} from '../src/store/location.js';
-import {openStore} from '../src/store/open.js';
 import {type FakeRegistry, standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
 import {request} from './helpers/http.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {installLikeKibana} from './helpers/kibana-client.js';
 import {checkServedFile, eventually} from './helpers/package-checks.js';
-import {publishPackages, verifiedPackage} from './helpers/registry-mirror.js';
+import {publishPackages} from './helpers/package-mirror.js';
 import {sharedTeardown} from './helpers/teardown.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';
@@ -28,9 +26,7 @@ test.before(async () => {
 	fake = await startFakeRegistry({key, packages: standardPackages.filter((spec) => !spec.badSignature)});
 	shared.teardown(() => fake.close());
 	dir = await tempDir(shared, 'serve-packages-client-');
-	const store = await openStore({location: dirLocation(dir)});
-	await publishPackages(store, fake.packages);
-	store.close();
+	await publishPackages(dirLocation(dir), fake.packages);
 	mirrorUrl = (await withServer(shared, dir)).url;
 });
 
@@ -110,9 +106,7 @@ test('files come from inside the zip with their types, ETag, ranges and 304', as
 
 test('a running server shows a package version published later, without a restart', async (t) => {
 	const liveDir = await tempDir(t, 'serve-packages-live-');
-	const store = await openStore({location: dirLocation(liveDir)});
-	t.teardown(() => store.close());
-	await publishPackages(store, [fakePackage('nginx', '1.5.0')]);
+	await publishPackages(dirLocation(liveDir), [fakePackage('nginx', '1.5.0')]);
 	const url = (await withServer(t, liveDir)).url;
 	const newest = async () =>
 		(
@@ -122,9 +116,8 @@ test('a running server shows a package version published later, without a restar
 		)[0]?.version;
 	t.is(await newest(), '1.5.0');
 	t.is((await request(url, '/package/nginx/2.0.0/')).status, 404);
-	const {writer} = await openWriter(store);
-	await writer.publishPackage(verifiedPackage(fakePackage('nginx', '2.0.0')));
-	await writer.save();
+	// As a later sync would: its own lock and writer, the manifest written after the files.
+	await publishPackages(dirLocation(liveDir), [fakePackage('nginx', '2.0.0')]);
 	t.true(await eventually(async () => (await newest()) === '2.0.0'));
 	t.is((await request(url, '/package/nginx/2.0.0/docs/README.md')).status, 200);
 	t.is((await request(url, '/epr/nginx/nginx-2.0.0.zip')).status, 200);

@@ -5,11 +5,10 @@ every /search, /categories and /package answer, byte for byte.
 */
 import test from 'ava';
 import {dirLocation} from '../src/store/location.js';
-import {openStore} from '../src/store/open.js';
 import {type FakeRegistry, standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
 import {request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
-import {publishPackages} from './helpers/registry-mirror.js';
+import {publishPackages} from './helpers/package-mirror.js';
 import {sharedTeardown} from './helpers/teardown.js';
 import {tempDir} from './helpers/temp.js';
 import {withServer} from './helpers/with-server.js';
@@ -24,9 +23,7 @@ test.before(async () => {
 	fake = await startFakeRegistry({key, packages: standardPackages.filter((spec) => !spec.badSignature)});
 	shared.teardown(() => fake.close());
 	const dir = await tempDir(shared, 'serve-packages-');
-	const store = await openStore({location: dirLocation(dir)});
-	await publishPackages(store, fake.packages);
-	store.close();
+	await publishPackages(dirLocation(dir), fake.packages);
 	mirrorUrl = (await withServer(shared, dir)).url;
 });
 
