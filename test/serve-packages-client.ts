@@ -3,6 +3,8 @@ A directory mirror of packages as its users meet it: Kibana installing from it,
 zips and signatures as tree files, files from inside the zips, a package published
 while serving, the download metric, /api/v1/packages and the catalogue page.
 */
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
 import test from 'ava';
 import {dirLocation} from '../src/store/location.js';
 import {type FakeRegistry, standardPackages, startFakeRegistry} from './helpers/fake-registry.js';
@@ -64,9 +66,10 @@ test('Kibana installs from the mirror what it would install from the registry, a
 
 test('a complete zip download is counted by package in the metrics', async (t) => {
 	await installLikeKibana(mirrorUrl, 'system', '9.0.0', key.armoredPublic);
+	// Other tests here download zips too: at least this one is counted.
 	const counted = await eventually(async () =>
-		(await request(mirrorUrl, '/metrics')).text.includes(
-			'mirror_package_downloads_total{package="system"} 1',
+		/^mirror_package_downloads_total\{package="system"\} [1-9]\d*$/m.test(
+			(await request(mirrorUrl, '/metrics')).text,
 		),
 	);
 	t.true(counted);
@@ -169,4 +172,50 @@ test('the catalogue shows the packages and the Kibana settings to paste', async 
 	const tlsPage = (await request(behindTls.url, '/')).text;
 	t.true(tlsPage.includes('xpack.fleet.registryUrl: &quot;https://mirror.example.internal&quot;'));
 	t.true(tlsPage.includes('NODE_EXTRA_CA_CERTS'));
+});
+
+/** A reverse proxy that mounts `target` below `/elastic/`, as an ingress with a path would. */
+async function prefixProxy(t: {teardown(fn: () => Promise<void>): void}, target: string): Promise<string> {
+	const server = http.createServer((incoming, outgoing) => {
+		const url = incoming.url ?? '/';
+		if (!url.startsWith('/elastic/')) {
+			outgoing.writeHead(404).end('outside the prefix\n');
+			return;
+		}
+
+		const forwarded = http.request(
+			`${target}${url.slice('/elastic'.length)}`,
+			{headers: incoming.headers},
+			(reply) => {
+				outgoing.writeHead(reply.statusCode ?? 502, reply.headers);
+				reply.pipe(outgoing);
+			},
+		);
+		forwarded.on('error', () => outgoing.destroy());
+		forwarded.end();
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+	return `http://127.0.0.1:${(server.address() as AddressInfo).port}/elastic`;
+}
+
+test('Kibana and the page work through a proxy that mounts the mirror below a path', async (t) => {
+	const registryUrl = await prefixProxy(t, mirrorUrl);
+	const install = await installLikeKibana(registryUrl, 'nginx', '9.0.0', key.armoredPublic);
+	t.true(install.zip.equals(fakePackage('nginx', '2.0.0').zip));
+	// Without its slash, the package info redirects to a place still below the prefix.
+	const redirected = await fetch(`${registryUrl}/package/nginx/2.0.0`);
+	t.is(redirected.url, `${registryUrl}/package/nginx/2.0.0/`);
+	t.is(redirected.status, 200);
+	const page = await (await fetch(`${registryUrl}/`)).text();
+	const section = page.slice(page.indexOf('<section class="packages"'));
+	const links = [...section.matchAll(/\b(?:href|src)="([^"#][^"]*)"/g)].map((match) =>
+		(match[1] ?? '').replaceAll('&amp;', '&'),
+	);
+	t.true(links.length > 20);
+	for (const link of new Set(links)) {
+		const response = await fetch(new URL(link, `${registryUrl}/`));
+		t.is(response.status, 200, link);
+		await response.arrayBuffer();
+	}
 });
