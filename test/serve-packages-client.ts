@@ -73,6 +73,9 @@ test('a complete zip download is counted by package in the metrics', async (t) =
 		),
 	);
 	t.true(counted);
+	// A zip the mirror does not hold is a 404 and no label: clients cannot grow the label set.
+	t.is((await request(mirrorUrl, '/epr/made_up/made_up-1.0.0.zip')).status, 404);
+	t.false((await request(mirrorUrl, '/metrics')).text.includes('package="made_up"'));
 	t.regex((await request(mirrorUrl, '/metrics')).text, /^mirror_package_versions \d+$/m);
 });
 
