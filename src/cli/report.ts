@@ -51,21 +51,42 @@ function keyText(summary: Summary): string {
 	return parts.length > 0 ? `; key files: ${parts.join(', ')}` : '';
 }
 
+/** `; packages: 3 published, 2 present`, or nothing when no package was selected. */
+function packageText(summary: Summary): string {
+	const counts = summary.packages;
+	if (!counts) {
+		return '';
+	}
+
+	const parts = [
+		summary.dryRun ? '' : `${counts.published} published`,
+		`${counts.present} ${summary.dryRun ? 'already published' : 'present'}`,
+		counts.failed > 0 ? `${counts.failed} failed` : '',
+	].filter((part) => part !== '');
+	return `; packages: ${parts.join(', ')}`;
+}
+
+const failedLine = (failure: Summary['failed'][number]) => `  failed: ${failure.path}: ${failure.reason}`;
+
 /** The summary; failures already printed as they happened (`printed`) are not repeated. */
 function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
 	if (summary.dryRun) {
-		return [`dry run: nothing was downloaded or changed (${summary.present} already published)`];
+		return [
+			`dry run: nothing was downloaded or changed (${summary.present} already published${packageText(summary)})`,
+			...summary.failed.filter((failure) => !printed.has(failure.path)).map(failedLine),
+		];
 	}
 
 	const lines = [
 		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${summary.published} published, ${summary.present} already present, ` +
 			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; ` +
 			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}` +
-			keyText(summary),
+			keyText(summary) +
+			packageText(summary),
 	];
 	for (const failure of summary.failed) {
 		if (!printed.has(failure.path)) {
-			lines.push(`  failed: ${failure.path}: ${failure.reason}`);
+			lines.push(failedLine(failure));
 		}
 	}
 
@@ -79,7 +100,15 @@ function describe(event: SyncEvent): string | undefined {
 			const list = event.versionsApi
 				? `; version list from ${event.versionsApi}${event.versionsApiNote ? ` (${event.versionsApiNote})` : ''}`
 				: '';
-			return `syncing ${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream} into ${event.dir}`;
+			const packages = event.packages
+				? `${event.packages.versions} package versions (Kibana ${event.packages.kibanaVersions.join(', ') || 'none'}) from ${event.packages.registry}`
+				: '';
+			// Without binaries selected there is nothing to say about them.
+			const files =
+				event.files > 0 || !event.packages
+					? `${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream}`
+					: '';
+			return `syncing ${[files, packages].filter((part) => part !== '').join(' and ')} into ${event.dir}`;
 		}
 
 		case 'plan': {
