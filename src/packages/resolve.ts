@@ -220,7 +220,7 @@ export async function resolvePackages(
 				if (known.length === 0) {
 					fail(
 						wanted.name,
-						`the registry ${options.registry} has no package ${wanted.name}`,
+						`the registry ${redactText(options.registry)} has no package ${wanted.name}`,
 						'ERR_NO_SUCH_PACKAGE',
 					);
 					return;
@@ -239,13 +239,13 @@ export async function resolvePackages(
 				} else if (known.length === 0) {
 					fail(
 						requestText(wanted),
-						`the registry ${options.registry} has no package ${wanted.name}`,
+						`the registry ${redactText(options.registry)} has no package ${wanted.name}`,
 						'ERR_NO_SUCH_PACKAGE',
 					);
 				} else {
 					fail(
 						requestText(wanted),
-						`the registry ${options.registry} has no version ${wanted.version} of ${wanted.name}`,
+						`the registry ${redactText(options.registry)} has no version ${wanted.version} of ${wanted.name}`,
 						'ERR_NO_SUCH_VERSION',
 					);
 				}
