@@ -51,7 +51,7 @@ function keyText(summary: Summary): string {
 	return parts.length > 0 ? `; key files: ${parts.join(', ')}` : '';
 }
 
-/** `; packages: 3 published, 2 present`, or nothing when no package was selected. */
+/** `packages: 3 published, 2 present`, or nothing when no package was selected. */
 function packageText(summary: Summary): string {
 	const counts = summary.packages;
 	if (!counts) {
@@ -63,26 +63,47 @@ function packageText(summary: Summary): string {
 		`${counts.present} ${summary.dryRun ? 'already published' : 'present'}`,
 		counts.failed > 0 ? `${counts.failed} failed` : '',
 	].filter((part) => part !== '');
-	return `; packages: ${parts.join(', ')}`;
+	return `packages: ${parts.join(', ')}`;
+}
+
+/** Whether the run was about packages alone: then artifact counts would only be zeros. */
+function packagesOnly(summary: Summary): boolean {
+	return (
+		summary.packages !== undefined &&
+		summary.versions.length === 0 &&
+		summary.published +
+			summary.present +
+			summary.notPublished +
+			summary.keys.published +
+			summary.keys.present ===
+			0
+	);
 }
 
 const failedLine = (failure: Summary['failed'][number]) => `  failed: ${failure.path}: ${failure.reason}`;
 
 /** The summary; failures already printed as they happened (`printed`) are not repeated. */
 function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
+	const packages = packageText(summary);
 	if (summary.dryRun) {
+		const counts = packagesOnly(summary)
+			? packages
+			: `${summary.present} already published${packages ? `; ${packages}` : ''}`;
 		return [
-			`dry run: nothing was downloaded or changed (${summary.present} already published${packageText(summary)})`,
+			`dry run: nothing was downloaded or changed (${counts})`,
 			...summary.failed.filter((failure) => !printed.has(failure.path)).map(failedLine),
 		];
 	}
 
+	const counts = packagesOnly(summary)
+		? `${packages}; `
+		: `${summary.published} published, ${summary.present} already present, ` +
+			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; `;
 	const lines = [
-		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${summary.published} published, ${summary.present} already present, ` +
-			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; ` +
+		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${counts}` +
 			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}` +
 			keyText(summary) +
-			packageText(summary),
+			(packages && !packagesOnly(summary) ? `; ${packages}` : ''),
 	];
 	for (const failure of summary.failed) {
 		if (!printed.has(failure.path)) {

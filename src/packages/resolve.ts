@@ -226,7 +226,10 @@ export async function resolvePackages(
 					return;
 				}
 
-				const hint = prerelease ? '' : ' (prerelease versions not considered: --package-prerelease)';
+				// Only where a prerelease or experimental version exists that the flag would let in.
+				const hidden = known.some((entry) => entry.version.includes('-') || entry.release === 'experimental');
+				const hint =
+					prerelease || !hidden ? '' : ' (prerelease versions not considered: --package-prerelease)';
 				warn(`${wanted.name}: no version works with Kibana ${missing.join(', ')}${hint}`);
 				return;
 			}
