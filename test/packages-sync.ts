@@ -287,6 +287,77 @@ test('only --packages: the binaries upstream hears nothing, no key file is mirro
 	t.deepEqual(summary.versions, []);
 });
 
+test('without --kibana-versions the packages work with what --versions resolves to; latest asks only the versions API; a SNAPSHOT asks as Kibana does', async (t) => {
+	const context = await setup(t);
+	const {upstream} = await withUpstream(t, key, {versions: ['8.19.2', '9.1.3'], platforms: ['linux-x86_64']});
+	const viaVersions = await runSync(
+		packageFlags(context, {
+			packages: 'nginx',
+			versions: '8.19.2',
+			upstream: upstream.url,
+			'versions-api': `${upstream.url}/v1/versions`,
+		}),
+	);
+	t.is(viaVersions.summary.result, 'success');
+	t.deepEqual(published(viaVersions.events), [zipOf('nginx', '1.5.0')]);
+	t.deepEqual(viaVersions.summary.versions, [], 'no binaries');
+	t.deepEqual(upstream.requests, [], 'an exact version needs no version list');
+
+	const latest = await runSync(
+		packageFlags(context, {
+			packages: 'nginx',
+			'kibana-versions': 'latest,9.2.0-SNAPSHOT',
+			upstream: upstream.url,
+			'versions-api': `${upstream.url}/v1/versions`,
+		}),
+	);
+	t.is(latest.summary.result, 'success');
+	t.deepEqual(published(latest.events), [zipOf('nginx', '2.0.0')]);
+	t.deepEqual(
+		upstream.requests.map((request) => request.path),
+		['v1/versions'],
+	);
+	const start = latest.events.find((event) => event.type === 'start');
+	t.deepEqual(start?.type === 'start' ? start.packages?.kibanaVersions : [], ['9.1.3', '9.2.0']);
+	t.true(context.registry.requests.some((request) => request.query.includes('kibana.version=9.2.0')));
+	t.false(context.registry.requests.some((request) => request.query.includes('SNAPSHOT')));
+});
+
+test('a signature by a key that is not trusted fails before the zip is downloaded', async (t) => {
+	const context = await setup(t);
+	const stranger = await createTestKey('Someone Else');
+	const strangerPath = await stranger.writePublic(await tempDir(t, 'keys-'));
+	const {summary} = await runSync(
+		packageFlags({...context, keyPath: strangerPath}, {packages: 'nginx', 'kibana-versions': '9.1.0'}),
+	);
+	t.is(summary.result, 'failed');
+	t.deepEqual(
+		summary.failed.map(({path, code}) => ({path, code})),
+		[{path: zipOf('nginx', '2.0.0'), code: 'ERR_SIGNATURE'}],
+	);
+	t.regex(summary.failed[0]?.reason ?? '', /nginx-2\.0\.0\.zip\.sig is signed by key .*not a trusted key/);
+	t.deepEqual(zipRequests(context.registry), []);
+	t.deepEqual(
+		await listFiles(context.dir).then((files) => files.filter((file) => file.startsWith('epr/'))),
+		[],
+	);
+});
+
+test('a zip that fails once upstream is retried and published', async (t) => {
+	const context = await setup(t);
+	context.registry.fault('/epr/nginx/nginx-2.0.0.zip', {statuses: [503]});
+	const {summary, events} = await runSync(
+		packageFlags(context, {packages: 'nginx', 'kibana-versions': '9.1.0'}),
+	);
+	t.is(summary.result, 'success');
+	t.deepEqual(published(events), [zipOf('nginx', '2.0.0')]);
+	t.true(events.some((event) => event.type === 'retry' && event.path === zipOf('nginx', '2.0.0')));
+	t.deepEqual(
+		zipRequests(context.registry).map((request) => request.status),
+		[503, 200],
+	);
+});
+
 test('binaries and packages in one run: one summary, one run record', async (t) => {
 	const context = await setup(t);
 	const {upstream} = await withUpstream(t, key, {versions: ['9.1.3'], platforms: ['linux-x86_64']});

@@ -44,15 +44,17 @@ async function resolveSelection(
 	const kibana = packages.kibanaVersions
 		? await resolve({...options, versions: packages.kibanaVersions}, client, emit)
 		: {versions: [...stackVersions], warnings: []};
+	// Kibana asks with its version cut at the first `-` (9.2.0-SNAPSHOT asks for 9.2.0): so does the mirror.
+	const kibanaVersions = [...new Set(kibana.versions.map((version) => version.split(/[-+]/)[0] ?? version))];
 	const warnings = [...kibana.warnings];
-	if (kibana.versions.length === 0) {
+	if (kibanaVersions.length === 0) {
 		const message = 'no Kibana version to select packages for';
 		warnings.push(message);
 		emit({type: 'warning', message});
 	}
 
-	const selection = await resolvePackages(packages, kibana.versions, client, emit);
-	return {selection, kibanaVersions: kibana.versions, warnings: [...warnings, ...selection.warnings]};
+	const selection = await resolvePackages(packages, kibanaVersions, client, emit);
+	return {selection, kibanaVersions, warnings: [...warnings, ...selection.warnings]};
 }
 
 /**

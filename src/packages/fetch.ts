@@ -31,6 +31,19 @@ function registryUrl(registry: string, given: unknown, fallback: string): string
 		: `${root}/${fallback}`;
 }
 
+/** The package info's `download` and `signature_path`, when it is JSON with them (verifyPackage judges the rest). */
+function parseInfo(info: Buffer): {download?: unknown; signature_path?: unknown} {
+	try {
+		const {download, signature_path} = JSON.parse(info.toString('utf8')) as Record<string, unknown>;
+		return {
+			...(download === undefined ? {} : {download}),
+			...(signature_path === undefined ? {} : {signature_path}),
+		};
+	} catch {
+		return {};
+	}
+}
+
 /** GET a small file of the version, naming what is missing when upstream has none. */
 async function fetchSmall(
 	context: RunContext,
@@ -73,10 +86,12 @@ export async function fetchPackage(
 			infoMaxBytes,
 			() => new PackageError(`the registry has no package info for ${name} ${version}`),
 		);
+		// Kibana takes the zip and signature paths from the package info; the search entry says the same.
+		const where = {...search, ...parseInfo(info)};
 		const signature = await fetchSmall(
 			context,
 			paths.zip,
-			registryUrl(registry, search.signature_path, paths.signature),
+			registryUrl(registry, where.signature_path, paths.signature),
 			signatureMaxBytes,
 			() => new SignatureError(`${label}.sig is missing upstream`),
 		);
@@ -101,7 +116,7 @@ export async function fetchPackage(
 			onRetry: (event: RetryEvent) => context.emit({type: 'retry', path: paths.zip, ...event}),
 			beforeWrite: context.assertHeld,
 		};
-		const zipUrl = registryUrl(registry, search.download, paths.zip);
+		const zipUrl = registryUrl(registry, where.download, paths.zip);
 		const check = (digests: Awaited<ReturnType<typeof context.client.download>>['digests']) =>
 			verifyPackage({name, version, zipFile: partPath, signature: armored, info, digests}, context.trusted);
 
