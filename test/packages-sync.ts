@@ -3,6 +3,8 @@
 requirements, prereleases, `all`), what it checks before publishing, and that a
 package run asks nothing of the binaries' upstream. Against the fake registry of
 test/helpers, into a temp mirror directory (and a bucket of the S3 server).
+Over 300 lines because each selection rule and each check gets its own scenario over
+the one shared setup.
 */
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
@@ -211,6 +213,22 @@ test('the CLI: a bad signature exits 1 with the reason, the other package is pub
 	t.regex(result.stdout, /error: epr\/tampered\/tampered-1\.0\.0\.zip: .*signature/i);
 	t.regex(result.stdout, /packages: 1 published, 0 present, 1 failed/);
 	t.deepEqual(await listedPackages(context.dir), [zipOf('nginx', '2.0.0')]);
+});
+
+test('JSON lines carry the package events and the package counts of the summary', async (t) => {
+	const context = await setup(t);
+	const result = await runCli([
+		'sync',
+		'--json',
+		...toArgs(packageFlags(context, {packages: 'nginx', 'kibana-versions': '9.1.0'})),
+	]);
+	t.is(result.code, 0, result.stderr);
+	const start = result.lines.find((line) => line.event === 'start');
+	t.like(start, {packages: {kibanaVersions: ['9.1.0'], versions: 1}});
+	t.true(result.lines.some((line) => line.event === 'plan' && line.path === zipOf('nginx', '2.0.0')));
+	t.true(result.lines.some((line) => line.event === 'published' && line.path === zipOf('nginx', '2.0.0')));
+	const summary = result.lines.at(-1)?.summary as {packages?: unknown} | undefined;
+	t.deepEqual(summary?.packages, {published: 1, present: 0, failed: 0});
 });
 
 test('a zip whose manifest or whose package info names another version is not published (ERR_PACKAGE)', async (t) => {
