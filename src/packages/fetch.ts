@@ -11,6 +11,7 @@ import path from 'node:path';
 import {fail, type Outcome, type RunContext} from '../agent/context.js';
 import {MirrorError, NotFoundError, PackageError, SignatureError, UpstreamError} from '../errors.js';
 import {tempName} from '../store/layout.js';
+import type {FileDigests} from '../trust/digest.js';
 import {prepareSignature} from '../trust/signature.js';
 import type {RetryEvent} from '../upstream/types.js';
 import {packagePaths} from './catalog.js';
@@ -117,7 +118,7 @@ export async function fetchPackage(
 			beforeWrite: context.assertHeld,
 		};
 		const zipUrl = registryUrl(registry, where.download, paths.zip);
-		const check = (digests: Awaited<ReturnType<typeof context.client.download>>['digests']) =>
+		const check = (digests: FileDigests) =>
 			verifyPackage({name, version, zipFile: partPath, signature: armored, info, digests}, context.trusted);
 
 		let result = await context.client.download(zipUrl, target);
