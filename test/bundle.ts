@@ -63,14 +63,20 @@ test('export then import into an empty mirror gives an identical tree; importing
 
 	const target = await tempDir(t);
 	const first = await importFile(target, out, source.keyPath);
-	t.deepEqual(first, {published: 6, present: 0, keys: 2, bytes: 6 * 48 * 1024});
+	t.deepEqual(first, {
+		published: 6,
+		present: 0,
+		packages: {published: 0, present: 0},
+		keys: 2,
+		bytes: 6 * 48 * 1024,
+	});
 	t.true(sameTree(await treeContents(source.dir), await treeContents(target)));
 	const manifest = (await readManifest(layout(target))).manifest;
 	t.is(Object.keys(manifest.files).length, 6);
 	t.deepEqual(Object.keys(manifest.keys).sort(), ['GPG-KEY-elastic-agent', 'GPG-KEY-elasticsearch']);
 
 	const again = await importFile(target, out, source.keyPath);
-	t.deepEqual(again, {published: 0, present: 6, keys: 0, bytes: 0});
+	t.deepEqual(again, {published: 0, present: 6, packages: {published: 0, present: 0}, keys: 0, bytes: 0});
 	t.deepEqual(await readdir(layout(target).tmp), []);
 });
 

@@ -123,11 +123,14 @@ test('config check: a bad value exits 2 with the one line the command itself pri
 	t.is(unknown.code, 2);
 	t.is(
 		unknown.stderr,
-		'error: unknown command "snyc" for config check: sync, serve, export, import, verify, prune\n',
+		'error: unknown command "snyc" for config check: sync, serve, export, import, verify, prune, package-paths\n',
 	);
 	const missing = await runCli(['config', 'check'], {cwd});
 	t.is(missing.code, 2);
-	t.is(missing.stderr, 'error: config check needs a command: sync, serve, export, import, verify, prune\n');
+	t.is(
+		missing.stderr,
+		'error: config check needs a command: sync, serve, export, import, verify, prune, package-paths\n',
+	);
 });
 
 test('config check redacts secrets: passwords in URLs, proxy credentials, AWS keys', async (t) => {

@@ -1,7 +1,9 @@
 /**
 Export: the mirror, or a selection of it, as one self-describing tar bundle for
-carrying across an air gap. Nothing is trusted blindly: each artifact is re-hashed
-as it is written and must match the manifest sync recorded.
+carrying across an air gap: artifacts with their sidecars, key files, and package
+versions (zip, signature, info) with their manifest entries. Nothing is trusted
+blindly: each file is re-hashed as it is written and must match the manifest sync
+recorded.
 */
 import {createHash} from 'node:crypto';
 import type {Writable} from 'node:stream';
@@ -11,6 +13,9 @@ import {keyFiles, sidecarExtensions} from '../agent/catalog.js';
 import {type Selection, selectEntries} from '../agent/select.js';
 import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
 import {userAgent} from '../meta.js';
+import {type PackageRequest, packageFiles} from '../packages/catalog.js';
+import {selectPackages, withRequired} from '../packages/select.js';
+import type {FileFacts, ManifestView, PackageEntry} from '../store/manifest.js';
 import {withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
 import {type BundleFile, type BundleManifest, bundleManifestName} from './format.js';
@@ -22,7 +27,14 @@ export type ExportOptions = StoreOptions & {
 	readonly out: string;
 	readonly stdout?: Writable | undefined;
 	readonly splitSize?: number | undefined;
+	/** Which artifacts; binaries: false leaves every artifact out. */
 	readonly selection: Selection;
+	readonly binaries?: boolean | undefined;
+	/**
+	Which package versions (with the versions they require); absent: all of them;
+	`none`: no package.
+	*/
+	readonly packages?: readonly PackageRequest[] | 'none' | undefined;
 	/** Only files published after this; `last`: after the previous export's start. */
 	readonly since?: Date | 'last' | undefined;
 	readonly onProgress?: ((done: number, total: number) => void) | undefined;
@@ -32,6 +44,8 @@ export type ExportOptions = StoreOptions & {
 /** What an export wrote. */
 export type ExportSummary = {
 	readonly artifacts: number;
+	/** Package versions. */
+	readonly packages: number;
 	readonly files: number;
 	readonly bytes: number;
 	/** The files written (one, or the numbered parts); empty for stdout. */
@@ -47,6 +61,48 @@ async function readExportState(store: MirrorStore): Promise<ExportState> {
 	} catch {
 		return {};
 	}
+}
+
+/** The package versions `options` takes, with what they require, and the selection's warnings. */
+function choosePackages(
+	manifest: ManifestView,
+	options: ExportOptions,
+): {chosen: PackageEntry[]; warnings: string[]} {
+	const held = Object.values(manifest.packages);
+	if (options.packages === 'none') {
+		return {chosen: [], warnings: []};
+	}
+
+	if (!options.packages) {
+		return {chosen: held.sort((a, b) => a.path.localeCompare(b.path)), warnings: []};
+	}
+
+	const {selected, warnings} = selectPackages(held, options.packages);
+	return {chosen: withRequired(selected, held).entries, warnings};
+}
+
+/** A package version's three files as bundle entries, each checked against its manifest facts. */
+async function describePackage(store: MirrorStore, entry: PackageEntry): Promise<BundleFile[]> {
+	const [zip, signature, info] = packageFiles(entry.path) as [string, string, string];
+	const facts: Array<[string, FileFacts]> = [
+		[signature, entry.signature],
+		[zip, entry],
+		[info, entry.info],
+	];
+	const files: BundleFile[] = [];
+	for (const [relative, fact] of facts) {
+		const file = await describeFile(store, relative, fact.sha512);
+		if (file.size !== fact.size) {
+			throw new MirrorError(
+				'ERR_CHANGED',
+				`${relative} in ${store.label} is not the size the manifest records; run verify`,
+			);
+		}
+
+		files.push(file);
+	}
+
+	return files;
 }
 
 /** A file's bundle entry; sidecars and keys (small, not in the manifest) are hashed here. */
@@ -89,8 +145,13 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				throw new MirrorError('ERR_MANIFEST', warning);
 			}
 
-			const {selected, warnings} = selectEntries(Object.values(manifest.files), options.selection);
-			for (const message of warnings) {
+			const binaries =
+				options.binaries === false
+					? {selected: [], warnings: []}
+					: selectEntries(Object.values(manifest.files), options.selection);
+			const selected = binaries.selected;
+			const packages = choosePackages(manifest, options);
+			for (const message of [...binaries.warnings, ...packages.warnings]) {
 				options.onWarning?.(message);
 			}
 
@@ -106,13 +167,17 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				since = options.since;
 			}
 
-			const chosen = since
-				? selected.filter((entry) => new Date(entry.publishedAt).getTime() > (since as Date).getTime())
-				: selected;
-			if (chosen.length === 0) {
+			const recent = (entry: {publishedAt: string}) =>
+				!since || new Date(entry.publishedAt).getTime() > since.getTime();
+			const chosen = selected.filter(recent);
+			const chosenPackages = packages.chosen.filter(recent);
+			if (chosen.length === 0 && chosenPackages.length === 0) {
 				throw since
 					? new NothingNewError(since.toISOString())
-					: new MirrorError('ERR_NOTHING_TO_EXPORT', 'the selection matches no artifact in the mirror');
+					: new MirrorError(
+							'ERR_NOTHING_TO_EXPORT',
+							'the selection matches no artifact or package version in the mirror',
+						);
 			}
 
 			const files: BundleFile[] = [];
@@ -132,6 +197,10 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				files.push(artifact);
 			}
 
+			for (const entry of chosenPackages) {
+				files.push(...(await describePackage(store, entry)));
+			}
+
 			for (const name of keyFiles) {
 				if (manifest.keys[name]) {
 					files.push(await describeFile(store, name));
@@ -148,6 +217,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				artifacts: chosen.length,
 				bytes,
 				files,
+				...(chosenPackages.length > 0 ? {packages: chosenPackages} : {}),
 			};
 
 			const writer = options.out === '-' ? undefined : createPartWriter(options.out, options.splitSize);
@@ -207,7 +277,14 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 						`could not record this export for --since last (${describeError(error)}); the bundle is complete`,
 					);
 				});
-			return {artifacts: chosen.length, files: files.length, bytes, outputs, since: since?.toISOString()};
+			return {
+				artifacts: chosen.length,
+				packages: chosenPackages.length,
+				files: files.length,
+				bytes,
+				outputs,
+				since: since?.toISOString(),
+			};
 		},
 	);
 }

@@ -4,6 +4,7 @@ follows with its size and sha512, so an importer can check each file as it
 streams past and knows when the bundle is complete.
 */
 import {BundleError} from '../errors.js';
+import type {PackageEntry} from '../store/manifest.js';
 
 /** The name of the bundle's first entry. */
 export const bundleManifestName = 'elastic-artifact-mirror-bundle.json';
@@ -28,6 +29,11 @@ export type BundleManifest = {
 	readonly artifacts: number;
 	readonly bytes: number;
 	readonly files: readonly BundleFile[];
+	/**
+	The package versions whose files (zip, signature, info) are in `files`, as the source
+	manifest lists them; absent in bundles without packages.
+	*/
+	readonly packages?: readonly PackageEntry[] | undefined;
 };
 
 const sha512Hex = /^[0-9a-f]{128}$/;
@@ -64,6 +70,34 @@ export function parseBundleManifest(text: string): BundleManifest {
 		}
 
 		seen.add(file.path);
+	}
+
+	const packages = data.packages ?? [];
+	if (!Array.isArray(packages)) {
+		throw new BundleError(`${bundleManifestName} has a malformed packages list`);
+	}
+
+	const listed = new Set<string>();
+	for (const entry of packages) {
+		const fields = entry as Partial<PackageEntry> | undefined;
+		if (
+			typeof fields?.path !== 'string' ||
+			typeof fields.name !== 'string' ||
+			typeof fields.version !== 'string' ||
+			typeof fields.search !== 'object' ||
+			fields.search === null ||
+			!seen.has(fields.path)
+		) {
+			throw new BundleError(
+				`${bundleManifestName} has a malformed package entry: ${JSON.stringify(entry).slice(0, 200)}`,
+			);
+		}
+
+		if (listed.has(fields.path)) {
+			throw new BundleError(`${bundleManifestName} lists package ${fields.path} twice`);
+		}
+
+		listed.add(fields.path);
 	}
 
 	return data as BundleManifest;

@@ -1,9 +1,10 @@
 /**
 Import: load a bundle made by export into this mirror. Every file is checked
 against the bundle's manifest while it streams into a staging folder, then every
-artifact against its `.sha512` and its signature against the trusted keys, exactly
-as sync checks downloads. Only when the whole bundle is sound is anything
-published, by the same atomic rename as sync; a bad bundle changes nothing.
+artifact against its `.sha512` and its signature against the trusted keys, and
+every package version as sync checks one (import-packages.ts), exactly as sync
+checks downloads. Only when the whole bundle is sound is anything published, by the
+same atomic rename as sync; a bad bundle changes nothing.
 */
 import {randomBytes} from 'node:crypto';
 import {readFile, rm} from 'node:fs/promises';
@@ -19,6 +20,7 @@ import type {StoreOptions} from '../store/store.js';
 import {checkKeyFile, loadTrustedKeys} from '../trust/keys.js';
 import {inspectArtifact} from '../trust/verify-artifact.js';
 import type {BundleFile} from './format.js';
+import {checkBundlePackages, packageFilePaths, publishBundlePackages} from './import-packages.js';
 import {stageBundle} from './stage.js';
 
 /** Where the bundle comes from and what to trust. */
@@ -32,8 +34,11 @@ export type ImportOptions = StoreOptions & {
 
 /** What an import did. */
 export type ImportSummary = {
+	/** Artifacts. */
 	readonly published: number;
 	readonly present: number;
+	/** Package versions published and already present. */
+	readonly packages: {readonly published: number; readonly present: number};
 	readonly keys: number;
 	readonly bytes: number;
 };
@@ -56,7 +61,12 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.
 				const artifacts: Array<{ref: ArtifactRef; file: BundleFile}> = [];
 				const keys: BundleFile[] = [];
+				const ofPackages = packageFilePaths(bundle);
 				for (const file of bundle.files) {
+					if (ofPackages.has(file.path)) {
+						continue;
+					}
+
 					const kind = classifyPath(file.path);
 					if (kind?.kind === 'artifact') {
 						for (const extension of sidecarExtensions) {
@@ -69,7 +79,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					} else if (kind?.kind === 'key') {
 						keys.push(file);
 					} else if (kind?.kind !== 'sidecar' || !files.has(kind.ref.path)) {
-						throw new BundleError(`${file.path} is not an artifact, sidecar or key this mirror serves`);
+						throw new BundleError(
+							`${file.path} is not an artifact, sidecar, key or package file this mirror serves`,
+						);
 					}
 				}
 
@@ -119,6 +131,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					}
 				}
 
+				const packages = await checkBundlePackages(bundle, staged, trusted);
 				const {writer} = await openWriter(store);
 				// What the mirror holds, asked once as sync asks (one listing per folder in a bucket).
 				const held = await store.inspect(artifacts.map(({ref}) => ref));
@@ -160,6 +173,8 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					}
 				}
 
+				const packageCounts = await publishBundlePackages(store, writer, packages);
+				bytes += packageCounts.bytes;
 				await writer.save();
 				await writer.recordRun({
 					kind: 'import',
@@ -176,7 +191,13 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					// An import publishes all of a bundle or nothing: a recorded import has no failed files.
 					failures: [],
 				});
-				return {published, present, keys: keyCount, bytes};
+				return {
+					published,
+					present,
+					packages: {published: packageCounts.published, present: packageCounts.present},
+					keys: keyCount,
+					bytes,
+				};
 			} finally {
 				await rm(staging, {recursive: true, force: true});
 			}

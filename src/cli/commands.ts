@@ -1,5 +1,5 @@
 /**
-The day-2 commands: export, import, verify, prune. Each turns validated config into
+The day-2 commands: export, import, verify, prune, package-paths. Each turns validated config into
 one call and a few lines of output, and maps the result to an exit code.
 Human lines go to stderr when stdout carries data (export to -), else to stdout.
 */
@@ -10,13 +10,16 @@ import {importBundle} from '../bundle/import.js';
 import {concatParts, expandParts} from '../bundle/parts.js';
 import {loadExportConfig} from '../config/export.js';
 import {loadImportConfig} from '../config/import.js';
+import {loadPackagePathsConfig} from '../config/package-paths.js';
 import {loadPruneConfig} from '../config/prune.js';
 import type {ConfigSources} from '../config/sources.js';
 import {loadVerifyConfig} from '../config/verify.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
+import {packageBytes} from '../maintain/prune-packages.js';
 import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
+import {packagePathsSnippet, writePackagePaths} from '../packages/package-paths.js';
 
 /** Where output goes, and whether a progress bar makes sense. */
 export type Output = {
@@ -78,7 +81,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
-			`exported ${summary.artifacts} artifacts (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
 		);
 		return 0;
 	} finally {
@@ -104,8 +107,13 @@ export async function runImport(
 			onWarning: (message) => output.line(`warning: ${message}`),
 		});
 		bar.stop();
+		const {packages} = summary;
+		const bytes = formatBytes(summary.bytes);
+		// With package versions the size is the whole import's, so it moves in front of both counts.
 		output.line(
-			`imported: ${summary.published} artifacts published (${formatBytes(summary.bytes)}), ${summary.present} already present, ${summary.keys} keys updated`,
+			packages.published + packages.present > 0
+				? `imported (${bytes}): ${summary.published} artifacts published, ${summary.present} already present, ${summary.keys} keys updated; ${packages.published} package versions published, ${packages.present} already present`
+				: `imported: ${summary.published} artifacts published (${bytes}), ${summary.present} already present, ${summary.keys} keys updated`,
 		);
 		return 0;
 	} finally {
@@ -137,6 +145,12 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
 	}
 
+	for (const file of report.quarantinedPackages) {
+		output.line(
+			`quarantined: ${file} with its signature and info (moved to ${report.quarantineDir}); run sync to fetch it again`,
+		);
+	}
+
 	for (const link of report.removed) {
 		output.line(`removed link: ${link}`);
 	}
@@ -144,7 +158,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length} quarantined` : ''}`,
+		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }
@@ -152,20 +166,50 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 /** `prune`: prints the plan; deletes with --yes. */
 export async function runPrune(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadPruneConfig(sources);
+	for (const note of config.notes) {
+		output.line(`note: ${note}`);
+	}
+
 	const result = await prune(config, config.rules, config.yes, (message) =>
 		output.line(`warning: ${message}`),
 	);
+	const verb = result.deleted ? 'deleted' : 'would delete';
 	for (const {entry, reason} of result.actions) {
+		output.line(`${verb} ${entry.path} (${formatBytes(entry.size)}): ${reason}`);
+	}
+
+	for (const {entry, reason} of result.packages.actions) {
 		output.line(
-			`${result.deleted ? 'deleted' : 'would delete'} ${entry.path} (${formatBytes(entry.size)}): ${reason}`,
+			`${verb} ${entry.path} (${formatBytes(packageBytes(entry))} with its signature and info): ${reason}`,
 		);
 	}
 
+	for (const {entry, requiredBy} of result.packages.spared) {
+		output.line(`keeping ${entry.path}: ${requiredBy} requires it`);
+	}
+
 	const count = result.actions.length;
+	const versions = result.packages.actions.length;
+	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}`;
 	output.line(
 		result.deleted
-			? `deleted ${count} artifacts with their sidecars; ${formatBytes(result.bytes)} freed`
-			: `${count} artifacts (${formatBytes(result.bytes)}) would be deleted${count > 0 ? '; run again with --yes to delete them' : ''}`,
+			? `deleted ${what} with their ${versions > 0 ? 'companion files' : 'sidecars'}; ${formatBytes(result.bytes)} freed`
+			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions > 0 ? '; run again with --yes to delete them' : ''}`,
 	);
+	return 0;
+}
+
+/** `package-paths`: the folder for Elastic's registry, then the config.yml lines that load it. */
+export async function runPackagePaths(sources: ConfigSources, output: Output): Promise<number> {
+	const config = loadPackagePathsConfig(sources);
+	const summary = await writePackagePaths({
+		...config,
+		onWarning: (message) => output.line(`warning: ${message}`),
+	});
+	output.line(
+		`${summary.versions} package versions in ${summary.out}: ${summary.written} files written (${formatBytes(summary.bytes)}), ${summary.present} already there`,
+	);
+	output.line("for Elastic's registry, in its config.yml (in its container, mount the folder at that path):");
+	output.line(packagePathsSnippet(summary.out).trimEnd());
 	return 0;
 }

@@ -12,6 +12,7 @@ import {
 	importOptions,
 	loadServeConfig,
 	loadSyncConfig,
+	packagePathsOptions,
 	pruneOptions,
 	serveOptions,
 	syncOptions,
@@ -256,6 +257,22 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 			run: async (command, context) => {
 				const {runPrune} = await import('./commands.js');
 				return runPrune(sourcesOf(command, pruneOptions, context), outputFor(context));
+			},
+		},
+		{
+			name: 'package-paths',
+			description:
+				'Write every integration package version of the mirror (<name>-<version>.zip and .zip.sig, checked ' +
+				"against the manifest) into a folder Elastic's own registry loads, and print its package_paths lines.",
+			help:
+				'\nExit codes: 0 written, 1 failed (a file did not match the manifest), 2 bad usage, 3 a sync holds the lock.\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror package-paths --out /srv/epr/packages\n' +
+				'  artifact-mirror package-paths --store s3://mirror/elastic --out ./packages',
+			defs: packagePathsOptions,
+			run: async (command, context) => {
+				const {runPackagePaths} = await import('./commands.js');
+				return runPackagePaths(sourcesOf(command, packagePathsOptions, context), outputFor(context));
 			},
 		},
 		{

@@ -6,13 +6,14 @@ redacted: the user and password of every URL, and the AWS credentials whole.
 */
 import {redactText} from '../redact.js';
 import {exportOptions, importOptions} from './defs/bundle.js';
-import {pruneOptions, verifyOptions} from './defs/maintain.js';
+import {packagePathsOptions, pruneOptions, verifyOptions} from './defs/maintain.js';
 import {type AnyOption, defaultWords} from './defs/option.js';
 import {serveOptions} from './defs/serve.js';
 import {storeDefs} from './defs/store.js';
 import {syncDefs, syncOptions} from './defs/sync.js';
 import {readExportConfig} from './export.js';
 import {readImportConfig} from './import.js';
+import {readPackagePathsConfig} from './package-paths.js';
 import {readPruneConfig} from './prune.js';
 import {createReader, type Reader} from './reader.js';
 import {readServeConfig} from './serve.js';
@@ -35,6 +36,7 @@ export const checkable = {
 	import: {options: importOptions, read: readImportConfig},
 	verify: {options: verifyOptions, read: readVerifyConfig},
 	prune: {options: pruneOptions, read: readPruneConfig},
+	'package-paths': {options: packagePathsOptions, read: readPackagePathsConfig},
 } as const satisfies Record<string, Checkable>;
 
 /** A command name `config check` takes. */

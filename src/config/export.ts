@@ -3,6 +3,7 @@ The config of `export`: the bundle file, its part size, the selection and since
 when, read from export's options.
 */
 import {UsageError} from '../errors.js';
+import type {PackageRequest} from '../packages/catalog.js';
 import {exportDefs} from './defs/bundle.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
@@ -14,18 +15,27 @@ export type ExportConfig = StoreChoice & {
 	readonly out: string;
 	readonly splitSize: number | undefined;
 	readonly selection: Selection;
+	/** false: no artifact at all (only --packages was given). */
+	readonly binaries: boolean;
+	/** undefined: every package version. */
+	readonly packages: readonly PackageRequest[] | 'none' | undefined;
 	readonly since: Date | 'last' | undefined;
 };
 
 /** Export's config from `reader`. Throws UsageError. */
 export function readExportConfig(reader: Reader): ExportConfig {
-	const {read} = reader;
+	const {read, given} = reader;
 	const {location} = readStore(reader);
 	const out = read(exportDefs.out);
 	if (out === undefined) {
 		throw new UsageError('no --out given: a bundle file name, or - for stdout');
 	}
 
+	const packages = read(exportDefs.packages);
+	// As for sync: --packages alone selects packages only; a binary selection flag brings binaries back.
+	const binaryFlags = [exportDefs.products, exportDefs.versions, exportDefs.platforms];
+	const binaries =
+		packages === undefined || packages === 'none' || binaryFlags.some((option) => given(option));
 	return {
 		location,
 		out,
@@ -35,6 +45,8 @@ export function readExportConfig(reader: Reader): ExportConfig {
 			platforms: read(exportDefs.platforms),
 			versions: read(exportDefs.versions),
 		},
+		binaries,
+		packages,
 		since: read(exportDefs.since),
 	};
 }

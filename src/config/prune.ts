@@ -11,7 +11,12 @@ import {readSyncOptions} from './sync.js';
 import type {PruneRules} from './types.js';
 
 /** What `prune` runs with. */
-export type PruneConfig = StoreChoice & {readonly rules: PruneRules; readonly yes: boolean};
+export type PruneConfig = StoreChoice & {
+	readonly rules: PruneRules;
+	readonly yes: boolean;
+	/** What --unselected leaves alone and why, for prune to say. */
+	readonly notes: readonly string[];
+};
 
 /** Prune's config from `reader`; at least one rule is required. Throws UsageError. */
 export function readPruneConfig(reader: Reader): PruneConfig {
@@ -19,6 +24,7 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 	const {location} = readStore(reader);
 	const keepLatest = read(pruneDefs.keepLatest);
 	const keepVersions = read(pruneDefs.keepVersions);
+	const keepPackageVersions = read(pruneDefs.keepPackageVersions);
 	const unselected = read(pruneDefs.unselected) ?? false;
 	const yes = read(pruneDefs.yes) ?? false;
 	if (read(pruneDefs.dryRun) && yes) {
@@ -27,18 +33,44 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 		);
 	}
 
-	if (keepLatest === undefined && keepVersions === undefined && !unselected) {
-		throw new UsageError('prune needs a rule: --keep-latest N, --keep-versions LIST or --unselected');
+	if (
+		keepLatest === undefined &&
+		keepVersions === undefined &&
+		keepPackageVersions === undefined &&
+		!unselected
+	) {
+		throw new UsageError(
+			'prune needs a rule: --keep-latest N, --keep-versions LIST, --keep-package-versions N or --unselected',
+		);
 	}
 
-	// --unselected: the selection sync would make from the environment and config file.
-	const selection = unselected
-		? (() => {
-				const sync = readSyncOptions(createReader({...sources, flags: {config: sources.flags.config}}));
-				return {products: sync.products, platforms: sync.platforms, versions: sync.versions, fips: sync.fips};
-			})()
-		: undefined;
-	return {location, rules: {keepLatest, keepVersions, selection}, yes};
+	// --unselected: the selection sync would make from the environment and config file. A kind
+	// of file the config does not select at all is left alone: a config that now names only
+	// packages must not wipe every binary (nor one for binaries only every package).
+	const notes: string[] = [];
+	let selection: PruneRules['selection'];
+	let packages: PruneRules['packages'];
+	if (unselected) {
+		const sync = readSyncOptions(createReader({...sources, flags: {config: sources.flags.config}}));
+		if (sync.products.length > 0) {
+			selection = {
+				products: sync.products,
+				platforms: sync.platforms,
+				versions: sync.versions,
+				fips: sync.fips,
+			};
+		} else {
+			notes.push('the sync config selects no binaries: --unselected leaves artifacts alone');
+		}
+
+		if (sync.packages) {
+			packages = sync.packages.requests;
+		} else {
+			notes.push('the sync config selects no packages: --unselected leaves package versions alone');
+		}
+	}
+
+	return {location, rules: {keepLatest, keepVersions, selection, keepPackageVersions, packages}, yes, notes};
 }
 
 /** Load and validate `prune`'s options. */

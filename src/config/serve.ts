@@ -43,6 +43,32 @@ export type ServeConfig = {
 	readonly syncSchedule: {readonly expression: string; readonly options: SyncOptions} | undefined;
 };
 
+/** How strong a source is: a flag over the environment over the config file over the default. */
+const strength = {flag: 3, env: 2, file: 1, default: 0} as const;
+
+/**
+Where to listen: --address (MIRROR_ADDRESS, or EPR_ADDRESS as Elastic's registry
+container sets it) when given in a source as strong as the one that gives --host or
+--port, else --host and --port. The image sets MIRROR_PORT, so an EPR_ADDRESS given
+to the container must win over it.
+*/
+function listenAddress(reader: Reader): {host: string; port: number} {
+	const {read, readings} = reader;
+	const host = read(serveDefs.host);
+	const port = read(serveDefs.port);
+	const address = read(serveDefs.address);
+	if (!address) {
+		return {host, port};
+	}
+
+	const rank = (name: string) => strength[readings.get(name)?.source.kind ?? 'default'];
+	const given = rank(serveDefs.address.name);
+	return {
+		host: given >= rank(serveDefs.host.name) ? address.host : host,
+		port: given >= rank(serveDefs.port.name) ? address.port : port,
+	};
+}
+
 /** Serve's config from `reader`. Throws UsageError. */
 export function readServeConfig(reader: Reader): ServeConfig {
 	const {read, sources} = reader;
@@ -54,14 +80,13 @@ export function readServeConfig(reader: Reader): ServeConfig {
 	}
 
 	const publicUrl = read(serveDefs.publicUrl);
-	const host = read(serveDefs.host);
 	const s3Redirect = read(serveDefs.s3Redirect);
 	if (s3Redirect && location.kind !== 's3') {
 		throw new UsageError('--s3-redirect needs an s3:// --store to redirect to');
 	}
 
 	const s3BlockCacheMiB = read(serveDefs.s3BlockCache);
-	const port = read(serveDefs.port);
+	const {host, port} = listenAddress(reader);
 	const trustProxy = read(serveDefs.trustProxy);
 	const drainTimeoutMs = read(serveDefs.drainTimeout) * 1000;
 	const accessLog = read(loggingDefs.accessLog);

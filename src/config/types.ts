@@ -67,6 +67,10 @@ export type PruneRules = {
 	readonly keepLatest?: number | undefined;
 	/** Keep versions matching these specs. */
 	readonly keepVersions?: readonly VersionSpec[] | undefined;
-	/** Remove what this selection (sync's config) does not select. */
+	/** Remove the artifacts this selection (sync's config) does not select; absent when it selects no binaries. */
 	readonly selection?: Selection | undefined;
+	/** Keep the newest N versions of each integration package. */
+	readonly keepPackageVersions?: number | undefined;
+	/** Remove the package versions these requests (sync's --packages) do not take; absent when it selects none. */
+	readonly packages?: readonly PackageRequest[] | undefined;
 };

@@ -1,8 +1,9 @@
 /**
-prune: retention. A pure plan (which artifacts go, and why) from the manifest and
-the rules, then deletion under the sync lock: artifact first, then its sidecars
-(the reverse of publishing, so a reader never finds an artifact without them).
-Keys are never touched. Dry run unless told otherwise.
+prune: retention. A pure plan (which artifacts and package versions go, and why)
+from the manifest and the rules, then deletion under the sync lock: artifact first,
+then its sidecars (the reverse of publishing, so a reader never finds an artifact
+without them); a package version's zip first, its info last. Keys are never
+touched. Dry run unless told otherwise.
 */
 import semver from 'semver';
 import {selectEntries} from '../agent/select.js';
@@ -12,6 +13,7 @@ import {openWriter} from '../mirror/writer.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
+import {type PackagePrunePlan, packageBytes, planPackagePrune} from './prune-packages.js';
 
 export type {PruneRules};
 
@@ -78,6 +80,8 @@ export function planPrune(entries: readonly ManifestEntry[], rules: PruneRules):
 /** What prune decided and, with `yes`, did. */
 export type PruneResult = {
 	readonly actions: readonly PruneAction[];
+	/** Package versions to delete, and those spared because a kept version requires them. */
+	readonly packages: PackagePrunePlan;
 	readonly bytes: number;
 	readonly deleted: boolean;
 };
@@ -102,21 +106,28 @@ export async function prune(
 		}
 
 		const actions = planPrune(Object.values(writer.manifest.files), rules);
-		const bytes = actions.reduce((sum, action) => sum + action.entry.size, 0);
-		if (!yes || actions.length === 0) {
-			return {actions, bytes, deleted: false};
+		const packages = planPackagePrune(Object.values(writer.manifest.packages), rules);
+		const bytes =
+			actions.reduce((sum, action) => sum + action.entry.size, 0) +
+			packages.actions.reduce((sum, action) => sum + packageBytes(action.entry), 0);
+		if (!yes || actions.length + packages.actions.length === 0) {
+			return {actions, packages, bytes, deleted: false};
 		}
 
 		try {
 			for (const {entry} of actions) {
 				await writer.removeArtifact(entry.path);
 			}
+
+			for (const {entry} of packages.actions) {
+				await writer.removePackage(entry.path);
+			}
 		} finally {
 			// What was deleted leaves the manifest even when a later deletion failed.
 			await writer.save({always: true});
 		}
 
-		return {actions, bytes, deleted: true};
+		return {actions, packages, bytes, deleted: true};
 	};
 	return yes ? withLockedStore(options, warn, work, {mustExist: true}) : withReadStore(options, warn, work);
 }

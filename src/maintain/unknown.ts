@@ -5,6 +5,7 @@ it. Links are reported too: the server does not follow them (they could point ou
 of the tree or into `.mirror/`), so a link is at best a broken download.
 */
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
+import {packageFiles} from '../packages/catalog.js';
 import type {ManifestView} from '../store/manifest.js';
 import type {MirrorStore} from '../store/store.js';
 
@@ -16,6 +17,8 @@ export type TreeFindings = {
 	readonly problems: Problem[];
 	/** Links on published artifacts or their sidecars: repair moves the artifact out and fetches it again. */
 	readonly badArtifacts: ArtifactRef[];
+	/** Package versions (zip paths) with a link among their files: repair moves the version out. */
+	readonly badPackages: string[];
 	/** Links on nothing the mirror published: repair removes the link (never its target). */
 	readonly strayLinks: string[];
 	/** Key files present in the tree (as files). */
@@ -31,17 +34,41 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 		}
 	}
 
-	const findings: TreeFindings = {problems: [], badArtifacts: [], strayLinks: [], keysPresent: new Set()};
+	const packageOwner = new Map<string, string>();
+	for (const entry of Object.values(manifest.packages)) {
+		for (const file of packageFiles(entry.path)) {
+			packageOwner.set(file, entry.path);
+		}
+	}
+
+	const findings: TreeFindings = {
+		problems: [],
+		badArtifacts: [],
+		badPackages: [],
+		strayLinks: [],
+		keysPresent: new Set(),
+	};
 	for await (const entry of store.listTree()) {
 		const artifact = owner.get(entry.path);
+		const version = packageOwner.get(entry.path);
 		if (entry.kind === 'link') {
 			const kind = artifact ? classifyPath(artifact) : undefined;
+			const repair =
+				kind?.kind === 'artifact'
+					? 'fetches the artifact again'
+					: version
+						? 'moves the package version out (sync fetches it again)'
+						: 'removes the link (not what it points to)';
 			findings.problems.push({
 				path: entry.path,
-				problem: `is a symbolic link, which the server does not follow; verify --repair ${kind?.kind === 'artifact' ? 'fetches the artifact again' : 'removes the link (not what it points to)'}`,
+				problem: `is a symbolic link, which the server does not follow; verify --repair ${repair}`,
 			});
 			if (kind?.kind === 'artifact') {
 				findings.badArtifacts.push(kind.ref);
+			} else if (version) {
+				if (!findings.badPackages.includes(version)) {
+					findings.badPackages.push(version);
+				}
 			} else {
 				findings.strayLinks.push(entry.path);
 			}
@@ -49,11 +76,12 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 			findings.problems.push({path: entry.path, problem: 'is not a regular file; remove it by hand'});
 		} else if ((keyFiles as readonly string[]).includes(entry.path)) {
 			findings.keysPresent.add(entry.path);
-		} else if (!artifact) {
+		} else if (!artifact && !version) {
 			findings.problems.push({
 				path: entry.path,
-				problem:
-					'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it; a selected artifact with its sidecars is adopted by the next sync)',
+				problem: entry.path.startsWith('epr/')
+					? 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it)'
+					: 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it; a selected artifact with its sidecars is adopted by the next sync)',
 			});
 		}
 	}

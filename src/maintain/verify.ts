@@ -1,8 +1,11 @@
 /**
 verify: re-check everything the mirror serves, the way sync checked it on the way
 in (size, sha512 against the manifest and the `.sha512` line, PGP signature against
-the trusted keys, key files hold only trusted keys). With repair, bad artifacts are
-moved out of the served tree into a quarantine folder and fetched again.
+the trusted keys, key files hold only trusted keys, package versions as
+verify-packages.ts checks them). With repair, bad artifacts are moved out of the
+served tree into a quarantine folder and fetched again; bad package versions are
+moved there too, for the next sync to fetch again (sync fetches what its selection
+takes and the mirror lacks).
 */
 import pLimit from 'p-limit';
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
@@ -15,6 +18,7 @@ import type {MirrorStore, StoreOptions} from '../store/store.js';
 import {checkKeyFile, loadTrustedKeys, type TrustedKeys} from '../trust/keys.js';
 import {inspectArtifact} from '../trust/verify-artifact.js';
 import {checkTree, type Problem} from './unknown.js';
+import {checkPackage, packageScratch} from './verify-packages.js';
 
 export type {Problem} from './unknown.js';
 
@@ -28,6 +32,8 @@ export type VerifyReport = {
 	readonly removed: readonly string[];
 	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
 	readonly quarantined: readonly string[];
+	/** Package versions (zip paths) moved out of the tree, for the next sync to fetch again. */
+	readonly quarantinedPackages: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
 	readonly quarantineDir: string | undefined;
 };
@@ -109,6 +115,7 @@ export async function verifyMirror(
 	const stamp = new Date().toISOString().replaceAll(':', '-');
 	const problems: Problem[] = [];
 	const bad: ArtifactRef[] = [];
+	const badPackages: string[] = [];
 	const removed: string[] = [];
 	let checked = 0;
 	const check = async (store: MirrorStore): Promise<string | undefined> => {
@@ -119,29 +126,53 @@ export async function verifyMirror(
 		}
 
 		const entries = Object.values(manifest.files).sort((a, b) => a.path.localeCompare(b.path));
+		const versions = Object.values(manifest.packages).sort((a, b) => a.path.localeCompare(b.path));
+		const total = entries.length + versions.length;
 		const limit = pLimit(4);
-		await Promise.all(
-			entries.map((entry) =>
-				limit(async () => {
-					const problem = await checkArtifact(store, entry, trusted);
-					checked++;
-					options.onChecked?.(checked, entries.length);
-					if (problem) {
-						problems.push({path: entry.path, problem});
-						const kind = classifyPath(entry.path);
-						if (kind?.kind === 'artifact') {
-							bad.push(kind.ref);
+		const scratch = versions.length > 0 ? await packageScratch(store) : undefined;
+		try {
+			await Promise.all([
+				...entries.map((entry) =>
+					limit(async () => {
+						const problem = await checkArtifact(store, entry, trusted);
+						checked++;
+						options.onChecked?.(checked, total);
+						if (problem) {
+							problems.push({path: entry.path, problem});
+							const kind = classifyPath(entry.path);
+							if (kind?.kind === 'artifact') {
+								bad.push(kind.ref);
+							}
 						}
-					}
-				}),
-			),
-		);
+					}),
+				),
+				...versions.map((entry) =>
+					limit(async () => {
+						const problem = await checkPackage(store, entry, trusted, scratch?.dir as string);
+						checked++;
+						options.onChecked?.(checked, total);
+						if (problem) {
+							problems.push({path: entry.path, problem});
+							badPackages.push(entry.path);
+						}
+					}),
+				),
+			]);
+		} finally {
+			await scratch?.remove();
+		}
 
 		const tree = await checkTree(store, manifest);
 		problems.push(...tree.problems);
 		for (const ref of tree.badArtifacts) {
 			if (!bad.some((known) => known.path === ref.path)) {
 				bad.push(ref);
+			}
+		}
+
+		for (const version of tree.badPackages) {
+			if (!badPackages.includes(version)) {
+				badPackages.push(version);
 			}
 		}
 
@@ -185,14 +216,19 @@ export async function verifyMirror(
 			removed.push(link);
 		}
 
-		if (bad.length === 0) {
+		if (bad.length === 0 && badPackages.length === 0) {
 			return undefined;
 		}
 
-		// The artifact goes first, as prune does, so no reader finds one without its sidecars.
+		// The artifact goes first, as prune does, so no reader finds one without its sidecars;
+		// a package version's zip goes before its info, which lists it.
 		const quarantine = store.quarantine(stamp);
 		for (const ref of bad) {
 			await writer.quarantineArtifact(ref.path, quarantine);
+		}
+
+		for (const version of badPackages.sort()) {
+			await writer.quarantinePackage(version, quarantine);
 		}
 
 		await writer.save({always: true});
@@ -203,21 +239,31 @@ export async function verifyMirror(
 		? await withLockedStore(options.sync, warn, check, {mustExist: true})
 		: await withReadStore(options.sync, warn, check);
 	if (quarantineDir === undefined) {
-		return {checked, problems, repaired: [], removed, quarantined: [], quarantineDir: undefined};
+		return {
+			checked,
+			problems,
+			repaired: [],
+			removed,
+			quarantined: [],
+			quarantinedPackages: [],
+			quarantineDir: undefined,
+		};
 	}
 
 	// The sync takes the lock itself; it fetches exactly the quarantined artifacts.
 	const refetched = new Set<string>();
-	try {
-		await options.refetch(bad, (event) => {
-			if (event.type === 'published') {
-				refetched.add(event.path);
-			}
+	if (bad.length > 0) {
+		try {
+			await options.refetch(bad, (event) => {
+				if (event.type === 'published') {
+					refetched.add(event.path);
+				}
 
-			emit(event);
-		});
-	} catch (error) {
-		problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
+				emit(event);
+			});
+		} catch (error) {
+			problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
+		}
 	}
 
 	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
@@ -242,6 +288,7 @@ export async function verifyMirror(
 		repaired,
 		removed,
 		quarantined,
-		quarantineDir: quarantined.length > 0 ? quarantineDir : undefined,
+		quarantinedPackages: badPackages,
+		quarantineDir: quarantined.length > 0 || badPackages.length > 0 ? quarantineDir : undefined,
 	};
 }

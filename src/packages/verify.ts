@@ -38,6 +38,11 @@ export type VerifiedPackageFacts = {
 
 type Json = Record<string, unknown>;
 
+/** A parser's message without the code frame some of them add below it. */
+function firstLine(error: unknown): string {
+	return ((error as Error).message ?? String(error)).split('\n')[0] ?? '';
+}
+
 /** A value at a dotted path, the way the registry's config reader finds it: nested maps or dotted keys. */
 function lookup(data: unknown, path: string): unknown {
 	if (typeof data !== 'object' || data === null) {
@@ -92,7 +97,7 @@ async function readManifest(files: PackageFiles, label: string): Promise<Json> {
 		try {
 			manifest = YAML.parse((await readEntry(zip, entry, 1024 * 1024)).toString('utf8'));
 		} catch (error) {
-			throw new PackageError(`${label}: ${top}manifest.yml is not YAML: ${(error as Error).message}`, {
+			throw new PackageError(`${label}: ${top}manifest.yml is not YAML: ${firstLine(error)}`, {
 				cause: error,
 			});
 		}

@@ -8,8 +8,8 @@ import {parsePackagePath} from '../packages/catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
 	['.tar.gz', 'application/gzip'],
-	// An armored package signature: Elastic's registry sniffs it as text.
-	['.zip.sig', 'text/plain; charset=utf-8'],
+	// A package signature: what Elastic's registry image answers (Debian's mime.types).
+	['.zip.sig', 'application/pgp-signature'],
 	['.zip', 'application/zip'],
 	['.asc', 'application/pgp-signature'],
 	['.sha512', 'text/plain; charset=utf-8'],

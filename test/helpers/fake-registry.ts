@@ -298,6 +298,8 @@ function answer(table: readonly Route[], req: http.IncomingMessage, rawPath: str
 export async function startFakeRegistry(options: {
 	key: TestKey;
 	packages: readonly FakePackageSpec[];
+	/** Port to listen on (default: any free one). */
+	port?: number;
 }): Promise<FakeRegistry> {
 	const faults = new Map<string, number[]>();
 	const built = await Promise.all(options.packages.map((spec) => buildFakePackage(spec, options.key)));
@@ -351,7 +353,7 @@ export async function startFakeRegistry(options: {
 		}
 		res.end(req.method === 'HEAD' ? undefined : body);
 	});
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
 	registry.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 	return registry;
 }

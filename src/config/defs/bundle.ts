@@ -3,7 +3,8 @@ The option lists of `export` and `import`. Export's selection is flags only, so 
 config file's sync selection never narrows a bundle.
 */
 import {UsageError} from '../../errors.js';
-import {parsePath} from '../parse.js';
+import {type PackageRequest, parsePackageRequests, requestText} from '../../packages/catalog.js';
+import {parsePath, splitList} from '../parse.js';
 import {size, text} from './kinds.js';
 import {group} from './option.js';
 import {selectionDefs} from './selection.js';
@@ -45,6 +46,22 @@ export const exportDefs = group({
 	products: selectionFlag(selectionDefs.products, 'comma-separated'),
 	versions: selectionFlag(selectionDefs.versions, 'exact, ranges and latest, against what the mirror holds'),
 	platforms: selectionFlag(selectionDefs.platforms, 'comma-separated'),
+	packages: {
+		arg: '<list>',
+		description:
+			'only these package versions (nginx, nginx@1.2.3, all) and those they require, or none; alone, no binaries',
+		defaultText: 'all',
+		flagOnly: true,
+		...text((raw, origin): readonly PackageRequest[] | 'none' => {
+			const values = splitList(raw);
+			if (values.length === 1 && values[0]?.trim() === 'none') {
+				return 'none';
+			}
+
+			return parsePackageRequests(values, origin.label);
+		}),
+		show: (value: readonly PackageRequest[] | 'none') => (value === 'none' ? value : value.map(requestText)),
+	},
 	since: {
 		arg: '<date|last>',
 		description: 'only files published after this ISO date, or after the previous export (last)',

@@ -1,8 +1,8 @@
 /**
-The option lists of `verify` and `prune`.
+The option lists of `verify`, `prune` and `package-paths`.
 */
 import type {VersionSpec} from '../../versions.js';
-import {boolean, integer, versionList} from './kinds.js';
+import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
 import {commonOptions} from './store.js';
 import {syncDefs} from './sync.js';
@@ -12,7 +12,8 @@ import {upstreamDefs} from './upstream.js';
 export const verifyDefs = group({
 	repair: {
 		...boolean,
-		description: 'move bad artifacts to .mirror/quarantine/ and fetch them again from the upstream',
+		description:
+			'move bad artifacts and package versions to .mirror/quarantine/; fetch the artifacts again from the upstream (the next sync fetches the package versions)',
 		default: false,
 		flagOnly: true,
 	},
@@ -47,9 +48,16 @@ export const pruneDefs = group({
 		flagOnly: true,
 		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
 	},
+	keepPackageVersions: {
+		...integer(1, 1000),
+		description:
+			'keep the newest N versions of each integration package (and any version a kept one requires)',
+		flagOnly: true,
+	},
 	unselected: {
 		...boolean,
-		description: 'remove what the sync config (versions, products, platforms, fips) no longer selects',
+		description:
+			'remove what the sync config no longer selects: artifacts (versions, products, platforms, fips) and package versions (--packages names), each only when the config selects that kind at all',
 		flagOnly: true,
 	},
 	yes: {...boolean, description: 'delete; without it prune only prints what it would delete', flagOnly: true},
@@ -58,3 +66,17 @@ export const pruneDefs = group({
 
 /** The options of `prune`. */
 export const pruneOptions = [...commonOptions, ...Object.values(pruneDefs)] as const;
+
+/** package-paths: the folder Elastic's registry loads (its `package_paths`). */
+export const packagePathsDefs = group({
+	out: {
+		...filePath,
+		arg: '<dir>',
+		description: "folder to write every package version's <name>-<version>.zip and .zip.sig into",
+		defaultText: 'required',
+		flagOnly: true,
+	},
+});
+
+/** The options of `package-paths`. */
+export const packagePathsOptions = [...commonOptions, packagePathsDefs.out] as const;

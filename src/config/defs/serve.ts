@@ -41,6 +41,15 @@ export const serveDefs = group({
 		description: 'port to listen on (0: any free port)',
 		default: 8080,
 	},
+	address: {
+		...address,
+		// EPR_ADDRESS is what Elastic's registry container reads: its compose files work unchanged.
+		env: ['MIRROR_ADDRESS', 'EPR_ADDRESS'],
+		description:
+			'host:port to listen on, instead of --host and --port (wins over them when given in the same place or a stronger one)',
+		defaultText: '--host:--port',
+		show: ({host, port}) => `${host}:${port}`,
+	},
 	publicUrl: {
 		...url,
 		description: 'URL users reach this server at, used in generated commands and API links',
@@ -95,6 +104,7 @@ export const serveOptions = [
 	serveDefs.s3BlockCache,
 	serveDefs.host,
 	serveDefs.port,
+	serveDefs.address,
 	serveDefs.publicUrl,
 	tlsDefs.tlsCert,
 	tlsDefs.tlsKey,
