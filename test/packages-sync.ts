@@ -418,6 +418,21 @@ test('bad package flags and nothing selected exit 2 with one line naming the val
 	t.deepEqual(context.registry.requests, []);
 });
 
+test('a registry that cannot be reached ends the run before it starts, with one line pointing at --registry', async (t) => {
+	const context = await setup(t);
+	const result = await runCli([
+		'sync',
+		'--no-json',
+		...toArgs(
+			packageFlags(context, {packages: 'nginx', 'kibana-versions': '9.1.0', registry: 'http://127.0.0.1:9'}),
+		),
+	]);
+	t.is(result.code, 1);
+	t.regex(result.stderr, /cannot reach 127\.0\.0\.1:9 .*check --registry/);
+	t.is(result.stderr.trim().split('\n').length, 1, result.stderr);
+	t.deepEqual(await listFiles(context.dir), []);
+});
+
 test('the package plan: listed versions are skipped (their search entry refreshed when upstream changed it), others fetched', (t) => {
 	const pkg = (version: string, search: Record<string, unknown> = {}): SelectedPackage => ({
 		name: 'nginx',

@@ -75,7 +75,16 @@ function newest(entries: readonly SearchEntry[]): SearchEntry | undefined {
 function createSearcher(registry: string, client: HttpClient, warn: (message: string) => void) {
 	const answers = new Map<string, Promise<SearchEntry[]>>();
 	const ask = async (url: string): Promise<SearchEntry[]> => {
-		const {body} = await client.fetch(url, {maxBytes: searchMaxBytes});
+		const {body} = await client.fetch(url, {maxBytes: searchMaxBytes}).catch((error: unknown) => {
+			// The client's advice names the binaries' flags; here the registry is what was not reached.
+			throw error instanceof UpstreamError && error.code === 'ERR_UNREACHABLE'
+				? new UpstreamError(error.url, error.message.replace('--upstream and --versions-api', '--registry'), {
+						retryable: false,
+						cause: error,
+						code: error.code,
+					})
+				: error;
+		});
 		let data: unknown;
 		try {
 			data = JSON.parse(body.toString('utf8'));
