@@ -160,8 +160,8 @@ export async function resolvePackages(
 	const search = createSearcher(options.registry.replace(/\/+$/, ''), client, warn);
 	const {prerelease} = options;
 	const chosen = new Map<string, {search: SearchEntry; reasons: string[]}>();
-	// Versions whose requirements are still to be resolved, for one Kibana version or all of them.
-	const pending: Array<{entry: SearchEntry; kibana: readonly string[]}> = [];
+	// Selected versions whose requirements are still to be resolved, each for one Kibana version.
+	const pending: Array<{entry: SearchEntry; kibana: string}> = [];
 	const walked = new Set<string>();
 	const select = (entry: SearchEntry, reason: string, kibana: readonly string[]) => {
 		const key = `${entry.name}@${entry.version}`;
@@ -174,7 +174,7 @@ export async function resolvePackages(
 		for (const version of kibana) {
 			if (!walked.has(`${key} ${version}`)) {
 				walked.add(`${key} ${version}`);
-				pending.push({entry, kibana: [version]});
+				pending.push({entry, kibana: version});
 			}
 		}
 	};
@@ -271,8 +271,7 @@ export async function resolvePackages(
 
 	// Requirements, breadth first: each selected version's, for the Kibana version it was selected for.
 	for (let next = pending.shift(); next; next = pending.shift()) {
-		const {entry} = next;
-		const [kibana = ''] = next.kibana;
+		const {entry, kibana} = next;
 		for (const need of requirementsOf(entry)) {
 			const candidates = (await search({package: need.package, kibana, all: true, prerelease})).filter(
 				(candidate) => candidate.name === need.package && satisfiesConstraint(candidate.version, need.range),
