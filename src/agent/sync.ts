@@ -4,8 +4,9 @@ selected), open the store, then hand the plan, fetch, verify and publish of both
 the locked run (run.ts): one lock, one writer, one run record. The entry point of
 `sync`, the scheduled sync of `serve`, and the re-fetch of `verify --repair`.
 */
-import type {SyncOptions} from '../config/types.js';
+import type {PackageSyncOptions, SyncOptions} from '../config/types.js';
 import type {EventSink, Summary} from '../mirror/events.js';
+import {type PackageRequest, parsePackagePath} from '../packages/catalog.js';
 import {type PackageSelection, resolvePackages} from '../packages/resolve.js';
 import {redactText} from '../redact.js';
 import {openStore} from '../store/open.js';
@@ -29,32 +30,52 @@ async function resolveStack(options: SyncOptions, client: HttpClient, emit: Even
 	return needed ? resolve(options, client, emit) : {versions: [], warnings: [], list: undefined};
 }
 
+/** A repair's packages: exactly the versions verify quarantined, pinned, whatever the Kibana versions. */
+function repairSelection(options: SyncOptions): PackageSyncOptions | undefined {
+	const requests = (options.onlyPackages ?? []).flatMap((zipPath): PackageRequest[] => {
+		const parsed = parsePackagePath(zipPath);
+		return parsed ? [{kind: 'pin', ...parsed}] : [];
+	});
+	return requests.length > 0
+		? {requests, registry: options.registry, prerelease: true}
+		: undefined;
+}
+
 /** The package versions to mirror, for the Kibana versions given or else the stack's. */
 async function resolveSelection(
 	options: SyncOptions,
 	stackVersions: readonly string[],
 	client: HttpClient,
 	emit: EventSink,
-): Promise<{selection: PackageSelection; kibanaVersions: string[]; warnings: string[]} | undefined> {
-	const packages = options.only ? undefined : options.packages;
+): Promise<
+	{selection: PackageSelection; kibanaVersions: string[]; registry: string; warnings: string[]} | undefined
+> {
+	const packages = options.only ? repairSelection(options) : options.packages;
 	if (!packages) {
 		return undefined;
 	}
 
-	const kibana = packages.kibanaVersions
-		? await resolve({...options, versions: packages.kibanaVersions}, client, emit)
-		: {versions: [...stackVersions], warnings: []};
+	const kibana = options.only
+		? {versions: [], warnings: []}
+		: packages.kibanaVersions
+			? await resolve({...options, versions: packages.kibanaVersions}, client, emit)
+			: {versions: [...stackVersions], warnings: []};
 	// Kibana asks with its version cut at the first `-` (9.2.0-SNAPSHOT asks for 9.2.0): so does the mirror.
 	const kibanaVersions = [...new Set(kibana.versions.map((version) => version.split(/[-+]/)[0] ?? version))];
 	const warnings = [...kibana.warnings];
-	if (kibanaVersions.length === 0) {
+	if (kibanaVersions.length === 0 && !options.only) {
 		const message = 'no Kibana version to select packages for';
 		warnings.push(message);
 		emit({type: 'warning', message});
 	}
 
 	const selection = await resolvePackages(packages, kibanaVersions, client, emit);
-	return {selection, kibanaVersions, warnings: [...warnings, ...selection.warnings]};
+	return {
+		selection,
+		kibanaVersions,
+		registry: packages.registry,
+		warnings: [...warnings, ...selection.warnings],
+	};
 }
 
 /**
@@ -69,7 +90,8 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
 	const client = createHttpClient(options.http);
 	try {
-		const binaries = options.only !== undefined || options.products.length > 0;
+		// A repair fetches binaries only when verify quarantined some.
+		const binaries = options.only ? options.only.length > 0 : options.products.length > 0;
 		const stack = await resolveStack(options, client, emit);
 		const packages = await resolveSelection(options, stack.versions, client, emit);
 		const versions = binaries ? stack.versions : [];
@@ -83,10 +105,10 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 				versions,
 				files: wanted.length,
 				...(stack.list ? {versionsApi: redactText(stack.list.api), versionsApiNote: stack.list.note} : {}),
-				...(packages && options.packages
+				...(packages
 					? {
 							packages: {
-								registry: redactText(options.packages.registry),
+								registry: redactText(packages.registry),
 								kibanaVersions: packages.kibanaVersions,
 								versions: packages.selection.selected.length,
 							},
@@ -105,10 +127,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 					versions,
 					versionWarnings: [...stack.warnings, ...(packages?.warnings ?? [])],
 					keys: binaries,
-					packages:
-						packages && options.packages
-							? {registry: options.packages.registry, selection: packages.selection}
-							: undefined,
+					packages: packages ? {registry: packages.registry, selection: packages.selection} : undefined,
 					startedAt,
 				},
 				emit,

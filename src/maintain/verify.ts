@@ -12,6 +12,7 @@ import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/
 import {describeError} from '../errors.js';
 import type {EventSink} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
+import {packageFiles} from '../packages/catalog.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {openStore, withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
@@ -46,7 +47,11 @@ export type VerifyOptions = {
 	Fetch these quarantined artifacts again, verified (--repair): the sync of the collection
 	they belong to, limited to them. Rejects when that sync cannot run at all.
 	*/
-	readonly refetch: (refs: readonly ArtifactRef[], emit: EventSink) => Promise<unknown>;
+	readonly refetch: (
+		refs: readonly ArtifactRef[],
+		packages: readonly string[],
+		emit: EventSink,
+	) => Promise<unknown>;
 	readonly onChecked?: ((done: number, total: number) => void) | undefined;
 };
 
@@ -250,11 +255,11 @@ export async function verifyMirror(
 		};
 	}
 
-	// The sync takes the lock itself; it fetches exactly the quarantined artifacts.
+	// The sync takes the lock itself; it fetches exactly the quarantined artifacts and package versions.
 	const refetched = new Set<string>();
-	if (bad.length > 0) {
+	if (bad.length > 0 || badPackages.length > 0) {
 		try {
-			await options.refetch(bad, (event) => {
+			await options.refetch(bad, badPackages, (event) => {
 				if (event.type === 'published') {
 					refetched.add(event.path);
 				}
@@ -266,21 +271,26 @@ export async function verifyMirror(
 		}
 	}
 
-	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
+	const repairedArtifacts = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
+	const repairedPackages = badPackages.filter((file) => refetched.has(file));
 	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
-	if (repaired.length > 0) {
+	const quarantinedPackages = badPackages.filter((file) => !refetched.has(file));
+	if (repairedArtifacts.length > 0 || repairedPackages.length > 0) {
 		const store = await openStore(options.sync);
 		try {
 			const quarantine = store.quarantine(stamp);
-			for (const file of repaired) {
-				for (const moved of artifactFiles(file)) {
-					await quarantine.discard(moved);
-				}
+			for (const moved of [
+				...repairedArtifacts.flatMap(artifactFiles),
+				...repairedPackages.flatMap(packageFiles),
+			]) {
+				await quarantine.discard(moved);
 			}
 		} finally {
 			store.close();
 		}
 	}
+
+	const repaired = [...repairedArtifacts, ...repairedPackages];
 
 	return {
 		checked,
@@ -288,7 +298,7 @@ export async function verifyMirror(
 		repaired,
 		removed,
 		quarantined,
-		quarantinedPackages: badPackages,
-		quarantineDir: quarantined.length > 0 || badPackages.length > 0 ? quarantineDir : undefined,
+		quarantinedPackages,
+		quarantineDir: quarantined.length > 0 || quarantinedPackages.length > 0 ? quarantineDir : undefined,
 	};
 }

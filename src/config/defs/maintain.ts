@@ -6,6 +6,7 @@ import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
 import {commonOptions} from './store.js';
 import {syncDefs} from './sync.js';
+import {packageDefs} from './packages.js';
 import {upstreamDefs} from './upstream.js';
 
 /** verify --repair: quarantine and fetch again. */
@@ -25,6 +26,7 @@ export const verifyOptions = [
 	upstreamDefs.trustedKey,
 	verifyDefs.repair,
 	upstreamDefs.upstream,
+	packageDefs.registry,
 	upstreamDefs.caFile,
 	upstreamDefs.timeout,
 	upstreamDefs.retries,
