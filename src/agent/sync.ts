@@ -36,9 +36,7 @@ function repairSelection(options: SyncOptions): PackageSyncOptions | undefined {
 		const parsed = parsePackagePath(zipPath);
 		return parsed ? [{kind: 'pin', ...parsed}] : [];
 	});
-	return requests.length > 0
-		? {requests, registry: options.registry, prerelease: true}
-		: undefined;
+	return requests.length > 0 ? {requests, registry: options.registry, prerelease: true} : undefined;
 }
 
 /** The package versions to mirror, for the Kibana versions given or else the stack's. */

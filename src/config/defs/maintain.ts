@@ -4,9 +4,9 @@ The option lists of `verify`, `prune` and `package-paths`.
 import type {VersionSpec} from '../../versions.js';
 import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
+import {packageDefs} from './packages.js';
 import {commonOptions} from './store.js';
 import {syncDefs} from './sync.js';
-import {packageDefs} from './packages.js';
 import {upstreamDefs} from './upstream.js';
 
 /** verify --repair: quarantine and fetch again. */
