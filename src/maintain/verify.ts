@@ -2,10 +2,8 @@
 verify: re-check everything the mirror serves, the way sync checked it on the way
 in (size, sha512 against the manifest and the `.sha512` line, PGP signature against
 the trusted keys, key files hold only trusted keys, package versions as
-verify-packages.ts checks them). With repair, bad artifacts are moved out of the
-served tree into a quarantine folder and fetched again; bad package versions are
-moved there too, for the next sync to fetch again (sync fetches what its selection
-takes and the mirror lacks).
+verify-packages.ts checks them). With repair, bad artifacts and package versions
+are moved out of the served tree into a quarantine folder and fetched again.
 */
 import pLimit from 'p-limit';
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
@@ -27,13 +25,13 @@ export type {Problem} from './unknown.js';
 export type VerifyReport = {
 	readonly checked: number;
 	readonly problems: readonly Problem[];
-	/** Artifacts fetched again and verified. */
+	/** Artifacts and package versions (zip paths) fetched again and verified. */
 	readonly repaired: readonly string[];
 	/** Links verify --repair removed from the tree (what they pointed to is untouched). */
 	readonly removed: readonly string[];
 	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
 	readonly quarantined: readonly string[];
-	/** Package versions (zip paths) moved out of the tree, for the next sync to fetch again. */
+	/** Package versions (zip paths) moved out of the tree that could not be fetched again. */
 	readonly quarantinedPackages: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
 	readonly quarantineDir: string | undefined;
@@ -43,10 +41,7 @@ export type VerifyReport = {
 export type VerifyOptions = {
 	readonly sync: StoreOptions & {readonly trustedKeyPaths: readonly string[]};
 	readonly repair: boolean;
-	/**
-	Fetch these quarantined artifacts again, verified (--repair): the sync of the collection
-	they belong to, limited to them. Rejects when that sync cannot run at all.
-	*/
+	/** Fetch these quarantined artifacts and package versions again, verified (--repair); rejects when that sync cannot run. */
 	readonly refetch: (
 		refs: readonly ArtifactRef[],
 		packages: readonly string[],
