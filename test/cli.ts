@@ -34,7 +34,7 @@ test('bad usage exits 2 with one line on stderr', async (t) => {
 		[['sync', '--platfroms', 'x'], /unknown option '--platfroms' \(Did you mean --platforms\?\)/],
 		[['sync', '--versions', 'latest', '--platforms', 'linux-amd64'], /did you mean "linux-x86_64"/],
 		[['sync', '--versions', 'nine'], /invalid version "nine"/],
-		[['sync'], /no versions selected/],
+		[['sync'], /nothing selected/],
 		[['sync', '--versions', 'latest', '--concurrency', '-1'], /concurrency/],
 		[['snyc'], /unknown command 'snyc'/],
 	];

@@ -34,8 +34,8 @@ async function mirrorOf(t: Parameters<typeof withUpstream>[0], versions: string[
 			env: {},
 			cwd: process.cwd(),
 		});
-		const refetch: VerifyOptions['refetch'] = (only, emit) =>
-			sync({...config.sync, only, dryRun: false}, emit);
+		const refetch: VerifyOptions['refetch'] = (only, onlyPackages, emit) =>
+			sync({...config.sync, only, onlyPackages, dryRun: false}, emit);
 		return {...config, refetch};
 	};
 	return {...setup, flags, verifyOptions};

@@ -145,6 +145,49 @@ test('the text summary counts key files apart from artifacts and does not repeat
 	]);
 });
 
+test('the text summary and start line of package runs: package counts, alone when no binary was selected', (t) => {
+	const lines: string[] = [];
+	const reporter = textReporter((line) => lines.push(line));
+	const base: Summary = {
+		result: 'success',
+		dryRun: false,
+		versions: [],
+		published: 0,
+		present: 0,
+		notPublished: 0,
+		keys: {published: 0, present: 0},
+		packages: {published: 3, present: 2, failed: 0},
+		failed: [],
+		warnings: [],
+		bytes: 2048,
+		durationMs: 1500,
+		requests: {get: 5, head: 0},
+	};
+	reporter.emit({
+		type: 'start',
+		dir: '/m',
+		upstream: 'https://artifacts.elastic.co',
+		versions: [],
+		files: 0,
+		packages: {registry: 'https://epr.elastic.co', kibanaVersions: ['9.1.0'], versions: 5},
+	});
+	reporter.emit({type: 'summary', summary: base});
+	reporter.emit({
+		type: 'summary',
+		summary: {...base, versions: ['9.1.3'], published: 1, keys: {published: 0, present: 2}},
+	});
+	reporter.emit({
+		type: 'summary',
+		summary: {...base, dryRun: true, packages: {published: 0, present: 2, failed: 0}},
+	});
+	t.deepEqual(lines, [
+		'syncing 5 package versions (Kibana 9.1.0) from https://epr.elastic.co into /m',
+		'done: packages: 3 published, 2 present; 2.0 KiB downloaded in 1.5 s',
+		'done: 1 published, 0 already present, 0 not published upstream, 0 failed; 2.0 KiB downloaded in 1.5 s; key files: 2 unchanged; packages: 3 published, 2 present',
+		'dry run: nothing was downloaded or changed (packages: 2 already published)',
+	]);
+});
+
 let key: TestKey;
 test.before(async () => {
 	key = await createTestKey();

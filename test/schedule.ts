@@ -106,7 +106,7 @@ test('a bad schedule or a schedule without versions is a usage error', (t) => {
 		message: /invalid --sync-schedule "every day"/,
 	});
 	t.throws(() => load({}, {MIRROR_SYNC_SCHEDULE: '61 * * * *'}), {message: /invalid MIRROR_SYNC_SCHEDULE/});
-	t.throws(() => load({'sync-schedule': '0 3 * * *'}), {message: /no versions selected/});
+	t.throws(() => load({'sync-schedule': '0 3 * * *'}), {message: /nothing selected/});
 	t.is(
 		load({'sync-schedule': '0 3 * * *'}, {MIRROR_VERSIONS: 'latest'}).syncSchedule?.expression,
 		'0 3 * * *',

@@ -12,6 +12,7 @@ import {type VerifyOptions, verifyMirror} from '../src/maintain/verify.js';
 import {layout} from '../src/store/layout.js';
 import {dirLocation} from '../src/store/location.js';
 import {readManifest} from '../src/store/manifest.js';
+import {startFakeRegistry} from './helpers/fake-registry.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {type BuiltPackage, buildPackage, publishPackages} from './helpers/package-mirror.js';
 import {runCli} from './helpers/run.js';
@@ -41,7 +42,7 @@ async function mirror(t: Parameters<typeof tempDir>[0]) {
 		return {
 			...config,
 			refetch: async () => {
-				throw new Error('no artifact should be fetched');
+				throw new Error('nothing should be fetched');
 			},
 		};
 	};
@@ -94,28 +95,50 @@ test('a clean mirror of package versions verifies; every kind of damage is named
 	t.regex(cli.stdout, /bad: epr\/nginx\/nginx-1\.0\.0\.zip: sha512 differs/);
 });
 
-test('verify --repair moves bad package versions out and unlists them; sync fetches them again', async (t) => {
-	const m = await mirror(t);
-	await writeFile(m.file(zip('1.1.0')), 'not a zip');
-	const report = await verifyMirror(m.options(true));
-	t.deepEqual(report.quarantinedPackages, [zip('1.1.0')]);
-	t.deepEqual(report.repaired, []);
-	t.truthy(report.quarantineDir);
-	const {manifest} = await readManifest(layout(m.dir));
-	t.deepEqual(Object.keys(manifest.packages).sort(), [zip('1.0.0'), zip('1.2.0'), zip('1.3.0')]);
-	const files = await listFiles(m.dir);
-	t.false(files.some((file) => file.startsWith('epr/nginx/nginx-1.1.0')));
-	t.deepEqual(
-		files.filter((file) => file.startsWith('.mirror/quarantine/')).map((file) => path.posix.basename(file)),
-		['nginx-1.1.0.json', 'nginx-1.1.0.zip', 'nginx-1.1.0.zip.sig'],
-	);
-	t.deepEqual((await verifyMirror(m.options(false))).problems, []);
+test('verify --repair moves bad package versions out and unlists them; what the registry still has is fetched again', async (t) => {
+	const registry = await startFakeRegistry({
+		key,
+		packages: ['1.0.0', '1.1.0', '1.2.0', '1.3.0'].map((version) => ({name: 'nginx', version})),
+	});
+	t.teardown(() => registry.close());
+	const dir = await tempDir(t);
+	const keyPath = await key.writePublic(await tempDir(t, 'keys-'));
+	await publishPackages(dirLocation(dir), registry.packages);
+	const flags = ['--dir', dir, '--trusted-key', keyPath, '--registry', registry.url];
+	const original = await readFile(path.join(dir, zip('1.1.0')));
 
-	await writeFile(m.file(zip('1.2.0')), 'not a zip either');
-	const cli = await runCli(['verify', '--repair', '--dir', m.dir, '--trusted-key', m.keyPath]);
-	t.is(cli.code, 1);
-	t.regex(
-		cli.stdout,
-		/quarantined: epr\/nginx\/nginx-1\.2\.0\.zip with its signature and info \(moved to .*\); run sync to fetch it again/,
+	// 1.1.0 is damaged and the registry has it: fetched again, the quarantined copy discarded.
+	await writeFile(path.join(dir, zip('1.1.0')), 'not a zip');
+	const repaired = await runCli(['verify', '--repair', ...flags]);
+	t.is(repaired.code, 0, repaired.stdout + repaired.stderr);
+	t.regex(repaired.stdout, /fetched again: epr\/nginx\/nginx-1\.1\.0\.zip/);
+	t.regex(repaired.stdout, /1 repaired, 0 quarantined/);
+	t.deepEqual(await readFile(path.join(dir, zip('1.1.0'))), original);
+	t.deepEqual(
+		registry.requests.filter((request) => request.path.endsWith('.zip')).map((request) => request.path),
+		['/epr/nginx/nginx-1.1.0.zip'],
+		'only the damaged version is downloaded',
 	);
+	t.false((await listFiles(dir)).some((file) => file.startsWith('.mirror/quarantine/')));
+	t.is((await runCli(['verify', ...flags])).code, 0);
+
+	// 1.2.0 is damaged and the registry no longer has it: quarantined, unlisted, exit 1.
+	registry.remove('nginx', '1.2.0');
+	await writeFile(path.join(dir, zip('1.2.0')), 'not a zip either');
+	const lost = await runCli(['verify', '--repair', ...flags]);
+	t.is(lost.code, 1);
+	t.regex(
+		lost.stdout,
+		/quarantined: epr\/nginx\/nginx-1\.2\.0\.zip with its signature and info \(could not fetch it again; moved to .*\)/,
+	);
+	const {manifest} = await readManifest(layout(dir));
+	t.deepEqual(Object.keys(manifest.packages).sort(), [zip('1.0.0'), zip('1.1.0'), zip('1.3.0')]);
+	t.deepEqual(
+		(await listFiles(dir))
+			.filter((file) => file.startsWith('.mirror/quarantine/'))
+			.map((file) => path.posix.basename(file))
+			.sort(),
+		['nginx-1.2.0.json', 'nginx-1.2.0.zip', 'nginx-1.2.0.zip.sig'],
+	);
+	t.is((await runCli(['verify', ...flags])).code, 0, 'what is left verifies');
 });

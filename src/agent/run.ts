@@ -1,11 +1,15 @@
 /**
 The locked part of a sync run: read the manifest, plan, then fetch, verify and
-publish with bounded concurrency, mirror the key files, and record the run. A dry run
-stops after the plan, without the lock.
+publish with bounded concurrency, mirror the key files, run the packages phase
+(packages/phase.ts) with the same writer, and record the run once. A dry run stops
+after the plan, without the lock.
 */
 import pLimit from 'p-limit';
-import type {EventSink, Summary} from '../mirror/events.js';
+import type {EventSink, Failure, Summary} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
+import {type PackagePhase, packageCounts, runPackagePhase} from '../packages/phase.js';
+import {planPackages} from '../packages/plan.js';
+import type {PackageSelection} from '../packages/resolve.js';
 import {removeStalePartials} from '../store/abandoned.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
 import type {MirrorStore} from '../store/store.js';
@@ -31,6 +35,10 @@ export type RunSetup = {
 	readonly wanted: ArtifactRef[];
 	readonly versions: string[];
 	readonly versionWarnings: string[];
+	/** Whether the upstream's key files are mirrored: only when binaries are synced. */
+	readonly keys: boolean;
+	/** The package versions selected and where from, when packages are. */
+	readonly packages?: {readonly registry: string; readonly selection: PackageSelection} | undefined;
 	readonly startedAt: Date;
 };
 
@@ -83,6 +91,20 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			}
 		}
 
+		const packages: PackagePhase | undefined = setup.packages && {
+			registry: setup.packages.registry,
+			actions: planPackages(setup.packages.selection.selected, writer.manifest),
+			resolveFailures: setup.packages.selection.failures.length,
+		};
+		for (const action of packages?.actions ?? []) {
+			if (setup.dryRun || action.kind !== 'skip') {
+				emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
+			}
+		}
+
+		// Requests the registry could not meet: reported as they were found, counted with the run's.
+		const resolveFailures: Failure[] = [...(setup.packages?.selection.failures ?? [])];
+
 		const summarize = (result: Summary['result'], fields: Partial<Summary>): Summary => ({
 			result,
 			dryRun: setup.dryRun,
@@ -99,8 +121,16 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			requests: {...client.counts},
 		});
 		if (setup.dryRun) {
-			const summary = summarize('success', {
+			const summary = summarize(resolveFailures.length > 0 ? 'failed' : 'success', {
 				present: actions.filter((action) => action.kind === 'skip').length,
+				failed: resolveFailures,
+				...(packages && {
+					packages: {
+						published: 0,
+						present: packages.actions.filter((action) => action.kind === 'skip').length,
+						failed: resolveFailures.length,
+					},
+				}),
 			});
 			emit({type: 'summary', summary});
 			return summary;
@@ -136,7 +166,16 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			writer.stop();
 			throw error;
 		});
-		const keyOutcomes = context.stop ? [] : await syncKeys(context);
+		const keyOutcomes = context.stop || !setup.keys ? [] : await syncKeys(context);
+		const packageOutcomes =
+			packages && !context.stop
+				? await runPackagePhase(context, packages, limit).catch((error: unknown) => {
+						limit.clearQueue();
+						writer.stop();
+						throw error;
+					})
+				: [];
+		const packageSummary = packages && packageCounts(packages, packageOutcomes);
 		writer.stop();
 		await writer.save({always: true});
 		const count = (kind: Outcome, among: readonly Outcome[] = outcomes) => countOf(among, kind);
@@ -152,17 +191,20 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 					// Every file the stopped run did not get, whether it was tried or not.
 					failed: count('failed'),
 					bytes: context.bytes,
+					packages: packageSummary,
 				},
 				error: stop.message,
-				failures: context.failures,
+				failures: [...resolveFailures, ...context.failures],
 			});
 			throw stop;
 		}
 
-		const failures = [...context.failures, ...emptyVersions(wanted, outcomes)];
-		for (const failure of failures.slice(context.failures.length)) {
+		const empty = emptyVersions(wanted, outcomes);
+		for (const failure of empty) {
 			emit({type: 'failed', ...failure});
 		}
+
+		const failures = [...resolveFailures, ...context.failures, ...empty];
 
 		// Artifacts and key files are counted apart: "3 published" means three artifacts.
 		const summary = summarize(failures.length > 0 ? 'failed' : 'success', {
@@ -170,6 +212,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			present: count('present'),
 			notPublished: count('not-published'),
 			keys: {published: count('published', keyOutcomes), present: count('present', keyOutcomes)},
+			...(packageSummary && {packages: packageSummary}),
 			failed: failures,
 			bytes: context.bytes,
 		});
@@ -183,6 +226,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 				failed: failures.length,
 				bytes: summary.bytes,
 				keys: summary.keys,
+				packages: summary.packages,
 			},
 			failures,
 		});

@@ -1,40 +1,99 @@
 /**
-One sync run of the agent collection: resolve versions, open the store, then hand
-the plan, fetch, verify and publish to the locked run (run.ts). The entry point of
+One sync run: resolve versions (and the package versions, when packages are
+selected), open the store, then hand the plan, fetch, verify and publish of both to
+the locked run (run.ts): one lock, one writer, one run record. The entry point of
 `sync`, the scheduled sync of `serve`, and the re-fetch of `verify --repair`.
 */
-import type {SyncOptions} from '../config/types.js';
+import type {PackageSyncOptions, SyncOptions} from '../config/types.js';
 import type {EventSink, Summary} from '../mirror/events.js';
+import {type PackageRequest, parsePackagePath} from '../packages/catalog.js';
+import {type PackageSelection, resolvePackages} from '../packages/resolve.js';
 import {redactText} from '../redact.js';
 import {openStore} from '../store/open.js';
 import {loadTrustedKeys} from '../trust/keys.js';
 import {createHttpClient} from '../upstream/client.js';
+import type {HttpClient} from '../upstream/types.js';
 import {wantedArtifacts} from './catalog.js';
 import {resolve} from './resolve.js';
 import {runLocked} from './run.js';
 
 export type {SyncOptions};
 
+/** The versions of the binaries, asked for only when binaries are synced or the packages need them. */
+async function resolveStack(options: SyncOptions, client: HttpClient, emit: EventSink) {
+	if (options.only) {
+		return {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: [], list: undefined};
+	}
+
+	// Without binaries, --versions only stands in for missing --kibana-versions.
+	const needed = options.products.length > 0 || (options.packages && !options.packages.kibanaVersions);
+	return needed ? resolve(options, client, emit) : {versions: [], warnings: [], list: undefined};
+}
+
+/** A repair's packages: exactly the versions verify quarantined, pinned, whatever the Kibana versions. */
+function repairSelection(options: SyncOptions): PackageSyncOptions | undefined {
+	const requests = (options.onlyPackages ?? []).flatMap((zipPath): PackageRequest[] => {
+		const parsed = parsePackagePath(zipPath);
+		return parsed ? [{kind: 'pin', ...parsed}] : [];
+	});
+	return requests.length > 0 ? {requests, registry: options.registry, prerelease: true} : undefined;
+}
+
+/** The package versions to mirror, for the Kibana versions given or else the stack's. */
+async function resolveSelection(
+	options: SyncOptions,
+	stackVersions: readonly string[],
+	client: HttpClient,
+	emit: EventSink,
+): Promise<
+	{selection: PackageSelection; kibanaVersions: string[]; registry: string; warnings: string[]} | undefined
+> {
+	const packages = options.only ? repairSelection(options) : options.packages;
+	if (!packages) {
+		return undefined;
+	}
+
+	const kibana = options.only
+		? {versions: [], warnings: []}
+		: packages.kibanaVersions
+			? await resolve({...options, versions: packages.kibanaVersions}, client, emit)
+			: {versions: [...stackVersions], warnings: []};
+	// Kibana asks with its version cut at the first `-` (9.2.0-SNAPSHOT asks for 9.2.0): so does the mirror.
+	const kibanaVersions = [...new Set(kibana.versions.map((version) => version.split(/[-+]/)[0] ?? version))];
+	const warnings = [...kibana.warnings];
+	if (kibanaVersions.length === 0 && !options.only) {
+		const message = 'no Kibana version to select packages for';
+		warnings.push(message);
+		emit({type: 'warning', message});
+	}
+
+	const selection = await resolvePackages(packages, kibanaVersions, client, emit);
+	return {
+		selection,
+		kibanaVersions,
+		registry: packages.registry,
+		warnings: [...warnings, ...selection.warnings],
+	};
+}
+
 /**
 Run one sync. Resolves with the summary (also emitted as the last event); rejects
 only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
-an unreachable versions API (UpstreamError); when the upstream cannot be reached at
-all (ERR_UNREACHABLE, ERR_TLS: recorded as a failed run); or when an object store's
-lease is lost mid-run (ERR_LOCK_LOST), after which it writes nothing more.
+an unreachable versions API or registry (UpstreamError); when the upstream cannot be
+reached at all (ERR_UNREACHABLE, ERR_TLS: recorded as a failed run); or when an
+object store's lease is lost mid-run (ERR_LOCK_LOST), after which it writes nothing more.
 */
 export async function sync(options: SyncOptions, emit: EventSink): Promise<Summary> {
 	const startedAt = new Date();
 	const trusted = await loadTrustedKeys(options.trustedKeyPaths);
 	const client = createHttpClient(options.http);
 	try {
-		const {
-			versions,
-			warnings: versionWarnings,
-			list,
-		} = options.only
-			? {versions: [...new Set(options.only.map((ref) => ref.version))], warnings: [], list: undefined}
-			: await resolve(options, client, emit);
-		const wanted = options.only ? [...options.only] : wantedArtifacts({...options, versions});
+		// A repair fetches binaries only when verify quarantined some.
+		const binaries = options.only ? options.only.length > 0 : options.products.length > 0;
+		const stack = await resolveStack(options, client, emit);
+		const packages = await resolveSelection(options, stack.versions, client, emit);
+		const versions = binaries ? stack.versions : [];
+		const wanted = options.only ? [...options.only] : binaries ? wantedArtifacts({...options, versions}) : [];
 		const store = await openStore(options);
 		try {
 			emit({
@@ -43,7 +102,16 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 				upstream: redactText(options.upstream),
 				versions,
 				files: wanted.length,
-				...(list ? {versionsApi: redactText(list.api), versionsApiNote: list.note} : {}),
+				...(stack.list ? {versionsApi: redactText(stack.list.api), versionsApiNote: stack.list.note} : {}),
+				...(packages
+					? {
+							packages: {
+								registry: redactText(packages.registry),
+								kibanaVersions: packages.kibanaVersions,
+								versions: packages.selection.selected.length,
+							},
+						}
+					: {}),
 			});
 			return await runLocked(
 				{
@@ -55,7 +123,9 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 					store,
 					wanted,
 					versions,
-					versionWarnings,
+					versionWarnings: [...stack.warnings, ...(packages?.warnings ?? [])],
+					keys: binaries,
+					packages: packages ? {registry: packages.registry, selection: packages.selection} : undefined,
 					startedAt,
 				},
 				emit,

@@ -125,10 +125,10 @@ export async function runImport(
 export async function runVerify(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadVerifyConfig(sources);
 	const bar = progressBar(output.progress, 'verifying');
-	// Repairs are the agent collection's sync, limited to the quarantined artifacts.
-	const refetch: VerifyOptions['refetch'] = async (only, emit) => {
+	// Repairs are a sync limited to the quarantined artifacts and package versions.
+	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit) => {
 		const {sync} = await import('../agent/sync.js');
-		return sync({...config.sync, only, dryRun: false}, emit);
+		return sync({...config.sync, only, onlyPackages, dryRun: false}, emit);
 	};
 	const report = await verifyMirror({...config, refetch, onChecked: bar.update}, (event) => {
 		if (event.type === 'published') {
@@ -147,7 +147,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 
 	for (const file of report.quarantinedPackages) {
 		output.line(
-			`quarantined: ${file} with its signature and info (moved to ${report.quarantineDir}); run sync to fetch it again`,
+			`quarantined: ${file} with its signature and info (could not fetch it again; moved to ${report.quarantineDir})`,
 		);
 	}
 

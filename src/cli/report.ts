@@ -6,9 +6,10 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import {formatBytes, formatDuration} from '../format.js';
 import {createLogger} from '../log.js';
-import type {EventSink, Summary, SyncEvent} from '../mirror/events.js';
+import type {EventSink, SyncEvent} from '../mirror/events.js';
 import {redactText} from '../redact.js';
 import {type BarView, createProgress} from './progress.js';
+import {summaryLines} from './summary-text.js';
 
 /** A sink plus whatever must happen when the run is over. */
 export type Reporter = {
@@ -42,36 +43,6 @@ export function jsonReporter(): Reporter {
 	};
 }
 
-/** `; key files: 1 updated, 1 unchanged`, or nothing when no key file was looked at. */
-function keyText(summary: Summary): string {
-	const parts = [
-		summary.keys.published > 0 ? `${summary.keys.published} updated` : '',
-		summary.keys.present > 0 ? `${summary.keys.present} unchanged` : '',
-	].filter((part) => part !== '');
-	return parts.length > 0 ? `; key files: ${parts.join(', ')}` : '';
-}
-
-/** The summary; failures already printed as they happened (`printed`) are not repeated. */
-function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
-	if (summary.dryRun) {
-		return [`dry run: nothing was downloaded or changed (${summary.present} already published)`];
-	}
-
-	const lines = [
-		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${summary.published} published, ${summary.present} already present, ` +
-			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; ` +
-			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}` +
-			keyText(summary),
-	];
-	for (const failure of summary.failed) {
-		if (!printed.has(failure.path)) {
-			lines.push(`  failed: ${failure.path}: ${failure.reason}`);
-		}
-	}
-
-	return lines;
-}
-
 /** One line for each event that matters to a person reading a log or a terminal. */
 function describe(event: SyncEvent): string | undefined {
 	switch (event.type) {
@@ -79,7 +50,15 @@ function describe(event: SyncEvent): string | undefined {
 			const list = event.versionsApi
 				? `; version list from ${event.versionsApi}${event.versionsApiNote ? ` (${event.versionsApiNote})` : ''}`
 				: '';
-			return `syncing ${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream} into ${event.dir}`;
+			const packages = event.packages
+				? `${event.packages.versions} package versions (Kibana ${event.packages.kibanaVersions.join(', ') || 'none'}) from ${event.packages.registry}`
+				: '';
+			// Without binaries selected there is nothing to say about them.
+			const files =
+				event.files > 0 || !event.packages
+					? `${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream}`
+					: '';
+			return `syncing ${[files, packages].filter((part) => part !== '').join(' and ')} into ${event.dir}`;
 		}
 
 		case 'plan': {

@@ -78,6 +78,7 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		products,
 		platforms: read(selectionDefs.platforms),
 		fips: read(selectionDefs.fips),
+		registry: read(packageDefs.registry),
 		packages,
 		trustedKeyPaths,
 		concurrency: read(syncDefs.concurrency),

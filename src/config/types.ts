@@ -35,8 +35,15 @@ export type SyncOptions = {
 	readonly concurrency: number;
 	readonly dryRun: boolean;
 	readonly http: HttpConfig;
+	/** The package registry (`--registry`), also where verify --repair fetches package versions again. */
+	readonly registry: string;
 	/** Integration packages to mirror, when selected. */
 	readonly packages?: PackageSyncOptions | undefined;
+	/**
+	Fetch exactly these package versions (zip paths) instead of the package selection
+	(verify --repair), from `packages.registry` or the default registry.
+	*/
+	readonly onlyPackages?: readonly string[] | undefined;
 	/** Fetch exactly these artifacts instead of the selection (verify --repair). */
 	readonly only?: readonly ArtifactRef[] | undefined;
 };

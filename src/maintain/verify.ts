@@ -2,16 +2,15 @@
 verify: re-check everything the mirror serves, the way sync checked it on the way
 in (size, sha512 against the manifest and the `.sha512` line, PGP signature against
 the trusted keys, key files hold only trusted keys, package versions as
-verify-packages.ts checks them). With repair, bad artifacts are moved out of the
-served tree into a quarantine folder and fetched again; bad package versions are
-moved there too, for the next sync to fetch again (sync fetches what its selection
-takes and the mirror lacks).
+verify-packages.ts checks them). With repair, bad artifacts and package versions
+are moved out of the served tree into a quarantine folder and fetched again.
 */
 import pLimit from 'p-limit';
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
 import {describeError} from '../errors.js';
 import type {EventSink} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
+import {packageFiles} from '../packages/catalog.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {openStore, withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
@@ -26,13 +25,13 @@ export type {Problem} from './unknown.js';
 export type VerifyReport = {
 	readonly checked: number;
 	readonly problems: readonly Problem[];
-	/** Artifacts fetched again and verified. */
+	/** Artifacts and package versions (zip paths) fetched again and verified. */
 	readonly repaired: readonly string[];
 	/** Links verify --repair removed from the tree (what they pointed to is untouched). */
 	readonly removed: readonly string[];
 	/** Artifacts moved out of the tree that could not be fetched again (folder given). */
 	readonly quarantined: readonly string[];
-	/** Package versions (zip paths) moved out of the tree, for the next sync to fetch again. */
+	/** Package versions (zip paths) moved out of the tree that could not be fetched again. */
 	readonly quarantinedPackages: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
 	readonly quarantineDir: string | undefined;
@@ -42,11 +41,12 @@ export type VerifyReport = {
 export type VerifyOptions = {
 	readonly sync: StoreOptions & {readonly trustedKeyPaths: readonly string[]};
 	readonly repair: boolean;
-	/**
-	Fetch these quarantined artifacts again, verified (--repair): the sync of the collection
-	they belong to, limited to them. Rejects when that sync cannot run at all.
-	*/
-	readonly refetch: (refs: readonly ArtifactRef[], emit: EventSink) => Promise<unknown>;
+	/** Fetch these quarantined artifacts and package versions again, verified (--repair); rejects when that sync cannot run. */
+	readonly refetch: (
+		refs: readonly ArtifactRef[],
+		packages: readonly string[],
+		emit: EventSink,
+	) => Promise<unknown>;
 	readonly onChecked?: ((done: number, total: number) => void) | undefined;
 };
 
@@ -250,11 +250,11 @@ export async function verifyMirror(
 		};
 	}
 
-	// The sync takes the lock itself; it fetches exactly the quarantined artifacts.
+	// The sync takes the lock itself; it fetches exactly the quarantined artifacts and package versions.
 	const refetched = new Set<string>();
-	if (bad.length > 0) {
+	if (bad.length > 0 || badPackages.length > 0) {
 		try {
-			await options.refetch(bad, (event) => {
+			await options.refetch(bad, badPackages, (event) => {
 				if (event.type === 'published') {
 					refetched.add(event.path);
 				}
@@ -266,21 +266,26 @@ export async function verifyMirror(
 		}
 	}
 
-	const repaired = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
+	const repairedArtifacts = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
+	const repairedPackages = badPackages.filter((file) => refetched.has(file));
 	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
-	if (repaired.length > 0) {
+	const quarantinedPackages = badPackages.filter((file) => !refetched.has(file));
+	if (repairedArtifacts.length > 0 || repairedPackages.length > 0) {
 		const store = await openStore(options.sync);
 		try {
 			const quarantine = store.quarantine(stamp);
-			for (const file of repaired) {
-				for (const moved of artifactFiles(file)) {
-					await quarantine.discard(moved);
-				}
+			for (const moved of [
+				...repairedArtifacts.flatMap(artifactFiles),
+				...repairedPackages.flatMap(packageFiles),
+			]) {
+				await quarantine.discard(moved);
 			}
 		} finally {
 			store.close();
 		}
 	}
+
+	const repaired = [...repairedArtifacts, ...repairedPackages];
 
 	return {
 		checked,
@@ -288,7 +293,7 @@ export async function verifyMirror(
 		repaired,
 		removed,
 		quarantined,
-		quarantinedPackages: badPackages,
-		quarantineDir: quarantined.length > 0 || badPackages.length > 0 ? quarantineDir : undefined,
+		quarantinedPackages,
+		quarantineDir: quarantined.length > 0 || quarantinedPackages.length > 0 ? quarantineDir : undefined,
 	};
 }

@@ -17,6 +17,11 @@ export type Summary = {
 	readonly notPublished: number;
 	/** Key files (GPG-KEY-*), not counted in `published` and `present`. */
 	readonly keys: {readonly published: number; readonly present: number};
+	/** Integration package versions, when packages were selected; counted apart from artifacts. */
+	readonly packages?:
+		| {readonly published: number; readonly present: number; readonly failed: number}
+		| undefined;
+	/** Every failure, artifacts and package versions alike (a package version's path is its zip's). */
 	readonly failed: Failure[];
 	readonly warnings: string[];
 	/** Artifact bytes downloaded by this run. */
@@ -38,6 +43,8 @@ export type SyncEvent =
 			versionsApi?: string | undefined;
 			/** Why the upstream's own version list was not used, when it was tried first. */
 			versionsApiNote?: string | undefined;
+			/** The package versions selected, when packages are. */
+			packages?: {registry: string; kibanaVersions: string[]; versions: number} | undefined;
 	  }
 	| {type: 'plan'; action: Action['kind']; path: string; reason: string}
 	| {type: 'download'; path: string; total: number | undefined; resumedFrom: number}

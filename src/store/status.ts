@@ -15,6 +15,8 @@ export type RunCounts = {
 	bytes: number;
 	/** Key files updated and already current; `published` and `present` count artifacts only. */
 	keys?: {published: number; present: number} | undefined;
+	/** Integration package versions, when packages were selected: not in `published` and `present`, but in `failed`. */
+	packages?: {published: number; present: number; failed: number} | undefined;
 };
 
 /** One file a run could not publish, as the pages and the status API show it. */

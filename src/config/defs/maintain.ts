@@ -4,6 +4,7 @@ The option lists of `verify`, `prune` and `package-paths`.
 import type {VersionSpec} from '../../versions.js';
 import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
+import {packageDefs} from './packages.js';
 import {commonOptions} from './store.js';
 import {syncDefs} from './sync.js';
 import {upstreamDefs} from './upstream.js';
@@ -25,6 +26,7 @@ export const verifyOptions = [
 	upstreamDefs.trustedKey,
 	verifyDefs.repair,
 	upstreamDefs.upstream,
+	packageDefs.registry,
 	upstreamDefs.caFile,
 	upstreamDefs.timeout,
 	upstreamDefs.retries,

@@ -1,0 +1,78 @@
+/**
+The summary of a sync run as a person reads it: artifacts, key files and package
+versions counted apart, and the failures not printed while the run went on.
+*/
+import {formatBytes, formatDuration} from '../format.js';
+import type {Summary} from '../mirror/events.js';
+
+/** `; key files: 1 updated, 1 unchanged`, or nothing when no key file was looked at. */
+function keyText(summary: Summary): string {
+	const parts = [
+		summary.keys.published > 0 ? `${summary.keys.published} updated` : '',
+		summary.keys.present > 0 ? `${summary.keys.present} unchanged` : '',
+	].filter((part) => part !== '');
+	return parts.length > 0 ? `; key files: ${parts.join(', ')}` : '';
+}
+
+/** `packages: 3 published, 2 present`, or nothing when no package was selected. */
+function packageText(summary: Summary): string {
+	const counts = summary.packages;
+	if (!counts) {
+		return '';
+	}
+
+	const parts = [
+		summary.dryRun ? '' : `${counts.published} published`,
+		`${counts.present} ${summary.dryRun ? 'already published' : 'present'}`,
+		counts.failed > 0 ? `${counts.failed} failed` : '',
+	].filter((part) => part !== '');
+	return `packages: ${parts.join(', ')}`;
+}
+
+/** Whether the run was about packages alone: then artifact counts would only be zeros. */
+function packagesOnly(summary: Summary): boolean {
+	return (
+		summary.packages !== undefined &&
+		summary.versions.length === 0 &&
+		summary.published +
+			summary.present +
+			summary.notPublished +
+			summary.keys.published +
+			summary.keys.present ===
+			0
+	);
+}
+
+const failedLine = (failure: Summary['failed'][number]) => `  failed: ${failure.path}: ${failure.reason}`;
+
+/** The summary; failures already printed as they happened (`printed`) are not repeated. */
+export function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
+	const packages = packageText(summary);
+	if (summary.dryRun) {
+		const counts = packagesOnly(summary)
+			? packages
+			: `${summary.present} already published${packages ? `; ${packages}` : ''}`;
+		return [
+			`dry run: nothing was downloaded or changed (${counts})`,
+			...summary.failed.filter((failure) => !printed.has(failure.path)).map(failedLine),
+		];
+	}
+
+	const counts = packagesOnly(summary)
+		? `${packages}; `
+		: `${summary.published} published, ${summary.present} already present, ` +
+			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; `;
+	const lines = [
+		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${counts}` +
+			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}` +
+			keyText(summary) +
+			(packages && !packagesOnly(summary) ? `; ${packages}` : ''),
+	];
+	for (const failure of summary.failed) {
+		if (!printed.has(failure.path)) {
+			lines.push(failedLine(failure));
+		}
+	}
+
+	return lines;
+}

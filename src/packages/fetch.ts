@@ -1,0 +1,181 @@
+/**
+One package version from the registry: its package info and detached signature
+first, then the zip into the store's temp folder (resumed where a broken transfer
+left off, hashed for the signature as it streams), checked by verifyPackage, then
+published signature, zip, info, in that order. A version that does not check out is
+never published.
+*/
+import {createHash} from 'node:crypto';
+import {rm} from 'node:fs/promises';
+import path from 'node:path';
+import {fail, type Outcome, type RunContext} from '../agent/context.js';
+import {MirrorError, NotFoundError, PackageError, SignatureError, UpstreamError} from '../errors.js';
+import {tempName} from '../store/layout.js';
+import type {FileDigests} from '../trust/digest.js';
+import {prepareSignature} from '../trust/signature.js';
+import type {RetryEvent} from '../upstream/types.js';
+import {packagePaths} from './catalog.js';
+import type {SelectedPackage} from './resolve.js';
+import {verifyPackage} from './verify.js';
+
+const signatureMaxBytes = 64 * 1024;
+/** Package info lists every data stream and variable: large packages have megabytes of it. */
+const infoMaxBytes = 32 * 1024 * 1024;
+
+const sha512 = (data: Uint8Array) => createHash('sha512').update(data).digest('hex');
+
+/** The URL of a root-relative path the registry gave (`/epr/...`), or of the path it publishes by default. */
+function registryUrl(registry: string, given: unknown, fallback: string): string {
+	const root = registry.replace(/\/+$/, '');
+	return typeof given === 'string' && given.startsWith('/') && !given.startsWith('//')
+		? `${root}${given}`
+		: `${root}/${fallback}`;
+}
+
+/** The package info's `download` and `signature_path`, when it is JSON with them (verifyPackage judges the rest). */
+function parseInfo(info: Buffer): {download?: unknown; signature_path?: unknown} {
+	try {
+		const {download, signature_path} = JSON.parse(info.toString('utf8')) as Record<string, unknown>;
+		return {
+			...(download === undefined ? {} : {download}),
+			...(signature_path === undefined ? {} : {signature_path}),
+		};
+	} catch {
+		return {};
+	}
+}
+
+/** GET a small file of the version, naming what is missing when upstream has none. */
+async function fetchSmall(
+	context: RunContext,
+	zipPath: string,
+	url: string,
+	maxBytes: number,
+	missing: () => MirrorError,
+): Promise<Buffer> {
+	try {
+		const onRetry = (event: RetryEvent) => context.emit({type: 'retry', path: zipPath, ...event});
+		return (await context.client.fetch(url, {maxBytes, onRetry})).body;
+	} catch (error) {
+		throw error instanceof NotFoundError ? missing() : error;
+	}
+}
+
+/** Download, verify and publish one package version from `registry`. */
+export async function fetchPackage(
+	context: RunContext,
+	registry: string,
+	pkg: SelectedPackage,
+): Promise<Outcome> {
+	const {name, version, search} = pkg;
+	const paths = packagePaths(name, version);
+	const label = `${name}-${version}.zip`;
+	const base = path.join(context.store.tmp, tempName(paths.zip));
+	const partPath = `${base}.part`;
+	const metaPath = `${base}.part.json`;
+	// Clean-up only: it must not fail the run.
+	const discardPart = () =>
+		Promise.all(
+			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
+		);
+
+	try {
+		const info = await fetchSmall(
+			context,
+			paths.zip,
+			`${registry.replace(/\/+$/, '')}/package/${name}/${version}/`,
+			infoMaxBytes,
+			() => new PackageError(`the registry has no package info for ${name} ${version}`),
+		);
+		// Kibana takes the zip and signature paths from the package info; the search entry says the same.
+		const where = {...search, ...parseInfo(info)};
+		const signature = await fetchSmall(
+			context,
+			paths.zip,
+			registryUrl(registry, where.signature_path, paths.signature),
+			signatureMaxBytes,
+			() => new SignatureError(`${label}.sig is missing upstream`),
+		);
+		const armored = signature.toString('utf8');
+		// Read before the download so that the one pass over the zip also feeds the signed digests.
+		const prepared = await prepareSignature(armored, label, context.trusted, `${label}.sig`);
+
+		let seen = 0;
+		const target = {
+			partPath,
+			metaPath,
+			signature: prepared,
+			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
+				seen = resumedFrom;
+				context.emit({type: 'download', path: paths.zip, total, resumedFrom});
+			},
+			onProgress: (bytes: number) => {
+				context.bytes += bytes - seen;
+				seen = bytes;
+				context.emit({type: 'progress', path: paths.zip, bytes, total: undefined});
+			},
+			onRetry: (event: RetryEvent) => context.emit({type: 'retry', path: paths.zip, ...event}),
+			beforeWrite: context.assertHeld,
+		};
+		const zipUrl = registryUrl(registry, where.download, paths.zip);
+		const check = (digests: FileDigests) =>
+			verifyPackage({name, version, zipFile: partPath, signature: armored, info, digests}, context.trusted);
+
+		let result = await context.client.download(zipUrl, target);
+		let facts: Awaited<ReturnType<typeof verifyPackage>>;
+		try {
+			facts = await check(result.digests);
+		} catch (error) {
+			if (result.resumedFrom === 0) {
+				throw error;
+			}
+
+			// The kept prefix may be from other bytes than upstream has now: start over once.
+			context.emit({
+				type: 'warning',
+				message: `${paths.zip}: resumed download did not verify; downloading it whole`,
+			});
+			await discardPart();
+			result = await context.client.download(zipUrl, target);
+			facts = await check(result.digests);
+		}
+
+		await context.writer.publishPackage({
+			files: [
+				{relative: paths.signature, from: {data: signature}, modified: result.lastModified},
+				{relative: paths.zip, from: {partPath}, modified: result.lastModified, sha512: facts.sha512},
+				{relative: paths.info, from: {data: info}, modified: result.lastModified},
+			],
+			entry: {
+				path: paths.zip,
+				name,
+				version,
+				size: result.size,
+				sha512: facts.sha512,
+				signature: {size: signature.length, sha512: sha512(signature)},
+				info: {size: info.length, sha512: sha512(info)},
+				formatVersion: facts.formatVersion,
+				search,
+				upstreamModified: result.lastModified?.toISOString(),
+			},
+		});
+		await rm(metaPath, {force: true});
+		context.emit({
+			type: 'published',
+			path: paths.zip,
+			size: result.size,
+			sha512: facts.sha512,
+			resumedFrom: result.resumedFrom,
+		});
+		return 'published';
+	} catch (error) {
+		// As for artifacts: bad bytes are thrown away, a transfer that broke off is kept to
+		// resume, and nothing is touched once the lock is lost.
+		const lockLost = error instanceof MirrorError && error.code === 'ERR_LOCK_LOST';
+		if (!lockLost && (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO')) {
+			await discardPart();
+		}
+
+		return fail(context, paths.zip, error);
+	}
+}
