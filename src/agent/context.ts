@@ -2,7 +2,8 @@
 What the workers of one sync run share, and how one file's failure is told apart
 from a failure that ends the run.
 */
-import {describeError, MirrorError} from '../errors.js';
+import {rm} from 'node:fs/promises';
+import {describeError, MirrorError, UpstreamError} from '../errors.js';
 import type {EventSink, Failure} from '../mirror/events.js';
 import type {MirrorWriter} from '../mirror/writer.js';
 import {redactText} from '../redact.js';
@@ -62,4 +63,41 @@ export function fail(context: RunContext, filePath: string, error: unknown): Out
 	context.failures.push(failure);
 	context.emit({type: 'failed', ...failure});
 	return 'failed';
+}
+
+/** A download published: its resume record goes, and the run hears of it. */
+export async function published(
+	context: RunContext,
+	filePath: string,
+	metaPath: string,
+	result: {size: number; sha512: string; resumedFrom: number},
+): Promise<Outcome> {
+	await rm(metaPath, {force: true});
+	context.emit({
+		type: 'published',
+		path: filePath,
+		size: result.size,
+		sha512: result.sha512,
+		resumedFrom: result.resumedFrom,
+	});
+	return 'published';
+}
+
+/**
+A download that failed: bad bytes and unwritable temp entries are thrown away; a
+transfer that merely broke off is kept to resume. Once the lock is lost nothing is
+touched: the temp files may be the next holder's by now.
+*/
+export async function downloadFailed(
+	context: RunContext,
+	filePath: string,
+	error: unknown,
+	discardPart: () => Promise<unknown>,
+): Promise<Outcome> {
+	const lockLost = error instanceof MirrorError && error.code === 'ERR_LOCK_LOST';
+	if (!lockLost && (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO')) {
+		await discardPart();
+	}
+
+	return fail(context, filePath, error);
 }

@@ -5,13 +5,13 @@ published through the writer. A file that does not check out is never published.
 */
 import {rm} from 'node:fs/promises';
 import path from 'node:path';
-import {ChecksumError, MirrorError, NotFoundError, SidecarError, UpstreamError} from '../errors.js';
+import {ChecksumError, NotFoundError, SidecarError} from '../errors.js';
 import {tempName} from '../store/layout.js';
 import {parseSha512Sidecar} from '../trust/sidecar.js';
 import {checkBytes, readClaims} from '../trust/verify-artifact.js';
 import type {RetryEvent} from '../upstream/types.js';
 import type {ArtifactRef} from './catalog.js';
-import {fail, joinUrl, type Outcome, type RunContext} from './context.js';
+import {downloadFailed, joinUrl, type Outcome, published, type RunContext} from './context.js';
 
 const sidecarMaxBytes = 64 * 1024;
 
@@ -150,24 +150,8 @@ export async function fetchArtifact(
 			},
 			result.size,
 		);
-		await rm(metaPath, {force: true});
-		context.emit({
-			type: 'published',
-			path: ref.path,
-			size: result.size,
-			sha512: result.sha512,
-			resumedFrom: result.resumedFrom,
-		});
-		return 'published';
+		return await published(context, ref.path, metaPath, result);
 	} catch (error) {
-		// Bad bytes and unwritable temp entries are thrown away; a transfer that merely
-		// broke off is kept to resume. Once the lock is lost nothing is touched: the
-		// temp files may be the next holder's by now.
-		const lockLost = error instanceof MirrorError && error.code === 'ERR_LOCK_LOST';
-		if (!lockLost && (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO')) {
-			await discardPart();
-		}
-
-		return fail(context, ref.path, error);
+		return downloadFailed(context, ref.path, error, discardPart);
 	}
 }

@@ -8,8 +8,8 @@ never published.
 import {createHash} from 'node:crypto';
 import {rm} from 'node:fs/promises';
 import path from 'node:path';
-import {fail, type Outcome, type RunContext} from '../agent/context.js';
-import {MirrorError, NotFoundError, PackageError, SignatureError, UpstreamError} from '../errors.js';
+import {downloadFailed, type Outcome, published, type RunContext} from '../agent/context.js';
+import {type MirrorError, NotFoundError, PackageError, SignatureError} from '../errors.js';
 import {tempName} from '../store/layout.js';
 import type {FileDigests} from '../trust/digest.js';
 import {prepareSignature} from '../trust/signature.js';
@@ -159,23 +159,8 @@ export async function fetchPackage(
 				upstreamModified: result.lastModified?.toISOString(),
 			},
 		});
-		await rm(metaPath, {force: true});
-		context.emit({
-			type: 'published',
-			path: paths.zip,
-			size: result.size,
-			sha512: facts.sha512,
-			resumedFrom: result.resumedFrom,
-		});
-		return 'published';
+		return await published(context, paths.zip, metaPath, {...result, sha512: facts.sha512});
 	} catch (error) {
-		// As for artifacts: bad bytes are thrown away, a transfer that broke off is kept to
-		// resume, and nothing is touched once the lock is lost.
-		const lockLost = error instanceof MirrorError && error.code === 'ERR_LOCK_LOST';
-		if (!lockLost && (!(error instanceof UpstreamError) || error.code === 'ERR_LOCAL_IO')) {
-			await discardPart();
-		}
-
-		return fail(context, paths.zip, error);
+		return downloadFailed(context, paths.zip, error, discardPart);
 	}
 }
