@@ -14,6 +14,7 @@ import {BundleError, PackageError, SignatureError} from '../src/errors.js';
 import {layout} from '../src/store/layout.js';
 import {dirLocation} from '../src/store/location.js';
 import {type PackageEntry, readManifest} from '../src/store/manifest.js';
+import {parseStatus} from '../src/store/status.js';
 import {standardPackages} from './helpers/fake-registry.js';
 import {buildFakePackage} from './helpers/fake-registry-build.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
@@ -96,6 +97,13 @@ test('export then import gives the same package entries and byte-identical files
 
 	const again = await importInto(target, out, source.keyPath);
 	t.deepEqual(again.packages, {published: 0, present: 5});
+	const status = parseStatus(await readFile(path.join(layout(target).state, 'status.json'), 'utf8'));
+	t.deepEqual(
+		status.lastRun?.counts.packages,
+		{published: 0, present: 5, failed: 0},
+		'the run record counts them',
+	);
+	t.deepEqual(status.history?.[1]?.counts.packages, {published: 5, present: 0, failed: 0});
 	t.deepEqual(await readdir(layout(target).tmp), []);
 
 	const cli = await runCli(['import', '--dir', await tempDir(t), '--trusted-key', source.keyPath, out]);

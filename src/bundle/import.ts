@@ -187,6 +187,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 						failed: 0,
 						bytes,
 						keys: {published: keyCount, present: keys.length - keyCount},
+						...(packages.length > 0
+							? {packages: {published: packageCounts.published, present: packageCounts.present, failed: 0}}
+							: {}),
 					},
 					// An import publishes all of a bundle or nothing: a recorded import has no failed files.
 					failures: [],
