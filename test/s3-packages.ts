@@ -128,7 +128,7 @@ s3Test(
 			);
 		const clean = await verify();
 		t.is(clean.code, 0, clean.stdout + clean.stderr);
-		t.regex(clean.stdout, /verified 3 files: 0 problems/);
+		t.regex(clean.stdout, /verified 0 files and 3 package versions: 0 problems/);
 
 		const out = path.join(await tempDir(t), 'packages');
 		const written = await runCli(['package-paths', '--store', bucket.url, '--out', out], {env: s3Env});

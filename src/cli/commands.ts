@@ -158,7 +158,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${report.checked} files: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length} quarantined` : ''}`,
+		`verified ${report.checked - report.checkedPackages} files${report.checkedPackages > 0 ? ` and ${report.checkedPackages} package versions` : ''}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }

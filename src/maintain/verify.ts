@@ -6,16 +6,16 @@ verify-packages.ts checks them). With repair, bad artifacts and package versions
 are moved out of the served tree into a quarantine folder and fetched again.
 */
 import pLimit from 'p-limit';
-import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
+import {type ArtifactRef, classifyPath, keyFiles} from '../agent/catalog.js';
 import {describeError} from '../errors.js';
 import type {EventSink} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
-import {packageFiles} from '../packages/catalog.js';
 import type {ManifestEntry} from '../store/manifest.js';
-import {openStore, withLockedStore, withReadStore} from '../store/open.js';
+import {withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
 import {checkKeyFile, loadTrustedKeys, type TrustedKeys} from '../trust/keys.js';
 import {inspectArtifact} from '../trust/verify-artifact.js';
+import {type RefetchOptions, refetchQuarantined} from './repair.js';
 import {checkTree, type Problem} from './unknown.js';
 import {checkPackage, packageScratch} from './verify-packages.js';
 
@@ -24,6 +24,8 @@ export type {Problem} from './unknown.js';
 /** What verify found and did. */
 export type VerifyReport = {
 	readonly checked: number;
+	/** How many of `checked` were package versions (each its zip, signature and info). */
+	readonly checkedPackages: number;
 	readonly problems: readonly Problem[];
 	/** Artifacts and package versions (zip paths) fetched again and verified. */
 	readonly repaired: readonly string[];
@@ -42,11 +44,7 @@ export type VerifyOptions = {
 	readonly sync: StoreOptions & {readonly trustedKeyPaths: readonly string[]};
 	readonly repair: boolean;
 	/** Fetch these quarantined artifacts and package versions again, verified (--repair); rejects when that sync cannot run. */
-	readonly refetch: (
-		refs: readonly ArtifactRef[],
-		packages: readonly string[],
-		emit: EventSink,
-	) => Promise<unknown>;
+	readonly refetch: RefetchOptions['refetch'];
 	readonly onChecked?: ((done: number, total: number) => void) | undefined;
 };
 
@@ -118,6 +116,7 @@ export async function verifyMirror(
 	const badPackages: string[] = [];
 	const removed: string[] = [];
 	let checked = 0;
+	let checkedPackages = 0;
 	const check = async (store: MirrorStore): Promise<string | undefined> => {
 		const {writer, warning} = await openWriter(store);
 		const {manifest} = writer;
@@ -150,6 +149,7 @@ export async function verifyMirror(
 					limit(async () => {
 						const problem = await checkPackage(store, entry, trusted, scratch?.dir as string);
 						checked++;
+						checkedPackages++;
 						options.onChecked?.(checked, total);
 						if (problem) {
 							problems.push({path: entry.path, problem});
@@ -239,56 +239,29 @@ export async function verifyMirror(
 		? await withLockedStore(options.sync, warn, check, {mustExist: true})
 		: await withReadStore(options.sync, warn, check);
 	if (quarantineDir === undefined) {
+		const none: string[] = [];
 		return {
 			checked,
+			checkedPackages,
 			problems,
-			repaired: [],
 			removed,
-			quarantined: [],
-			quarantinedPackages: [],
-			quarantineDir: undefined,
+			repaired: none,
+			quarantined: none,
+			quarantinedPackages: none,
+			quarantineDir,
 		};
 	}
 
-	// The sync takes the lock itself; it fetches exactly the quarantined artifacts and package versions.
-	const refetched = new Set<string>();
-	if (bad.length > 0 || badPackages.length > 0) {
-		try {
-			await options.refetch(bad, badPackages, (event) => {
-				if (event.type === 'published') {
-					refetched.add(event.path);
-				}
-
-				emit(event);
-			});
-		} catch (error) {
-			problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
-		}
-	}
-
-	const repairedArtifacts = bad.map((ref) => ref.path).filter((file) => refetched.has(file));
-	const repairedPackages = badPackages.filter((file) => refetched.has(file));
-	const quarantined = bad.map((ref) => ref.path).filter((file) => !refetched.has(file));
-	const quarantinedPackages = badPackages.filter((file) => !refetched.has(file));
-	if (repairedArtifacts.length > 0 || repairedPackages.length > 0) {
-		const store = await openStore(options.sync);
-		try {
-			const quarantine = store.quarantine(stamp);
-			for (const moved of [
-				...repairedArtifacts.flatMap(artifactFiles),
-				...repairedPackages.flatMap(packageFiles),
-			]) {
-				await quarantine.discard(moved);
-			}
-		} finally {
-			store.close();
-		}
-	}
-
-	const repaired = [...repairedArtifacts, ...repairedPackages];
+	const {repaired, quarantined, quarantinedPackages} = await refetchQuarantined(
+		options,
+		{artifacts: bad, packages: badPackages, stamp},
+		problems,
+		emit,
+	);
 
 	return {
 		checked,
+		checkedPackages,
 		problems,
 		repaired,
 		removed,

@@ -1,0 +1,80 @@
+/**
+The second half of verify --repair: fetch again what verify quarantined, with a sync
+limited to exactly those artifacts and package versions (it takes the lock itself),
+and drop the quarantined copies of what came back verified.
+*/
+import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
+import {describeError} from '../errors.js';
+import type {EventSink} from '../mirror/events.js';
+import {packageFiles} from '../packages/catalog.js';
+import {openStore} from '../store/open.js';
+import type {StoreOptions} from '../store/store.js';
+import type {Problem} from './unknown.js';
+
+/** What a repair fetches: its quarantined artifacts and package versions (zip paths), and the quarantine's stamp. */
+export type Quarantined = {
+	readonly artifacts: readonly ArtifactRef[];
+	readonly packages: readonly string[];
+	readonly stamp: string;
+};
+
+/** How to reach the mirror and fetch files again (verify's options). */
+export type RefetchOptions = {
+	readonly sync: StoreOptions;
+	readonly refetch: (
+		refs: readonly ArtifactRef[],
+		packages: readonly string[],
+		emit: EventSink,
+	) => Promise<unknown>;
+};
+
+/**
+Fetch the quarantined files again. A sync that cannot run at all is one problem;
+what it could not fetch stays quarantined. Resolves with what was repaired (tree
+paths) and what stays in quarantine.
+*/
+export async function refetchQuarantined(
+	options: RefetchOptions,
+	{artifacts, packages, stamp}: Quarantined,
+	problems: Problem[],
+	emit: EventSink,
+): Promise<{repaired: string[]; quarantined: string[]; quarantinedPackages: string[]}> {
+	const refetched = new Set<string>();
+	if (artifacts.length > 0 || packages.length > 0) {
+		try {
+			await options.refetch(artifacts, packages, (event) => {
+				if (event.type === 'published') {
+					refetched.add(event.path);
+				}
+
+				emit(event);
+			});
+		} catch (error) {
+			problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
+		}
+	}
+
+	const paths = artifacts.map((ref) => ref.path);
+	const repairedArtifacts = paths.filter((file) => refetched.has(file));
+	const repairedPackages = packages.filter((file) => refetched.has(file));
+	if (repairedArtifacts.length > 0 || repairedPackages.length > 0) {
+		const store = await openStore(options.sync);
+		try {
+			const quarantine = store.quarantine(stamp);
+			for (const moved of [
+				...repairedArtifacts.flatMap(artifactFiles),
+				...repairedPackages.flatMap(packageFiles),
+			]) {
+				await quarantine.discard(moved);
+			}
+		} finally {
+			store.close();
+		}
+	}
+
+	return {
+		repaired: [...repairedArtifacts, ...repairedPackages],
+		quarantined: paths.filter((file) => !refetched.has(file)),
+		quarantinedPackages: packages.filter((file) => !refetched.has(file)),
+	};
+}
