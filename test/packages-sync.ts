@@ -25,6 +25,7 @@ import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, toArgs} from './helpers/run.js';
 import {ensureS3, s3Env, testClient, withBucket} from './helpers/s3.js';
 import {listFiles, tempDir} from './helpers/temp.js';
+import {withServer} from './helpers/with-server.js';
 import {withUpstream} from './helpers/with-upstream.js';
 
 // In-process syncs use the SDK too; its advice to move to Node 22 is noise here.
@@ -213,6 +214,13 @@ test('the CLI: a bad signature exits 1 with the reason, the other package is pub
 	t.regex(result.stdout, /error: epr\/tampered\/tampered-1\.0\.0\.zip: .*signature/i);
 	t.regex(result.stdout, /packages: 1 published, 0 present, 1 failed/);
 	t.deepEqual(await listedPackages(context.dir), [zipOf('nginx', '2.0.0')]);
+
+	// The catalogue page tells the same: package counts, and what a packages-only mirror holds.
+	const {url} = await withServer(t, context.dir);
+	const page = await (await fetch(`${url}/`)).text();
+	t.regex(page, /package versions: 1 published, 0 already present; 1 failed, [\d.]+ KiB downloaded\./);
+	t.regex(page, /Holding 1 integration package version of 1 package\./);
+	t.false(page.includes('Holding 0 artifacts'));
 });
 
 test('JSON lines carry the package events and the package counts of the summary', async (t) => {

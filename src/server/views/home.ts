@@ -17,10 +17,29 @@ function holdings(snapshot: Snapshot): Html {
 	const versions = snapshot.versions.length;
 	// Signing keys are counted apart from artifacts, here as in the runs' counts.
 	const keys = Object.keys(snapshot.manifest.keys).length;
-	const packages = Object.keys(snapshot.manifest.packages ?? {}).length;
-	const packageLine =
-		packages > 0 ? ` Also ${packages} integration package ${packages === 1 ? 'version' : 'versions'}.` : '';
+	const packages = Object.values(snapshot.manifest.packages ?? {});
+	const versionsOf = (n: number) => `${n} integration package ${n === 1 ? 'version' : 'versions'}`;
+	if (count === 0 && packages.length > 0) {
+		const names = new Set(packages.map((entry) => entry.name)).size;
+		return html`<p class="holdings">Holding ${versionsOf(packages.length)} of ${names} ${names === 1 ? 'package' : 'packages'}.</p>`;
+	}
+
+	const packageLine = packages.length > 0 ? ` Also ${versionsOf(packages.length)}.` : '';
 	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}</p>`;
+}
+
+/** What a run did: artifacts, then package versions when it handled any, then failures and bytes. */
+function countsLine(counts: RunRecord['counts']): string {
+	const tail = `${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.`;
+	const artifacts = `${counts.published} published, ${counts.present} already present`;
+	const {packages} = counts;
+	if (!packages) {
+		return `${artifacts}, ${tail}`;
+	}
+
+	const versions = `package versions: ${packages.published} published, ${packages.present} already present`;
+	const binaries = counts.published + counts.present + counts.failed - packages.failed > 0;
+	return `${binaries ? `${artifacts}; ` : ''}${versions}; ${tail}`;
 }
 
 function scheduleLine(schedule: ScheduleInfo | undefined, now: number): Html | null {
@@ -49,7 +68,7 @@ ${scheduleLine(schedule, now)}
 	return html`<section class="status ${ok ? 'status-ok' : 'status-failed'}" aria-label="Last sync">
 <h2>Last ${run.kind === 'import' ? 'import' : 'sync'} <span class="badge ${ok ? 'ok' : 'bad'}">${ok ? 'succeeded' : 'failed'}</span></h2>
 <p><time datetime="${run.finishedAt}">${formatTime(run.finishedAt)}</time> (${formatAge(run.finishedAt, now)}):
-${counts.published} published, ${counts.present} already present, ${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.</p>
+${countsLine(counts)}</p>
 ${run.error ? html`<p class="error">${redactPublic(run.error)}</p>` : null}
 ${!ok && lastSuccess ? html`<p>Last success: <time datetime="${lastSuccess.finishedAt}">${formatTime(lastSuccess.finishedAt)}</time> (${formatAge(lastSuccess.finishedAt, now)}).</p>` : null}
 ${holdings(snapshot)}
