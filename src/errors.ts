@@ -104,6 +104,14 @@ export class PackageError extends MirrorError {
 	}
 }
 
+/** A Defend manifest is malformed, or names an artifact outside `/downloads/`. */
+export class DefendError extends MirrorError {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super('ERR_DEFEND', message, options);
+		this.name = 'DefendError';
+	}
+}
+
 /** An export bundle is unreadable, incomplete, tampered with, or does not verify. */
 export class BundleError extends MirrorError {
 	constructor(message: string, options?: {cause?: unknown}) {

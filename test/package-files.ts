@@ -1,7 +1,7 @@
 /** The cache of open package zips: shared openings, least recently used closed first, failures and forgotten zips opened again. */
 import test from 'ava';
-import type {OpenZip} from '../src/packages/zip.js';
 import {cachedZips, type ZipRef} from '../src/server/registry/package-files.js';
+import type {OpenZip} from '../src/zip.js';
 
 function tracker() {
 	const opened: string[] = [];

@@ -10,8 +10,8 @@ import YAML from 'yaml';
 import yazl from 'yazl';
 import {satisfiesConstraint} from '../src/packages/constraint.js';
 import {verifyPackage} from '../src/packages/verify.js';
-import {openZipFile, readEntry} from '../src/packages/zip.js';
 import {loadTrustedKeys, type TrustedKeys} from '../src/trust/keys.js';
+import {openZipFile, readEntry} from '../src/zip.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {tempDir} from './helpers/temp.js';
 

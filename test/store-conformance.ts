@@ -465,6 +465,7 @@ conformance(
 		const manifest: Manifest = {
 			schema: 1,
 			packages: {},
+			defend: {versions: {}, artifacts: {}},
 			files: {
 				[ref.path]: manifestEntry(ref, {
 					size: 3,

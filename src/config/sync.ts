@@ -6,6 +6,7 @@ and prune --unselected its selection.
 import {readFileSync} from 'node:fs';
 import {UsageError} from '../errors.js';
 import {userAgent} from '../meta.js';
+import {defendDefs} from './defs/defend.js';
 import {packageDefs} from './defs/packages.js';
 import {selectionDefs} from './defs/selection.js';
 import {syncDefs} from './defs/sync.js';
@@ -28,12 +29,16 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 	const {read, given} = reader;
 	const {location} = readStore(reader);
 	const packages = readPackageOptions(reader);
+	const defendVersions = read(defendDefs.defendArtifacts);
+	const defend = defendVersions
+		? {versions: defendVersions, upstream: read(defendDefs.defendUpstream)}
+		: undefined;
 	// Binaries are synced when asked for, or when nothing else is: --versions then selects them.
-	const products = read(selectionDefs.products) ?? (packages ? [] : ['elastic-agent']);
+	const products = read(selectionDefs.products) ?? (packages || defend ? [] : ['elastic-agent']);
 	if (requireVersions && !given(selectionDefs.versions)) {
-		if (!packages) {
+		if (!packages && !defend) {
 			throw new UsageError(
-				'nothing selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest, or --packages',
+				'nothing selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest, or --packages, or --defend-artifacts',
 			);
 		}
 
@@ -41,7 +46,7 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 			throw new UsageError('no versions selected for --products: set --versions (or MIRROR_VERSIONS)');
 		}
 
-		if (!packages.kibanaVersions) {
+		if (packages && !packages.kibanaVersions) {
 			throw new UsageError(
 				'no Kibana versions for --packages: set --kibana-versions (or MIRROR_KIBANA_VERSIONS), or --versions',
 			);
@@ -80,6 +85,7 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		fips: read(selectionDefs.fips),
 		registry: read(packageDefs.registry),
 		packages,
+		defend,
 		trustedKeyPaths,
 		concurrency: read(syncDefs.concurrency),
 		dryRun: read(syncDefs.dryRun) ?? false,

@@ -37,6 +37,8 @@ export type SyncOptions = {
 	readonly http: HttpConfig;
 	/** The package registry (`--registry`), also where verify --repair fetches package versions again. */
 	readonly registry: string;
+	/** Elastic Defend protections to mirror, when selected. */
+	readonly defend?: DefendSyncOptions | undefined;
 	/** Integration packages to mirror, when selected. */
 	readonly packages?: PackageSyncOptions | undefined;
 	/**
@@ -46,6 +48,14 @@ export type SyncOptions = {
 	readonly onlyPackages?: readonly string[] | undefined;
 	/** Fetch exactly these artifacts instead of the selection (verify --repair). */
 	readonly only?: readonly ArtifactRef[] | undefined;
+};
+
+/** What `--defend-artifacts` and `--defend-upstream` select. */
+export type DefendSyncOptions = {
+	/** The Defend versions, resolved like `--versions`. */
+	readonly versions: readonly VersionSpec[];
+	/** The security artifacts host root, without a trailing slash. */
+	readonly upstream: string;
 };
 
 /** What `--packages` and its companions select. */

@@ -4,13 +4,22 @@ manifest at the start and keeps the publish order: an artifact or key file enter
 the manifest only after its files are in the tree, and leaves it only after they
 have left (artifact first, then its sidecars, so a reader never finds an artifact
 without them). It also records the run in status.json. Sync, import, verify
---repair and prune write through it; nothing else changes a Manifest.
+--repair and prune write through it; nothing else changes a Manifest. Over 300 lines
+because it is that one owner for every collection (artifacts, keys, packages, Defend):
+each collection's publish and removal order lives here, next to the others.
 */
 import {createHash} from 'node:crypto';
 import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
 import {packageFiles} from '../packages/catalog.js';
 import {redactText} from '../redact.js';
-import {type KeyEntry, type ManifestView, manifestEntry, type PackageEntry} from '../store/manifest.js';
+import {
+	type DefendArtifactEntry,
+	type DefendVersionEntry,
+	type KeyEntry,
+	type ManifestView,
+	manifestEntry,
+	type PackageEntry,
+} from '../store/manifest.js';
 import type {RunCounts, RunFailure} from '../store/status.js';
 import type {MirrorStore, PublishedFile, Quarantine} from '../store/store.js';
 
@@ -61,6 +70,34 @@ export type MirrorWriter = {
 	removePackage(path: string): Promise<void>;
 	/** Move a package version's files into `quarantine`, then unlist it. */
 	quarantinePackage(path: string, quarantine: Quarantine): Promise<void>;
+	/** Publish a checked Defend artifact (one file), then list it. */
+	publishDefendArtifact(file: PublishedFile, entry: Omit<DefendArtifactEntry, 'publishedAt'>): Promise<void>;
+	/**
+	Publish a checked Defend manifest zip, replacing the version's previous one, then
+	list it. Its artifacts must be listed already: a reader never finds a manifest
+	naming a missing artifact.
+	*/
+	publishDefendManifest(file: PublishedFile, entry: Omit<DefendVersionEntry, 'publishedAt'>): Promise<void>;
+	/** List Defend content already in the tree and checked there (import, adoption). */
+	recordDefend(
+		entries: {
+			artifacts?: ReadonlyArray<Omit<DefendArtifactEntry, 'publishedAt'>>;
+			versions?: ReadonlyArray<Omit<DefendVersionEntry, 'publishedAt'>>;
+		},
+		publishedAt?: Date,
+	): void;
+	/** Note that upstream confirmed a version's manifest (304 or the same bytes) at `at`, with its validators. */
+	refreshDefendVersion(
+		version: string,
+		at: Date,
+		validators?: {etag?: string; upstreamModified?: string},
+	): void;
+	/** Delete a version's manifest zip, then unlist the version (its artifacts stay until prune). */
+	removeDefendVersion(version: string): Promise<void>;
+	/** Delete a Defend artifact that no listed manifest names any more, then unlist it. */
+	removeDefendArtifact(path: string): Promise<void>;
+	/** Move a version's manifest zip or an artifact into `quarantine`, then unlist it (a version whose artifact goes is unlisted too). */
+	quarantineDefend(path: string, quarantine: Quarantine): Promise<void>;
 	/** Delete an artifact and its sidecars from the tree, then unlist it. */
 	removeArtifact(path: string): Promise<void>;
 	/** Move an artifact and its sidecars into `quarantine`, then unlist it. */
@@ -148,6 +185,27 @@ export async function openWriter(
 		dirty = true;
 	};
 
+	const defend = manifest.defend;
+	const recordDefend: MirrorWriter['recordDefend'] = ({artifacts = [], versions = []}, at = new Date()) => {
+		const publishedAt = at.toISOString();
+		for (const entry of artifacts) {
+			defend.artifacts[entry.path] = {
+				...entry,
+				publishedAt: defend.artifacts[entry.path]?.publishedAt ?? publishedAt,
+			};
+		}
+
+		for (const entry of versions) {
+			defend.versions[entry.version] = {...entry, publishedAt};
+		}
+
+		listed();
+	};
+
+	/** Versions whose manifest names `path`: unlisted with it, since they would name a missing file. */
+	const versionsNaming = (path: string) =>
+		Object.values(defend.versions).filter((entry) => entry.path === path || entry.artifacts.includes(path));
+
 	const writer: MirrorWriter = {
 		manifest,
 		async publishArtifact(artifact, size) {
@@ -183,6 +241,61 @@ export async function openWriter(
 			}
 
 			unlistPackage(path);
+		},
+		async publishDefendArtifact(file, entry) {
+			await store.publishFiles([file]);
+			recordDefend({artifacts: [entry]});
+		},
+		async publishDefendManifest(file, entry) {
+			const missing = entry.artifacts.find((path) => !defend.artifacts[path]);
+			if (missing !== undefined) {
+				throw new Error(`internal: ${entry.path} would name ${missing}, which is not published`);
+			}
+
+			await store.publishFiles([file]);
+			recordDefend({versions: [entry]});
+		},
+		recordDefend,
+		refreshDefendVersion(version, at, validators = {}) {
+			const entry = defend.versions[version];
+			if (entry) {
+				defend.versions[version] = {...entry, ...validators, refreshedAt: at.toISOString()};
+				dirty = true;
+			}
+		},
+		async removeDefendVersion(version) {
+			const entry = defend.versions[version];
+			if (entry) {
+				await store.remove(entry.path);
+				delete defend.versions[version];
+				dirty = true;
+			}
+		},
+		async removeDefendArtifact(path) {
+			const naming = versionsNaming(path);
+			if (naming.length > 0) {
+				throw new Error(
+					`internal: ${path} is named by the manifest of ${naming.map((entry) => entry.version).join(', ')}`,
+				);
+			}
+
+			await store.remove(path);
+			delete defend.artifacts[path];
+			dirty = true;
+		},
+		async quarantineDefend(path, quarantine) {
+			// A manifest naming the file goes first: no reader may find it pointing at nothing.
+			for (const entry of versionsNaming(path)) {
+				if (entry.path !== path) {
+					await quarantine.move(entry.path);
+				}
+
+				delete defend.versions[entry.version];
+			}
+
+			await quarantine.move(path);
+			delete defend.artifacts[path];
+			dirty = true;
 		},
 		async removeArtifact(path) {
 			for (const file of artifactFiles(path)) {

@@ -11,7 +11,7 @@ import type {FileDigests} from '../trust/digest.js';
 import {hashSource} from '../trust/hashing.js';
 import type {TrustedKeys} from '../trust/keys.js';
 import {checkSignature, prepareSignature} from '../trust/signature.js';
-import {openZipFile, readEntry} from './zip.js';
+import {openZipFile, readEntry} from '../zip.js';
 
 /** One package version's files, as they are to be checked. */
 export type PackageFiles = {

@@ -57,8 +57,14 @@ function isPackageFile(relative: string): boolean {
 
 /** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
 function cacheControlFor(relative: string, kind: PathKind | undefined): string {
-	if (isPackageFile(relative)) {
+	if (isPackageFile(relative) || relative.startsWith('downloads/endpoint/artifacts/')) {
+		// Defend artifacts are immutable once a manifest names them; their names carry their hash.
 		return 'public, max-age=31536000, immutable';
+	}
+
+	if (relative.startsWith('downloads/endpoint/manifest/')) {
+		// A Defend manifest changes upstream about daily under the same name: revalidate every time.
+		return 'public, no-cache';
 	}
 
 	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {

@@ -81,6 +81,46 @@ export type PackageEntry = {
 	readonly upstreamModified?: string | undefined;
 };
 
+/** One Defend version's manifest zip as published, and the artifacts its manifest names. */
+export type DefendVersionEntry = {
+	readonly version: string;
+	/** The zip's tree path, `downloads/endpoint/manifest/artifacts-<version>.zip`. */
+	readonly path: string;
+	readonly size: number;
+	readonly sha512: string;
+	/** The manifest's own `manifest_version` and `schema_version`. */
+	readonly manifestVersion: string;
+	readonly schemaVersion: string;
+	/** Tree paths of the artifacts it names; each is listed in `defend.artifacts`. */
+	readonly artifacts: readonly string[];
+	/** Upstream's validators of the zip, for the next run's conditional GET. */
+	readonly etag?: string | undefined;
+	readonly upstreamModified?: string | undefined;
+	/** ISO time the mirror published this manifest zip. */
+	readonly publishedAt: string;
+	/** ISO time upstream last confirmed it (a 304 or the same bytes): the age operators alert on. */
+	readonly refreshedAt: string;
+};
+
+/** One Defend artifact as published: immutable once named, kept while a held manifest names it. */
+export type DefendArtifactEntry = {
+	/** Its tree path: the `relative_url` without its leading `/`. */
+	readonly path: string;
+	readonly size: number;
+	readonly sha512: string;
+	readonly encodedSha256: string;
+	readonly decodedSha256: string;
+	readonly decodedSize: number;
+	readonly compression: 'zlib' | 'none';
+	readonly publishedAt: string;
+};
+
+/** The Defend protections a mirror holds: manifests by version, artifacts by tree path. */
+export type DefendSection = {
+	versions: Record<string, DefendVersionEntry>;
+	artifacts: Record<string, DefendArtifactEntry>;
+};
+
 /** The whole manifest. */
 export type Manifest = {
 	readonly schema: 1;
@@ -88,6 +128,8 @@ export type Manifest = {
 	keys: Record<string, KeyEntry>;
 	/** Integration packages by zip path; absent in manifests written before packages existed. */
 	packages: Record<string, PackageEntry>;
+	/** Elastic Defend protections; absent in manifests written before they existed. */
+	defend: DefendSection;
 };
 
 /** The manifest as everyone but its writer (mirror/writer.ts) sees it: read only. */
@@ -96,11 +138,15 @@ export type ManifestView = {
 	readonly files: Readonly<Record<string, ManifestEntry>>;
 	readonly keys: Readonly<Record<string, KeyEntry>>;
 	readonly packages: Readonly<Record<string, PackageEntry>>;
+	readonly defend: {
+		readonly versions: Readonly<Record<string, DefendVersionEntry>>;
+		readonly artifacts: Readonly<Record<string, DefendArtifactEntry>>;
+	};
 };
 
 /** An empty manifest. */
 export function emptyManifest(): Manifest {
-	return {schema: 1, files: {}, keys: {}, packages: {}};
+	return {schema: 1, files: {}, keys: {}, packages: {}, defend: {versions: {}, artifacts: {}}};
 }
 
 /**
@@ -114,7 +160,10 @@ export function parseManifest(text: string, where: string): {manifest: Manifest;
 			throw new Error('unknown schema');
 		}
 
-		return {manifest: {schema: 1, files: data.files, keys: data.keys ?? {}, packages: data.packages ?? {}}};
+		const defend = {versions: data.defend?.versions ?? {}, artifacts: data.defend?.artifacts ?? {}};
+		return {
+			manifest: {schema: 1, files: data.files, keys: data.keys ?? {}, packages: data.packages ?? {}, defend},
+		};
 	} catch (error) {
 		return {
 			manifest: emptyManifest(),
@@ -127,9 +176,15 @@ export function parseManifest(text: string, where: string): {manifest: Manifest;
 export function serializeManifest(manifest: Manifest): string {
 	const sorted = <T>(record: Record<string, T>) =>
 		Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
-	const {packages, ...rest} = manifest;
-	// No packages section until there are packages, so that older readers see the manifest they know.
-	const body = Object.keys(packages).length > 0 ? {...rest, packages: sorted(packages)} : rest;
+	const {packages, defend, ...rest} = manifest;
+	// No section for a collection the mirror does not hold, so that older readers see the manifest they know.
+	const body = {
+		...rest,
+		...(Object.keys(packages).length > 0 ? {packages: sorted(packages)} : {}),
+		...(Object.keys(defend.versions).length + Object.keys(defend.artifacts).length > 0
+			? {defend: {versions: sorted(defend.versions), artifacts: sorted(defend.artifacts)}}
+			: {}),
+	};
 	return `${JSON.stringify({...body, files: sorted(manifest.files)}, null, '\t')}\n`;
 }
 

@@ -16,13 +16,13 @@ export const selectionDefs = group({
 	versions: {
 		...versionList,
 		description: 'comma-separated exact versions, semver ranges (9.1.x, ">=8.17.0 <9") and latest',
-		defaultText: 'required unless only packages are selected',
+		defaultText: 'required unless only packages or Defend artifacts are selected',
 		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
 	},
 	products: {
 		...names(productNames, 'product'),
 		description: `comma-separated products, or all: ${productNames.join(', ')}`,
-		defaultText: 'elastic-agent, unless --packages is given',
+		defaultText: 'elastic-agent, unless --packages or --defend-artifacts is given',
 	},
 	platforms: {
 		...names(platformIds, 'platform'),

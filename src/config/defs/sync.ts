@@ -2,6 +2,8 @@
 The options of `sync`, in the order help lists them: the store, the upstream, the
 selection, and sync's own (concurrency, dry run, output).
 */
+
+import {defendDefs} from './defend.js';
 import {boolean, integer} from './kinds.js';
 import {group} from './option.js';
 import {packageDefs} from './packages.js';
@@ -29,6 +31,7 @@ export const syncOptions = [
 	upstreamDefs.versionsApi,
 	...Object.values(selectionDefs),
 	...Object.values(packageDefs),
+	...Object.values(defendDefs),
 	upstreamDefs.trustedKey,
 	syncDefs.concurrency,
 	upstreamDefs.timeout,

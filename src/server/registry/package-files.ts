@@ -8,7 +8,7 @@ directory opens the zip file; the object store reads it by ranged GETs
 */
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
-import {type OpenZip, openZipFile} from '../../packages/zip.js';
+import {type OpenZip, openZipFile} from '../../zip.js';
 
 /** One published zip as the registry routes read it. */
 export type ZipRef = {

@@ -5,8 +5,8 @@ random-access reader: the central directory once, then each file's own bytes.
 */
 import {Readable} from 'node:stream';
 import yauzl from 'yauzl';
-import {openZipReader} from '../../packages/zip.js';
 import type {S3Store} from '../../store/s3/client.js';
+import {openZipReader} from '../../zip.js';
 import {cachedZips, type PackageFiles} from './package-files.js';
 
 /** The largest single ranged GET: a bigger read is several. */

@@ -6,8 +6,8 @@ and never change, so the answer has a strong ETag and honours ranges and 304s.
 */
 import {createHash} from 'node:crypto';
 import type {Context} from 'koa';
-import {readEntry, type ZipEntry} from '../../packages/zip.js';
 import type {PackageEntry} from '../../store/manifest.js';
+import {readEntry, type ZipEntry} from '../../zip.js';
 import {prepare} from '../http/conditional.js';
 import {packageFileType} from './content-type.js';
 import type {PackageFiles, ZipRef} from './package-files.js';
