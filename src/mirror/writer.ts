@@ -243,7 +243,8 @@ export async function openWriter(
 			unlistPackage(path);
 		},
 		async publishDefendArtifact(file, entry) {
-			await store.publishFiles([file]);
+			// With its sha512, an object store serves a dash-free ETag even for a multipart upload.
+			await store.publishFiles([{...file, sha512: file.sha512 ?? entry.sha512}]);
 			recordDefend({artifacts: [entry]});
 		},
 		async publishDefendManifest(file, entry) {
@@ -252,7 +253,7 @@ export async function openWriter(
 				throw new Error(`internal: ${entry.path} would name ${missing}, which is not published`);
 			}
 
-			await store.publishFiles([file]);
+			await store.publishFiles([{...file, sha512: file.sha512 ?? entry.sha512}]);
 			recordDefend({versions: [entry]});
 		},
 		recordDefend,

@@ -7,6 +7,7 @@ import Koa from 'koa';
 import compose from 'koa-compose';
 import type {Logger} from 'pino';
 import {conditionalBody} from './http/conditional-body.js';
+import {defendMetrics} from './defend/defend-metrics.js';
 import {createJsonAnswers} from './json-answer.js';
 import {createMetrics, type Metrics, streamBufferMetrics} from './metrics.js';
 import {handleErrors, isClientAbort} from './middleware/errors.js';
@@ -15,6 +16,7 @@ import {observe} from './middleware/observe.js';
 import type {MirrorIndex} from './mirror-index.js';
 import {registryRoutes} from './registry/routes.js';
 import {apiRoutes} from './routes/api.js';
+import {defendApiRoutes} from './routes/defend-api.js';
 import {opsRoutes} from './routes/ops.js';
 import {packagesApiRoutes} from './routes/packages-api.js';
 import {pageRoutes} from './routes/pages.js';
@@ -94,6 +96,7 @@ export function createApp(options: AppOptions): MirrorApp {
 	pageRoutes(router, deps);
 	apiRoutes(router, deps);
 	packagesApiRoutes(router, deps);
+	defendApiRoutes(router, deps);
 	opsRoutes(router, deps);
 
 	app.use(observe(metrics, options.logger));
@@ -105,6 +108,8 @@ export function createApp(options: AppOptions): MirrorApp {
 	// Paths under /downloads/ are most of the traffic and no route of the router
 	// matches them: they go straight to the tree, past route matching.
 	const {tree} = mirror;
+	// Elastic Defend's manifests and artifacts are counted apart, on their way to the tree.
+	const defendTree = compose([defendMetrics(metrics.registry, index), tree]);
 	// The package registry's API sits at the root, as Kibana and other mirrors expect it.
 	const registry = registryRoutes({index, files: mirror.packageFiles, downloads: metrics.packageDownloads});
 	const routes = compose([registry, router.routes() as Koa.Middleware, tree]);
@@ -112,7 +117,11 @@ export function createApp(options: AppOptions): MirrorApp {
 		// For absolute URLs in JSON answers (listings); computed only when asked for.
 		ctx.state.publicUrl = () => deps.publicUrl(ctx);
 		ctx.state.metricsLink = deps.metricsOnMainPort;
-		return ctx.path.startsWith('/downloads/') ? tree(ctx, next) : routes(ctx, next);
+		if (!ctx.path.startsWith('/downloads/')) {
+			return routes(ctx, next);
+		}
+
+		return ctx.path.startsWith('/downloads/endpoint/') ? defendTree(ctx, next) : tree(ctx, next);
 	});
 	return {app, index, metrics, close: mirror.close};
 }

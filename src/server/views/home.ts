@@ -7,6 +7,7 @@ import {redactPublic} from '../public-text.js';
 import type {ScheduleInfo} from '../schedule.js';
 import {catalogueHtml, titleOf} from './catalogue.js';
 import {type Html, html} from './html.js';
+import {defendHtml} from './defend.js';
 import {copyButton, page} from './layout.js';
 import {packagesHtml} from './packages.js';
 import {failuresBlock, historyBlock} from './runs.js';
@@ -18,14 +19,21 @@ function holdings(snapshot: Snapshot): Html {
 	// Signing keys are counted apart from artifacts, here as in the runs' counts.
 	const keys = Object.keys(snapshot.manifest.keys).length;
 	const packages = Object.values(snapshot.manifest.packages ?? {});
+	const defend = Object.keys(snapshot.manifest.defend?.versions ?? {}).length;
 	const versionsOf = (n: number) => `${n} integration package ${n === 1 ? 'version' : 'versions'}`;
-	if (count === 0 && packages.length > 0) {
+	const packagesOf = () => {
 		const names = new Set(packages.map((entry) => entry.name)).size;
-		return html`<p class="holdings">Holding ${versionsOf(packages.length)} of ${names} ${names === 1 ? 'package' : 'packages'}.</p>`;
+		return `${versionsOf(packages.length)} of ${names} ${names === 1 ? 'package' : 'packages'}`;
+	};
+	const defendText = `Elastic Defend protections for ${defend} ${defend === 1 ? 'version' : 'versions'}`;
+	if (count === 0 && packages.length + defend > 0) {
+		const held = [packages.length > 0 ? packagesOf() : '', defend > 0 ? defendText : ''].filter(Boolean);
+		return html`<p class="holdings">Holding ${held.join(', and ')}.</p>`;
 	}
 
 	const packageLine = packages.length > 0 ? ` Also ${versionsOf(packages.length)}.` : '';
-	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}</p>`;
+	const defendLine = defend > 0 ? ` Also ${defendText}.` : '';
+	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}${defendLine}</p>`;
 }
 
 /** What a run did: artifacts, then package versions when it handled any, then failures and bytes. */
@@ -76,9 +84,9 @@ ${scheduleLine(schedule, now)}
 </section>`;
 }
 
-function setupBlock(snapshot: Snapshot, publicUrl: string, root: string, packages: boolean): Html | null {
-	if (snapshot.byPath.size === 0 && packages) {
-		// A mirror of integration packages only: its Kibana settings are in the Packages section.
+function setupBlock(snapshot: Snapshot, publicUrl: string, root: string, others: boolean): Html | null {
+	if (snapshot.byPath.size === 0 && others) {
+		// A mirror of packages or Defend protections only: their settings are in their sections.
 		return null;
 	}
 
@@ -130,22 +138,29 @@ export function homePage(
 	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
 	const root = './';
 	const packages = packagesHtml(snapshot, publicUrl, root);
+	const defend = defendHtml(snapshot, publicUrl, root, now);
+	const jumps = [
+		...snapshot.groups.map((group) => html`<a href="#${group.id}">${titleOf(group)}</a>`),
+		...(packages ? [html`<a href="#packages">Packages</a>`] : []),
+		...(defend ? [html`<a href="#defend">Defend protections</a>`] : []),
+	];
 	const body = html`<div class="intro">
 <h1>Artifacts on this mirror</h1>
 <p>Verified copies of Elastic artifacts (sha512 and PGP signature checked before publishing), laid out exactly like artifacts.elastic.co.</p>
-${snapshot.groups.length > 0 || packages ? html`<nav class="jump" aria-label="Products">${snapshot.groups.map((group) => html`<a href="#${group.id}">${titleOf(group)}</a>`)}${packages ? html`<a href="#packages">Packages</a>` : null}</nav>` : null}
+${jumps.length > 0 ? html`<nav class="jump" aria-label="Products">${jumps}</nav>` : null}
 </div>
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
 ${statusBlock(snapshot, now, schedule)}
-${setupBlock(snapshot, publicUrl, root, packages !== null)}
+${setupBlock(snapshot, publicUrl, root, packages !== null || defend !== null)}
 </div>
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
-${snapshot.groups.length === 0 ? (packages ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : catalogueHtml(snapshot, publicUrl, root, onCached)}
-${packages}`;
+${snapshot.groups.length === 0 ? (packages || defend ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : catalogueHtml(snapshot, publicUrl, root, onCached)}
+${packages}
+${defend}`;
 	return page('Elastic Artifact Mirror', body, root, {
-		browse: snapshot.byPath.size > 0,
+		browse: snapshot.byPath.size > 0 || defend !== null,
 		metrics: metricsLink,
 	});
 }
