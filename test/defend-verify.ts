@@ -89,6 +89,22 @@ test('a manifest parses into its artifacts with tree paths; each bad field is na
 		[['endpoint-exceptionlist-linux-v1', entry.relative_url.slice(1)]],
 	);
 
+	const sealed = parseDefendManifest(
+		manifestOf({
+			'endpointpe-v4-blocklist': {
+				...entry,
+				encryption_algorithm: 'RC4-example',
+				compression_algorithm: 'zlib',
+			},
+		}),
+		'artifacts-9.1.3.zip',
+	);
+	t.is(
+		sealed.artifacts[0]?.encryption,
+		'RC4-example',
+		'an encrypted artifact is kept, to be checked on its encoded bytes',
+	);
+
 	const cases: Array<[string, RegExp]> = [
 		['not json', /manifest\.json is not JSON/],
 		[JSON.stringify({schema_version: 'v1', artifacts: {}}), /no manifest_version/],
@@ -102,11 +118,11 @@ test('a manifest parses into its artifacts with tree paths; each bad field is na
 		],
 		[manifestOf({a: {...entry, encoded_sha256: 'xyz'}}), /artifact a lacks sha256 digests or sizes/],
 		[manifestOf({a: {...entry, decoded_size: -1}}), /lacks sha256 digests or sizes/],
-		[manifestOf({a: {...entry, compression_algorithm: 'lzma'}}), /uses compression lzma/],
 		[
-			manifestOf({a: {...entry, encryption_algorithm: 'aes'}}),
-			/encryption aes, which the mirror cannot check/,
+			manifestOf({a: {...entry, compression_algorithm: 'lzma'}}),
+			/uses compression lzma, which the mirror cannot check/,
 		],
+		[manifestOf({a: {...entry, encryption_algorithm: 7}}), /has no compression or encryption algorithm/],
 	];
 	for (const [text, message] of cases) {
 		const error = t.throws(() => parseDefendManifest(text, 'artifacts-9.1.3.zip'));
@@ -185,6 +201,13 @@ test('an artifact: encoded bytes, then inflated bytes, each against its sha256 a
 		checkDefendArtifact(file, {...ref, encodedSha256: sha256(raw), encodedSize: raw.length}),
 	);
 	t.regex(notZlib?.message ?? '', /does not inflate as zlib/);
+
+	// An encrypted artifact (Endpoint holds the key): its encoded bytes are all the mirror can check.
+	const sealed = {...ref, encryption: 'RC4-example', encodedSha256: sha256(raw), encodedSize: raw.length};
+	await t.notThrowsAsync(checkDefendArtifact(file, sealed));
+	await writeFile(file, Buffer.from('not zlob'));
+	await t.throwsAsync(checkDefendArtifact(file, sealed), {message: /encoded_sha256/});
+	await writeFile(file, raw);
 
 	// compression none: decoded is the encoded bytes.
 	await t.notThrowsAsync(
