@@ -32,7 +32,13 @@ export type DefendArtifactRef = {
 	readonly identifier: string;
 	/** The tree path: `relative_url` without its leading `/`. */
 	readonly path: string;
-	readonly compression: 'zlib' | 'none';
+	/** `zlib` or `none`; whatever the manifest says for an encrypted artifact. */
+	readonly compression: string;
+	/**
+	`none`, or the algorithm of an artifact Endpoint decrypts itself (a global
+	artifact may be RC4-encrypted): then only its encoded bytes can be checked.
+	*/
+	readonly encryption: string;
 	readonly encodedSha256: string;
 	readonly encodedSize: number;
 	readonly decodedSha256: string;
@@ -117,12 +123,14 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 			throw new DefendError(`${label}: artifact ${identifier} lacks sha256 digests or sizes`);
 		}
 
-		if (
-			(compression !== 'zlib' && compression !== 'none') ||
-			(entry.encryption_algorithm ?? 'none') !== 'none'
-		) {
+		const encryption = entry.encryption_algorithm ?? 'none';
+		if (typeof encryption !== 'string' || typeof compression !== 'string') {
+			throw new DefendError(`${label}: artifact ${identifier} has no compression or encryption algorithm`);
+		}
+
+		if (encryption === 'none' && compression !== 'zlib' && compression !== 'none') {
 			throw new DefendError(
-				`${label}: artifact ${identifier} uses compression ${String(compression)} / encryption ${String(entry.encryption_algorithm)}, which the mirror cannot check`,
+				`${label}: artifact ${identifier} uses compression ${compression}, which the mirror cannot check`,
 			);
 		}
 
@@ -130,6 +138,7 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 			identifier,
 			path: url.slice(1),
 			compression,
+			encryption,
 			encodedSha256,
 			encodedSize,
 			decodedSha256,

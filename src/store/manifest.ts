@@ -111,7 +111,9 @@ export type DefendArtifactEntry = {
 	readonly encodedSha256: string;
 	readonly decodedSha256: string;
 	readonly decodedSize: number;
-	readonly compression: 'zlib' | 'none';
+	readonly compression: string;
+	/** `none`, or the algorithm of an artifact only Endpoint can decrypt (checked on its encoded bytes). */
+	readonly encryption?: string | undefined;
 	readonly publishedAt: string;
 };
 
