@@ -66,15 +66,18 @@ export async function publishDefend(
 						throw new Error(`the host does not serve ${ref.path}`);
 					}
 
-					const decoded = ref.compression === 'zlib' ? inflateSync(data) : data;
+					// An encrypted artifact only Endpoint can open: its decoded digest is the manifest's word.
+					const sealed = ref.encryption !== 'none';
+					const decoded = sealed ? undefined : ref.compression === 'zlib' ? inflateSync(data) : data;
 					const entry = {
 						path: ref.path,
 						size: data.length,
 						sha512: digest('sha512', data),
 						encodedSha256: digest('sha256', data),
-						decodedSha256: digest('sha256', decoded),
-						decodedSize: decoded.length,
+						decodedSha256: decoded ? digest('sha256', decoded) : ref.decodedSha256,
+						decodedSize: decoded ? decoded.length : ref.decodedSize,
 						compression: ref.compression,
+						encryption: ref.encryption,
 					};
 					if (entry.encodedSha256 !== ref.encodedSha256 || entry.decodedSha256 !== ref.decodedSha256) {
 						throw new Error(`${ref.path} does not match its manifest entry: publish only good versions`);
