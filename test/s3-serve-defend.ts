@@ -120,6 +120,8 @@ s3Test(
 		const metrics = (await request(url, '/metrics')).text;
 		t.true((metricValue(metrics, 'mirror_defend_manifest_age_seconds{version="9.2.0"}') ?? -1) >= 0);
 		t.true((metricValue(metrics, 'mirror_defend_requests_total{kind="manifest",status="304"}') ?? 0) >= 4);
+		// Artifacts come from blocks shared by every endpoint, not one store read per request.
+		t.true((metricValue(metrics, 'mirror_s3_block_cache_hits_total') ?? 0) > 0);
 		const page = (await request(url, '/')).text;
 		t.regex(page, /4 Elastic Defend versions/);
 		t.true(page.includes(`linux.advanced.artifacts.global.base_url: ${url}`));

@@ -6,23 +6,15 @@ a stream of manifest 304s).
 */
 import type {Middleware} from 'koa';
 import {Counter, Gauge, type Registry} from 'prom-client';
-import {parseDefendManifestPath} from '../../defend/catalog.js';
 import {whenClosed} from '../http/exchange.js';
 import type {TreeRequest} from '../http/request-path.js';
 import type {MirrorIndex} from '../mirror-index.js';
+import {defendFileKind} from './defend-kind.js';
 import {defendAgeSeconds} from './defend-rows.js';
 
 /** What a request of the Defend tree asks for; undefined for anything else (listings included). */
 function defendKindOf(request: TreeRequest | undefined): 'manifest' | 'artifact' | undefined {
-	if (!request || request.trailingSlash) {
-		return undefined;
-	}
-
-	if (parseDefendManifestPath(request.relative) !== undefined) {
-		return 'manifest';
-	}
-
-	return request.relative.startsWith('downloads/endpoint/artifacts/') ? 'artifact' : undefined;
+	return request && !request.trailingSlash ? defendFileKind(request.relative) : undefined;
 }
 
 /**

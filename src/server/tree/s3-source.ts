@@ -3,15 +3,17 @@ The tree in an object store, for the tree handler, and what `serve --store s3://
 serves from: the store, its index and the tree, built once. Loaded only by servers
 that use a store, so that a directory mirror's server does not carry the AWS SDK.
 
-Sidecars come from one GET each (s3-sidecars.ts); artifacts from blocks shared by
-every download (s3-blocks.ts), after a HEAD shared by every request (s3-meta.ts), or
-as a redirect to a presigned URL; other files from one GET, or from a
-HEAD then a GET of that version when the request is conditional (s3-object.ts).
+Sidecars and Defend manifest zips come from one GET each (s3-sidecars.ts); artifacts
+and Defend artifacts from blocks shared by every download (s3-blocks.ts), after a HEAD
+shared by every request (s3-meta.ts), or (agent artifacts only: Endpoint is not known
+to follow redirects) as a redirect to a presigned URL; other files from one GET, or
+from a HEAD then a GET of that version when the request is conditional (s3-object.ts).
 */
 import type {Middleware} from 'koa';
 import type {Logger} from 'pino';
 import {isMutableVersion} from '../../agent/catalog.js';
 import type {S3Store} from '../../store/s3/client.js';
+import {defendFileKind} from '../defend/defend-kind.js';
 import {createS3Index, type S3Index} from '../s3-index.js';
 import type {ListingEntry} from '../views/listing.js';
 import type {BlockCacheStats} from './block-cache.js';
@@ -45,8 +47,14 @@ export function createS3TreeSource(store: S3Store, index: S3Index, options: S3Tr
 
 	function openObject(lookup: TreeFileLookup): MaybePromise<TreeFile | 'missing'> {
 		const {kind} = lookup;
-		return kind?.kind === 'sidecar'
-			? sidecars.open(lookup.request.relative, isMutableVersion(kind.ref.version))
+		if (kind?.kind === 'sidecar') {
+			return sidecars.open(lookup.request.relative, isMutableVersion(kind.ref.version));
+		}
+
+		// A Defend manifest zip is small and polled by every endpoint: kept like a sidecar
+		// until the mirror's manifest changes, which a sync writes after replacing it.
+		return defendFileKind(lookup.request.relative) === 'manifest'
+			? sidecars.open(lookup.request.relative, false)
 			: openStored(lookup);
 	}
 
@@ -60,6 +68,12 @@ export function createS3TreeSource(store: S3Store, index: S3Index, options: S3Tr
 
 		if (blocks && kind?.kind === 'artifact') {
 			const meta = await heads.get(relative, again || isMutableVersion(kind.ref.version));
+			return meta ? blocks.file(relative, meta) : 'missing';
+		}
+
+		if (blocks && defendFileKind(relative) === 'artifact') {
+			// Immutable once named, and fetched by every endpoint after a new manifest: shared like artifacts.
+			const meta = await heads.get(relative, again);
 			return meta ? blocks.file(relative, meta) : 'missing';
 		}
 
