@@ -29,6 +29,7 @@ import {createTestKey, type TestKey} from './helpers/keys.js';
 import {runCli, runSync, toArgs} from './helpers/run.js';
 import {ensureS3, s3Env, testClient, withBucket} from './helpers/s3.js';
 import {tempDir} from './helpers/temp.js';
+import {withUpstream} from './helpers/with-upstream.js';
 
 // In-process syncs use the SDK too; its advice to move to Node 22 is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -313,6 +314,50 @@ test('an unknown version fails naming it; only Defend selected asks nothing of t
 	await assertMirrored(t, context, ['8.19.3']);
 	// Every request went to the security host (the binaries' hosts are a closed port).
 	t.is(summary.requests.get, context.fake.requests.length);
+});
+
+test('ranges and latest resolve through the versions API as --versions do; the binaries host hears nothing else', async (t) => {
+	const context = await setup(t);
+	const {upstream} = await withUpstream(t, key, {
+		versions: ['9.1.3'],
+		apiVersions: ['8.19.3', '9.0.7', '9.1.2', '9.1.3', '9.2.0-SNAPSHOT'],
+		platforms: ['linux-x86_64'],
+	});
+	const {summary, events} = await runSync(
+		defendFlags(context, '9.0.x,latest', {
+			upstream: upstream.url,
+			'versions-api': `${upstream.url}/v1/versions`,
+		}),
+	);
+	t.is(summary.result, 'success', JSON.stringify(summary.failed));
+	const start = events.find((event) => event.type === 'start');
+	t.deepEqual(start?.type === 'start' ? start.defend?.versions.toSorted() : undefined, ['9.0.7', '9.1.3']);
+	t.deepEqual(
+		upstream.requests.map((request) => request.path),
+		['v1/versions'],
+	);
+	await assertMirrored(t, context, ['9.0.7', '9.1.3']);
+});
+
+test('binaries and Defend in one run: one summary, one run record', async (t) => {
+	const context = await setup(t);
+	const {upstream} = await withUpstream(t, key, {versions: ['9.1.3'], platforms: ['linux-x86_64']});
+	const {summary} = await runSync(
+		defendFlags(context, '9.1.3', {
+			versions: '9.1.3',
+			products: 'elastic-agent',
+			platforms: 'linux-x86_64',
+			upstream: upstream.url,
+			'versions-api': `${upstream.url}/v1/versions`,
+		}),
+	);
+	t.is(summary.result, 'success', JSON.stringify(summary.failed));
+	t.is(summary.published, 1);
+	t.like(summary.defend, {updated: 1, artifacts: {published: 6}});
+	const status = JSON.parse(await readFile(path.join(context.dir, '.mirror/status.json'), 'utf8'));
+	t.like(status.lastRun.counts.defend, {updated: 1, unchanged: 0, failed: 0, artifacts: {published: 6}});
+	t.is(status.history.length, 1);
+	await assertMirrored(t, context, ['9.1.3']);
 });
 
 test('a dry run lists each version, new or held, and downloads nothing', async (t) => {
