@@ -395,6 +395,18 @@ test('bad values of the Defend flags exit 2 naming the value', async (t) => {
 	t.deepEqual(context.fake.requests, []);
 });
 
+test('a security host that cannot be reached ends the run with one line pointing at --defend-upstream', async (t) => {
+	const context = await setup(t);
+	const result = await runCli([
+		'sync',
+		'--no-json',
+		...toArgs(defendFlags(context, '9.1.3', {'defend-upstream': 'http://127.0.0.1:9'})),
+	]);
+	t.is(result.code, 1, result.stderr);
+	t.regex(result.stderr, /cannot reach 127\.0\.0\.1:9 .*check --defend-upstream/);
+	t.false(await exists(path.join(context.dir, manifestOf('9.1.3'))));
+});
+
 s3Test('a Defend sync into a bucket publishes objects byte-identical to upstream', async (t) => {
 	const context = await setup(t);
 	const bucket = await withBucket(t);

@@ -211,7 +211,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 					present: count('present'),
 					notPublished: count('not-published'),
 					// Every file the stopped run did not get, whether it was tried or not.
-					failed: count('failed'),
+					failed: count('failed') + (defendSummary?.failed ?? 0),
 					bytes: context.bytes,
 					packages: packageSummary,
 					defend: defendSummary,

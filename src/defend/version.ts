@@ -9,7 +9,7 @@ import {createHash} from 'node:crypto';
 import {rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {fail, joinUrl, type Outcome, type RunContext} from '../agent/context.js';
-import {DefendError, NotFoundError} from '../errors.js';
+import {DefendError, NotFoundError, UpstreamError} from '../errors.js';
 import {tempName} from '../store/layout.js';
 import type {Conditional, RetryEvent} from '../upstream/types.js';
 import type {DefendArtifactRef, DefendManifest} from './catalog.js';
@@ -59,6 +59,22 @@ function conflict(context: RunContext, ref: DefendArtifactRef): DefendError | un
 	);
 }
 
+/** A failed manifest GET in Defend's words: a 404 names the version, an unreachable host the flag that names it. */
+function explain(error: unknown, upstream: string, version: string): unknown {
+	if (error instanceof NotFoundError) {
+		return new DefendError(
+			`${upstream} has no manifest for Elastic Defend ${version} (404); is the version right?`,
+		);
+	}
+
+	if (error instanceof UpstreamError && error.code === 'ERR_UNREACHABLE') {
+		const message = error.message.replace('check --upstream and --versions-api', 'check --defend-upstream');
+		return new UpstreamError(error.url, message, {retryable: false, code: error.code, cause: error});
+	}
+
+	return error;
+}
+
 /** Sync one version's manifest and the artifacts it names. */
 export async function syncDefendVersion(
 	context: RunContext,
@@ -81,13 +97,7 @@ export async function syncDefendVersion(
 			conditional,
 		});
 	} catch (error) {
-		const missing =
-			error instanceof NotFoundError
-				? new DefendError(
-						`${upstream} has no manifest for Elastic Defend ${action.version} (404); is the version right?`,
-					)
-				: error;
-		fail(context, action.path, missing);
+		fail(context, action.path, explain(error, upstream, action.version));
 		return failed;
 	}
 
