@@ -134,6 +134,10 @@ test('a version with a bad artifact is not published, the others are, and the ru
 			(line) => line.event === 'failed' && line.path === badPath && line.code === 'ERR_CHECKSUM',
 		),
 	);
+	const last = json.lines.find((line) => line.event === 'summary') as
+		| {summary?: {defend?: unknown}}
+		| undefined;
+	t.like(last?.summary?.defend, {versions: 1, failed: 1, updated: 0});
 });
 
 test('a re-run asks each manifest conditionally (304) and downloads no artifact', async (t) => {
@@ -150,6 +154,38 @@ test('a re-run asks each manifest conditionally (304) and downloads no artifact'
 		good.map((version) => `/${manifestOf(version)}`),
 	);
 	t.true(requests.every((request) => request.status === 304 && request.ifNoneMatch !== undefined));
+});
+
+test('a host that sends no validators: the same manifest bytes only refresh the version, and no artifact is downloaded again', async (t) => {
+	const context = await setup(t);
+	// The fake's files, with no ETag or Last-Modified: every GET is a plain 200.
+	const asked: string[] = [];
+	const server = http.createServer((request, response) => {
+		asked.push(request.url ?? '');
+		const body = context.fake.file(request.url ?? '');
+		response.writeHead(body ? 200 : 404, {'content-length': body?.length ?? 0});
+		response.end(body);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+	const flags = defendFlags(context, '9.1.3', {
+		'defend-upstream': `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+	});
+	await runSync(flags);
+	const listed = () =>
+		readFile(path.join(context.dir, '.mirror/manifest.json'), 'utf8').then(
+			(text) => JSON.parse(text).defend.versions['9.1.3'],
+		);
+	const first = await listed();
+	t.is(first.etag, undefined);
+	asked.length = 0;
+	await new Promise((resolve) => setTimeout(resolve, 5));
+	const {summary} = await runSync(flags);
+	t.like(summary.defend, {updated: 0, unchanged: 1, artifacts: {published: 0}});
+	t.deepEqual(asked, [`/${manifestOf('9.1.3')}`]);
+	const second = await listed();
+	t.is(second.publishedAt, first.publishedAt);
+	t.true(second.refreshedAt > first.refreshedAt);
 });
 
 /** 9.1.3 as upstream publishes it a day later: one list changed, one artifact new, the rest kept. */
