@@ -74,6 +74,7 @@ export async function fetchDefendArtifact(
 				decodedSha256: ref.decodedSha256,
 				decodedSize: ref.decodedSize,
 				compression: ref.compression,
+				...(ref.encryption === 'none' ? {} : {encryption: ref.encryption}),
 			},
 		);
 		return await published(context, ref.path, metaPath, result);
