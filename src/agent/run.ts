@@ -1,10 +1,12 @@
 /**
 The locked part of a sync run: read the manifest, plan, then fetch, verify and
 publish with bounded concurrency, mirror the key files, run the packages phase
-(packages/phase.ts) with the same writer, and record the run once. A dry run stops
-after the plan, without the lock.
+(packages/phase.ts) and the Defend phase (defend/phase.ts) with the same writer, and
+record the run once. A dry run stops after the plan, without the lock.
 */
 import pLimit from 'p-limit';
+import {type DefendCounts, plannedDefendCounts, runDefendPhase} from '../defend/phase.js';
+import {planDefend} from '../defend/plan.js';
 import type {EventSink, Failure, Summary} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
 import {type PackagePhase, packageCounts, runPackagePhase} from '../packages/phase.js';
@@ -39,6 +41,8 @@ export type RunSetup = {
 	readonly keys: boolean;
 	/** The package versions selected and where from, when packages are. */
 	readonly packages?: {readonly registry: string; readonly selection: PackageSelection} | undefined;
+	/** The Defend versions (resolved) and their host, when Defend is selected. */
+	readonly defend?: {readonly upstream: string; readonly versions: readonly string[]} | undefined;
 	readonly startedAt: Date;
 };
 
@@ -102,6 +106,11 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			}
 		}
 
+		const defendActions = setup.defend ? planDefend(setup.defend.versions, writer.manifest) : [];
+		for (const action of defendActions) {
+			emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
+		}
+
 		// Requests the registry could not meet: reported as they were found, counted with the run's.
 		const resolveFailures: Failure[] = [...(setup.packages?.selection.failures ?? [])];
 
@@ -131,6 +140,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 						failed: resolveFailures.length,
 					},
 				}),
+				...(setup.defend && {defend: plannedDefendCounts(defendActions)}),
 			});
 			emit({type: 'summary', summary});
 			return summary;
@@ -176,6 +186,18 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 					})
 				: [];
 		const packageSummary = packages && packageCounts(packages, packageOutcomes);
+		const defendSummary: DefendCounts | undefined =
+			setup.defend && !context.stop
+				? await runDefendPhase(
+						context,
+						{upstream: setup.defend.upstream, actions: defendActions},
+						limit,
+					).catch((error: unknown) => {
+						limit.clearQueue();
+						writer.stop();
+						throw error;
+					})
+				: undefined;
 		writer.stop();
 		await writer.save({always: true});
 		const count = (kind: Outcome, among: readonly Outcome[] = outcomes) => countOf(among, kind);
@@ -189,9 +211,10 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 					present: count('present'),
 					notPublished: count('not-published'),
 					// Every file the stopped run did not get, whether it was tried or not.
-					failed: count('failed'),
+					failed: count('failed') + (defendSummary?.failed ?? 0),
 					bytes: context.bytes,
 					packages: packageSummary,
+					defend: defendSummary,
 				},
 				error: stop.message,
 				failures: [...resolveFailures, ...context.failures],
@@ -213,6 +236,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			notPublished: count('not-published'),
 			keys: {published: count('published', keyOutcomes), present: count('present', keyOutcomes)},
 			...(packageSummary && {packages: packageSummary}),
+			...(defendSummary && {defend: defendSummary}),
 			failed: failures,
 			bytes: context.bytes,
 		});
@@ -227,6 +251,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 				bytes: summary.bytes,
 				keys: summary.keys,
 				packages: summary.packages,
+				defend: summary.defend,
 			},
 			failures,
 		});

@@ -1,7 +1,8 @@
 /**
 One sync run: resolve versions (and the package versions, when packages are
-selected), open the store, then hand the plan, fetch, verify and publish of both to
-the locked run (run.ts): one lock, one writer, one run record. The entry point of
+selected, and the Defend versions, when Defend is), open the store, then hand the
+plan, fetch, verify and publish of all of them to the locked run (run.ts): one lock,
+one writer, one run record. The entry point of
 `sync`, the scheduled sync of `serve`, and the re-fetch of `verify --repair`.
 */
 import type {PackageSyncOptions, SyncOptions} from '../config/types.js';
@@ -76,6 +77,23 @@ async function resolveSelection(
 	};
 }
 
+/** The Defend versions to mirror, resolved like --versions; none for a repair (it fetches only what verify named). */
+async function resolveDefend(options: SyncOptions, client: HttpClient, emit: EventSink) {
+	if (!options.defend || options.only) {
+		return undefined;
+	}
+
+	const resolved = await resolve({...options, versions: options.defend.versions}, client, emit);
+	const warnings = [...resolved.warnings];
+	if (resolved.versions.length === 0) {
+		const message = 'no Elastic Defend version to sync';
+		warnings.push(message);
+		emit({type: 'warning', message});
+	}
+
+	return {upstream: options.defend.upstream, versions: resolved.versions, warnings};
+}
+
 /**
 Run one sync. Resolves with the summary (also emitted as the last event); rejects
 only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
@@ -92,6 +110,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 		const binaries = options.only ? options.only.length > 0 : options.products.length > 0;
 		const stack = await resolveStack(options, client, emit);
 		const packages = await resolveSelection(options, stack.versions, client, emit);
+		const defend = await resolveDefend(options, client, emit);
 		const versions = binaries ? stack.versions : [];
 		const wanted = options.only ? [...options.only] : binaries ? wantedArtifacts({...options, versions}) : [];
 		const store = await openStore(options);
@@ -112,6 +131,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 							},
 						}
 					: {}),
+				...(defend ? {defend: {upstream: redactText(defend.upstream), versions: defend.versions}} : {}),
 			});
 			return await runLocked(
 				{
@@ -123,9 +143,10 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 					store,
 					wanted,
 					versions,
-					versionWarnings: [...stack.warnings, ...(packages?.warnings ?? [])],
+					versionWarnings: [...stack.warnings, ...(packages?.warnings ?? []), ...(defend?.warnings ?? [])],
 					keys: binaries,
 					packages: packages ? {registry: packages.registry, selection: packages.selection} : undefined,
+					defend: defend && {upstream: defend.upstream, versions: defend.versions},
 					startedAt,
 				},
 				emit,

@@ -53,12 +53,15 @@ function describe(event: SyncEvent): string | undefined {
 			const packages = event.packages
 				? `${event.packages.versions} package versions (Kibana ${event.packages.kibanaVersions.join(', ') || 'none'}) from ${event.packages.registry}`
 				: '';
+			const defend = event.defend
+				? `Defend protections for ${event.defend.versions.join(', ') || 'no version'} from ${event.defend.upstream}`
+				: '';
 			// Without binaries selected there is nothing to say about them.
 			const files =
-				event.files > 0 || !event.packages
+				event.files > 0 || (!event.packages && !event.defend)
 					? `${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream}`
 					: '';
-			return `syncing ${[files, packages].filter((part) => part !== '').join(' and ')} into ${event.dir}`;
+			return `syncing ${[files, packages, defend].filter((part) => part !== '').join(' and ')} into ${event.dir}`;
 		}
 
 		case 'plan': {

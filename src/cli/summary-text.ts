@@ -1,6 +1,7 @@
 /**
-The summary of a sync run as a person reads it: artifacts, key files and package
-versions counted apart, and the failures not printed while the run went on.
+The summary of a sync run as a person reads it: artifacts, key files, package
+versions and Defend protections counted apart, and the failures not printed while
+the run went on.
 */
 import {formatBytes, formatDuration} from '../format.js';
 import type {Summary} from '../mirror/events.js';
@@ -29,10 +30,36 @@ function packageText(summary: Summary): string {
 	return `packages: ${parts.join(', ')}`;
 }
 
-/** Whether the run was about packages alone: then artifact counts would only be zeros. */
-function packagesOnly(summary: Summary): boolean {
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** `defend: 2 versions updated, 1 unchanged; 14 artifacts published`, or nothing when Defend was not selected. */
+function defendText(summary: Summary): string {
+	const counts = summary.defend;
+	if (!counts) {
+		return '';
+	}
+
+	if (summary.dryRun) {
+		const fresh = counts.versions - counts.held;
+		return `defend: ${plural(counts.versions, 'version')}, ${fresh} new (no manifest asked for in a dry run)`;
+	}
+
+	const versions = [
+		`${plural(counts.updated, 'version')} updated`,
+		counts.unchanged > 0 ? `${counts.unchanged} unchanged` : '',
+		counts.failed > 0 ? `${counts.failed} failed` : '',
+	].filter((part) => part !== '');
+	const artifacts = [
+		`${plural(counts.artifacts.published, 'artifact')} published`,
+		counts.artifacts.present > 0 ? `${counts.artifacts.present} already present` : '',
+	].filter((part) => part !== '');
+	return `defend: ${versions.join(', ')}; ${artifacts.join(', ')}`;
+}
+
+/** Whether the run was about other collections alone: then artifact counts would only be zeros. */
+function otherCollectionsOnly(summary: Summary): boolean {
 	return (
-		summary.packages !== undefined &&
+		(summary.packages !== undefined || summary.defend !== undefined) &&
 		summary.versions.length === 0 &&
 		summary.published +
 			summary.present +
@@ -47,9 +74,9 @@ const failedLine = (failure: Summary['failed'][number]) => `  failed: ${failure.
 
 /** The summary; failures already printed as they happened (`printed`) are not repeated. */
 export function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
-	const packages = packageText(summary);
+	const packages = [packageText(summary), defendText(summary)].filter((part) => part !== '').join('; ');
 	if (summary.dryRun) {
-		const counts = packagesOnly(summary)
+		const counts = otherCollectionsOnly(summary)
 			? packages
 			: `${summary.present} already published${packages ? `; ${packages}` : ''}`;
 		return [
@@ -58,7 +85,7 @@ export function summaryLines(summary: Summary, printed: ReadonlySet<string> = ne
 		];
 	}
 
-	const counts = packagesOnly(summary)
+	const counts = otherCollectionsOnly(summary)
 		? `${packages}; `
 		: `${summary.published} published, ${summary.present} already present, ` +
 			`${summary.notPublished} not published upstream, ${summary.failed.length} failed; `;
@@ -66,7 +93,7 @@ export function summaryLines(summary: Summary, printed: ReadonlySet<string> = ne
 		`${summary.result === 'success' ? 'done' : 'FAILED'}: ${counts}` +
 			`${formatBytes(summary.bytes)} downloaded in ${formatDuration(summary.durationMs)}` +
 			keyText(summary) +
-			(packages && !packagesOnly(summary) ? `; ${packages}` : ''),
+			(packages && !otherCollectionsOnly(summary) ? `; ${packages}` : ''),
 	];
 	for (const failure of summary.failed) {
 		if (!printed.has(failure.path)) {

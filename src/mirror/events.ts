@@ -7,6 +7,19 @@ import type {Action} from '../agent/plan.js';
 /** A file that did not make it, and why. */
 export type Failure = {readonly path: string; readonly reason: string; readonly code: string};
 
+/** What a run did with Elastic Defend protections, when they were selected. */
+export type DefendSummary = {
+	/** Versions selected, and how many of them the mirror held a manifest for before the run. */
+	readonly versions: number;
+	readonly held: number;
+	/** Versions whose new manifest was published, confirmed as held, or left as they were after a failure. */
+	readonly updated: number;
+	readonly unchanged: number;
+	readonly failed: number;
+	/** Artifacts downloaded and published, and those named by a new manifest that the mirror already held. */
+	readonly artifacts: {readonly published: number; readonly present: number};
+};
+
 /** The end of a run. */
 export type Summary = {
 	readonly result: 'success' | 'failed';
@@ -21,6 +34,8 @@ export type Summary = {
 	readonly packages?:
 		| {readonly published: number; readonly present: number; readonly failed: number}
 		| undefined;
+	/** Elastic Defend versions and artifacts, when Defend was selected; counted apart from artifacts. */
+	readonly defend?: DefendSummary | undefined;
 	/** Every failure, artifacts and package versions alike (a package version's path is its zip's). */
 	readonly failed: Failure[];
 	readonly warnings: string[];
@@ -45,6 +60,8 @@ export type SyncEvent =
 			versionsApiNote?: string | undefined;
 			/** The package versions selected, when packages are. */
 			packages?: {registry: string; kibanaVersions: string[]; versions: number} | undefined;
+			/** The Defend versions selected and their host, when Defend is. */
+			defend?: {upstream: string; versions: string[]} | undefined;
 	  }
 	| {type: 'plan'; action: Action['kind']; path: string; reason: string}
 	| {type: 'download'; path: string; total: number | undefined; resumedFrom: number}

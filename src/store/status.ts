@@ -17,6 +17,15 @@ export type RunCounts = {
 	keys?: {published: number; present: number} | undefined;
 	/** Integration package versions, when packages were selected: not in `published` and `present`, but in `failed`. */
 	packages?: {published: number; present: number; failed: number} | undefined;
+	/** Elastic Defend versions and artifacts, when Defend was selected: not in `published` and `present`, but failures are in `failed`. */
+	defend?:
+		| {
+				updated: number;
+				unchanged: number;
+				failed: number;
+				artifacts: {published: number; present: number};
+		  }
+		| undefined;
 };
 
 /** One file a run could not publish, as the pages and the status API show it. */

@@ -23,7 +23,14 @@ import {proxyFor} from './proxy.js';
 import {type MinSpeed, watchRate} from './rate.js';
 import {fileSize, type PartMeta, parseContentRange, parseDate, readMeta, writeAll} from './resume.js';
 import {withRetry} from './retry.js';
-import type {DownloadResult, DownloadTarget, HttpClient, HttpConfig, TextResult} from './types.js';
+import type {
+	Conditional,
+	DownloadResult,
+	DownloadTarget,
+	HttpClient,
+	HttpConfig,
+	TextResult,
+} from './types.js';
 
 /** Create the upstream client for one run. */
 export function createHttpClient(config: HttpConfig): HttpClient {
@@ -114,8 +121,28 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 	}
 
-	async function fetchOnce(url: string, maxBytes: number): Promise<TextResult> {
-		const {request, response} = await open(url);
+	async function fetchOnce(url: string, maxBytes: number, conditional?: Conditional): Promise<TextResult> {
+		const headers: Record<string, string> = {};
+		if (conditional?.etag) {
+			headers['if-none-match'] = conditional.etag;
+		}
+
+		if (conditional?.modifiedSince) {
+			headers['if-modified-since'] = conditional.modifiedSince.toUTCString();
+		}
+
+		const {request, response} = await open(url, headers);
+		const etag = response.headers.etag;
+		if (response.statusCode === 304 && Object.keys(headers).length > 0) {
+			request.destroy();
+			return {
+				body: Buffer.alloc(0),
+				lastModified: parseDate(response.headers['last-modified']),
+				etag,
+				notModified: true,
+			};
+		}
+
 		if (response.statusCode !== 200) {
 			request.destroy();
 			throw statusError(url, response.statusCode);
@@ -164,7 +191,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			);
 		}
 
-		return {body, lastModified: parseDate(response.headers['last-modified'])};
+		return {body, lastModified: parseDate(response.headers['last-modified']), etag};
 	}
 
 	/**
@@ -369,7 +396,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				config,
 				url,
 				options.onRetry,
-				() => fetchOnce(url, options.maxBytes ?? 1024 * 1024),
+				() => fetchOnce(url, options.maxBytes ?? 1024 * 1024, options.conditional),
 				classify,
 			);
 		},

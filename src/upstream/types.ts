@@ -71,15 +71,24 @@ export type DownloadResult = {
 	readonly lastModified: Date | undefined;
 };
 
-/** A small body fetched whole. */
-export type TextResult = {readonly body: Buffer; readonly lastModified: Date | undefined};
+/** A small body fetched whole, or (`notModified`, empty body) a 304 to a conditional GET. */
+export type TextResult = {
+	readonly body: Buffer;
+	readonly lastModified: Date | undefined;
+	/** The response's ETag, as sent. */
+	readonly etag?: string | undefined;
+	readonly notModified?: boolean | undefined;
+};
+
+/** The validators of a copy already held: a GET with them may be answered 304. */
+export type Conditional = {readonly etag?: string | undefined; readonly modifiedSince?: Date | undefined};
 
 /** The client sync uses; create with createHttpClient, close when done. */
 export type HttpClient = {
-	/** GET a small file whole. Throws NotFoundError on 404. */
+	/** GET a small file whole (conditionally, with `conditional`). Throws NotFoundError on 404. */
 	fetch(
 		url: string,
-		options?: {maxBytes?: number; onRetry?: (event: RetryEvent) => void},
+		options?: {maxBytes?: number; onRetry?: (event: RetryEvent) => void; conditional?: Conditional},
 	): Promise<TextResult>;
 	/** HEAD: whether the upstream has the file. */
 	exists(url: string): Promise<boolean>;
