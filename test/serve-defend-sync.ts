@@ -68,6 +68,13 @@ async function scenario(
 	}
 
 	t.is((await request(url, '/downloads/endpoint/manifest/artifacts-9.1.2.zip')).status, 404);
+	const page = (await request(url, '/')).text;
+	t.regex(
+		page,
+		/Defend versions: 3 updated, 0 unchanged, 1 not updated, 1[0-9] artifacts published; [1-9]\d* failed/,
+	);
+	t.false(page.includes('0 published, 0 already present'), 'no binaries were synced: no binary counts');
+	t.regex(page, /Holding Elastic Defend protections for 3 versions\./);
 
 	const spec = standardDefendVersions.find((v) => v.version === '9.1.3');
 	if (!spec) {

@@ -36,18 +36,27 @@ function holdings(snapshot: Snapshot): Html {
 	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}${defendLine}</p>`;
 }
 
-/** What a run did: artifacts, then package versions when it handled any, then failures and bytes. */
+/** What a run did: artifacts, then package versions and Defend versions when it handled any, then failures and bytes. */
 function countsLine(counts: RunRecord['counts']): string {
 	const tail = `${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.`;
 	const artifacts = `${counts.published} published, ${counts.present} already present`;
-	const {packages} = counts;
-	if (!packages) {
+	const {packages, defend} = counts;
+	if (!packages && !defend) {
 		return `${artifacts}, ${tail}`;
 	}
 
-	const versions = `package versions: ${packages.published} published, ${packages.present} already present`;
-	const binaries = counts.published + counts.present + counts.failed - packages.failed > 0;
-	return `${binaries ? `${artifacts}; ` : ''}${versions}; ${tail}`;
+	// Defend failures are files in `failed`, not counted apart: with Defend, only what was published tells.
+	const binaries = defend
+		? counts.published + counts.present > 0
+		: counts.published + counts.present + counts.failed - (packages?.failed ?? 0) > 0;
+	const parts = [
+		binaries ? artifacts : '',
+		packages ? `package versions: ${packages.published} published, ${packages.present} already present` : '',
+		defend
+			? `Defend versions: ${defend.updated} updated, ${defend.unchanged} unchanged${defend.failed > 0 ? `, ${defend.failed} not updated` : ''}, ${defend.artifacts.published} ${defend.artifacts.published === 1 ? 'artifact' : 'artifacts'} published`
+			: '',
+	].filter((part) => part !== '');
+	return `${parts.join('; ')}; ${tail}`;
 }
 
 function scheduleLine(schedule: ScheduleInfo | undefined, now: number): Html | null {
