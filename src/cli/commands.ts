@@ -81,7 +81,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
-			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''}${summary.defend.versions + summary.defend.artifacts > 0 ? `, ${summary.defend.versions} Defend manifests and ${summary.defend.artifacts} Defend artifacts` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
 		);
 		return 0;
 	} finally {
