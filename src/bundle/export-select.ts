@@ -7,7 +7,7 @@ bytes only refreshes it), so a delta bundle carries the manifests that changed a
 the artifacts that are new, and relies on the importing mirror for the rest.
 */
 import semver from 'semver';
-import {type PackageRequest} from '../packages/catalog.js';
+import type {PackageRequest} from '../packages/catalog.js';
 import {selectPackages, withRequired} from '../packages/select.js';
 import type {DefendArtifactEntry, DefendVersionEntry, ManifestView, PackageEntry} from '../store/manifest.js';
 import {resolveVersions, type VersionSpec} from '../versions.js';
