@@ -40,8 +40,8 @@ export type ImportSummary = {
 	readonly present: number;
 	/** Package versions published and already present. */
 	readonly packages: {readonly published: number; readonly present: number};
-	/** Defend manifests (versions) and artifacts published and already present. */
-	readonly defend: {
+	/** Defend manifests (versions) and artifacts published and already present; absent for a bundle without them. */
+	readonly defend?: {
 		readonly versions: {readonly published: number; readonly present: number};
 		readonly artifacts: {readonly published: number; readonly present: number};
 	};
@@ -207,7 +207,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					published,
 					present,
 					packages: {published: packageCounts.published, present: packageCounts.present},
-					defend: {versions: defendCounts.versions, artifacts: defendCounts.artifacts},
+					...(bundle.defend
+						? {defend: {versions: defendCounts.versions, artifacts: defendCounts.artifacts}}
+						: {}),
 					keys: keyCount,
 					bytes,
 				};

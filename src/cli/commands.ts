@@ -115,8 +115,8 @@ export async function runImport(
 				? `imported (${bytes}): ${summary.published} artifacts published, ${summary.present} already present, ${summary.keys} keys updated; ${packages.published} package versions published, ${packages.present} already present`
 				: `imported: ${summary.published} artifacts published (${bytes}), ${summary.present} already present, ${summary.keys} keys updated`,
 		);
-		const {versions, artifacts} = summary.defend;
-		if (versions.published + versions.present + artifacts.published + artifacts.present > 0) {
+		if (summary.defend) {
+			const {versions, artifacts} = summary.defend;
 			output.line(
 				`imported Defend protections: ${versions.published} manifests published, ${versions.present} already present; ${artifacts.published} artifacts published, ${artifacts.present} already present`,
 			);

@@ -77,7 +77,8 @@ export const exportDefs = group({
 
 			return parseVersionSpecs(values, origin.label);
 		}),
-		show: (value: readonly VersionSpec[] | 'none') => (value === 'none' ? value : value.map((spec) => spec.text)),
+		show: (value: readonly VersionSpec[] | 'none') =>
+			value === 'none' ? value : value.map((spec) => spec.text),
 	},
 	since: {
 		arg: '<date|last>',
