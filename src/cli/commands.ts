@@ -14,12 +14,14 @@ import {loadPackagePathsConfig} from '../config/package-paths.js';
 import {loadPruneConfig} from '../config/prune.js';
 import type {ConfigSources} from '../config/sources.js';
 import {loadVerifyConfig} from '../config/verify.js';
+import {defaultDefendUpstream} from '../defend/catalog.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
 import {packageBytes} from '../maintain/prune-packages.js';
 import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
 import {packagePathsSnippet, writePackagePaths} from '../packages/package-paths.js';
+import {parseVersionSpecs} from '../versions.js';
 
 /** Where output goes, and whether a progress bar makes sense. */
 export type Output = {
@@ -132,10 +134,17 @@ export async function runImport(
 export async function runVerify(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadVerifyConfig(sources);
 	const bar = progressBar(output.progress, 'verifying');
-	// Repairs are a sync limited to the quarantined artifacts and package versions.
-	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit) => {
+	// Repairs are a sync limited to the quarantined artifacts, package versions and Defend versions.
+	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit, defendVersions) => {
 		const {sync} = await import('../agent/sync.js');
-		return sync({...config.sync, only, onlyPackages, dryRun: false}, emit);
+		const defend =
+			defendVersions.length > 0
+				? {
+						versions: parseVersionSpecs(defendVersions, 'verify --repair'),
+						upstream: config.sync.defend?.upstream ?? defaultDefendUpstream,
+					}
+				: undefined;
+		return sync({...config.sync, only, onlyPackages, defend, dryRun: false}, emit);
 	};
 	const report = await verifyMirror({...config, refetch, onChecked: bar.update}, (event) => {
 		if (event.type === 'published') {
@@ -158,6 +167,10 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 		);
 	}
 
+	for (const file of report.quarantinedDefend) {
+		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
+	}
+
 	for (const link of report.removed) {
 		output.line(`removed link: ${link}`);
 	}
@@ -165,7 +178,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${report.checked - report.checkedPackages} files${report.checkedPackages > 0 ? ` and ${report.checkedPackages} package versions` : ''}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length} quarantined` : ''}`,
+		`verified ${report.checked - report.checkedPackages - report.checkedDefend} files${report.checkedPackages > 0 ? ` and ${report.checkedPackages} package versions` : ''}${report.checkedDefend > 0 ? `, ${report.checkedDefend} Defend files` : ''}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length + report.quarantinedDefend.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }
