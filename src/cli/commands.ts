@@ -208,13 +208,18 @@ export async function runPrune(sources: ConfigSources, output: Output): Promise<
 		output.line(`keeping ${entry.path}: ${requiredBy} requires it`);
 	}
 
+	for (const {entry, reason} of [...result.defend.versions, ...result.defend.artifacts]) {
+		output.line(`${verb} ${entry.path} (${formatBytes(entry.size)}): ${reason}`);
+	}
+
 	const count = result.actions.length;
 	const versions = result.packages.actions.length;
-	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}`;
+	const defend = result.defend.versions.length + result.defend.artifacts.length;
+	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}${defend > 0 ? `, ${result.defend.versions.length} Defend manifests and ${result.defend.artifacts.length} Defend artifacts` : ''}`;
 	output.line(
 		result.deleted
 			? `deleted ${what} with their ${versions > 0 ? 'companion files' : 'sidecars'}; ${formatBytes(result.bytes)} freed`
-			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions > 0 ? '; run again with --yes to delete them' : ''}`,
+			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions + defend > 0 ? '; run again with --yes to delete them' : ''}`,
 	);
 	return 0;
 }
