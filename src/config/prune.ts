@@ -72,11 +72,8 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 			notes.push('the sync config selects no packages: --unselected leaves package versions alone');
 		}
 
-		if (sync.defend) {
-			defendVersions = sync.defend.versions;
-		} else {
-			notes.push('the sync config selects no Defend versions: --unselected leaves Defend manifests alone');
-		}
+		// No note when it selects none: most mirrors hold no Defend protections to leave alone.
+		defendVersions = sync.defend?.versions;
 	}
 
 	return {
