@@ -261,10 +261,9 @@ export async function verifyMirror(
 		: await withReadStore(options.sync, warn, check);
 	if (quarantineDir === undefined) {
 		const none: string[] = [];
+		const counts = {checked, checkedPackages, checkedDefend};
 		return {
-			checked,
-			checkedPackages,
-			checkedDefend,
+			...counts,
 			problems,
 			removed,
 			repaired: none,
