@@ -286,3 +286,38 @@ test('a flipped byte in a Defend artifact of the bundle is refused by the bundle
 	t.true(error?.message.startsWith(`${model}: the bytes do not match the bundle manifest`), error?.message);
 	t.deepEqual([...(await treeContents(target)).keys()], []);
 });
+
+test('an older bundle imported after a newer one keeps the newer manifest, with a warning', async (t) => {
+	const upstream = await host(t);
+	const source = await defendMirror(t, upstream, ['9.1.3']);
+	const dir = await tempDir(t);
+	const old = path.join(dir, 'old.tar');
+	await exportBundle({location: dirLocation(source), out: old, selection: {}});
+	const spec = standardDefendVersions.find((version) => version.version === '9.1.3');
+	await upstream.publish({
+		version: '9.1.3',
+		manifestVersion: '1.0.2440',
+		artifacts: (spec?.artifacts ?? []).slice(1),
+	});
+	await publishDefendVersions(dirLocation(source), upstream, ['9.1.3']);
+	const fresh = path.join(dir, 'new.tar');
+	await exportBundle({location: dirLocation(source), out: fresh, selection: {}});
+
+	const target = await tempDir(t);
+	await importInto(target, fresh);
+	const warnings: string[] = [];
+	const late = await importBundle({
+		location: dirLocation(target),
+		input: concatParts([old]),
+		trustedKeyPaths: [],
+		onWarning: (message) => warnings.push(message),
+	});
+	t.deepEqual(late.defend?.versions, {published: 0, present: 1});
+	t.deepEqual(warnings, [
+		"downloads/endpoint/manifest/artifacts-9.1.3.zip: kept this mirror's manifest 1.0.2440, newer than the bundle's 1.0.2431",
+	]);
+	const {manifest} = await readManifest(layout(target));
+	t.is(manifest.defend.versions['9.1.3']?.manifestVersion, '1.0.2440');
+	const zip = 'downloads/endpoint/manifest/artifacts-9.1.3.zip';
+	t.true((await readFile(path.join(target, zip))).equals(upstream.file(zip) as Buffer));
+});

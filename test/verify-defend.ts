@@ -192,3 +192,15 @@ test('--repair that cannot fetch again leaves the bad files and their manifests 
 	const after = await verifyMirror(options(m, false, noFetch));
 	t.deepEqual(after.problems, []);
 });
+
+test('a listing that disagrees with what the manifest zip names is a problem (prune relies on it)', async (t) => {
+	const m = await mirror(t);
+	const manifest = JSON.parse(await readFile(layout(m.dir).manifest, 'utf8')) as Manifest;
+	const entry = manifest.defend.versions['9.0.7'] as unknown as {artifacts: string[]};
+	entry.artifacts = entry.artifacts.slice(1);
+	await writeFile(layout(m.dir).manifest, JSON.stringify(manifest));
+	const found = await verifyMirror(options(m, false, noFetch));
+	t.deepEqual(found.problems, [
+		{path: zipOf('9.0.7'), problem: 'the manifest lists other artifacts for it than its manifest.json names'},
+	]);
+});

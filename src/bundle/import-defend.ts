@@ -141,12 +141,14 @@ export type DefendImportCounts = {
 /**
 Publish the checked artifacts the mirror does not list with the same bytes, then the
 manifests. A manifest the mirror already holds with the same bytes is only refreshed,
-when the bundle saw upstream confirm it later than this mirror did.
+when the bundle saw upstream confirm it later than this mirror did; one this mirror
+holds confirmed later than the bundle's is kept (`warn` says so).
 */
 export async function publishBundleDefend(
 	store: MirrorStore,
 	writer: MirrorWriter,
 	checked: BundleDefendChecked,
+	warn: (message: string) => void = () => undefined,
 ): Promise<DefendImportCounts> {
 	const counts = {
 		versions: {published: 0, present: 0},
@@ -183,6 +185,15 @@ export async function publishBundleDefend(
 				writer.refreshDefendVersion(entry.version, new Date(entry.refreshedAt));
 			}
 
+			continue;
+		}
+
+		// An older bundle imported late must not roll endpoints back to older protections.
+		if (current && Date.parse(current.refreshedAt) > Date.parse(entry.refreshedAt)) {
+			warn(
+				`${entry.path}: kept this mirror's manifest ${current.manifestVersion}, newer than the bundle's ${entry.manifestVersion}`,
+			);
+			counts.versions.present++;
 			continue;
 		}
 

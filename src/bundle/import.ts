@@ -182,7 +182,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 
 				const packageCounts = await publishBundlePackages(store, writer, packages);
 				bytes += packageCounts.bytes;
-				const defendCounts = await publishBundleDefend(store, writer, defend);
+				const defendCounts = await publishBundleDefend(store, writer, defend, (message) =>
+					options.onWarning?.(message),
+				);
 				bytes += defendCounts.bytes;
 				await writer.save();
 				await writer.recordRun({

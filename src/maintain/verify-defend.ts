@@ -75,6 +75,12 @@ async function checkVersion(
 
 	try {
 		const manifest = await readDefendManifestZip(copy.local, entry.path);
+		const names = manifest.artifacts.map((ref) => ref.path).sort();
+		// prune trusts the listing to know what a manifest names: it must be the zip's own list.
+		if (names.join('\n') !== [...entry.artifacts].sort().join('\n')) {
+			return 'the manifest lists other artifacts for it than its manifest.json names';
+		}
+
 		for (const ref of manifest.artifacts) {
 			const artifact = listed[ref.path];
 			if (!artifact) {
