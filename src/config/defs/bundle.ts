@@ -66,7 +66,7 @@ export const exportDefs = group({
 	defendArtifacts: {
 		arg: '<list>',
 		description:
-			'only the Elastic Defend protections of these versions (exact, ranges and latest, against what the mirror holds), or none; alone, no binaries',
+			'only the Elastic Defend protections of these versions (exact, ranges and latest, against what the mirror holds), or none; alone, no binaries or packages',
 		defaultText: 'all',
 		flagOnly: true,
 		...text((raw, origin): readonly VersionSpec[] | 'none' => {
