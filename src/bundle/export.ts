@@ -1,7 +1,8 @@
 /**
 Export: the mirror, or a selection of it, as one self-describing tar bundle for
 carrying across an air gap: artifacts with their sidecars, key files, and package
-versions (zip, signature, info) with their manifest entries. Nothing is trusted
+versions (zip, signature, info) with their manifest entries, and Elastic Defend
+manifests and artifacts with theirs (export-defend.ts). Nothing is trusted
 blindly: each file is re-hashed as it is written and must match the manifest sync
 recorded.
 */
@@ -14,10 +15,11 @@ import {type Selection, selectEntries} from '../agent/select.js';
 import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {type PackageRequest, packageFiles} from '../packages/catalog.js';
-import {selectPackages, withRequired} from '../packages/select.js';
-import type {FileFacts, ManifestView, PackageEntry} from '../store/manifest.js';
+import type {FileFacts, PackageEntry} from '../store/manifest.js';
 import {withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
+import type {VersionSpec} from '../versions.js';
+import {chooseDefend, choosePackages} from './export-select.js';
 import {type BundleFile, type BundleManifest, bundleManifestName} from './format.js';
 import {createPartWriter} from './parts.js';
 
@@ -35,6 +37,8 @@ export type ExportOptions = StoreOptions & {
 	`none`: no package.
 	*/
 	readonly packages?: readonly PackageRequest[] | 'none' | undefined;
+	/** Which Defend versions (against what the mirror holds); absent: all; `none`: no Defend. */
+	readonly defend?: readonly VersionSpec[] | 'none' | undefined;
 	/** Only files published after this; `last`: after the previous export's start. */
 	readonly since?: Date | 'last' | undefined;
 	readonly onProgress?: ((done: number, total: number) => void) | undefined;
@@ -46,6 +50,8 @@ export type ExportSummary = {
 	readonly artifacts: number;
 	/** Package versions. */
 	readonly packages: number;
+	/** Defend manifests (versions) and artifacts. */
+	readonly defend: {readonly versions: number; readonly artifacts: number};
 	readonly files: number;
 	readonly bytes: number;
 	/** The files written (one, or the numbered parts); empty for stdout. */
@@ -63,24 +69,6 @@ async function readExportState(store: MirrorStore): Promise<ExportState> {
 	}
 }
 
-/** The package versions `options` takes, with what they require, and the selection's warnings. */
-function choosePackages(
-	manifest: ManifestView,
-	options: ExportOptions,
-): {chosen: PackageEntry[]; warnings: string[]} {
-	const held = Object.values(manifest.packages);
-	if (options.packages === 'none') {
-		return {chosen: [], warnings: []};
-	}
-
-	if (!options.packages) {
-		return {chosen: held.sort((a, b) => a.path.localeCompare(b.path)), warnings: []};
-	}
-
-	const {selected, warnings} = selectPackages(held, options.packages);
-	return {chosen: withRequired(selected, held).entries, warnings};
-}
-
 /** A package version's three files as bundle entries, each checked against its manifest facts. */
 async function describePackage(store: MirrorStore, entry: PackageEntry): Promise<BundleFile[]> {
 	const [zip, signature, info] = packageFiles(entry.path) as [string, string, string];
@@ -91,18 +79,23 @@ async function describePackage(store: MirrorStore, entry: PackageEntry): Promise
 	];
 	const files: BundleFile[] = [];
 	for (const [relative, fact] of facts) {
-		const file = await describeFile(store, relative, fact.sha512);
-		if (file.size !== fact.size) {
-			throw new MirrorError(
-				'ERR_CHANGED',
-				`${relative} in ${store.label} is not the size the manifest records; run verify`,
-			);
-		}
-
-		files.push(file);
+		files.push(await describeListed(store, relative, fact));
 	}
 
 	return files;
+}
+
+/** A listed file's bundle entry, its size checked against the manifest's. */
+async function describeListed(store: MirrorStore, relative: string, facts: FileFacts): Promise<BundleFile> {
+	const file = await describeFile(store, relative, facts.sha512);
+	if (file.size !== facts.size) {
+		throw new MirrorError(
+			'ERR_CHANGED',
+			`${relative} in ${store.label} is not the size the manifest records; run verify`,
+		);
+	}
+
+	return file;
 }
 
 /** A file's bundle entry; sidecars and keys (small, not in the manifest) are hashed here. */
@@ -150,11 +143,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 					? {selected: [], warnings: []}
 					: selectEntries(Object.values(manifest.files), options.selection);
 			const selected = binaries.selected;
-			const packages = choosePackages(manifest, options);
-			for (const message of [...binaries.warnings, ...packages.warnings]) {
-				options.onWarning?.(message);
-			}
-
+			const packages = choosePackages(manifest, options.packages);
 			let since: Date | undefined;
 			if (options.since === 'last') {
 				const last = (await readExportState(store)).lastExportAt;
@@ -171,25 +160,24 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				!since || new Date(entry.publishedAt).getTime() > since.getTime();
 			const chosen = selected.filter(recent);
 			const chosenPackages = packages.chosen.filter(recent);
-			if (chosen.length === 0 && chosenPackages.length === 0) {
+			const defend = chooseDefend(manifest, options.defend, recent);
+			for (const message of [...binaries.warnings, ...packages.warnings, ...defend.warnings]) {
+				options.onWarning?.(message);
+			}
+
+			const defendCount = defend.versions.length + defend.artifacts.length;
+			if (chosen.length === 0 && chosenPackages.length === 0 && defendCount === 0) {
 				throw since
 					? new NothingNewError(since.toISOString())
 					: new MirrorError(
 							'ERR_NOTHING_TO_EXPORT',
-							'the selection matches no artifact or package version in the mirror',
+							'the selection matches no artifact, package version or Defend manifest in the mirror',
 						);
 			}
 
 			const files: BundleFile[] = [];
 			for (const entry of chosen) {
-				const artifact = await describeFile(store, entry.path, entry.sha512);
-				if (artifact.size !== entry.size) {
-					throw new MirrorError(
-						'ERR_CHANGED',
-						`${entry.path} in ${store.label} is not the size the manifest records; run verify`,
-					);
-				}
-
+				const artifact = await describeListed(store, entry.path, entry);
 				for (const extension of sidecarExtensions) {
 					files.push(await describeFile(store, entry.path + extension));
 				}
@@ -199,6 +187,11 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 
 			for (const entry of chosenPackages) {
 				files.push(...(await describePackage(store, entry)));
+			}
+
+			// Artifacts before the manifests naming them, the order an importer publishes them in.
+			for (const entry of [...defend.artifacts, ...defend.versions]) {
+				files.push(await describeListed(store, entry.path, entry));
 			}
 
 			for (const name of keyFiles) {
@@ -218,6 +211,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				bytes,
 				files,
 				...(chosenPackages.length > 0 ? {packages: chosenPackages} : {}),
+				...(defendCount > 0 ? {defend: {versions: defend.versions, artifacts: defend.artifacts}} : {}),
 			};
 
 			const writer = options.out === '-' ? undefined : createPartWriter(options.out, options.splitSize);
@@ -280,6 +274,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 			return {
 				artifacts: chosen.length,
 				packages: chosenPackages.length,
+				defend: {versions: defend.versions.length, artifacts: defend.artifacts.length},
 				files: files.length,
 				bytes,
 				outputs,

@@ -4,7 +4,7 @@ follows with its size and sha512, so an importer can check each file as it
 streams past and knows when the bundle is complete.
 */
 import {BundleError} from '../errors.js';
-import type {PackageEntry} from '../store/manifest.js';
+import type {DefendArtifactEntry, DefendVersionEntry, PackageEntry} from '../store/manifest.js';
 
 /** The name of the bundle's first entry. */
 export const bundleManifestName = 'elastic-artifact-mirror-bundle.json';
@@ -34,6 +34,17 @@ export type BundleManifest = {
 	manifest lists them; absent in bundles without packages.
 	*/
 	readonly packages?: readonly PackageEntry[] | undefined;
+	/**
+	The Elastic Defend manifest zips and artifacts in `files`, with their source manifest
+	entries; absent in bundles without Defend protections.
+	*/
+	readonly defend?: BundleDefend | undefined;
+};
+
+/** The Defend section of a bundle's manifest. */
+export type BundleDefend = {
+	readonly versions: readonly DefendVersionEntry[];
+	readonly artifacts: readonly DefendArtifactEntry[];
 };
 
 const sha512Hex = /^[0-9a-f]{128}$/;
@@ -100,5 +111,33 @@ export function parseBundleManifest(text: string): BundleManifest {
 		listed.add(fields.path);
 	}
 
+	checkDefendSection(data.defend, seen);
 	return data as BundleManifest;
+}
+
+/** The Defend section names only files the bundle lists, each once. */
+function checkDefendSection(defend: Partial<BundleDefend> | undefined, files: ReadonlySet<string>): void {
+	if (defend === undefined) {
+		return;
+	}
+
+	if (!Array.isArray(defend?.versions) || !Array.isArray(defend.artifacts)) {
+		throw new BundleError(`${bundleManifestName} has a malformed defend section`);
+	}
+
+	const listed = new Set<string>();
+	for (const entry of [...defend.versions, ...defend.artifacts] as Array<Partial<DefendVersionEntry>>) {
+		if (
+			typeof entry?.path !== 'string' ||
+			!files.has(entry.path) ||
+			listed.has(entry.path) ||
+			(defend.versions.includes(entry as DefendVersionEntry) && typeof entry.version !== 'string')
+		) {
+			throw new BundleError(
+				`${bundleManifestName} has a malformed or repeated defend entry: ${JSON.stringify(entry).slice(0, 200)}`,
+			);
+		}
+
+		listed.add(entry.path);
+	}
 }

@@ -2,8 +2,8 @@
 Import: load a bundle made by export into this mirror. Every file is checked
 against the bundle's manifest while it streams into a staging folder, then every
 artifact against its `.sha512` and its signature against the trusted keys, and
-every package version as sync checks one (import-packages.ts), exactly as sync
-checks downloads. Only when the whole bundle is sound is anything published, by the
+every package version as sync checks one (import-packages.ts), and every Defend
+manifest and artifact (import-defend.ts), exactly as sync checks downloads. Only when the whole bundle is sound is anything published, by the
 same atomic rename as sync; a bad bundle changes nothing.
 */
 import {randomBytes} from 'node:crypto';
@@ -20,6 +20,7 @@ import type {StoreOptions} from '../store/store.js';
 import {checkKeyFile, loadTrustedKeys} from '../trust/keys.js';
 import {inspectArtifact} from '../trust/verify-artifact.js';
 import type {BundleFile} from './format.js';
+import {checkBundleDefend, defendFilePaths, publishBundleDefend} from './import-defend.js';
 import {checkBundlePackages, packageFilePaths, publishBundlePackages} from './import-packages.js';
 import {stageBundle} from './stage.js';
 
@@ -39,6 +40,11 @@ export type ImportSummary = {
 	readonly present: number;
 	/** Package versions published and already present. */
 	readonly packages: {readonly published: number; readonly present: number};
+	/** Defend manifests (versions) and artifacts published and already present; absent for a bundle without them. */
+	readonly defend?: {
+		readonly versions: {readonly published: number; readonly present: number};
+		readonly artifacts: {readonly published: number; readonly present: number};
+	};
 	readonly keys: number;
 	readonly bytes: number;
 };
@@ -61,9 +67,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.
 				const artifacts: Array<{ref: ArtifactRef; file: BundleFile}> = [];
 				const keys: BundleFile[] = [];
-				const ofPackages = packageFilePaths(bundle);
+				const ofCollections = new Set([...packageFilePaths(bundle), ...defendFilePaths(bundle)]);
 				for (const file of bundle.files) {
-					if (ofPackages.has(file.path)) {
+					if (ofCollections.has(file.path)) {
 						continue;
 					}
 
@@ -133,6 +139,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 
 				const packages = await checkBundlePackages(bundle, staged, trusted);
 				const {writer} = await openWriter(store);
+				const defend = await checkBundleDefend(bundle, staged, writer.manifest);
 				// What the mirror holds, asked once as sync asks (one listing per folder in a bucket).
 				const held = await store.inspect(artifacts.map(({ref}) => ref));
 				let published = 0;
@@ -175,6 +182,10 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 
 				const packageCounts = await publishBundlePackages(store, writer, packages);
 				bytes += packageCounts.bytes;
+				const defendCounts = await publishBundleDefend(store, writer, defend, (message) =>
+					options.onWarning?.(message),
+				);
+				bytes += defendCounts.bytes;
 				await writer.save();
 				await writer.recordRun({
 					kind: 'import',
@@ -198,6 +209,9 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					published,
 					present,
 					packages: {published: packageCounts.published, present: packageCounts.present},
+					...(bundle.defend
+						? {defend: {versions: defendCounts.versions, artifacts: defendCounts.artifacts}}
+						: {}),
 					keys: keyCount,
 					bytes,
 				};

@@ -14,12 +14,14 @@ import {loadPackagePathsConfig} from '../config/package-paths.js';
 import {loadPruneConfig} from '../config/prune.js';
 import type {ConfigSources} from '../config/sources.js';
 import {loadVerifyConfig} from '../config/verify.js';
+import {defaultDefendUpstream} from '../defend/catalog.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
 import {packageBytes} from '../maintain/prune-packages.js';
 import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
 import {packagePathsSnippet, writePackagePaths} from '../packages/package-paths.js';
+import {parseVersionSpecs} from '../versions.js';
 
 /** Where output goes, and whether a progress bar makes sense. */
 export type Output = {
@@ -81,7 +83,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
-			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''}${summary.defend.versions + summary.defend.artifacts > 0 ? `, ${summary.defend.versions} Defend manifests and ${summary.defend.artifacts} Defend artifacts` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
 		);
 		return 0;
 	} finally {
@@ -115,6 +117,13 @@ export async function runImport(
 				? `imported (${bytes}): ${summary.published} artifacts published, ${summary.present} already present, ${summary.keys} keys updated; ${packages.published} package versions published, ${packages.present} already present`
 				: `imported: ${summary.published} artifacts published (${bytes}), ${summary.present} already present, ${summary.keys} keys updated`,
 		);
+		if (summary.defend) {
+			const {versions, artifacts} = summary.defend;
+			output.line(
+				`imported Defend protections: ${versions.published} manifests published, ${versions.present} already present; ${artifacts.published} artifacts published, ${artifacts.present} already present`,
+			);
+		}
+
 		return 0;
 	} finally {
 		bar.stop();
@@ -125,10 +134,17 @@ export async function runImport(
 export async function runVerify(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadVerifyConfig(sources);
 	const bar = progressBar(output.progress, 'verifying');
-	// Repairs are a sync limited to the quarantined artifacts and package versions.
-	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit) => {
+	// Repairs are a sync limited to the quarantined artifacts, package versions and Defend versions.
+	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit, defendVersions) => {
 		const {sync} = await import('../agent/sync.js');
-		return sync({...config.sync, only, onlyPackages, dryRun: false}, emit);
+		const defend =
+			defendVersions.length > 0
+				? {
+						versions: parseVersionSpecs(defendVersions, 'verify --repair'),
+						upstream: config.sync.defend?.upstream ?? defaultDefendUpstream,
+					}
+				: undefined;
+		return sync({...config.sync, only, onlyPackages, defend, dryRun: false}, emit);
 	};
 	const report = await verifyMirror({...config, refetch, onChecked: bar.update}, (event) => {
 		if (event.type === 'published') {
@@ -151,6 +167,10 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 		);
 	}
 
+	for (const file of report.quarantinedDefend) {
+		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
+	}
+
 	for (const link of report.removed) {
 		output.line(`removed link: ${link}`);
 	}
@@ -158,7 +178,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${report.checked - report.checkedPackages} files${report.checkedPackages > 0 ? ` and ${report.checkedPackages} package versions` : ''}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length} quarantined` : ''}`,
+		`verified ${report.checked - report.checkedPackages - report.checkedDefend} files${report.checkedPackages > 0 ? ` and ${report.checkedPackages} package versions` : ''}${report.checkedDefend > 0 ? `, ${report.checkedDefend} Defend files` : ''}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length + report.quarantinedDefend.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }
@@ -188,13 +208,18 @@ export async function runPrune(sources: ConfigSources, output: Output): Promise<
 		output.line(`keeping ${entry.path}: ${requiredBy} requires it`);
 	}
 
+	for (const {entry, reason} of [...result.defend.versions, ...result.defend.artifacts]) {
+		output.line(`${verb} ${entry.path} (${formatBytes(entry.size)}): ${reason}`);
+	}
+
 	const count = result.actions.length;
 	const versions = result.packages.actions.length;
-	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}`;
+	const defend = result.defend.versions.length + result.defend.artifacts.length;
+	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}${defend > 0 ? `, ${result.defend.versions.length} Defend manifests and ${result.defend.artifacts.length} Defend artifacts` : ''}`;
 	output.line(
 		result.deleted
 			? `deleted ${what} with their ${versions > 0 ? 'companion files' : 'sidecars'}; ${formatBytes(result.bytes)} freed`
-			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions > 0 ? '; run again with --yes to delete them' : ''}`,
+			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions + defend > 0 ? '; run again with --yes to delete them' : ''}`,
 	);
 	return 0;
 }

@@ -4,6 +4,7 @@ when, read from export's options.
 */
 import {UsageError} from '../errors.js';
 import type {PackageRequest} from '../packages/catalog.js';
+import type {VersionSpec} from '../versions.js';
 import {exportDefs} from './defs/bundle.js';
 import {createReader, type Reader} from './reader.js';
 import type {ConfigSources} from './sources.js';
@@ -19,6 +20,8 @@ export type ExportConfig = StoreChoice & {
 	readonly binaries: boolean;
 	/** undefined: every package version. */
 	readonly packages: readonly PackageRequest[] | 'none' | undefined;
+	/** undefined: every Defend version the mirror holds. */
+	readonly defend: readonly VersionSpec[] | 'none' | undefined;
 	readonly since: Date | 'last' | undefined;
 };
 
@@ -31,11 +34,18 @@ export function readExportConfig(reader: Reader): ExportConfig {
 		throw new UsageError('no --out given: a bundle file name, or - for stdout');
 	}
 
-	const packages = read(exportDefs.packages);
-	// As for sync: --packages alone selects packages only; a binary selection flag brings binaries back.
+	let packages = read(exportDefs.packages);
+	let defend = read(exportDefs.defendArtifacts);
+	// As for sync: a collection flag (--packages, --defend-artifacts) selects only the collections
+	// named; a binary selection flag brings binaries back.
+	const collections = [packages, defend].some((value) => value !== undefined && value !== 'none');
 	const binaryFlags = [exportDefs.products, exportDefs.versions, exportDefs.platforms];
-	const binaries =
-		packages === undefined || packages === 'none' || binaryFlags.some((option) => given(option));
+	const binaries = !collections || binaryFlags.some((option) => given(option));
+	if (collections) {
+		packages ??= 'none';
+		defend ??= 'none';
+	}
+
 	return {
 		location,
 		out,
@@ -47,6 +57,7 @@ export function readExportConfig(reader: Reader): ExportConfig {
 		},
 		binaries,
 		packages,
+		defend,
 		since: read(exportDefs.since),
 	};
 }

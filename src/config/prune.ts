@@ -26,6 +26,7 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 	const keepVersions = read(pruneDefs.keepVersions);
 	const keepPackageVersions = read(pruneDefs.keepPackageVersions);
 	const unselected = read(pruneDefs.unselected) ?? false;
+	const defendOrphans = read(pruneDefs.defendOrphans) ?? false;
 	const yes = read(pruneDefs.yes) ?? false;
 	if (read(pruneDefs.dryRun) && yes) {
 		throw new UsageError(
@@ -37,10 +38,11 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 		keepLatest === undefined &&
 		keepVersions === undefined &&
 		keepPackageVersions === undefined &&
-		!unselected
+		!unselected &&
+		!defendOrphans
 	) {
 		throw new UsageError(
-			'prune needs a rule: --keep-latest N, --keep-versions LIST, --keep-package-versions N or --unselected',
+			'prune needs a rule: --keep-latest N, --keep-versions LIST, --keep-package-versions N, --unselected or --defend-orphans',
 		);
 	}
 
@@ -50,6 +52,7 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 	const notes: string[] = [];
 	let selection: PruneRules['selection'];
 	let packages: PruneRules['packages'];
+	let defendVersions: PruneRules['defendVersions'];
 	if (unselected) {
 		const sync = readSyncOptions(createReader({...sources, flags: {config: sources.flags.config}}));
 		if (sync.products.length > 0) {
@@ -68,9 +71,17 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 		} else {
 			notes.push('the sync config selects no packages: --unselected leaves package versions alone');
 		}
+
+		// No note when it selects none: most mirrors hold no Defend protections to leave alone.
+		defendVersions = sync.defend?.versions;
 	}
 
-	return {location, rules: {keepLatest, keepVersions, selection, keepPackageVersions, packages}, yes, notes};
+	return {
+		location,
+		rules: {keepLatest, keepVersions, selection, keepPackageVersions, packages, defendVersions},
+		yes,
+		notes,
+	};
 }
 
 /** Load and validate `prune`'s options. */

@@ -90,4 +90,6 @@ export type PruneRules = {
 	readonly keepPackageVersions?: number | undefined;
 	/** Remove the package versions these requests (sync's --packages) do not take; absent when it selects none. */
 	readonly packages?: readonly PackageRequest[] | undefined;
+	/** Remove the Defend versions these specs (sync's --defend-artifacts) do not select; absent when it selects none. */
+	readonly defendVersions?: readonly VersionSpec[] | undefined;
 };

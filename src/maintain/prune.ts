@@ -2,8 +2,9 @@
 prune: retention. A pure plan (which artifacts and package versions go, and why)
 from the manifest and the rules, then deletion under the sync lock: artifact first,
 then its sidecars (the reverse of publishing, so a reader never finds an artifact
-without them); a package version's zip first, its info last. Keys are never
-touched. Dry run unless told otherwise.
+without them); a package version's zip first, its info last; Defend manifests
+before the artifacts only they named (prune-defend.ts; every run removes artifacts
+no kept manifest names). Keys are never touched. Dry run unless told otherwise.
 */
 import semver from 'semver';
 import {selectEntries} from '../agent/select.js';
@@ -13,6 +14,7 @@ import {openWriter} from '../mirror/writer.js';
 import type {ManifestEntry} from '../store/manifest.js';
 import {withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
+import {type DefendPrunePlan, defendBytes, planDefendPrune} from './prune-defend.js';
 import {type PackagePrunePlan, packageBytes, planPackagePrune} from './prune-packages.js';
 
 export type {PruneRules};
@@ -82,6 +84,8 @@ export type PruneResult = {
 	readonly actions: readonly PruneAction[];
 	/** Package versions to delete, and those spared because a kept version requires them. */
 	readonly packages: PackagePrunePlan;
+	/** Defend versions (manifests) and artifacts to delete. */
+	readonly defend: DefendPrunePlan;
 	readonly bytes: number;
 	readonly deleted: boolean;
 };
@@ -107,11 +111,14 @@ export async function prune(
 
 		const actions = planPrune(Object.values(writer.manifest.files), rules);
 		const packages = planPackagePrune(Object.values(writer.manifest.packages), rules);
+		const defend = planDefendPrune(writer.manifest.defend, rules.defendVersions);
 		const bytes =
 			actions.reduce((sum, action) => sum + action.entry.size, 0) +
-			packages.actions.reduce((sum, action) => sum + packageBytes(action.entry), 0);
-		if (!yes || actions.length + packages.actions.length === 0) {
-			return {actions, packages, bytes, deleted: false};
+			packages.actions.reduce((sum, action) => sum + packageBytes(action.entry), 0) +
+			defendBytes(defend);
+		const count = actions.length + packages.actions.length + defend.versions.length + defend.artifacts.length;
+		if (!yes || count === 0) {
+			return {actions, packages, defend, bytes, deleted: false};
 		}
 
 		try {
@@ -122,12 +129,20 @@ export async function prune(
 			for (const {entry} of packages.actions) {
 				await writer.removePackage(entry.path);
 			}
+
+			for (const {entry} of defend.versions) {
+				await writer.removeDefendVersion(entry.version);
+			}
+
+			for (const {entry} of defend.artifacts) {
+				await writer.removeDefendArtifact(entry.path);
+			}
 		} finally {
 			// What was deleted leaves the manifest even when a later deletion failed.
 			await writer.save({always: true});
 		}
 
-		return {actions, packages, bytes, deleted: true};
+		return {actions, packages, defend, bytes, deleted: true};
 	};
 	return yes ? withLockedStore(options, warn, work, {mustExist: true}) : withReadStore(options, warn, work);
 }

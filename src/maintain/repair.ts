@@ -1,6 +1,7 @@
 /**
 The second half of verify --repair: fetch again what verify quarantined, with a sync
-limited to exactly those artifacts and package versions (it takes the lock itself),
+limited to exactly those artifacts, package versions and Defend versions (it takes
+the lock itself),
 and drop the quarantined copies of what came back verified.
 */
 import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
@@ -15,6 +16,8 @@ import type {Problem} from './unknown.js';
 export type Quarantined = {
 	readonly artifacts: readonly ArtifactRef[];
 	readonly packages: readonly string[];
+	/** Defend versions whose manifest went, and every Defend file moved (manifest zips and artifacts). */
+	readonly defend: {readonly versions: readonly string[]; readonly moved: readonly string[]};
 	readonly stamp: string;
 };
 
@@ -25,6 +28,7 @@ export type RefetchOptions = {
 		refs: readonly ArtifactRef[],
 		packages: readonly string[],
 		emit: EventSink,
+		defendVersions: readonly string[],
 	) => Promise<unknown>;
 };
 
@@ -35,20 +39,30 @@ paths) and what stays in quarantine.
 */
 export async function refetchQuarantined(
 	options: RefetchOptions,
-	{artifacts, packages, stamp}: Quarantined,
+	{artifacts, packages, defend, stamp}: Quarantined,
 	problems: Problem[],
 	emit: EventSink,
-): Promise<{repaired: string[]; quarantined: string[]; quarantinedPackages: string[]}> {
+): Promise<{
+	repaired: string[];
+	quarantined: string[];
+	quarantinedPackages: string[];
+	quarantinedDefend: string[];
+}> {
 	const refetched = new Set<string>();
-	if (artifacts.length > 0 || packages.length > 0) {
+	if (artifacts.length > 0 || packages.length > 0 || defend.versions.length > 0) {
 		try {
-			await options.refetch(artifacts, packages, (event) => {
-				if (event.type === 'published') {
-					refetched.add(event.path);
-				}
+			await options.refetch(
+				artifacts,
+				packages,
+				(event) => {
+					if (event.type === 'published') {
+						refetched.add(event.path);
+					}
 
-				emit(event);
-			});
+					emit(event);
+				},
+				defend.versions,
+			);
 		} catch (error) {
 			problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
 		}
@@ -57,13 +71,15 @@ export async function refetchQuarantined(
 	const paths = artifacts.map((ref) => ref.path);
 	const repairedArtifacts = paths.filter((file) => refetched.has(file));
 	const repairedPackages = packages.filter((file) => refetched.has(file));
-	if (repairedArtifacts.length > 0 || repairedPackages.length > 0) {
+	const repairedDefend = defend.moved.filter((file) => refetched.has(file));
+	if (repairedArtifacts.length + repairedPackages.length + repairedDefend.length > 0) {
 		const store = await openStore(options.sync);
 		try {
 			const quarantine = store.quarantine(stamp);
 			for (const moved of [
 				...repairedArtifacts.flatMap(artifactFiles),
 				...repairedPackages.flatMap(packageFiles),
+				...repairedDefend,
 			]) {
 				await quarantine.discard(moved);
 			}
@@ -73,8 +89,9 @@ export async function refetchQuarantined(
 	}
 
 	return {
-		repaired: [...repairedArtifacts, ...repairedPackages],
+		repaired: [...repairedArtifacts, ...repairedPackages, ...repairedDefend],
 		quarantined: paths.filter((file) => !refetched.has(file)),
 		quarantinedPackages: packages.filter((file) => !refetched.has(file)),
+		quarantinedDefend: defend.moved.filter((file) => !refetched.has(file)),
 	};
 }

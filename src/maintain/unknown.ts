@@ -19,6 +19,8 @@ export type TreeFindings = {
 	readonly badArtifacts: ArtifactRef[];
 	/** Package versions (zip paths) with a link among their files: repair moves the version out. */
 	readonly badPackages: string[];
+	/** Defend manifest zips and artifacts that are links: repair moves them out (with the manifests naming them). */
+	readonly badDefend: string[];
 	/** Links on nothing the mirror published: repair removes the link (never its target). */
 	readonly strayLinks: string[];
 	/** Key files present in the tree (as files). */
@@ -41,16 +43,22 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 		}
 	}
 
+	const defend = new Set([
+		...Object.values(manifest.defend.versions).map((entry) => entry.path),
+		...Object.keys(manifest.defend.artifacts),
+	]);
 	const findings: TreeFindings = {
 		problems: [],
 		badArtifacts: [],
 		badPackages: [],
+		badDefend: [],
 		strayLinks: [],
 		keysPresent: new Set(),
 	};
 	for await (const entry of store.listTree()) {
 		const artifact = owner.get(entry.path);
 		const version = packageOwner.get(entry.path);
+		const listedDefend = defend.has(entry.path);
 		if (entry.kind === 'link') {
 			const kind = artifact ? classifyPath(artifact) : undefined;
 			const repair =
@@ -58,7 +66,9 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 					? 'fetches the artifact again'
 					: version
 						? 'moves the package version out (sync fetches it again)'
-						: 'removes the link (not what it points to)';
+						: listedDefend
+							? 'moves it out with the Defend manifests naming it and fetches them again'
+							: 'removes the link (not what it points to)';
 			findings.problems.push({
 				path: entry.path,
 				problem: `is a symbolic link, which the server does not follow; verify --repair ${repair}`,
@@ -69,6 +79,8 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 				if (!findings.badPackages.includes(version)) {
 					findings.badPackages.push(version);
 				}
+			} else if (listedDefend) {
+				findings.badDefend.push(entry.path);
 			} else {
 				findings.strayLinks.push(entry.path);
 			}
@@ -76,12 +88,13 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 			findings.problems.push({path: entry.path, problem: 'is not a regular file; remove it by hand'});
 		} else if ((keyFiles as readonly string[]).includes(entry.path)) {
 			findings.keysPresent.add(entry.path);
-		} else if (!artifact && !version) {
+		} else if (!artifact && !version && !listedDefend) {
 			findings.problems.push({
 				path: entry.path,
-				problem: entry.path.startsWith('epr/')
-					? 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it)'
-					: 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it; a selected artifact with its sidecars is adopted by the next sync)',
+				problem:
+					entry.path.startsWith('epr/') || entry.path.startsWith('downloads/endpoint/')
+						? 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it)'
+						: 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it; a selected artifact with its sidecars is adopted by the next sync)',
 			});
 		}
 	}

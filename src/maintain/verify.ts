@@ -2,8 +2,9 @@
 verify: re-check everything the mirror serves, the way sync checked it on the way
 in (size, sha512 against the manifest and the `.sha512` line, PGP signature against
 the trusted keys, key files hold only trusted keys, package versions as
-verify-packages.ts checks them). With repair, bad artifacts and package versions
-are moved out of the served tree into a quarantine folder and fetched again.
+verify-packages.ts checks them, Defend manifests and artifacts as verify-defend.ts
+does). With repair, bad artifacts, package versions and Defend files are moved out
+of the served tree into a quarantine folder and fetched again.
 */
 import pLimit from 'p-limit';
 import {type ArtifactRef, classifyPath, keyFiles} from '../agent/catalog.js';
@@ -17,6 +18,7 @@ import {checkKeyFile, loadTrustedKeys, type TrustedKeys} from '../trust/keys.js'
 import {inspectArtifact} from '../trust/verify-artifact.js';
 import {type RefetchOptions, refetchQuarantined} from './repair.js';
 import {checkTree, type Problem} from './unknown.js';
+import {defendChecks, holdsDefend, quarantineDefendFiles} from './verify-defend.js';
 import {checkPackage, packageScratch} from './verify-packages.js';
 
 export type {Problem} from './unknown.js';
@@ -26,6 +28,8 @@ export type VerifyReport = {
 	readonly checked: number;
 	/** How many of `checked` were package versions (each its zip, signature and info). */
 	readonly checkedPackages: number;
+	/** How many of `checked` were Defend manifest zips and artifacts. */
+	readonly checkedDefend: number;
 	readonly problems: readonly Problem[];
 	/** Artifacts and package versions (zip paths) fetched again and verified. */
 	readonly repaired: readonly string[];
@@ -35,6 +39,8 @@ export type VerifyReport = {
 	readonly quarantined: readonly string[];
 	/** Package versions (zip paths) moved out of the tree that could not be fetched again. */
 	readonly quarantinedPackages: readonly string[];
+	/** Defend files (manifest zips and artifacts) moved out of the tree that could not be fetched again. */
+	readonly quarantinedDefend: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
 	readonly quarantineDir: string | undefined;
 };
@@ -114,9 +120,12 @@ export async function verifyMirror(
 	const problems: Problem[] = [];
 	const bad: ArtifactRef[] = [];
 	const badPackages: string[] = [];
+	const badDefend: string[] = [];
+	let movedDefend: {versions: string[]; moved: string[]} = {versions: [], moved: []};
 	const removed: string[] = [];
 	let checked = 0;
 	let checkedPackages = 0;
+	let checkedDefend = 0;
 	const check = async (store: MirrorStore): Promise<string | undefined> => {
 		const {writer, warning} = await openWriter(store);
 		const {manifest} = writer;
@@ -126,38 +135,46 @@ export async function verifyMirror(
 
 		const entries = Object.values(manifest.files).sort((a, b) => a.path.localeCompare(b.path));
 		const versions = Object.values(manifest.packages).sort((a, b) => a.path.localeCompare(b.path));
-		const total = entries.length + versions.length;
+		const scratch = versions.length > 0 || holdsDefend(manifest) ? await packageScratch(store) : undefined;
+		const defend = scratch ? defendChecks(store, manifest, scratch.dir) : [];
+		const total = entries.length + versions.length + defend.length;
 		const limit = pLimit(4);
-		const scratch = versions.length > 0 ? await packageScratch(store) : undefined;
 		try {
-			await Promise.all([
-				...entries.map((entry) =>
+			const tasks = [
+				...entries.map((entry) => ({
+					path: entry.path,
+					kind: 'artifact',
+					run: () => checkArtifact(store, entry, trusted),
+				})),
+				...versions.map((entry) => ({
+					path: entry.path,
+					kind: 'package',
+					run: () => checkPackage(store, entry, trusted, scratch?.dir as string),
+				})),
+				...defend.map((check) => ({...check, kind: 'defend'})),
+			];
+			await Promise.all(
+				tasks.map(({path, kind, run}) =>
 					limit(async () => {
-						const problem = await checkArtifact(store, entry, trusted);
+						const problem = await run();
 						checked++;
+						checkedPackages += kind === 'package' ? 1 : 0;
+						checkedDefend += kind === 'defend' ? 1 : 0;
 						options.onChecked?.(checked, total);
-						if (problem) {
-							problems.push({path: entry.path, problem});
-							const kind = classifyPath(entry.path);
-							if (kind?.kind === 'artifact') {
-								bad.push(kind.ref);
-							}
+						if (!problem) {
+							return;
 						}
+
+						problems.push({path, problem});
+						const artifact = kind === 'artifact' ? classifyPath(path) : undefined;
+						if (artifact?.kind === 'artifact') {
+							bad.push(artifact.ref);
+						}
+
+						(kind === 'package' ? badPackages : kind === 'defend' ? badDefend : []).push(path);
 					}),
 				),
-				...versions.map((entry) =>
-					limit(async () => {
-						const problem = await checkPackage(store, entry, trusted, scratch?.dir as string);
-						checked++;
-						checkedPackages++;
-						options.onChecked?.(checked, total);
-						if (problem) {
-							problems.push({path: entry.path, problem});
-							badPackages.push(entry.path);
-						}
-					}),
-				),
-			]);
+			);
 		} finally {
 			await scratch?.remove();
 		}
@@ -175,6 +192,8 @@ export async function verifyMirror(
 				badPackages.push(version);
 			}
 		}
+
+		badDefend.push(...tree.badDefend.filter((file) => !badDefend.includes(file)));
 
 		// A key file in the tree is checked whether or not the manifest lists it: it is served.
 		for (const name of keyFiles) {
@@ -216,7 +235,7 @@ export async function verifyMirror(
 			removed.push(link);
 		}
 
-		if (bad.length === 0 && badPackages.length === 0) {
+		if (bad.length + badPackages.length + badDefend.length === 0) {
 			return undefined;
 		}
 
@@ -231,6 +250,8 @@ export async function verifyMirror(
 			await writer.quarantinePackage(version, quarantine);
 		}
 
+		movedDefend = await quarantineDefendFiles(writer, badDefend.sort(), quarantine);
+
 		await writer.save({always: true});
 		return quarantine.where;
 	};
@@ -240,21 +261,22 @@ export async function verifyMirror(
 		: await withReadStore(options.sync, warn, check);
 	if (quarantineDir === undefined) {
 		const none: string[] = [];
+		const counts = {checked, checkedPackages, checkedDefend};
 		return {
-			checked,
-			checkedPackages,
+			...counts,
 			problems,
 			removed,
 			repaired: none,
 			quarantined: none,
 			quarantinedPackages: none,
+			quarantinedDefend: none,
 			quarantineDir,
 		};
 	}
 
-	const {repaired, quarantined, quarantinedPackages} = await refetchQuarantined(
+	const {repaired, quarantined, quarantinedPackages, quarantinedDefend} = await refetchQuarantined(
 		options,
-		{artifacts: bad, packages: badPackages, stamp},
+		{artifacts: bad, packages: badPackages, defend: movedDefend, stamp},
 		problems,
 		emit,
 	);
@@ -262,11 +284,16 @@ export async function verifyMirror(
 	return {
 		checked,
 		checkedPackages,
+		checkedDefend,
 		problems,
 		repaired,
 		removed,
 		quarantined,
 		quarantinedPackages,
-		quarantineDir: quarantined.length > 0 || quarantinedPackages.length > 0 ? quarantineDir : undefined,
+		quarantinedDefend,
+		quarantineDir:
+			quarantined.length + quarantinedPackages.length + quarantinedDefend.length > 0
+				? quarantineDir
+				: undefined,
 	};
 }

@@ -4,6 +4,7 @@ config file's sync selection never narrows a bundle.
 */
 import {UsageError} from '../../errors.js';
 import {type PackageRequest, parsePackageRequests, requestText} from '../../packages/catalog.js';
+import {parseVersionSpecs, type VersionSpec} from '../../versions.js';
 import {parsePath, splitList} from '../parse.js';
 import {size, text} from './kinds.js';
 import {group} from './option.js';
@@ -61,6 +62,23 @@ export const exportDefs = group({
 			return parsePackageRequests(values, origin.label);
 		}),
 		show: (value: readonly PackageRequest[] | 'none') => (value === 'none' ? value : value.map(requestText)),
+	},
+	defendArtifacts: {
+		arg: '<list>',
+		description:
+			'only the Elastic Defend protections of these versions (exact, ranges and latest, against what the mirror holds), or none; alone, no binaries or packages',
+		defaultText: 'all',
+		flagOnly: true,
+		...text((raw, origin): readonly VersionSpec[] | 'none' => {
+			const values = splitList(raw);
+			if (values.length === 1 && values[0]?.trim() === 'none') {
+				return 'none';
+			}
+
+			return parseVersionSpecs(values, origin.label);
+		}),
+		show: (value: readonly VersionSpec[] | 'none') =>
+			value === 'none' ? value : value.map((spec) => spec.text),
 	},
 	since: {
 		arg: '<date|last>',

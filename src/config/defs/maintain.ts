@@ -14,7 +14,7 @@ export const verifyDefs = group({
 	repair: {
 		...boolean,
 		description:
-			'move bad artifacts and package versions to .mirror/quarantine/; fetch the artifacts again from the upstream (the next sync fetches the package versions)',
+			'move bad artifacts, package versions and Defend files to .mirror/quarantine/ (a bad Defend artifact with the manifests naming it); fetch them again from their upstreams',
 		default: false,
 		flagOnly: true,
 	},
@@ -59,7 +59,13 @@ export const pruneDefs = group({
 	unselected: {
 		...boolean,
 		description:
-			'remove what the sync config no longer selects: artifacts (versions, products, platforms, fips) and package versions (--packages names), each only when the config selects that kind at all',
+			'remove what the sync config no longer selects: artifacts (versions, products, platforms, fips), package versions (--packages names) and Defend versions (--defend-artifacts), each only when the config selects that kind at all',
+		flagOnly: true,
+	},
+	defendOrphans: {
+		...boolean,
+		description:
+			'remove Elastic Defend artifacts no held manifest names (always safe; every prune run does it, so this flag alone does only that)',
 		flagOnly: true,
 	},
 	yes: {...boolean, description: 'delete; without it prune only prints what it would delete', flagOnly: true},
