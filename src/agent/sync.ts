@@ -79,7 +79,7 @@ async function resolveSelection(
 
 /** The Defend versions to mirror, resolved like --versions; none for a repair (it fetches only what verify named). */
 async function resolveDefend(options: SyncOptions, client: HttpClient, emit: EventSink) {
-	if (!options.defend || options.only) {
+	if (!options.defend) {
 		return undefined;
 	}
 

@@ -39,7 +39,8 @@ function sameDigests(ref: DefendArtifactRef, entry: Omit<DefendArtifactEntry, 'p
 		ref.encodedSize === entry.size &&
 		ref.decodedSha256 === entry.decodedSha256 &&
 		ref.decodedSize === entry.decodedSize &&
-		ref.compression === entry.compression
+		ref.compression === entry.compression &&
+		ref.encryption === (entry.encryption ?? 'none')
 	);
 }
 
@@ -70,7 +71,10 @@ export async function checkBundleDefend(
 			encodedSha256: String(listed.encodedSha256),
 			decodedSha256: String(listed.decodedSha256),
 			decodedSize: Number(listed.decodedSize),
-			compression: listed.compression === 'none' ? ('none' as const) : ('zlib' as const),
+			compression: String(listed.compression ?? 'zlib'),
+			...(typeof listed.encryption === 'string' && listed.encryption !== 'none'
+				? {encryption: listed.encryption}
+				: {}),
 		};
 		const previous = held.defend.artifacts[listed.path];
 		if (previous && previous.sha512 !== entry.sha512) {
@@ -79,7 +83,12 @@ export async function checkBundleDefend(
 			);
 		}
 
-		const ref = {identifier: listed.path, encodedSize: file.size, ...entry};
+		const ref = {
+			identifier: listed.path,
+			encodedSize: file.size,
+			...entry,
+			encryption: entry.encryption ?? 'none',
+		};
 		await checkDefendArtifact(staged.get(listed.path) as string, ref).catch((error: unknown) => {
 			throw new BundleError(`${listed.path} in the bundle: ${describeError(error)}`);
 		});

@@ -14,7 +14,6 @@ import {loadPackagePathsConfig} from '../config/package-paths.js';
 import {loadPruneConfig} from '../config/prune.js';
 import type {ConfigSources} from '../config/sources.js';
 import {loadVerifyConfig} from '../config/verify.js';
-import {defaultDefendUpstream} from '../defend/catalog.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {prune} from '../maintain/prune.js';
@@ -141,7 +140,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 			defendVersions.length > 0
 				? {
 						versions: parseVersionSpecs(defendVersions, 'verify --repair'),
-						upstream: config.sync.defend?.upstream ?? defaultDefendUpstream,
+						upstream: config.sync.defendUpstream,
 					}
 				: undefined;
 		return sync({...config.sync, only, onlyPackages, defend, dryRun: false}, emit);

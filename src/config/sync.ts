@@ -85,6 +85,7 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		fips: read(selectionDefs.fips),
 		registry: read(packageDefs.registry),
 		packages,
+		defendUpstream: read(defendDefs.defendUpstream),
 		defend,
 		trustedKeyPaths,
 		concurrency: read(syncDefs.concurrency),

@@ -37,6 +37,8 @@ export type SyncOptions = {
 	readonly http: HttpConfig;
 	/** The package registry (`--registry`), also where verify --repair fetches package versions again. */
 	readonly registry: string;
+	/** The security artifacts host (`--defend-upstream`), also where verify --repair fetches Defend files again. */
+	readonly defendUpstream: string;
 	/** Elastic Defend protections to mirror, when selected. */
 	readonly defend?: DefendSyncOptions | undefined;
 	/** Integration packages to mirror, when selected. */

@@ -109,7 +109,12 @@ async function checkArtifact(
 	}
 
 	try {
-		await checkDefendArtifact(copy.local, {identifier: entry.path, encodedSize: entry.size, ...entry});
+		await checkDefendArtifact(copy.local, {
+			identifier: entry.path,
+			encodedSize: entry.size,
+			...entry,
+			encryption: entry.encryption ?? 'none',
+		});
 		return undefined;
 	} finally {
 		await rm(copy.local, {force: true});

@@ -2,6 +2,7 @@
 The option lists of `verify`, `prune` and `package-paths`.
 */
 import type {VersionSpec} from '../../versions.js';
+import {defendDefs} from './defend.js';
 import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
 import {packageDefs} from './packages.js';
@@ -27,6 +28,7 @@ export const verifyOptions = [
 	verifyDefs.repair,
 	upstreamDefs.upstream,
 	packageDefs.registry,
+	defendDefs.defendUpstream,
 	upstreamDefs.caFile,
 	upstreamDefs.timeout,
 	upstreamDefs.retries,
