@@ -49,14 +49,13 @@ function measure(): {sink: Writable; digest: () => {size: number; sha256: string
 /**
 Check an artifact file on local disk against its manifest entry: the encoded bytes,
 then the decoded ones. `encoded` gives the encoded sha256 when a download already
-computed it. Resolves with the encoded size; throws ChecksumError naming the file.
+computed it. Throws ChecksumError saying what differs (the caller names the file).
 */
 export async function checkDefendArtifact(
 	file: string,
 	ref: DefendArtifactRef,
 	encoded?: {size: number; sha256: string},
 ): Promise<void> {
-	const name = ref.path;
 	let raw = encoded;
 	if (!raw) {
 		const {sink, digest} = measure();
@@ -66,7 +65,7 @@ export async function checkDefendArtifact(
 
 	if (raw.size !== ref.encodedSize || raw.sha256 !== ref.encodedSha256) {
 		throw new ChecksumError(
-			`${name}: ${raw.size} bytes with sha256 ${raw.sha256}, the manifest says ${ref.encodedSize} bytes with encoded_sha256 ${ref.encodedSha256}`,
+			`${raw.size} bytes with sha256 ${raw.sha256}, the manifest says ${ref.encodedSize} bytes with encoded_sha256 ${ref.encodedSha256}`,
 		);
 	}
 
@@ -81,13 +80,13 @@ export async function checkDefendArtifact(
 			? pipeline(createReadStream(file), createInflate(), sink)
 			: pipeline(createReadStream(file), sink));
 	} catch (error) {
-		throw new ChecksumError(`${name}: does not inflate as zlib: ${(error as Error).message}`);
+		throw new ChecksumError(`does not inflate as zlib: ${(error as Error).message}`);
 	}
 
 	const decoded = digest();
 	if (decoded.size !== ref.decodedSize || decoded.sha256 !== ref.decodedSha256) {
 		throw new ChecksumError(
-			`${name}: inflates to ${decoded.size} bytes with sha256 ${decoded.sha256}, the manifest says ${ref.decodedSize} bytes with decoded_sha256 ${ref.decodedSha256}`,
+			`inflates to ${decoded.size} bytes with sha256 ${decoded.sha256}, the manifest says ${ref.decodedSize} bytes with decoded_sha256 ${ref.decodedSha256}`,
 		);
 	}
 }
