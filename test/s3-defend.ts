@@ -119,7 +119,7 @@ s3Test(
 		const clean = await runCli(['verify', '--store', bucket.url], {env: s3Env});
 		t.is(clean.code, 0, clean.stdout + clean.stderr);
 		const files = 3 + Object.keys((await bucketManifest(t, location)).defend.artifacts).length;
-		t.regex(clean.stdout, new RegExp(`verified 0 files, ${files} Defend files: 0 problems`));
+		t.regex(clean.stdout, new RegExp(`verified 0 files and ${files} Defend files: 0 problems`));
 
 		// Same size, other bytes, in the model 9.0.7 and 9.1.3 share.
 		const model = upstream.filesOf('9.1.3').find((file) => file.includes('model')) as string;

@@ -117,7 +117,7 @@ test('a clean Defend mirror verifies; damage is named per file, unknown files to
 	const cli = await runCli(['verify', '--dir', m.dir]);
 	t.is(cli.code, 1);
 	t.regex(cli.stdout, new RegExp(`^bad: ${model}: sha512 differs`, 'm'));
-	t.regex(cli.stdout, new RegExp(`^verified 0 files, ${files} Defend files: 5 problems$`, 'm'));
+	t.regex(cli.stdout, new RegExp(`^verified 0 files and ${files} Defend files: 5 problems$`, 'm'));
 });
 
 test('a manifest naming an artifact the mirror does not list is a problem', async (t) => {

@@ -129,6 +129,14 @@ export async function runImport(
 	}
 }
 
+/** What verify checked: files, then package versions and Defend files when there were any ("3 files, 2 package versions and 19 Defend files"). */
+function checkedText(report: {checked: number; checkedPackages: number; checkedDefend: number}): string {
+	const parts = [`${report.checked - report.checkedPackages - report.checkedDefend} files`];
+	if (report.checkedPackages > 0) parts.push(`${report.checkedPackages} package versions`);
+	if (report.checkedDefend > 0) parts.push(`${report.checkedDefend} Defend files`);
+	return parts.length === 1 ? (parts[0] as string) : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+}
+
 /** `verify`: exit 0 when everything checks out (or was repaired), 1 otherwise. */
 export async function runVerify(sources: ConfigSources, output: Output): Promise<number> {
 	const config = loadVerifyConfig(sources);
@@ -177,7 +185,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${report.checked - report.checkedPackages - report.checkedDefend} files${report.checkedPackages > 0 ? ` and ${report.checkedPackages} package versions` : ''}${report.checkedDefend > 0 ? `, ${report.checkedDefend} Defend files` : ''}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length + report.quarantinedDefend.length} quarantined` : ''}`,
+		`verified ${checkedText(report)}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length + report.quarantinedDefend.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }
