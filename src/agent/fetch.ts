@@ -3,15 +3,13 @@ One artifact from the upstream: its sidecars, then its bytes into the store's te
 folder (resumed where a broken transfer left off), checked by the trust module, then
 published through the writer. A file that does not check out is never published.
 */
-import {rm} from 'node:fs/promises';
-import path from 'node:path';
 import {ChecksumError, NotFoundError, SidecarError} from '../errors.js';
-import {tempName} from '../store/layout.js';
 import {parseSha512Sidecar} from '../trust/sidecar.js';
 import {checkBytes, readClaims} from '../trust/verify-artifact.js';
 import type {RetryEvent} from '../upstream/types.js';
 import type {ArtifactRef} from './catalog.js';
 import {downloadFailed, joinUrl, type Outcome, published, type RunContext} from './context.js';
+import {downloadChecked, stagedDownload} from './staged-download.js';
 
 const sidecarMaxBytes = 64 * 1024;
 
@@ -70,15 +68,8 @@ export async function fetchArtifact(
 	knownSha512?: string,
 ): Promise<Outcome> {
 	const url = joinUrl(context.upstream, ref.path);
-	const base = path.join(context.store.tmp, tempName(ref.path));
-	const partPath = `${base}.part`;
-	const metaPath = `${base}.part.json`;
-	// Clean-up only: it must not fail the run, and it clears whatever blocks the next one
-	// (a folder where the partial file goes).
-	const discardPart = () =>
-		Promise.all(
-			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
-		);
+	const staged = stagedDownload(context, ref.path);
+	const {partPath} = staged;
 
 	try {
 		const sidecars = await fetchSidecars(context, ref, url);
@@ -99,44 +90,15 @@ export async function fetchArtifact(
 			context.trusted,
 		);
 
-		// Bytes that crossed the wire, failed attempts included.
-		let seen = 0;
-		const target = {
-			partPath,
-			metaPath,
-			signature: claims.signature,
-			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
-				seen = resumedFrom;
-				context.emit({type: 'download', path: ref.path, total, resumedFrom});
-			},
-			onProgress: (bytes: number) => {
-				context.bytes += bytes - seen;
-				seen = bytes;
-				context.emit({type: 'progress', path: ref.path, bytes, total: undefined});
-			},
-			onRetry: (event: RetryEvent) => {
-				context.emit({type: 'retry', path: ref.path, ...event});
-			},
-			beforeWrite: context.assertHeld,
-		};
-
-		let result = await context.client.download(url, target);
-		try {
-			await checkBytes(claims, result.digests, partPath, context.trusted);
-		} catch (error) {
-			if (!(error instanceof ChecksumError) || result.resumedFrom === 0) {
-				throw error;
-			}
-
-			// The kept prefix may be from another build of this file: start over once.
-			context.emit({
-				type: 'warning',
-				message: `${ref.path}: resumed download did not verify; downloading it whole`,
-			});
-			await discardPart();
-			result = await context.client.download(url, target);
-			await checkBytes(claims, result.digests, partPath, context.trusted);
-		}
+		// The kept prefix may be from another build of this file: only a checksum failure restarts it.
+		const {result} = await downloadChecked(
+			context,
+			url,
+			ref.path,
+			staged,
+			({digests}) => checkBytes(claims, digests, partPath, context.trusted),
+			{signature: claims.signature, restartOn: (error) => error instanceof ChecksumError},
+		);
 
 		await context.writer.publishArtifact(
 			{
@@ -150,8 +112,8 @@ export async function fetchArtifact(
 			},
 			result.size,
 		);
-		return await published(context, ref.path, metaPath, result);
+		return await published(context, ref.path, staged.metaPath, result);
 	} catch (error) {
-		return downloadFailed(context, ref.path, error, discardPart);
+		return downloadFailed(context, ref.path, error, staged.discard);
 	}
 }

@@ -5,11 +5,8 @@ One Defend artifact from the security host: downloaded into the store's temp fol
 published under its `relative_url`, byte-identical. An artifact that does not check
 out is never published.
 */
-import {rm} from 'node:fs/promises';
-import path from 'node:path';
 import {downloadFailed, joinUrl, type Outcome, published, type RunContext} from '../agent/context.js';
-import {tempName} from '../store/layout.js';
-import type {DownloadTarget, RetryEvent} from '../upstream/types.js';
+import {downloadChecked, stagedDownload} from '../agent/staged-download.js';
 import type {DefendArtifactRef} from './catalog.js';
 import {checkDefendArtifact} from './verify.js';
 
@@ -19,53 +16,23 @@ export async function fetchDefendArtifact(
 	upstream: string,
 	ref: DefendArtifactRef,
 ): Promise<Outcome> {
-	const base = path.join(context.store.tmp, tempName(ref.path));
-	const partPath = `${base}.part`;
-	const metaPath = `${base}.part.json`;
-	// Clean-up only: it must not fail the run.
-	const discardPart = () =>
-		Promise.all(
-			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
-		);
-
+	const staged = stagedDownload(context, ref.path);
 	try {
-		let seen = 0;
-		const target: DownloadTarget = {
-			partPath,
-			metaPath,
-			onStart: ({total, resumedFrom}) => {
-				seen = resumedFrom;
-				context.emit({type: 'download', path: ref.path, total, resumedFrom});
-			},
-			onProgress: (bytes) => {
-				context.bytes += bytes - seen;
-				seen = bytes;
-				context.emit({type: 'progress', path: ref.path, bytes, total: ref.encodedSize});
-			},
-			onRetry: (event: RetryEvent) => context.emit({type: 'retry', path: ref.path, ...event}),
-			beforeWrite: context.assertHeld,
-		};
-		const url = joinUrl(upstream, ref.path);
-		let result = await context.client.download(url, target);
-		try {
-			await checkDefendArtifact(partPath, ref);
-		} catch (error) {
-			if (result.resumedFrom === 0) {
-				throw error;
-			}
-
-			// The kept prefix may be from other bytes than upstream has now: start over once.
-			context.emit({
-				type: 'warning',
-				message: `${ref.path}: resumed download did not verify; downloading it whole`,
-			});
-			await discardPart();
-			result = await context.client.download(url, target);
-			await checkDefendArtifact(partPath, ref);
-		}
-
+		const {result} = await downloadChecked(
+			context,
+			joinUrl(upstream, ref.path),
+			ref.path,
+			staged,
+			() => checkDefendArtifact(staged.partPath, ref),
+			{total: ref.encodedSize},
+		);
 		await context.writer.publishDefendArtifact(
-			{relative: ref.path, from: {partPath}, modified: result.lastModified, sha512: result.sha512},
+			{
+				relative: ref.path,
+				from: {partPath: staged.partPath},
+				modified: result.lastModified,
+				sha512: result.sha512,
+			},
 			{
 				path: ref.path,
 				size: result.size,
@@ -77,8 +44,8 @@ export async function fetchDefendArtifact(
 				...(ref.encryption === 'none' ? {} : {encryption: ref.encryption}),
 			},
 		);
-		return await published(context, ref.path, metaPath, result);
+		return await published(context, ref.path, staged.metaPath, result);
 	} catch (error) {
-		return downloadFailed(context, ref.path, error, discardPart);
+		return downloadFailed(context, ref.path, error, staged.discard);
 	}
 }

@@ -6,12 +6,9 @@ published signature, zip, info, in that order. A version that does not check out
 never published.
 */
 import {createHash} from 'node:crypto';
-import {rm} from 'node:fs/promises';
-import path from 'node:path';
 import {downloadFailed, type Outcome, published, type RunContext} from '../agent/context.js';
+import {downloadChecked, stagedDownload} from '../agent/staged-download.js';
 import {type MirrorError, NotFoundError, PackageError, SignatureError} from '../errors.js';
-import {tempName} from '../store/layout.js';
-import type {FileDigests} from '../trust/digest.js';
 import {prepareSignature} from '../trust/signature.js';
 import type {RetryEvent} from '../upstream/types.js';
 import {packagePaths} from './catalog.js';
@@ -70,14 +67,8 @@ export async function fetchPackage(
 	const {name, version, search} = pkg;
 	const paths = packagePaths(name, version);
 	const label = `${name}-${version}.zip`;
-	const base = path.join(context.store.tmp, tempName(paths.zip));
-	const partPath = `${base}.part`;
-	const metaPath = `${base}.part.json`;
-	// Clean-up only: it must not fail the run.
-	const discardPart = () =>
-		Promise.all(
-			[partPath, metaPath].map((file) => rm(file, {force: true, recursive: true}).catch(() => undefined)),
-		);
+	const staged = stagedDownload(context, paths.zip);
+	const {partPath} = staged;
 
 	try {
 		const info = await fetchSmall(
@@ -100,46 +91,15 @@ export async function fetchPackage(
 		// Read before the download so that the one pass over the zip also feeds the signed digests.
 		const prepared = await prepareSignature(armored, label, context.trusted, `${label}.sig`);
 
-		let seen = 0;
-		const target = {
-			partPath,
-			metaPath,
-			signature: prepared,
-			onStart: ({total, resumedFrom}: {total: number | undefined; resumedFrom: number}) => {
-				seen = resumedFrom;
-				context.emit({type: 'download', path: paths.zip, total, resumedFrom});
-			},
-			onProgress: (bytes: number) => {
-				context.bytes += bytes - seen;
-				seen = bytes;
-				context.emit({type: 'progress', path: paths.zip, bytes, total: undefined});
-			},
-			onRetry: (event: RetryEvent) => context.emit({type: 'retry', path: paths.zip, ...event}),
-			beforeWrite: context.assertHeld,
-		};
-		const zipUrl = registryUrl(registry, where.download, paths.zip);
-		const check = (digests: FileDigests) =>
-			verifyPackage({name, version, zipFile: partPath, signature: armored, info, digests}, context.trusted);
-
-		let result = await context.client.download(zipUrl, target);
-		let facts: Awaited<ReturnType<typeof verifyPackage>>;
-		try {
-			facts = await check(result.digests);
-		} catch (error) {
-			if (result.resumedFrom === 0) {
-				throw error;
-			}
-
-			// The kept prefix may be from other bytes than upstream has now: start over once.
-			context.emit({
-				type: 'warning',
-				message: `${paths.zip}: resumed download did not verify; downloading it whole`,
-			});
-			await discardPart();
-			result = await context.client.download(zipUrl, target);
-			facts = await check(result.digests);
-		}
-
+		const {result, checked: facts} = await downloadChecked(
+			context,
+			registryUrl(registry, where.download, paths.zip),
+			paths.zip,
+			staged,
+			({digests}) =>
+				verifyPackage({name, version, zipFile: partPath, signature: armored, info, digests}, context.trusted),
+			{signature: prepared},
+		);
 		await context.writer.publishPackage({
 			files: [
 				{relative: paths.signature, from: {data: signature}, modified: result.lastModified},
@@ -159,8 +119,8 @@ export async function fetchPackage(
 				upstreamModified: result.lastModified?.toISOString(),
 			},
 		});
-		return await published(context, paths.zip, metaPath, {...result, sha512: facts.sha512});
+		return await published(context, paths.zip, staged.metaPath, {...result, sha512: facts.sha512});
 	} catch (error) {
-		return downloadFailed(context, paths.zip, error, discardPart);
+		return downloadFailed(context, paths.zip, error, staged.discard);
 	}
 }
