@@ -5,6 +5,9 @@ skopeo, directly and through the token proxy that challenges like
 docker.elastic.co (anonymous tokens, Basic credentials, per-repository scopes,
 blob redirects, a corrupted blob). The mirror's own tests build on these helpers;
 this file shows that the helpers are what the mirror tests take them for.
+
+Over 300 lines because each test pins one behaviour of the harness that the
+mirror's tests will lean on, all against one registry filled once for the file.
 */
 import {execFile} from 'node:child_process';
 import {readFile, writeFile} from 'node:fs/promises';

@@ -6,7 +6,7 @@ The binaries are a prerequisite like the S3 server: without them the tests skip,
 and under CI=true they fail (test/helpers/gate.ts).
 */
 import {type ChildProcess, spawn} from 'node:child_process';
-import {accessSync, constants} from 'node:fs';
+import {accessSync, constants, rmSync} from 'node:fs';
 import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import net, {type AddressInfo} from 'node:net';
 import os from 'node:os';
@@ -89,6 +89,32 @@ function configYaml(storage: string, port: number, extra = ''): string {
 	].join('\n');
 }
 
+/**
+Registries still running. A detached child outlives its parent, so if a test
+process ends without its teardown (an ava timeout, an uncaught error) the exit
+hook below ends them and removes their storage: no leftovers then either.
+*/
+const running = new Map<number, string>();
+let exitHookInstalled = false;
+
+function track(pid: number, dir: string): void {
+	running.set(pid, dir);
+	if (!exitHookInstalled) {
+		exitHookInstalled = true;
+		process.once('exit', () => {
+			for (const [group, dir] of running) {
+				try {
+					process.kill(-group, 'SIGKILL');
+				} catch {
+					// Already gone.
+				}
+
+				rmSync(dir, {recursive: true, force: true});
+			}
+		});
+	}
+}
+
 /** End the process group (detached spawn made the child its leader) and wait for the exit. */
 async function killGroup(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
@@ -147,6 +173,12 @@ async function startOnce(t: Teardown, options: RegistryOptions): Promise<Running
 		detached: true,
 		stdio: ['ignore', 'ignore', 'pipe'],
 	});
+	if (child.pid !== undefined) {
+		const pid = child.pid;
+		track(pid, dir);
+		child.once('exit', () => running.delete(pid));
+	}
+
 	let errors = '';
 	child.stderr?.on('data', (chunk: Buffer) => {
 		errors = (errors + chunk.toString()).slice(-2000);
