@@ -315,7 +315,12 @@ gated('skopeo copy --all through the proxy with blob redirects keeps every upstr
 
 	const redirects = proxy.requests.filter((request) => request.status === 307);
 	t.is(redirects.length, multi.blobs.size, 'every blob was fetched once, by redirect');
-	t.is(proxy.requests.filter((request) => request.path.startsWith('/storage/')).length, multi.blobs.size);
+	const storage = proxy.requests.filter((request) => request.path.startsWith('/storage/'));
+	// Served without the registry's token: skopeo left it behind on the way to the other host.
+	t.deepEqual(
+		storage.map((request) => [request.status, request.auth]),
+		[...multi.blobs.keys()].map(() => [200, 'none']),
+	);
 });
 
 gated('a corrupted blob makes skopeo copy fail on its digest', async (t) => {

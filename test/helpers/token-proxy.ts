@@ -5,7 +5,8 @@ one is answered 401 with a `WWW-Authenticate: Bearer realm=…,service=…,scope
 challenge and the distribution spec's error JSON, and `GET /token` hands out
 tokens scoped to the repositories asked for (anonymously, or only with the Basic
 credentials configured). Blob downloads can be redirected (307) to a second path
-that serves the bytes without the token, as registries do with their storage;
+that serves the bytes without the token (on `localhost`, another host name, as
+registries do with their storage, refusing a request that carries the token);
 chosen blobs can be corrupted on the way (one byte flipped, same length) to show
 that a client checks digests. Everything else passes through to the registry
 untouched: bodies streamed, headers kept (Docker-Content-Digest, Content-Type),
@@ -247,6 +248,7 @@ export async function startTokenProxy(
 	const storageLinks = new Set<string>();
 	const requests: ProxyRequest[] = [];
 	let base = '';
+	let storageBase = '';
 
 	const tokenEndpoint = (
 		request: http.IncomingMessage,
@@ -316,7 +318,7 @@ export async function startTokenProxy(
 			if (head.ok) {
 				const link = randomBytes(16).toString('hex');
 				storageLinks.add(link);
-				response.writeHead(307, {location: `${base}/storage/${need.name}/${digest}?link=${link}`});
+				response.writeHead(307, {location: `${storageBase}/storage/${need.name}/${digest}?link=${link}`});
 				response.end();
 				return;
 			}
@@ -336,6 +338,13 @@ export async function startTokenProxy(
 		if (!match || !storageLinks.has(url.searchParams.get('link') ?? '')) {
 			response.writeHead(403, {'content-type': 'text/plain'});
 			response.end('not a link this storage handed out\n');
+			return;
+		}
+
+		// Like S3 with a presigned link: a client that carries the registry's token along is refused.
+		if (request.headers.authorization) {
+			response.writeHead(400, {'content-type': 'text/plain'});
+			response.end('only one auth mechanism allowed: the link, not an Authorization header\n');
 			return;
 		}
 
@@ -375,6 +384,9 @@ export async function startTokenProxy(
 	});
 	const {port} = server.address() as AddressInfo;
 	base = `http://127.0.0.1:${port}`;
+	// Another host name for the same socket, as storage is another host: clients drop the
+	// registry's Authorization header on a redirect across hosts, and must.
+	storageBase = `http://localhost:${port}`;
 	let closed: Promise<void> | undefined;
 	const close = () => {
 		closed ??= new Promise<void>((resolve) => {
