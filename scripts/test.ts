@@ -14,6 +14,7 @@ import {readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
+import {ensureRegistry} from '../test/helpers/oci-registry.js';
 import {
 	browserPrerequisite,
 	decodePrerequisite,
@@ -130,6 +131,7 @@ if (interrupted) {
 }
 
 const browser = browserPrerequisite();
+const registry = await ensureRegistry();
 const env = {
 	...process.env,
 	MIRROR_TEST_S3: encodePrerequisite(s3.state),
@@ -154,6 +156,7 @@ const missing: string[] = [];
 for (const [state, needle, what] of [
 	[s3.state, 'ensureS3(', 'S3 tests'],
 	[browser, 'browserPrerequisite(', 'browser test'],
+	[registry, 'ensureRegistry(', 'container registry tests'],
 ] as const) {
 	const files = await suitesUsing(needle, avaArgs);
 	if (!state.ok && files.length > 0) {
@@ -164,7 +167,7 @@ for (const [state, needle, what] of [
 const out = process.stderr;
 out.write(`\nS3 test server: ${s3.note}\n`);
 if (missing.length === 0) {
-	out.write('every S3 and browser test of this run could run\n');
+	out.write('every S3, browser and container registry test of this run could run\n');
 } else {
 	const rule = '='.repeat(78);
 	out.write(`${rule}\n${missing.join('\n')}\n`);

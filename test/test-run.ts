@@ -54,6 +54,6 @@ s3Test('an S3 server that already runs is used and left running', async (t) => {
 	t.is(code, 0, output);
 	t.regex(output, /1 test passed/);
 	t.regex(output, /S3 test server: already running at http:\/\/127\.0\.0\.1:7480; left running/);
-	t.regex(output, /every S3 and browser test of this run could run/);
+	t.regex(output, /every S3, browser and container registry test of this run could run/);
 	t.true(await s3Answers());
 });
