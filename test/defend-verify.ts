@@ -117,6 +117,16 @@ test('a manifest parses into its artifacts with tree paths; each bad field is na
 			/not a plain path under \/downloads\//,
 		],
 		[manifestOf({a: {...entry, encoded_sha256: 'xyz'}}), /artifact a lacks sha256 digests or sizes/],
+		[
+			manifestOf({
+				a: {...entry, relative_url: '/downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz'},
+			}),
+			/where the mirror keeps other files/,
+		],
+		[
+			manifestOf({a: {...entry, relative_url: '/downloads/endpoint/manifest/artifacts-9.1.3.zip'}}),
+			/where the mirror keeps other files/,
+		],
 		[manifestOf({a: {...entry, decoded_size: -1}}), /lacks sha256 digests or sizes/],
 		[
 			manifestOf({a: {...entry, compression_algorithm: 'lzma'}}),

@@ -3,6 +3,7 @@ What artifacts.security.elastic.co publishes for Elastic Defend and where: the
 per-version manifest zip and the artifacts its `manifest.json` names. Pure data and
 functions; nothing here touches the network or the disk.
 */
+import {products} from '../agent/catalog.js';
 import {DefendError} from '../errors.js';
 
 /** The default upstream, the host Defend polls unless its advanced settings say otherwise. */
@@ -70,6 +71,20 @@ export function isPlainDownloadPath(url: string): boolean {
 		.every((segment) => segment !== '' && segment !== '.' && segment !== '..' && /^[\w.+~-]+$/.test(segment));
 }
 
+/** Folders other content owns: the binaries' product folders and the Defend manifests themselves. */
+const reservedFolders = [
+	...products.map((product) => `downloads/${product.folder}/`),
+	'downloads/endpoint/manifest/',
+];
+
+/**
+Whether a tree path belongs to other content: an artifact path there could replace a
+binary, a sidecar or a manifest zip with bytes only the Defend manifest vouches for.
+*/
+export function isReservedPath(relative: string): boolean {
+	return reservedFolders.some((folder) => relative.startsWith(folder));
+}
+
 function size(value: unknown): number | undefined {
 	return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
@@ -105,6 +120,12 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 		if (typeof url !== 'string' || !isPlainDownloadPath(url)) {
 			throw new DefendError(
 				`${label}: artifact ${identifier} has relative_url ${JSON.stringify(url)}, not a plain path under /downloads/`,
+			);
+		}
+
+		if (isReservedPath(url.slice(1))) {
+			throw new DefendError(
+				`${label}: artifact ${identifier} has relative_url ${url}, where the mirror keeps other files (binaries or Defend manifests)`,
 			);
 		}
 
