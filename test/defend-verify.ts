@@ -89,6 +89,9 @@ test('a manifest parses into its artifacts with tree paths; each bad field is na
 		[['endpoint-exceptionlist-linux-v1', entry.relative_url.slice(1)]],
 	);
 
+	// The same file named twice with the same digests is one artifact.
+	t.is(parseDefendManifest(manifestOf({a: entry, b: entry}), 'm').artifacts.length, 1);
+
 	const sealed = parseDefendManifest(
 		manifestOf({
 			'endpointpe-v4-blocklist': {
@@ -217,6 +220,14 @@ test('an artifact: encoded bytes, then inflated bytes, each against its sha256 a
 	await t.notThrowsAsync(checkDefendArtifact(file, sealed));
 	await writeFile(file, Buffer.from('not zlob'));
 	await t.throwsAsync(checkDefendArtifact(file, sealed), {message: /encoded_sha256/});
+	await writeFile(file, raw);
+
+	// A zlib bomb: inflating stops past decoded_size instead of running through gigabytes.
+	const bomb = deflateSync(Buffer.alloc(64 * 1024 * 1024));
+	await writeFile(file, bomb);
+	const bombRef = {...ref, encodedSha256: sha256(bomb), encodedSize: bomb.length, decodedSize: 4};
+	const bombed = await t.throwsAsync(checkDefendArtifact(file, bombRef));
+	t.regex(bombed?.message ?? '', /inflates to more than the 4 bytes its manifest's decoded_size says/);
 	await writeFile(file, raw);
 
 	// compression none: decoded is the encoded bytes.

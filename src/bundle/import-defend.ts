@@ -10,7 +10,7 @@ through the writer, artifacts before the manifests naming them, so a reader neve
 sees a manifest naming a missing artifact.
 */
 
-import {type DefendArtifactRef, parseDefendManifestPath} from '../defend/catalog.js';
+import {type DefendArtifactRef, isDefendArtifactPath, parseDefendManifestPath} from '../defend/catalog.js';
 import {checkDefendArtifact, readDefendManifestZip} from '../defend/verify.js';
 import {BundleError, describeError} from '../errors.js';
 import type {MirrorWriter} from '../mirror/writer.js';
@@ -60,7 +60,7 @@ export async function checkBundleDefend(
 	const artifacts: Array<Staged<Omit<DefendArtifactEntry, 'publishedAt'>>> = [];
 	for (const listed of bundle.defend?.artifacts ?? []) {
 		const file = files.get(listed.path) as BundleFile;
-		if (!listed.path.startsWith('downloads/endpoint/artifacts/')) {
+		if (!isDefendArtifactPath(listed.path)) {
 			throw new BundleError(`${listed.path} in the bundle is not a Defend artifact path`);
 		}
 

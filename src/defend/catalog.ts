@@ -3,7 +3,6 @@ What artifacts.security.elastic.co publishes for Elastic Defend and where: the
 per-version manifest zip and the artifacts its `manifest.json` names. Pure data and
 functions; nothing here touches the network or the disk.
 */
-import {products} from '../agent/catalog.js';
 import {DefendError} from '../errors.js';
 
 /** The default upstream, the host Defend polls unless its advanced settings say otherwise. */
@@ -71,18 +70,19 @@ export function isPlainDownloadPath(url: string): boolean {
 		.every((segment) => segment !== '' && segment !== '.' && segment !== '..' && /^[\w.+~-]+$/.test(segment));
 }
 
-/** Folders other content owns: the binaries' product folders and the Defend manifests themselves. */
-const reservedFolders = [
-	...products.map((product) => `downloads/${product.folder}/`),
-	'downloads/endpoint/manifest/',
-];
-
 /**
-Whether a tree path belongs to other content: an artifact path there could replace a
-binary, a sidecar or a manifest zip with bytes only the Defend manifest vouches for.
+Whether a tree path is one a Defend artifact may have: a plain path under
+`downloads/endpoint/`, outside the manifests' folder. Elastic's manifests name their
+artifacts there (Endpoint's own log shows `/downloads/end…`); anything else could
+replace a binary, a sidecar or a manifest zip with bytes only a Defend manifest
+vouches for. Sync, import, verify and the server all use this one rule.
 */
-export function isReservedPath(relative: string): boolean {
-	return reservedFolders.some((folder) => relative.startsWith(folder));
+export function isDefendArtifactPath(relative: string): boolean {
+	return (
+		relative.startsWith('downloads/endpoint/') &&
+		!relative.startsWith('downloads/endpoint/manifest/') &&
+		isPlainDownloadPath(`/${relative}`)
+	);
 }
 
 function size(value: unknown): number | undefined {
@@ -114,6 +114,7 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 	}
 
 	const refs: DefendArtifactRef[] = [];
+	const byPath = new Map<string, DefendArtifactRef>();
 	for (const [identifier, value] of Object.entries(artifacts as Record<string, unknown>)) {
 		const entry = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
 		const url = entry.relative_url;
@@ -123,9 +124,9 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 			);
 		}
 
-		if (isReservedPath(url.slice(1))) {
+		if (!isDefendArtifactPath(url.slice(1))) {
 			throw new DefendError(
-				`${label}: artifact ${identifier} has relative_url ${url}, where the mirror keeps other files (binaries or Defend manifests)`,
+				`${label}: artifact ${identifier} has relative_url ${url}, outside /downloads/endpoint/ or among the manifests, where the mirror keeps other files`,
 			);
 		}
 
@@ -155,7 +156,7 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 			);
 		}
 
-		refs.push({
+		const ref = {
 			identifier,
 			path: url.slice(1),
 			compression,
@@ -164,7 +165,23 @@ export function parseDefendManifest(text: string, label: string): DefendManifest
 			encodedSize,
 			decodedSha256,
 			decodedSize,
-		});
+		};
+		const same = byPath.get(ref.path);
+		if (same) {
+			// One path, one file: entries that disagree on its bytes cannot both be served.
+			const {identifier: _a, ...held} = same;
+			const {identifier: _b, ...named} = ref;
+			if (JSON.stringify(held) !== JSON.stringify(named)) {
+				throw new DefendError(
+					`${label}: artifacts ${same.identifier} and ${identifier} both have relative_url ${url} with other digests`,
+				);
+			}
+
+			continue;
+		}
+
+		byPath.set(ref.path, ref);
+		refs.push(ref);
 	}
 
 	return {manifestVersion, schemaVersion, artifacts: refs};

@@ -32,13 +32,24 @@ export async function readDefendManifestZip(zipFile: string, label: string): Pro
 	}
 }
 
-/** Counts and hashes what passes through. */
-function measure(): {sink: Writable; digest: () => {size: number; sha256: string}} {
+/** More bytes came out of an artifact than its manifest allows: inflating stops there. */
+class TooLarge extends Error {}
+
+/** Counts and hashes what passes through, refusing more than `limit` bytes (a zlib bomb stops early). */
+function measure(limit = Number.POSITIVE_INFINITY): {
+	sink: Writable;
+	digest: () => {size: number; sha256: string};
+} {
 	const hash = createHash('sha256');
 	let size = 0;
 	const sink = new Writable({
 		write(chunk: Buffer, _encoding, done) {
 			size += chunk.length;
+			if (size > limit) {
+				done(new TooLarge());
+				return;
+			}
+
 			hash.update(chunk);
 			done();
 		},
@@ -74,12 +85,18 @@ export async function checkDefendArtifact(
 		return;
 	}
 
-	const {sink, digest} = measure();
+	const {sink, digest} = measure(ref.decodedSize);
 	try {
 		await (ref.compression === 'zlib'
 			? pipeline(createReadStream(file), createInflate(), sink)
 			: pipeline(createReadStream(file), sink));
 	} catch (error) {
+		if (error instanceof TooLarge) {
+			throw new ChecksumError(
+				`inflates to more than the ${ref.decodedSize} bytes its manifest's decoded_size says`,
+			);
+		}
+
 		throw new ChecksumError(`does not inflate as zlib: ${(error as Error).message}`);
 	}
 

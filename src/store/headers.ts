@@ -4,6 +4,7 @@ last extension, because `.tar.gz` is one format and sidecars must never be guess
 as something a browser renders or a client decompresses.
 */
 import {classifyPath, isMutableVersion, keyFiles, type PathKind} from '../agent/catalog.js';
+import {isDefendArtifactPath} from '../defend/catalog.js';
 import {parsePackagePath} from '../packages/catalog.js';
 
 const byEnding: ReadonlyArray<readonly [string, string]> = [
@@ -57,7 +58,7 @@ function isPackageFile(relative: string): boolean {
 
 /** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
 function cacheControlFor(relative: string, kind: PathKind | undefined): string {
-	if (isPackageFile(relative) || relative.startsWith('downloads/endpoint/artifacts/')) {
+	if (isPackageFile(relative) || isDefendArtifactPath(relative)) {
 		// Defend artifacts are immutable once a manifest names them; their names carry their hash.
 		return 'public, max-age=31536000, immutable';
 	}
