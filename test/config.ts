@@ -102,6 +102,14 @@ test('bad values are one-line usage errors naming where they came from', async (
 	t.regex(error({}, {MIRROR_CONCURRENCY: 'four'}), /invalid MIRROR_CONCURRENCY "four"/);
 	t.regex(error({upstream: 'ftp://x'}), /invalid --upstream "ftp:\/\/x": expected an http/);
 	t.regex(
+		error({packages: 'nginx', 'kibana-versions': '9.1.0', registry: 'http://127.0.0.1:1/?a=1'}),
+		/invalid --registry "http:\/\/127\.0\.0\.1:1\/\?a=1": expected a root URL without \? or #/,
+	);
+	t.regex(
+		error({'defend-artifacts': '9.1.3', 'defend-upstream': 'https://x.example/#top'}),
+		/invalid --defend-upstream .*expected a root URL/,
+	);
+	t.regex(
 		error({'trusted-key': ['/no/such.asc']}),
 		/trusted key \/no\/such\.asc \(from --trusted-key\) does not exist/,
 	);

@@ -61,6 +61,8 @@ type Case = {
 	signer?: TestKey;
 	/** Sign these bytes instead of the zip. */
 	signOther?: boolean;
+	/** The search entry served back for this version. */
+	search?: Record<string, unknown>;
 };
 
 async function check(t: Parameters<typeof tempDir>[0], trusted: TrustedKeys, options: Case = {}) {
@@ -83,6 +85,7 @@ async function check(t: Parameters<typeof tempDir>[0], trusted: TrustedKeys, opt
 			info: Buffer.from(
 				typeof options.info === 'string' ? options.info : JSON.stringify(options.info ?? info),
 			),
+			search: options.search,
 		},
 		trusted,
 	);
@@ -224,5 +227,51 @@ test('Masterminds constraints: ||, commas and spaces as AND, carets, tildes, x-r
 	];
 	for (const [version, constraint, expected] of table) {
 		t.is(satisfiesConstraint(version, constraint), expected, `${version} ${constraint}`);
+	}
+});
+
+test("only the zip is signed: the info must point at this version's own files, and the search entry say what the info says", async (t) => {
+	const trusted = await loadTrustedKeys([await key.writePublic(await tempDir(t))]);
+	const paths = {
+		download: '/epr/nginx/nginx-1.2.3.zip',
+		signature_path: '/epr/nginx/nginx-1.2.3.zip.sig',
+		path: '/package/nginx/1.2.3',
+	};
+	const full = {...info, ...paths, categories: ['web'], policy_templates: [{name: 'nginx', inputs: []}]};
+	const entry = {
+		name: 'nginx',
+		title: 'Nginx',
+		version: '1.2.3',
+		type: 'integration',
+		...paths,
+		policy_templates: [{name: 'nginx'}],
+		conditions: info.conditions,
+		categories: ['web'],
+	};
+	await t.notThrowsAsync(check(t, trusted, {info: full, search: entry}));
+
+	// An info that sends clients to other bytes than the checked zip (another version, another host).
+	for (const [field, value] of [
+		['download', '/epr/nginx/nginx-1.0.0.zip'],
+		['download', '@evil.example/x.zip'],
+		['signature_path', 'http://evil.example/x.sig'],
+		['path', '/package/nginx/1.0.0'],
+	] as const) {
+		const error = await t.throwsAsync(check(t, trusted, {info: {...full, [field]: value}}));
+		t.is((error as {code?: string}).code, 'ERR_PACKAGE');
+		t.regex(error?.message ?? '', new RegExp(`says ${field} .*not this version's`));
+	}
+
+	// A search entry that lies about what Kibana filters and shows on.
+	for (const change of [
+		{conditions: {kibana: {version: '^7.0.0'}}},
+		{title: 'LIES'},
+		{download: '@evil.example/x.zip'},
+		{policy_templates: [{name: 'other'}]},
+		{release: 'ga'},
+	]) {
+		const error = await t.throwsAsync(check(t, trusted, {info: full, search: {...entry, ...change}}));
+		t.is((error as {code?: string}).code, 'ERR_PACKAGE', JSON.stringify(change));
+		t.regex(error?.message ?? '', /the search entry of nginx-1\.2\.3\.zip/);
 	}
 });

@@ -91,6 +91,19 @@ test('zips and signatures are tree files: exact length, strong ETag, ranges, 304
 	);
 	const zip = await request(mirrorUrl, '/epr/nginx/nginx-1.5.0.zip');
 	t.regex(zip.headers['cache-control'] ?? '', /immutable/);
+
+	// Immutable, so dates are trusted as the registry's ServeFile trusts them.
+	const later = new Date(Date.now() + 86_400_000).toUTCString();
+	const since = await request(mirrorUrl, '/epr/nginx/nginx-1.5.0.zip', {
+		headers: {'If-Modified-Since': later},
+	});
+	t.is(since.status, 304);
+	const lastModified = zip.headers['last-modified'] ?? '';
+	const ranged = await request(mirrorUrl, '/epr/nginx/nginx-1.5.0.zip', {
+		headers: {Range: 'bytes=0-3', 'If-Range': lastModified},
+	});
+	t.is(ranged.status, 206, 'a date If-Range matching the file gets the range');
+	t.is(ranged.text.length, 4);
 });
 
 test('files come from inside the zip with their types, ETag, ranges and 304', async (t) => {

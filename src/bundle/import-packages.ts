@@ -73,6 +73,7 @@ export async function checkBundlePackages(
 				zipFile: stagedFiles[1],
 				signature: await readFile(stagedFiles[0], 'utf8'),
 				info: await readFile(stagedFiles[2]),
+				search,
 			},
 			trusted,
 		);

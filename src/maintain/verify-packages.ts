@@ -121,6 +121,7 @@ export async function checkPackage(
 				zipFile: local,
 				signature: signature.data.toString('utf8'),
 				info: infoBytes.data,
+				search: entry.search,
 			},
 			trusted,
 		);

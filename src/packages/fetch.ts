@@ -97,7 +97,10 @@ export async function fetchPackage(
 			paths.zip,
 			staged,
 			({digests}) =>
-				verifyPackage({name, version, zipFile: partPath, signature: armored, info, digests}, context.trusted),
+				verifyPackage(
+					{name, version, zipFile: partPath, signature: armored, info, digests, search},
+					context.trusted,
+				),
 			{signature: prepared},
 		);
 		await context.writer.publishPackage({

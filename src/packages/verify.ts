@@ -3,7 +3,9 @@ The one rule order for a package version, wherever its bytes come from (a downlo
 a bundle, the store at rest): the detached signature over the zip verifies against a
 trusted key (as Kibana checks it), then the zip opens with one top folder
 `<n>-<v>/` whose manifest.yml names the same package and version, then the package
-info agrees with that manifest. Sync, import and verify all call verifyPackage.
+info agrees with that manifest and points at this version's own zip and signature,
+and the search entry says what the info says. Only the zip is signed: the info and
+the entry are held to it this way. Sync, import and verify all call verifyPackage.
 */
 import YAML from 'yaml';
 import {PackageError} from '../errors.js';
@@ -25,6 +27,8 @@ export type PackageFiles = {
 	readonly info: Uint8Array;
 	/** The zip's digests when a download computed them already (one pass over the bytes). */
 	readonly digests?: FileDigests | undefined;
+	/** The version's `/search` entry, which the mirror serves back: it must say what the info says. */
+	readonly search?: Readonly<Record<string, unknown>> | undefined;
 };
 
 /** What a verified package version is. */
@@ -119,6 +123,59 @@ async function readManifest(files: PackageFiles, label: string): Promise<Json> {
 	}
 }
 
+/** JSON with object keys sorted, so that two encoders' key orders compare equal. */
+function canonical(value: unknown): string {
+	return JSON.stringify(value, (_key, item: unknown) =>
+		typeof item === 'object' && item !== null && !Array.isArray(item)
+			? Object.fromEntries(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+			: item,
+	);
+}
+
+/**
+The paths a client follows from the info (Kibana downloads `<registry><download>` and
+`<registry><signature_path>`) must be this version's own, root-relative: otherwise a
+checked zip would be served under an info that sends clients to other bytes.
+*/
+function checkPaths(files: PackageFiles, info: Json, label: string): void {
+	const zip = `/epr/${files.name}/${files.name}-${files.version}.zip`;
+	const expected: Record<string, string> = {
+		download: zip,
+		signature_path: `${zip}.sig`,
+		path: `/package/${files.name}/${files.version}`,
+	};
+	for (const [field, value] of Object.entries(expected)) {
+		if (info[field] !== undefined && info[field] !== value) {
+			throw new PackageError(
+				`package info of ${label} says ${field} ${JSON.stringify(info[field])}, not this version's ${value}`,
+			);
+		}
+	}
+}
+
+/**
+The search entry is a subset of the package info (the registry writes both from one
+package): every field it has must equal the info's, except the policy templates and
+data streams, which the entry abbreviates (their names must still agree).
+*/
+function checkSearch(search: Readonly<Record<string, unknown>>, info: Json, label: string): void {
+	for (const [field, value] of Object.entries(search)) {
+		if (field === 'policy_templates' || field === 'data_streams') {
+			const names = (items: unknown) =>
+				canonical(
+					Array.isArray(items) ? items.map((item) => (item as Json)?.name ?? (item as Json)?.dataset) : [],
+				);
+			if (names(value) !== names(info[field])) {
+				throw new PackageError(`the search entry of ${label} lists other ${field} than its package info`);
+			}
+		} else if (canonical(value) !== canonical(info[field])) {
+			throw new PackageError(
+				`the search entry of ${label} says ${field} ${JSON.stringify(value)?.slice(0, 80)}, its package info ${JSON.stringify(info[field])?.slice(0, 80)}`,
+			);
+		}
+	}
+}
+
 /** Check the package info against the manifest. */
 function checkInfo(files: PackageFiles, manifest: Json, label: string): Json {
 	let info: unknown;
@@ -165,5 +222,10 @@ export async function verifyPackage(
 	await checkSignature(prepared, digests, files.zipFile, trusted);
 	const manifest = await readManifest(files, label);
 	const info = checkInfo(files, manifest, label);
+	checkPaths(files, info, label);
+	if (files.search) {
+		checkSearch(files.search, info, label);
+	}
+
 	return {sha512: digests.sha512, formatVersion: String(info.format_version), info};
 }

@@ -44,10 +44,15 @@ export const shortCache = 'public, max-age=60';
 
 /**
 Whether the file never changes under its name: a released version's artifact or
-sidecar. SNAPSHOTs are rebuilt under the same name, often with the same Last-Modified
-and size; keys and other files may be replaced.
+sidecar, a package version's zip or signature, a Defend artifact. SNAPSHOTs are
+rebuilt under the same name, often with the same Last-Modified and size; keys, Defend
+manifests and other files may be replaced.
 */
-export function isImmutableFile(kind: PathKind | undefined): boolean {
+export function isImmutableFile(kind: PathKind | undefined, relative = ''): boolean {
+	if (isPackageFile(relative) || isDefendArtifactPath(relative)) {
+		return true;
+	}
+
 	return (kind?.kind === 'artifact' || kind?.kind === 'sidecar') && !isMutableVersion(kind.ref.version);
 }
 
@@ -58,18 +63,17 @@ function isPackageFile(relative: string): boolean {
 
 /** A version's files never change upstream; SNAPSHOTs are rebuilt under the same name. */
 function cacheControlFor(relative: string, kind: PathKind | undefined): string {
-	if (isPackageFile(relative) || isDefendArtifactPath(relative)) {
-		// Defend artifacts are immutable once a manifest names them; their names carry their hash.
-		return 'public, max-age=31536000, immutable';
-	}
-
 	if (relative.startsWith('downloads/endpoint/manifest/')) {
 		// A Defend manifest changes upstream about daily under the same name: revalidate every time.
 		return 'public, no-cache';
 	}
 
+	if (isImmutableFile(kind, relative)) {
+		return 'public, max-age=31536000, immutable';
+	}
+
 	if (kind?.kind === 'artifact' || kind?.kind === 'sidecar') {
-		return isImmutableFile(kind) ? 'public, max-age=31536000, immutable' : 'public, no-cache';
+		return 'public, no-cache';
 	}
 
 	return shortCache;

@@ -4,7 +4,7 @@ from. Sync reads them from every source.
 */
 import {defaultDefendUpstream} from '../../defend/catalog.js';
 import type {VersionSpec} from '../../versions.js';
-import {url, versionList} from './kinds.js';
+import {rootUrl, versionList} from './kinds.js';
 import {group} from './option.js';
 
 /** Defend versions whose protections to mirror, and the security artifacts host. */
@@ -17,7 +17,7 @@ export const defendDefs = group({
 		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
 	},
 	defendUpstream: {
-		...url,
+		...rootUrl,
 		description: 'the security artifacts host (artifacts.security.elastic.co or another mirror)',
 		default: defaultDefendUpstream,
 	},

@@ -6,6 +6,7 @@ comma-separated string, a size as bytes or `8G`). A kind also gives the usual
 placeholder of its values in help, which an option may replace with a better one.
 */
 import {UsageError} from '../../errors.js';
+import {redactText} from '../../redact.js';
 import {parseVersionSpecs, type VersionSpec} from '../../versions.js';
 import {
 	parseAddress,
@@ -64,6 +65,22 @@ export function size(min: number, minText: string): Kind<number> {
 export const url: Kind<string> = {
 	parse: parseUrl,
 	schema: {type: 'string', pattern: '^\\s*[hH][tT][tT][pP][sS]?://'},
+	arg: '<url>',
+};
+
+/** A server's root URL that paths are appended to: an http(s) URL without a query or fragment. */
+export const rootUrl: Kind<string> = {
+	parse: (raw, origin) => {
+		const value = parseUrl(raw, origin);
+		if (/[?#]/.test(value)) {
+			throw new UsageError(
+				`invalid ${origin.label} "${redactText(value)}": expected a root URL without ? or #, such as https://epr.elastic.co`,
+			);
+		}
+
+		return value;
+	},
+	schema: {type: 'string', pattern: '^\\s*[hH][tT][tT][pP][sS]?://[^?#]*$'},
 	arg: '<url>',
 };
 

@@ -10,7 +10,7 @@ import {
 } from '../../packages/catalog.js';
 import type {VersionSpec} from '../../versions.js';
 import {splitList} from '../parse.js';
-import {boolean, url, versionList} from './kinds.js';
+import {boolean, rootUrl, versionList} from './kinds.js';
 import {group} from './option.js';
 
 /** `nginx`, `nginx@1.2.3` or `all`, as mirror.yml may list them. */
@@ -34,7 +34,7 @@ export const packageDefs = group({
 		show: (specs: readonly VersionSpec[]) => specs.map((spec) => spec.text),
 	},
 	registry: {
-		...url,
+		...rootUrl,
 		description: 'upstream package registry (epr.elastic.co, its staging or snapshot, or another mirror)',
 		default: defaultRegistry,
 	},

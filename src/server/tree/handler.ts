@@ -39,7 +39,7 @@ async function sendFile(
 	kind: PathKind | undefined,
 ): Promise<'sent' | 'missing' | 'folder'> {
 	const {contentType, cacheControl} = treeFileHeaders(request.relative, kind);
-	const headers = {contentType, cacheControl, immutable: isImmutableFile(kind)};
+	const headers = {contentType, cacheControl, immutable: isImmutableFile(kind, request.relative)};
 	const wholeBody = ctx.method === 'GET' && !isConditional(ctx);
 	for (let again = false; ; again = true) {
 		// Awaited only when a promise: most sidecars are answered from memory.
