@@ -296,6 +296,43 @@ test('a re-run with nothing new downloads no zip; a dry run lists each version a
 	t.deepEqual(zipRequests(other.registry), []);
 });
 
+test('a held version whose search entry upstream rewords: taken when the stored info agrees, refused when it lies', async (t) => {
+	const context = await setup(t);
+	const flags = packageFlags(context, {packages: 'nginx', 'kibana-versions': '9.1.0'});
+	t.is((await runSync(flags)).summary.result, 'success');
+	const held = context.registry.packages.find(
+		(made) => made.spec.name === 'nginx' && made.spec.version === '2.0.0',
+	);
+	t.truthy(held);
+	const entry = (held as NonNullable<typeof held>).searchEntry;
+	const listed = async () =>
+		JSON.parse(await readFile(path.join(context.dir, '.mirror/manifest.json'), 'utf8')).packages[
+			zipOf('nginx', '2.0.0')
+		].search;
+
+	// The same fields in another key order: the same entry, taken (the info agrees).
+	const reordered = Object.fromEntries(Object.entries(entry).reverse());
+	Object.keys(entry).forEach((key) => delete entry[key]);
+	Object.assign(entry, reordered);
+	const same = await runSync(flags);
+	t.is(same.summary.result, 'success');
+	t.deepEqual(same.summary.warnings, []);
+	t.deepEqual(Object.keys(await listed()), Object.keys(reordered));
+
+	// A title and a Kibana condition the signed zip's info does not say: refused, the held entry stays.
+	const before = await listed();
+	entry.title = 'LIES';
+	entry.conditions = {kibana: {version: '^7.0.0'}};
+	const lying = await runSync(flags);
+	t.true(
+		lying.summary.warnings.some((warning) =>
+			/new search entry is not taken .*says (title|conditions)/.test(warning),
+		),
+		lying.summary.warnings.join('\n'),
+	);
+	t.deepEqual(await listed(), before);
+});
+
 test('only --packages: the binaries upstream hears nothing, no key file is mirrored', async (t) => {
 	const context = await setup(t);
 	const {upstream} = await withUpstream(t, key, {versions: ['9.1.3'], platforms: ['linux-x86_64']});

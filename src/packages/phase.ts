@@ -4,8 +4,11 @@ shared context (store, writer, client, lock) and its concurrency limit, and coun
 what came of it. The run (agent/run.ts) calls it after the binaries.
 */
 import type {Outcome, RunContext} from '../agent/context.js';
+import {describeError, PackageError} from '../errors.js';
+import {packagePaths} from './catalog.js';
 import {fetchPackage} from './fetch.js';
 import type {PackageAction} from './plan.js';
+import {checkSearchEntry} from './verify.js';
 
 /** What a run needs to sync packages: where from, the plan, and the failures resolution found. */
 export type PackagePhase = {
@@ -26,11 +29,22 @@ async function act(context: RunContext, registry: string, action: PackageAction)
 	}
 
 	if (action.refresh) {
-		// Same bytes, newer metadata upstream: the mirror's /search follows what upstream says now.
-		context.writer.recordPackage(
-			{...action.refresh, search: action.pkg.search},
-			new Date(action.refresh.publishedAt),
-		);
+		// Same bytes, an entry upstream now words differently: served only if the stored info agrees.
+		const {name, version, search} = action.pkg;
+		try {
+			const info = await context.store.readFile(packagePaths(name, version).info);
+			if (!info) {
+				throw new PackageError(`the package info of ${name}-${version} is missing from the tree`);
+			}
+
+			checkSearchEntry(name, version, search, info);
+			context.writer.recordPackage({...action.refresh, search}, new Date(action.refresh.publishedAt));
+		} catch (error) {
+			context.emit({
+				type: 'warning',
+				message: `${action.path}: upstream's new search entry is not taken (${describeError(error)}); the held one stays served`,
+			});
+		}
 	}
 
 	return 'present';

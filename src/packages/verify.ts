@@ -176,6 +176,27 @@ function checkSearch(search: Readonly<Record<string, unknown>>, info: Json, labe
 	}
 }
 
+/**
+Check a search entry against a version's stored package info (bytes), as a refreshed
+entry must be before it replaces the one the mirror serves. Throws PackageError.
+*/
+export function checkSearchEntry(
+	name: string,
+	version: string,
+	search: Readonly<Record<string, unknown>>,
+	info: Uint8Array,
+): void {
+	const label = `${name}-${version}.zip`;
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(Buffer.from(info).toString('utf8'));
+	} catch (error) {
+		throw new PackageError(`package info of ${label} is not JSON: ${firstLine(error)}`, {cause: error});
+	}
+
+	checkSearch(search, (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Json, label);
+}
+
 /** Check the package info against the manifest. */
 function checkInfo(files: PackageFiles, manifest: Json, label: string): Json {
 	let info: unknown;
