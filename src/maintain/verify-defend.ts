@@ -9,15 +9,12 @@ and a bucket has none. Repair moves bad files out: an artifact takes the manifes
 naming it along (writer.quarantineDefend), so no served manifest names a missing
 file, and the versions whose manifest went are fetched again.
 */
-import {createHash} from 'node:crypto';
-import {createWriteStream} from 'node:fs';
 import {rm} from 'node:fs/promises';
 import path from 'node:path';
-import {Transform} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
 import {checkDefendArtifact, readDefendManifestZip} from '../defend/verify.js';
 import {describeError} from '../errors.js';
 import type {MirrorWriter} from '../mirror/writer.js';
+import {copyOut} from '../store/copy-out.js';
 import type {DefendArtifactEntry, DefendVersionEntry, ManifestView} from '../store/manifest.js';
 import type {MirrorStore, Quarantine} from '../store/store.js';
 
@@ -43,18 +40,7 @@ async function copyListed(
 
 	copies++;
 	const local = path.join(scratch, `defend-${copies}-${path.posix.basename(entry.path)}`);
-	const hash = createHash('sha512');
-	await pipeline(
-		await store.openRead(entry.path),
-		new Transform({
-			transform(chunk: Buffer, _encoding, callback) {
-				hash.update(chunk);
-				callback(null, chunk);
-			},
-		}),
-		createWriteStream(local, {mode: 0o600}),
-	);
-	if (hash.digest('hex') !== entry.sha512) {
+	if ((await copyOut(store, entry.path, local)).sha512 !== entry.sha512) {
 		await rm(local, {force: true});
 		return {problem: 'sha512 differs from the manifest (the file changed after it was published)'};
 	}

@@ -9,37 +9,19 @@ directory (verify without --repair writes nothing into a mirror directory, which
 may be read-only).
 */
 import {createHash} from 'node:crypto';
-import {createWriteStream} from 'node:fs';
 import {mkdtemp, rm} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {Transform} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
 import {describeError} from '../errors.js';
 import {packageFiles} from '../packages/catalog.js';
 import {verifyPackage} from '../packages/verify.js';
+import {copyOut} from '../store/copy-out.js';
 import type {FileFacts, PackageEntry} from '../store/manifest.js';
 import {makePrivateDir} from '../store/modes.js';
 import type {MirrorStore} from '../store/store.js';
 import type {TrustedKeys} from '../trust/keys.js';
 
 const sha512 = (data: Uint8Array) => createHash('sha512').update(data).digest('hex');
-
-/** Copy a tree file into `target`, resolving with its sha512. */
-async function copyHashed(store: MirrorStore, relative: string, target: string): Promise<string> {
-	const hash = createHash('sha512');
-	await pipeline(
-		await store.openRead(relative),
-		new Transform({
-			transform(chunk: Buffer, _encoding, callback) {
-				hash.update(chunk);
-				callback(null, chunk);
-			},
-		}),
-		createWriteStream(target, {mode: 0o600}),
-	);
-	return hash.digest('hex');
-}
 
 /** What is wrong with one small file against its manifest facts, with its bytes when it is right. */
 async function readChecked(
@@ -110,7 +92,7 @@ export async function checkPackage(
 			return infoBytes.problem;
 		}
 
-		if ((await copyHashed(store, zipPath, local)) !== entry.sha512) {
+		if ((await copyOut(store, zipPath, local)).sha512 !== entry.sha512) {
 			return 'sha512 differs from the manifest (the zip changed after it was published)';
 		}
 

@@ -9,16 +9,15 @@ never loads a partial zip or a zip without its signature. Files already there wi
 the right bytes are left as they are; nothing else in the folder is touched.
 */
 import {createHash, randomBytes} from 'node:crypto';
-import {createReadStream, createWriteStream} from 'node:fs';
 import {chmod, mkdir, readdir, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
-import {Transform} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
 import {MirrorError} from '../errors.js';
+import {copyOut} from '../store/copy-out.js';
 import type {FileFacts} from '../store/manifest.js';
 import {fileMode} from '../store/modes.js';
 import {withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
+import {feedFile} from '../trust/hashing.js';
 import {isPackageVersion, packageFiles, packageNamePattern} from './catalog.js';
 
 /** Where to write and what to tell. */
@@ -46,10 +45,7 @@ export function packagePathsSnippet(out: string): string {
 
 async function sha512OfFile(file: string): Promise<string> {
 	const hash = createHash('sha512');
-	for await (const chunk of createReadStream(file)) {
-		hash.update(chunk as Buffer);
-	}
-
+	await feedFile(hash, file);
 	return hash.digest('hex');
 }
 
@@ -71,21 +67,9 @@ async function copyChecked(
 		path.dirname(target),
 		`.${path.basename(target)}.${randomBytes(4).toString('hex')}.partial`,
 	);
-	const hash = createHash('sha512');
-	let size = 0;
 	try {
-		await pipeline(
-			await store.openRead(relative),
-			new Transform({
-				transform(chunk: Buffer, _encoding, callback) {
-					size += chunk.length;
-					hash.update(chunk);
-					callback(null, chunk);
-				},
-			}),
-			createWriteStream(temp, {mode: fileMode}),
-		);
-		if (size !== facts.size || hash.digest('hex') !== facts.sha512) {
+		const {size, sha512} = await copyOut(store, relative, temp, fileMode);
+		if (size !== facts.size || sha512 !== facts.sha512) {
 			throw new MirrorError(
 				'ERR_CHANGED',
 				`${relative} in ${store.label} is not what the manifest records (${size} bytes, sha512 differs); run verify`,
