@@ -15,7 +15,7 @@ import {type Selection, selectEntries} from '../agent/select.js';
 import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {type PackageRequest, packageFiles} from '../packages/catalog.js';
-import type {FileFacts, PackageEntry} from '../store/manifest.js';
+import {type FileFacts, type PackageEntry, readUsableManifest} from '../store/manifest.js';
 import {withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
 import type {VersionSpec} from '../versions.js';
@@ -133,10 +133,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 		options,
 		(message) => options.onWarning?.(message),
 		async (store) => {
-			const {manifest, warning} = await store.readManifest();
-			if (warning) {
-				throw new MirrorError('ERR_MANIFEST', warning);
-			}
+			const manifest = await readUsableManifest(store);
 
 			const binaries =
 				options.binaries === false

@@ -175,6 +175,19 @@ export async function openWriter(
 		dirty = true;
 	};
 
+	/** Take files out of the tree one by one, in the order given, then unlist what they were. */
+	const takeOut = async (
+		files: readonly string[],
+		move: (file: string) => Promise<void>,
+		unlistIt: () => void,
+	) => {
+		for (const file of files) {
+			await move(file);
+		}
+
+		unlistIt();
+	};
+
 	const recordPackage: MirrorWriter['recordPackage'] = (entry, publishedAt = new Date()) => {
 		manifest.packages[entry.path] = {...entry, publishedAt: publishedAt.toISOString()};
 		listed();
@@ -228,20 +241,9 @@ export async function openWriter(
 			recordPackage(pkg.entry);
 		},
 		recordPackage,
-		async removePackage(path) {
-			for (const file of packageFiles(path)) {
-				await store.remove(file);
-			}
-
-			unlistPackage(path);
-		},
-		async quarantinePackage(path, quarantine) {
-			for (const file of packageFiles(path)) {
-				await quarantine.move(file);
-			}
-
-			unlistPackage(path);
-		},
+		removePackage: (path) => takeOut(packageFiles(path), store.remove, () => unlistPackage(path)),
+		quarantinePackage: (path, quarantine) =>
+			takeOut(packageFiles(path), quarantine.move, () => unlistPackage(path)),
 		async publishDefendArtifact(file, entry) {
 			// With its sha512, an object store serves a dash-free ETag even for a multipart upload.
 			await store.publishFiles([{...file, sha512: file.sha512 ?? entry.sha512}]);
@@ -298,20 +300,9 @@ export async function openWriter(
 			delete defend.artifacts[path];
 			dirty = true;
 		},
-		async removeArtifact(path) {
-			for (const file of artifactFiles(path)) {
-				await store.remove(file);
-			}
-
-			unlist(path);
-		},
-		async quarantineArtifact(path, quarantine) {
-			for (const file of artifactFiles(path)) {
-				await quarantine.move(file);
-			}
-
-			unlist(path);
-		},
+		removeArtifact: (path) => takeOut(artifactFiles(path), store.remove, () => unlist(path)),
+		quarantineArtifact: (path, quarantine) =>
+			takeOut(artifactFiles(path), quarantine.move, () => unlist(path)),
 		save,
 		stop() {
 			clearTimeout(timer);

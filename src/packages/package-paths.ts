@@ -13,7 +13,7 @@ import {chmod, mkdir, readdir, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {MirrorError} from '../errors.js';
 import {copyOut} from '../store/copy-out.js';
-import type {FileFacts} from '../store/manifest.js';
+import {type FileFacts, readUsableManifest} from '../store/manifest.js';
 import {fileMode} from '../store/modes.js';
 import {withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
@@ -111,10 +111,7 @@ export async function writePackagePaths(options: PackagePathsOptions): Promise<P
 		options,
 		(message) => options.onWarning?.(message),
 		async (store) => {
-			const {manifest, warning} = await store.readManifest();
-			if (warning) {
-				throw new MirrorError('ERR_MANIFEST', warning);
-			}
+			const manifest = await readUsableManifest(store);
 
 			await mkdir(out, {recursive: true});
 			const entries = Object.values(manifest.packages).sort((a, b) => a.path.localeCompare(b.path));

@@ -5,6 +5,7 @@ separate check. Written atomically, so a reader sees the old or the new one.
 */
 import {readFile} from 'node:fs/promises';
 import type {ArtifactRef} from '../agent/catalog.js';
+import {MirrorError} from '../errors.js';
 import {writeFileAtomic} from './dir/atomic.js';
 import type {Layout} from './layout.js';
 
@@ -188,6 +189,22 @@ export function serializeManifest(manifest: Manifest): string {
 			: {}),
 	};
 	return `${JSON.stringify({...body, files: sorted(manifest.files)}, null, '\t')}\n`;
+}
+
+/**
+The manifest a command that only reads works from (export, package-paths): an
+unreadable one is an error (ERR_MANIFEST), since taking it as empty would silently
+export or copy nothing.
+*/
+export async function readUsableManifest(reader: {
+	readonly readManifest: () => Promise<{manifest: Manifest; warning?: string}>;
+}): Promise<Manifest> {
+	const {manifest, warning} = await reader.readManifest();
+	if (warning) {
+		throw new MirrorError('ERR_MANIFEST', warning);
+	}
+
+	return manifest;
 }
 
 /** Read the manifest of a mirror directory. A missing one is empty. */
