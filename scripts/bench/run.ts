@@ -9,8 +9,9 @@ pipeline, on the same files in the same run. `npm run bench` builds first.
 Installs nothing: it names the tools it lacks and stops. On Debian:
   apt-get install nginx-light wrk curl gpgv
 8 (the S3 mode) also needs an S3 server: `bash scripts/s3/start-rgw.sh`; without
-one it is skipped with the reason. 9 (a large catalogue) needs none of the tools:
-`--only 9` runs without them.
+one it is skipped with the reason. 9 (a large catalogue) and 10 (integration packages
+and Defend protections, from in-process stand-ins for their upstreams) need none of
+the tools: `--only 9,10` runs without them.
 */
 import {existsSync} from 'node:fs';
 import {mkdir, readFile, writeFile} from 'node:fs/promises';
@@ -18,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {largeCatalogue} from './catalogue-benches.js';
+import {collectionBenches} from './collection-benches.js';
 import {ensureFixtures} from './fixtures.js';
 import {freePort, missingTools, versionOf} from './lib.js';
 import {startNginx} from './nginx.js';
@@ -29,7 +31,7 @@ import {addLarge, pipelineScript, syncLarge, syncMany, syncNoop} from './sync-be
 const root = path.resolve(import.meta.dirname, '../..');
 const {values} = parseArgs({
 	options: {
-		only: {type: 'string', default: '1,2,3,4,5,6,7,8,9'},
+		only: {type: 'string', default: '1,2,3,4,5,6,7,8,9,10'},
 		repeat: {type: 'string', default: '3'},
 		seconds: {type: 'string', default: '10'},
 		work: {type: 'string', default: path.join(os.tmpdir(), 'artifact-mirror-bench')},
@@ -39,12 +41,12 @@ const {values} = parseArgs({
 		'catalogue-sizes': {type: 'string', default: '10000,100000'},
 	},
 });
-const allIds = 9;
+const allIds = 10;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const only = new Set(values.only.split(','));
-// 9 builds its own synthetic mirror and needs no tool, fixture or upstream.
-const needsFixtures = [...only].some((id) => id !== '9');
+// 9 and 10 build their own mirrors and upstreams and need no tool or fixture.
+const needsFixtures = [...only].some((id) => id !== '9' && id !== '10');
 const missing = needsFixtures ? missingTools() : [];
 if (missing.length > 0) {
 	for (const tool of missing) {
@@ -74,6 +76,10 @@ if (only.has('9')) {
 	results.push(
 		...(await largeCatalogue({cli, workDir, seconds: Number(values.seconds), log, commands}, sizes)),
 	);
+}
+
+if (only.has('10')) {
+	results.push(...(await collectionBenches({cli, workDir, repeat, log, commands})));
 }
 
 if (!needsFixtures) {
