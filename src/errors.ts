@@ -112,6 +112,21 @@ export class DefendError extends MirrorError {
 	}
 }
 
+/**
+An image does not check out: a manifest or blob whose bytes do not match its digest,
+a malformed manifest, or credentials a registry refused. `code` tells them apart:
+ERR_DIGEST, ERR_IMAGE, ERR_REGISTRY_AUTH.
+*/
+export class ImageError extends MirrorError {
+	constructor(
+		message: string,
+		options?: {cause?: unknown; code?: 'ERR_IMAGE' | 'ERR_DIGEST' | 'ERR_REGISTRY_AUTH'},
+	) {
+		super(options?.code ?? 'ERR_IMAGE', message, options);
+		this.name = 'ImageError';
+	}
+}
+
 /** An export bundle is unreadable, incomplete, tampered with, or does not verify. */
 export class BundleError extends MirrorError {
 	constructor(message: string, options?: {cause?: unknown}) {

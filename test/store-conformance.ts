@@ -466,6 +466,7 @@ conformance(
 			schema: 1,
 			packages: {},
 			defend: {versions: {}, artifacts: {}},
+			images: {repositories: {}, blobs: {}},
 			files: {
 				[ref.path]: manifestEntry(ref, {
 					size: 3,

@@ -1,13 +1,18 @@
 /**
 The locked part of a sync run: read the manifest, plan, then fetch, verify and
 publish with bounded concurrency, mirror the key files, run the packages phase
-(packages/phase.ts) and the Defend phase (defend/phase.ts) with the same writer, and
+(packages/phase.ts), the Defend phase (defend/phase.ts) and the image phase
+(images/phase.ts) with the same writer, and
 record the run once. A dry run stops after the plan, without the lock.
 */
 import pLimit from 'p-limit';
 import {type DefendCounts, plannedDefendCounts, runDefendPhase} from '../defend/phase.js';
 import {planDefend} from '../defend/plan.js';
-import type {EventSink, Failure, Summary} from '../mirror/events.js';
+import type {ImageRequest} from '../images/catalog.js';
+import {plannedImageCounts, runImagePhase} from '../images/phase.js';
+import {planImages} from '../images/plan.js';
+import type {RegistrySource} from '../images/registry-source.js';
+import type {EventSink, Failure, ImagesSummary, Summary} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
 import {type PackagePhase, packageCounts, runPackagePhase} from '../packages/phase.js';
 import {planPackages} from '../packages/plan.js';
@@ -43,6 +48,16 @@ export type RunSetup = {
 	readonly packages?: {readonly registry: string; readonly selection: PackageSelection} | undefined;
 	/** The Defend versions (resolved) and their host, when Defend is selected. */
 	readonly defend?: {readonly upstream: string; readonly versions: readonly string[]} | undefined;
+	/** The images selected, their source and the platforms kept, when images are. */
+	readonly images?:
+		| {
+				readonly source: RegistrySource;
+				readonly platforms: readonly string[];
+				readonly requests: readonly ImageRequest[];
+				/** The tags of untagged requests. */
+				readonly stackVersions: readonly string[];
+		  }
+		| undefined;
 	readonly startedAt: Date;
 };
 
@@ -111,6 +126,13 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
 		}
 
+		const imageActions = setup.images
+			? planImages(setup.images.requests, setup.images.stackVersions, writer.manifest)
+			: [];
+		for (const action of imageActions) {
+			emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
+		}
+
 		// Requests the registry could not meet: reported as they were found, counted with the run's.
 		const resolveFailures: Failure[] = [...(setup.packages?.selection.failures ?? [])];
 
@@ -141,6 +163,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 					},
 				}),
 				...(setup.defend && {defend: plannedDefendCounts(defendActions)}),
+				...(setup.images && {images: plannedImageCounts(imageActions)}),
 			});
 			emit({type: 'summary', summary});
 			return summary;
@@ -198,6 +221,18 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 						throw error;
 					})
 				: undefined;
+		const imagesSummary: ImagesSummary | undefined =
+			setup.images && !context.stop
+				? await runImagePhase(
+						context,
+						{source: setup.images.source, platforms: setup.images.platforms, actions: imageActions},
+						limit,
+					).catch((error: unknown) => {
+						limit.clearQueue();
+						writer.stop();
+						throw error;
+					})
+				: undefined;
 		writer.stop();
 		await writer.save({always: true});
 		const count = (kind: Outcome, among: readonly Outcome[] = outcomes) => countOf(among, kind);
@@ -211,10 +246,11 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 					present: count('present'),
 					notPublished: count('not-published'),
 					// Every file the stopped run did not get, whether it was tried or not.
-					failed: count('failed') + (defendSummary?.failed ?? 0),
+					failed: count('failed') + (defendSummary?.failed ?? 0) + (imagesSummary?.failed ?? 0),
 					bytes: context.bytes,
 					packages: packageSummary,
 					defend: defendSummary,
+					images: imagesSummary,
 				},
 				error: stop.message,
 				failures: [...resolveFailures, ...context.failures],
@@ -237,6 +273,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			keys: {published: count('published', keyOutcomes), present: count('present', keyOutcomes)},
 			...(packageSummary && {packages: packageSummary}),
 			...(defendSummary && {defend: defendSummary}),
+			...(imagesSummary && {images: imagesSummary}),
 			failed: failures,
 			bytes: context.bytes,
 		});
@@ -252,6 +289,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 				keys: summary.keys,
 				packages: summary.packages,
 				defend: summary.defend,
+				images: summary.images,
 			},
 			failures,
 		});

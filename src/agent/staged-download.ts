@@ -7,6 +7,7 @@ kept prefix may be from other bytes than upstream has now).
 import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import {tempName} from '../store/layout.js';
+import type {SignedDigestSpec} from '../trust/digest.js';
 import type {PreparedSignature} from '../trust/signature.js';
 import type {DownloadResult, DownloadTarget, RetryEvent} from '../upstream/types.js';
 import type {RunContext} from './context.js';
@@ -51,15 +52,21 @@ export async function downloadChecked<T>(
 	options: {
 		total?: number | undefined;
 		signature?: PreparedSignature | undefined;
+		/** Further digests from the same pass (an image blob's sha256). */
+		digests?: readonly SignedDigestSpec[] | undefined;
+		/** Extra request headers (a registry token), asked for again before a second download. */
+		headers?: () => Promise<Readonly<Record<string, string>>>;
 		/** Which check failures a whole download may cure (default: any). */
 		restartOn?: (error: unknown) => boolean;
 	} = {},
 ): Promise<{result: DownloadResult; checked: T}> {
 	let seen = 0;
-	const target: DownloadTarget = {
+	const target = async (): Promise<DownloadTarget> => ({
 		partPath: staged.partPath,
 		metaPath: staged.metaPath,
 		signature: options.signature,
+		digests: options.digests,
+		headers: await options.headers?.(),
 		onStart: ({total, resumedFrom}) => {
 			seen = resumedFrom;
 			context.emit({type: 'download', path: relative, total, resumedFrom});
@@ -71,8 +78,8 @@ export async function downloadChecked<T>(
 		},
 		onRetry: (event: RetryEvent) => context.emit({type: 'retry', path: relative, ...event}),
 		beforeWrite: context.assertHeld,
-	};
-	let result = await context.client.download(url, target);
+	});
+	let result = await context.client.download(url, await target());
 	try {
 		return {result, checked: await check(result)};
 	} catch (error) {
@@ -85,7 +92,7 @@ export async function downloadChecked<T>(
 			message: `${relative}: resumed download did not verify; downloading it whole`,
 		});
 		await staged.discard();
-		result = await context.client.download(url, target);
+		result = await context.client.download(url, await target());
 		return {result, checked: await check(result)};
 	}
 }

@@ -6,6 +6,9 @@ one writer, one run record. The entry point of
 `sync`, the scheduled sync of `serve`, and the re-fetch of `verify --repair`.
 */
 import type {PackageSyncOptions, SyncOptions} from '../config/types.js';
+import {defaultImagePlatforms} from '../images/catalog.js';
+import {loadCredentials} from '../images/credentials.js';
+import {createRegistrySource} from '../images/registry-source.js';
 import type {EventSink, Summary} from '../mirror/events.js';
 import {type PackageRequest, parsePackagePath} from '../packages/catalog.js';
 import {type PackageSelection, resolvePackages} from '../packages/resolve.js';
@@ -27,7 +30,10 @@ async function resolveStack(options: SyncOptions, client: HttpClient, emit: Even
 	}
 
 	// Without binaries, --versions only stands in for missing --kibana-versions.
-	const needed = options.products.length > 0 || (options.packages && !options.packages.kibanaVersions);
+	const needed =
+		options.products.length > 0 ||
+		(options.packages && !options.packages.kibanaVersions) ||
+		options.images?.requests.some((request) => request.tag === undefined);
 	return needed ? resolve(options, client, emit) : {versions: [], warnings: [], list: undefined};
 }
 
@@ -94,6 +100,29 @@ async function resolveDefend(options: SyncOptions, client: HttpClient, emit: Eve
 	return {upstream: options.defend.upstream, versions: resolved.versions, warnings};
 }
 
+/** The images to mirror and where from; a repair's are exactly the tags verify unlisted. */
+function imageSelection(options: SyncOptions, client: HttpClient) {
+	const repair = options.only && options.onlyImages && options.onlyImages.length > 0;
+	const images = repair
+		? {
+				requests: (options.onlyImages ?? []).map((text) => {
+					const colon = text.lastIndexOf(':');
+					return {repository: text.slice(0, colon), tag: text.slice(colon + 1)};
+				}),
+				registry: options.imageRegistry,
+				platforms: options.images?.platforms ?? defaultImagePlatforms,
+			}
+		: options.only
+			? undefined
+			: options.images;
+	if (!images) {
+		return undefined;
+	}
+
+	const credentials = loadCredentials(options.credentialFiles);
+	return {...images, source: createRegistrySource(images.registry, client, credentials)};
+}
+
 /**
 Run one sync. Resolves with the summary (also emitted as the last event); rejects
 only when the run cannot start: bad keys (UsageError), the lock (LockHeldError), or
@@ -111,6 +140,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 		const stack = await resolveStack(options, client, emit);
 		const packages = await resolveSelection(options, stack.versions, client, emit);
 		const defend = await resolveDefend(options, client, emit);
+		const images = imageSelection(options, client);
 		const versions = binaries ? stack.versions : [];
 		const wanted = options.only ? [...options.only] : binaries ? wantedArtifacts({...options, versions}) : [];
 		const store = await openStore(options);
@@ -132,6 +162,18 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 						}
 					: {}),
 				...(defend ? {defend: {upstream: redactText(defend.upstream), versions: defend.versions}} : {}),
+				...(images
+					? {
+							images: {
+								registry: redactText(images.registry),
+								tags: images.requests.map((request) =>
+									request.tag === undefined
+										? `${request.repository}:<${stack.versions.join('|')}>`
+										: `${request.repository}:${request.tag}`,
+								),
+							},
+						}
+					: {}),
 			});
 			return await runLocked(
 				{
@@ -147,6 +189,12 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 					keys: binaries,
 					packages: packages ? {registry: packages.registry, selection: packages.selection} : undefined,
 					defend: defend && {upstream: defend.upstream, versions: defend.versions},
+					images: images && {
+						source: images.source,
+						platforms: images.platforms,
+						requests: images.requests,
+						stackVersions: stack.versions,
+					},
 					startedAt,
 				},
 				emit,

@@ -56,12 +56,15 @@ function describe(event: SyncEvent): string | undefined {
 			const defend = event.defend
 				? `Defend protections for ${event.defend.versions.join(', ') || 'no version'} from ${event.defend.upstream}`
 				: '';
+			const images = event.images
+				? `images ${event.images.tags.join(', ')} from ${event.images.registry}`
+				: '';
 			// Without binaries selected there is nothing to say about them.
 			const files =
-				event.files > 0 || (!event.packages && !event.defend)
+				event.files > 0 || (!event.packages && !event.defend && !event.images)
 					? `${event.files} files (versions ${event.versions.join(', ') || 'none'}${list}) from ${event.upstream}`
 					: '';
-			return `syncing ${[files, packages, defend].filter((part) => part !== '').join(' and ')} into ${event.dir}`;
+			return `syncing ${[files, packages, defend, images].filter((part) => part !== '').join(' and ')} into ${event.dir}`;
 		}
 
 		case 'plan': {

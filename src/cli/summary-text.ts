@@ -56,10 +56,34 @@ function defendText(summary: Summary): string {
 	return `defend: ${versions.join(', ')}; ${artifacts.join(', ')}`;
 }
 
+/** `images: 3 tags updated, 1 unchanged; 12 blobs published`, or nothing when images were not selected. */
+function imagesText(summary: Summary): string {
+	const counts = summary.images;
+	if (!counts) {
+		return '';
+	}
+
+	if (summary.dryRun) {
+		return `images: ${plural(counts.tags, 'tag')} selected (no manifest asked for in a dry run)`;
+	}
+
+	const tags = [
+		`${plural(counts.updated, 'tag')} updated`,
+		counts.unchanged > 0 ? `${counts.unchanged} unchanged` : '',
+		counts.skipped > 0 ? `${counts.skipped} skipped` : '',
+		counts.failed > 0 ? `${counts.failed} failed` : '',
+	].filter((part) => part !== '');
+	const blobs = [
+		`${plural(counts.blobs.published, 'blob')} published`,
+		counts.blobs.present > 0 ? `${counts.blobs.present} already present` : '',
+	].filter((part) => part !== '');
+	return `images: ${tags.join(', ')}; ${blobs.join(', ')}`;
+}
+
 /** Whether the run was about other collections alone: then artifact counts would only be zeros. */
 function otherCollectionsOnly(summary: Summary): boolean {
 	return (
-		(summary.packages !== undefined || summary.defend !== undefined) &&
+		(summary.packages !== undefined || summary.defend !== undefined || summary.images !== undefined) &&
 		summary.versions.length === 0 &&
 		summary.published +
 			summary.present +
@@ -74,7 +98,9 @@ const failedLine = (failure: Summary['failed'][number]) => `  failed: ${failure.
 
 /** The summary; failures already printed as they happened (`printed`) are not repeated. */
 export function summaryLines(summary: Summary, printed: ReadonlySet<string> = new Set()): string[] {
-	const packages = [packageText(summary), defendText(summary)].filter((part) => part !== '').join('; ');
+	const packages = [packageText(summary), defendText(summary), imagesText(summary)]
+		.filter((part) => part !== '')
+		.join('; ');
 	if (summary.dryRun) {
 		const counts = otherCollectionsOnly(summary)
 			? packages

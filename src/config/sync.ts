@@ -4,9 +4,11 @@ gives import and verify their mirror and trusted keys, serve its scheduled sync
 and prune --unselected its selection.
 */
 import {readFileSync} from 'node:fs';
+import {homedir} from 'node:os';
 import {UsageError} from '../errors.js';
 import {userAgent} from '../meta.js';
 import {defendDefs} from './defs/defend.js';
+import {imageDefs} from './defs/images.js';
 import {packageDefs} from './defs/packages.js';
 import {selectionDefs} from './defs/selection.js';
 import {syncDefs} from './defs/sync.js';
@@ -33,12 +35,27 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 	const defend = defendVersions
 		? {versions: defendVersions, upstream: read(defendDefs.defendUpstream)}
 		: undefined;
+	const imageRequests = read(imageDefs.images);
+	const images = imageRequests
+		? {
+				requests: imageRequests,
+				registry: read(imageDefs.imageRegistry),
+				platforms: read(imageDefs.imagePlatforms),
+			}
+		: undefined;
 	// Binaries are synced when asked for, or when nothing else is: --versions then selects them.
-	const products = read(selectionDefs.products) ?? (packages || defend ? [] : ['elastic-agent']);
+	const products = read(selectionDefs.products) ?? (packages || defend || images ? [] : ['elastic-agent']);
 	if (requireVersions && !given(selectionDefs.versions)) {
-		if (!packages && !defend) {
+		if (!packages && !defend && !images) {
 			throw new UsageError(
-				'nothing selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest, or --packages, or --defend-artifacts',
+				'nothing selected: set --versions (or MIRROR_VERSIONS), e.g. --versions latest, or --packages, --defend-artifacts or --images',
+			);
+		}
+
+		const untagged = images?.requests.find((request) => request.tag === undefined);
+		if (untagged) {
+			throw new UsageError(
+				`no stack versions for the untagged image ${untagged.repository}: set --versions (or MIRROR_VERSIONS), or give a tag (${untagged.repository}:9.1.3)`,
 			);
 		}
 
@@ -87,6 +104,9 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 		packages,
 		defendUpstream: read(defendDefs.defendUpstream),
 		defend,
+		imageRegistry: read(imageDefs.imageRegistry),
+		credentialFiles: credentialFiles(reader.sources.env, reader.sources.env.HOME ?? homedir()),
+		images,
 		trustedKeyPaths,
 		concurrency: read(syncDefs.concurrency),
 		dryRun: read(syncDefs.dryRun) ?? false,
@@ -104,6 +124,16 @@ export function readSyncOptions(reader: Reader, {requireVersions = true} = {}): 
 			userAgent,
 		},
 	};
+}
+
+/**
+The registry credential files to read, in order, from the environment:
+`REGISTRY_AUTH_FILE` (skopeo's and podman's), then `$DOCKER_CONFIG/config.json` or else
+`~/.docker/config.json`.
+*/
+export function credentialFiles(env: Readonly<Record<string, string | undefined>>, home: string): string[] {
+	const docker = env.DOCKER_CONFIG ? `${env.DOCKER_CONFIG}/config.json` : `${home}/.docker/config.json`;
+	return [...(env.REGISTRY_AUTH_FILE ? [env.REGISTRY_AUTH_FILE] : []), docker];
 }
 
 /** The package selection, when `--packages` is given; its companions alone select nothing. */

@@ -4,6 +4,7 @@ imported by the modules that use them, so config imports no command's module.
 Types only.
 */
 import type {ArtifactRef} from '../agent/catalog.js';
+import type {ImageRequest} from '../images/catalog.js';
 import type {PackageRequest} from '../packages/catalog.js';
 import type {StoreLocation} from '../store/location.js';
 import type {LeaseOptions} from '../store/s3/lease.js';
@@ -43,6 +44,14 @@ export type SyncOptions = {
 	readonly defend?: DefendSyncOptions | undefined;
 	/** Integration packages to mirror, when selected. */
 	readonly packages?: PackageSyncOptions | undefined;
+	/** The image source registry (`--image-registry`), also where verify --repair fetches image tags again. */
+	readonly imageRegistry: string;
+	/** The registry credential files to look in, in order (REGISTRY_AUTH_FILE, Docker's config.json). */
+	readonly credentialFiles: readonly string[];
+	/** Container images to mirror, when selected. */
+	readonly images?: ImageSyncOptions | undefined;
+	/** Fetch exactly these tags (`repository:tag`) instead of the image selection (verify --repair). */
+	readonly onlyImages?: readonly string[] | undefined;
 	/**
 	Fetch exactly these package versions (zip paths) instead of the package selection
 	(verify --repair), from `packages.registry` or the default registry.
@@ -58,6 +67,15 @@ export type DefendSyncOptions = {
 	readonly versions: readonly VersionSpec[];
 	/** The security artifacts host root, without a trailing slash. */
 	readonly upstream: string;
+};
+
+/** What `--images` and its companions select. */
+export type ImageSyncOptions = {
+	readonly requests: readonly ImageRequest[];
+	/** Source registry root, without a trailing slash. */
+	readonly registry: string;
+	/** Platforms kept from multi-platform images, `os/arch[/variant]`. */
+	readonly platforms: readonly string[];
 };
 
 /** What `--packages` and its companions select. */

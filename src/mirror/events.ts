@@ -20,6 +20,19 @@ export type DefendSummary = {
 	readonly artifacts: {readonly published: number; readonly present: number};
 };
 
+/** What a run did with container images, when they were selected. */
+export type ImagesSummary = {
+	/** Tags selected (repository and tag pairs). */
+	readonly tags: number;
+	/** Tags newly set or moved, confirmed as held, skipped (no selected platform), or failed. */
+	readonly updated: number;
+	readonly unchanged: number;
+	readonly skipped: number;
+	readonly failed: number;
+	/** Blobs (layers, configs, manifests) downloaded and published, and those already held. */
+	readonly blobs: {readonly published: number; readonly present: number};
+};
+
 /** The end of a run. */
 export type Summary = {
 	readonly result: 'success' | 'failed';
@@ -36,6 +49,8 @@ export type Summary = {
 		| undefined;
 	/** Elastic Defend versions and artifacts, when Defend was selected; counted apart from artifacts. */
 	readonly defend?: DefendSummary | undefined;
+	/** Container image tags and blobs, when images were selected; counted apart from artifacts. */
+	readonly images?: ImagesSummary | undefined;
 	/** Every failure, artifacts and package versions alike (a package version's path is its zip's). */
 	readonly failed: Failure[];
 	readonly warnings: string[];
@@ -62,6 +77,8 @@ export type SyncEvent =
 			packages?: {registry: string; kibanaVersions: string[]; versions: number} | undefined;
 			/** The Defend versions selected and their host, when Defend is. */
 			defend?: {upstream: string; versions: string[]} | undefined;
+			/** The source registry and the tags selected, when images are. */
+			images?: {registry: string; tags: string[]} | undefined;
 	  }
 	| {type: 'plan'; action: Action['kind']; path: string; reason: string}
 	| {type: 'download'; path: string; total: number | undefined; resumedFrom: number}

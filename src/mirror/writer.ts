@@ -5,16 +5,20 @@ the manifest only after its files are in the tree, and leaves it only after they
 have left (artifact first, then its sidecars, so a reader never finds an artifact
 without them). It also records the run in status.json. Sync, import, verify
 --repair and prune write through it; nothing else changes a Manifest. Over 300 lines
-because it is that one owner for every collection (artifacts, keys, packages, Defend):
-each collection's publish and removal order lives here, next to the others.
+because it is that one owner for every collection (artifacts, keys, packages, Defend,
+images): each collection's publish and removal order lives here, next to the others.
 */
 import {createHash} from 'node:crypto';
 import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
+import {blobPath} from '../images/catalog.js';
+import {manifestsNaming, missingFrom, tagsReaching} from '../images/closure.js';
 import {packageFiles} from '../packages/catalog.js';
 import {redactText} from '../redact.js';
 import {
 	type DefendArtifactEntry,
 	type DefendVersionEntry,
+	type ImageBlobEntry,
+	type ImageTagEntry,
 	type KeyEntry,
 	type ManifestView,
 	manifestEntry,
@@ -34,6 +38,8 @@ export type FinishedRun = {
 	readonly error?: string | undefined;
 	readonly failures: readonly RunFailure[];
 };
+
+const tagText = ({repository, tag}: {repository: string; tag: string}) => `${repository}:${tag}`;
 
 /** The verified pieces of one artifact, as the store publishes them. */
 type VerifiedArtifact = Parameters<MirrorStore['publishArtifact']>[0];
@@ -98,6 +104,35 @@ export type MirrorWriter = {
 	removeDefendArtifact(path: string): Promise<void>;
 	/** Move a version's manifest zip or an artifact into `quarantine`, then unlist it (a version whose artifact goes is unlisted too). */
 	quarantineDefend(path: string, quarantine: Quarantine): Promise<void>;
+	/**
+	Publish a verified image blob (a layer, a config, or a manifest whose refs are all
+	listed already), then list it by digest.
+	*/
+	publishImageBlob(file: PublishedFile, entry: Omit<ImageBlobEntry, 'publishedAt'>): Promise<void>;
+	/** List image blobs already in the tree and verified there (import, adoption). */
+	recordImageBlobs(entries: ReadonlyArray<Omit<ImageBlobEntry, 'publishedAt'>>, publishedAt?: Date): void;
+	/**
+	Point `repository:tag` at a listed manifest or index, whose closure must be listed:
+	the tag is the last thing an image gets, and one manifest write moves it.
+	*/
+	tagImage(
+		repository: string,
+		tag: string,
+		entry: Omit<ImageTagEntry, 'publishedAt' | 'refreshedAt'>,
+		at?: Date,
+	): void;
+	/** Note that the source registry confirmed a tag's digest at `at`. */
+	refreshImageTag(repository: string, tag: string, at: Date): void;
+	/** Unlist a tag (its blobs stay until prune finds no tag reaching them). */
+	untagImage(repository: string, tag: string): void;
+	/** Delete an image blob no tag or listed manifest reaches, then unlist it. */
+	removeImageBlob(digest: string): Promise<void>;
+	/**
+	Move an image blob into `quarantine`, unlist it, and unlist every tag reaching it and
+	every manifest naming it (their files stay, checked, for the re-fetch to find).
+	Resolves with the tags unlisted.
+	*/
+	quarantineImageBlob(digest: string, quarantine: Quarantine): Promise<{repository: string; tag: string}[]>;
 	/** Delete an artifact and its sidecars from the tree, then unlist it. */
 	removeArtifact(path: string): Promise<void>;
 	/** Move an artifact and its sidecars into `quarantine`, then unlist it. */
@@ -219,6 +254,30 @@ export async function openWriter(
 	const versionsNaming = (path: string) =>
 		Object.values(defend.versions).filter((entry) => entry.path === path || entry.artifacts.includes(path));
 
+	const images = manifest.images;
+	const recordImageBlobs: MirrorWriter['recordImageBlobs'] = (entries, at = new Date()) => {
+		for (const entry of entries) {
+			images.blobs[entry.digest] = {
+				...entry,
+				publishedAt: images.blobs[entry.digest]?.publishedAt ?? at.toISOString(),
+			};
+		}
+
+		listed();
+	};
+
+	const untagImage = (repository: string, tag: string) => {
+		const tags = images.repositories[repository];
+		if (tags?.[tag]) {
+			delete tags[tag];
+			if (Object.keys(tags).length === 0) {
+				delete images.repositories[repository];
+			}
+
+			dirty = true;
+		}
+	};
+
 	const writer: MirrorWriter = {
 		manifest,
 		async publishArtifact(artifact, size) {
@@ -299,6 +358,67 @@ export async function openWriter(
 			await quarantine.move(path);
 			delete defend.artifacts[path];
 			dirty = true;
+		},
+		async publishImageBlob(file, entry) {
+			const missing = (entry.refs ?? []).find((digest) => !images.blobs[digest]);
+			if (missing !== undefined) {
+				throw new Error(`internal: ${entry.digest} would name ${missing}, which is not published`);
+			}
+
+			await store.publishFiles([file]);
+			recordImageBlobs([entry]);
+		},
+		recordImageBlobs,
+		tagImage(repository, tag, entry, at = new Date()) {
+			const missing = missingFrom(images, entry.digest);
+			if (missing.length > 0) {
+				throw new Error(`internal: ${repository}:${tag} would reach ${missing[0]}, which is not published`);
+			}
+
+			const previous = images.repositories[repository]?.[tag];
+			const publishedAt = previous?.digest === entry.digest ? previous.publishedAt : at.toISOString();
+			images.repositories[repository] = {
+				...images.repositories[repository],
+				[tag]: {...entry, publishedAt, refreshedAt: at.toISOString()},
+			};
+			listed();
+		},
+		refreshImageTag(repository, tag, at) {
+			const entry = images.repositories[repository]?.[tag];
+			if (entry) {
+				(images.repositories[repository] as Record<string, ImageTagEntry>)[tag] = {
+					...entry,
+					refreshedAt: at.toISOString(),
+				};
+				dirty = true;
+			}
+		},
+		untagImage,
+		async removeImageBlob(digest) {
+			const naming = [...manifestsNaming(images, digest), ...tagsReaching(images, digest).map(tagText)];
+			if (naming.length > 0) {
+				throw new Error(`internal: ${digest} is still named by ${naming.join(', ')}`);
+			}
+
+			await store.remove(blobPath(digest));
+			delete images.blobs[digest];
+			dirty = true;
+		},
+		async quarantineImageBlob(digest, quarantine) {
+			// Tags first: no reader may be pointed at a closure with a hole in it.
+			const tags = tagsReaching(images, digest);
+			for (const {repository, tag} of tags) {
+				untagImage(repository, tag);
+			}
+
+			for (const naming of manifestsNaming(images, digest)) {
+				delete images.blobs[naming];
+			}
+
+			await quarantine.move(blobPath(digest));
+			delete images.blobs[digest];
+			dirty = true;
+			return tags;
 		},
 		removeArtifact: (path) => takeOut(artifactFiles(path), store.remove, () => unlist(path)),
 		quarantineArtifact: (path, quarantine) =>

@@ -124,6 +124,48 @@ export type DefendSection = {
 	artifacts: Record<string, DefendArtifactEntry>;
 };
 
+/**
+One content-addressed file of the image store (`oci/blobs/sha256/<hex>`): a layer, a
+config, or a manifest or index kept byte for byte as fetched.
+*/
+export type ImageBlobEntry = {
+	/** `sha256:<hex>`, also the entry's key; its tree path is `oci/blobs/sha256/<hex>`. */
+	readonly digest: string;
+	readonly size: number;
+	/** A manifest's or index's media type, served as its Content-Type; absent for layers and configs. */
+	readonly mediaType?: string | undefined;
+	/**
+	What a manifest names and the mirror holds: its config and layers; for an index, the
+	platform manifests kept (entries for platforms not selected are named but not held).
+	*/
+	readonly refs?: readonly string[] | undefined;
+	/** A platform manifest's `os/architecture[/variant]`. */
+	readonly platform?: string | undefined;
+	readonly publishedAt: string;
+};
+
+/** One tag of a mirrored repository: the manifest or index it points to. */
+export type ImageTagEntry = {
+	readonly digest: string;
+	readonly mediaType: string;
+	/** Size of the manifest or index itself. */
+	readonly size: number;
+	/** The platforms held, `os/architecture[/variant]`. */
+	readonly platforms: readonly string[];
+	/** Platforms the index lists that the mirror did not take (not selected). */
+	readonly skipped?: readonly string[] | undefined;
+	/** ISO time the tag was set to this digest. */
+	readonly publishedAt: string;
+	/** ISO time the source registry last confirmed this digest for the tag. */
+	readonly refreshedAt: string;
+};
+
+/** The container images a mirror holds: tags by repository, and every blob once by digest. */
+export type ImagesSection = {
+	repositories: Record<string, Record<string, ImageTagEntry>>;
+	blobs: Record<string, ImageBlobEntry>;
+};
+
 /** The whole manifest. */
 export type Manifest = {
 	readonly schema: 1;
@@ -133,6 +175,8 @@ export type Manifest = {
 	packages: Record<string, PackageEntry>;
 	/** Elastic Defend protections; absent in manifests written before they existed. */
 	defend: DefendSection;
+	/** Container images; absent in manifests written before they existed. */
+	images: ImagesSection;
 };
 
 /** The manifest as everyone but its writer (mirror/writer.ts) sees it: read only. */
@@ -145,11 +189,22 @@ export type ManifestView = {
 		readonly versions: Readonly<Record<string, DefendVersionEntry>>;
 		readonly artifacts: Readonly<Record<string, DefendArtifactEntry>>;
 	};
+	readonly images: {
+		readonly repositories: Readonly<Record<string, Readonly<Record<string, ImageTagEntry>>>>;
+		readonly blobs: Readonly<Record<string, ImageBlobEntry>>;
+	};
 };
 
 /** An empty manifest. */
 export function emptyManifest(): Manifest {
-	return {schema: 1, files: {}, keys: {}, packages: {}, defend: {versions: {}, artifacts: {}}};
+	return {
+		schema: 1,
+		files: {},
+		keys: {},
+		packages: {},
+		defend: {versions: {}, artifacts: {}},
+		images: {repositories: {}, blobs: {}},
+	};
 }
 
 /**
@@ -164,8 +219,16 @@ export function parseManifest(text: string, where: string): {manifest: Manifest;
 		}
 
 		const defend = {versions: data.defend?.versions ?? {}, artifacts: data.defend?.artifacts ?? {}};
+		const images = {repositories: data.images?.repositories ?? {}, blobs: data.images?.blobs ?? {}};
 		return {
-			manifest: {schema: 1, files: data.files, keys: data.keys ?? {}, packages: data.packages ?? {}, defend},
+			manifest: {
+				schema: 1,
+				files: data.files,
+				keys: data.keys ?? {},
+				packages: data.packages ?? {},
+				defend,
+				images,
+			},
 		};
 	} catch (error) {
 		return {
@@ -179,13 +242,23 @@ export function parseManifest(text: string, where: string): {manifest: Manifest;
 export function serializeManifest(manifest: Manifest): string {
 	const sorted = <T>(record: Record<string, T>) =>
 		Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
-	const {packages, defend, ...rest} = manifest;
+	const {packages, defend, images, ...rest} = manifest;
 	// No section for a collection the mirror does not hold, so that older readers see the manifest they know.
 	const body = {
 		...rest,
 		...(Object.keys(packages).length > 0 ? {packages: sorted(packages)} : {}),
 		...(Object.keys(defend.versions).length + Object.keys(defend.artifacts).length > 0
 			? {defend: {versions: sorted(defend.versions), artifacts: sorted(defend.artifacts)}}
+			: {}),
+		...(Object.keys(images.repositories).length + Object.keys(images.blobs).length > 0
+			? {
+					images: {
+						repositories: Object.fromEntries(
+							Object.entries(sorted(images.repositories)).map(([name, tags]) => [name, sorted(tags)]),
+						),
+						blobs: sorted(images.blobs),
+					},
+				}
 			: {}),
 	};
 	return `${JSON.stringify({...body, files: sorted(manifest.files)}, null, '\t')}\n`;

@@ -26,6 +26,16 @@ export type RunCounts = {
 				artifacts: {published: number; present: number};
 		  }
 		| undefined;
+	/** Container image tags and blobs, when images were selected: failed tags are in `failed`. */
+	images?:
+		| {
+				updated: number;
+				unchanged: number;
+				skipped: number;
+				failed: number;
+				blobs: {published: number; present: number};
+		  }
+		| undefined;
 };
 
 /** One file a run could not publish, as the pages and the status API show it. */

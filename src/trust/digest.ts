@@ -14,6 +14,8 @@ export type SignedDigestSpec = {
 	/** The packet's hashed area, hashed after the data. */
 	readonly signatureData: Uint8Array;
 	readonly version: number;
+	/** A plain digest of the bytes (an image blob's sha256): no salt, no trailer. */
+	readonly plain?: boolean | undefined;
 };
 
 /** What one pass over a file yields. */
@@ -62,6 +64,10 @@ export function createLocalHasher(specs: readonly SignedDigestSpec[] = []): Loca
 		},
 		finish() {
 			const signed = specs.map((spec, index) => {
+				if (spec.plain) {
+					return new Uint8Array((sources[index] as Hash).copy().digest());
+				}
+
 				const trailer = Buffer.alloc(6);
 				trailer[0] = spec.version;
 				trailer[1] = 0xff;

@@ -27,6 +27,7 @@ import type {
 	Conditional,
 	DownloadResult,
 	DownloadTarget,
+	FetchOptions,
 	HttpClient,
 	HttpConfig,
 	TextResult,
@@ -121,8 +122,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 	}
 
-	async function fetchOnce(url: string, maxBytes: number, conditional?: Conditional): Promise<TextResult> {
-		const headers: Record<string, string> = {};
+	async function fetchOnce(
+		url: string,
+		maxBytes: number,
+		conditional?: Conditional,
+		extra: FetchOptions = {},
+	): Promise<TextResult> {
+		const headers: Record<string, string> = {...extra.headers};
 		if (conditional?.etag) {
 			headers['if-none-match'] = conditional.etag;
 		}
@@ -133,17 +139,19 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 		const {request, response} = await open(url, headers);
 		const etag = response.headers.etag;
-		if (response.statusCode === 304 && Object.keys(headers).length > 0) {
+		if (response.statusCode === 304 && conditional && (conditional.etag || conditional.modifiedSince)) {
 			request.destroy();
 			return {
 				body: Buffer.alloc(0),
 				lastModified: parseDate(response.headers['last-modified']),
 				etag,
 				notModified: true,
+				status: 304,
+				headers: response.headers,
 			};
 		}
 
-		if (response.statusCode !== 200) {
+		if (response.statusCode !== 200 && !extra.statuses?.includes(response.statusCode)) {
 			request.destroy();
 			throw statusError(url, response.statusCode);
 		}
@@ -191,7 +199,13 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			);
 		}
 
-		return {body, lastModified: parseDate(response.headers['last-modified']), etag};
+		return {
+			body,
+			lastModified: parseDate(response.headers['last-modified']),
+			etag,
+			status: response.statusCode,
+			headers: response.headers,
+		};
 	}
 
 	/**
@@ -215,7 +229,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 	async function downloadOnce(url: string, target: DownloadTarget): Promise<DownloadResult> {
 		const offset = await fileSize(target.partPath);
 		const meta = offset > 0 ? await readMeta(target.metaPath) : undefined;
-		const headers: Record<string, string> = {};
+		const headers: Record<string, string> = {...target.headers};
 		if (offset > 0 && meta?.url === redactText(url) && meta.validator) {
 			// If-Range makes a changed upstream file come back whole (200) instead of
 			// being spliced onto bytes of its previous version.
@@ -314,7 +328,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const bound = total ?? limit;
 		target.onStart?.({total, resumedFrom: offset});
 
-		const hash = createFileHasher(target.signature?.specs);
+		const hash = createFileHasher([...(target.signature?.specs ?? []), ...(target.digests ?? [])]);
 		const {rate, failure, slow} = watch(url, request);
 		let received = offset;
 		try {
@@ -396,7 +410,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				config,
 				url,
 				options.onRetry,
-				() => fetchOnce(url, options.maxBytes ?? 1024 * 1024, options.conditional),
+				() => fetchOnce(url, options.maxBytes ?? 1024 * 1024, options.conditional, options),
 				classify,
 			);
 		},

@@ -2,7 +2,8 @@
 What the upstream client is given and gives back: its settings, the download target
 and results, and the client's own shape.
 */
-import type {FileDigests} from '../trust/digest.js';
+import type {IncomingHttpHeaders} from 'node:http';
+import type {FileDigests, SignedDigestSpec} from '../trust/digest.js';
 import type {PreparedSignature} from '../trust/signature.js';
 import type {ProxyConfig} from './proxy.js';
 import type {MinSpeed} from './rate.js';
@@ -48,6 +49,10 @@ export type DownloadTarget = {
 	readonly metaPath: string;
 	/** The artifact's signature, so that its digest comes from the same pass as the sha512. */
 	readonly signature?: PreparedSignature | undefined;
+	/** Further digests from the same pass (an image blob's sha256), in `digests.signed` after the signature's. */
+	readonly digests?: readonly SignedDigestSpec[] | undefined;
+	/** Extra request headers (a registry's bearer token; dropped by a redirect to another host). */
+	readonly headers?: Readonly<Record<string, string>> | undefined;
 	readonly onStart?: (info: {total: number | undefined; resumedFrom: number}) => void;
 	readonly onProgress?: (bytes: number) => void;
 	readonly onRetry?: (event: RetryEvent) => void;
@@ -78,6 +83,15 @@ export type TextResult = {
 	/** The response's ETag, as sent. */
 	readonly etag?: string | undefined;
 	readonly notModified?: boolean | undefined;
+	/** The response's status: 200, 304, or one of the `statuses` the caller asked to see. */
+	readonly status: number;
+	readonly headers: IncomingHttpHeaders;
+};
+
+/** Extra request headers, and statuses answered rather than thrown (a registry's 401 challenge). */
+export type FetchOptions = {
+	readonly headers?: Readonly<Record<string, string>> | undefined;
+	readonly statuses?: readonly number[] | undefined;
 };
 
 /** The validators of a copy already held: a GET with them may be answered 304. */
@@ -88,7 +102,11 @@ export type HttpClient = {
 	/** GET a small file whole (conditionally, with `conditional`). Throws NotFoundError on 404. */
 	fetch(
 		url: string,
-		options?: {maxBytes?: number; onRetry?: (event: RetryEvent) => void; conditional?: Conditional},
+		options?: FetchOptions & {
+			maxBytes?: number;
+			onRetry?: (event: RetryEvent) => void;
+			conditional?: Conditional;
+		},
 	): Promise<TextResult>;
 	/** HEAD: whether the upstream has the file. */
 	exists(url: string): Promise<boolean>;

@@ -4,6 +4,7 @@ selection, and sync's own (concurrency, dry run, output).
 */
 
 import {defendDefs} from './defend.js';
+import {imageDefs} from './images.js';
 import {boolean, integer} from './kinds.js';
 import {group} from './option.js';
 import {packageDefs} from './packages.js';
@@ -32,6 +33,7 @@ export const syncOptions = [
 	...Object.values(selectionDefs),
 	...Object.values(packageDefs),
 	...Object.values(defendDefs),
+	...Object.values(imageDefs),
 	upstreamDefs.trustedKey,
 	syncDefs.concurrency,
 	upstreamDefs.timeout,

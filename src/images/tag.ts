@@ -1,0 +1,244 @@
+/**
+One tag of one repository: its manifest or index asked for, the selected platforms'
+manifests, configs and layers fetched and checked, and everything published in
+order (blobs, then the manifests naming them, then the index, the tag last). A tag
+that still points where the mirror's does is only confirmed. Anything that does not
+check out fails the tag, which then keeps pointing where it did (or nowhere).
+*/
+import {fail, type RunContext} from '../agent/context.js';
+import {ImageError, UpstreamError} from '../errors.js';
+import {redactText} from '../redact.js';
+import {blobPath, type PlatformText} from './catalog.js';
+import {missingFrom} from './closure.js';
+import {configPlatform, type Descriptor, manifestTypes, parseManifest, selectIndexEntries} from './media.js';
+import type {ImageAction} from './plan.js';
+import {type RegistrySource, sha256Of} from './registry-source.js';
+
+/** What became of one tag. */
+export type TagResult = 'updated' | 'unchanged' | 'skipped' | 'failed';
+
+/** Fetches a blob once per run however many tags name it: 'present' when the mirror holds it. */
+export type BlobFetcher = (
+	repository: string,
+	descriptor: Descriptor,
+	why: string,
+) => Promise<'published' | 'present'>;
+
+/** What a tag sync needs besides the run's context. */
+export type TagSync = {
+	readonly source: RegistrySource;
+	readonly platforms: readonly PlatformText[];
+	readonly fetchBlob: BlobFetcher;
+};
+
+/** Image configs are small JSON; this bounds one read into memory. */
+const maxConfigBytes = 16 * 1024 * 1024;
+
+/** A config read whole (to learn a single-platform image's platform before anything is published). */
+async function readConfig(
+	context: RunContext,
+	source: RegistrySource,
+	repository: string,
+	descriptor: Descriptor,
+): Promise<Buffer> {
+	const held = context.writer.manifest.images.blobs[descriptor.digest];
+	if (held) {
+		const bytes = await context.store.readFile(blobPath(descriptor.digest));
+		if (bytes && sha256Of(bytes) === descriptor.digest) {
+			return bytes;
+		}
+	}
+
+	const {url, headers} = await source.blob(repository, descriptor.digest);
+	const answer = await context.client.fetch(url, {headers, maxBytes: maxConfigBytes});
+	if (answer.body.length !== descriptor.size || sha256Of(answer.body) !== descriptor.digest) {
+		throw new ImageError(
+			`${repository}@${descriptor.digest}: the registry sent a config of ${answer.body.length} bytes with digest ${sha256Of(answer.body)}`,
+			{code: 'ERR_DIGEST'},
+		);
+	}
+
+	return answer.body;
+}
+
+/** Publish a platform manifest's config and layers, then the manifest; resolves with its platform. */
+async function syncManifest(
+	context: RunContext,
+	sync: TagSync,
+	action: ImageAction,
+	fetched: {bytes: Buffer; digest: string; contentType: string | undefined},
+	platform: PlatformText | undefined,
+): Promise<PlatformText | undefined> {
+	const {repository} = action;
+	const images = context.writer.manifest.images;
+	const parsed = parseManifest(fetched.bytes, fetched.contentType, `${action.path}@${fetched.digest}`);
+	if (parsed.kind !== 'manifest') {
+		throw new ImageError(
+			`${action.path}: ${fetched.digest} is an index inside an index, which ECK images never are`,
+		);
+	}
+
+	// Foreign layers are pulled from their own URLs by the runtime, never from a registry.
+	const layers = parsed.layers.filter((layer) => !layer.foreign);
+	const why = `${platform ?? 'image'} of ${action.path}`;
+	await Promise.all([
+		sync.fetchBlob(repository, parsed.config, `config of ${why}`),
+		...layers.map((layer) => sync.fetchBlob(repository, layer, `layer of ${why}`)),
+	]);
+	if (!images.blobs[fetched.digest]) {
+		await context.writer.publishImageBlob(
+			{relative: blobPath(fetched.digest), from: {data: fetched.bytes}},
+			{
+				digest: fetched.digest,
+				size: fetched.bytes.length,
+				mediaType: parsed.mediaType,
+				refs: [...new Set([parsed.config.digest, ...layers.map((layer) => layer.digest)])],
+				...(platform ? {platform} : {}),
+			},
+		);
+	}
+
+	return platform;
+}
+
+/** A child manifest of an index, by digest: from the mirror when listed, else from the registry. */
+async function childManifest(context: RunContext, sync: TagSync, action: ImageAction, entry: Descriptor) {
+	const held = context.writer.manifest.images.blobs[entry.digest];
+	if (held && missingFrom(context.writer.manifest.images, entry.digest).length === 0) {
+		return undefined;
+	}
+
+	const fetched = await sync.source.manifest(action.repository, entry.digest);
+	if (fetched.bytes.length !== entry.size) {
+		throw new ImageError(
+			`${action.path}: manifest ${entry.digest} is ${fetched.bytes.length} bytes, the index says ${entry.size}`,
+			{code: 'ERR_DIGEST'},
+		);
+	}
+
+	return fetched;
+}
+
+async function syncTag(context: RunContext, sync: TagSync, action: ImageAction): Promise<TagResult> {
+	const {repository, tag, path} = action;
+	const writer = context.writer;
+	const top = await sync.source.manifest(repository, tag);
+	const held = writer.manifest.images.repositories[repository]?.[tag];
+	if (held?.digest === top.digest && missingFrom(writer.manifest.images, top.digest).length === 0) {
+		writer.refreshImageTag(repository, tag, new Date());
+		context.emit({type: 'present', path, reason: `${top.digest} unchanged upstream`});
+		return 'unchanged';
+	}
+
+	const parsed = parseManifest(top.bytes, top.contentType, path);
+	let platforms: PlatformText[];
+	let skipped: PlatformText[] = [];
+	let refs: string[];
+	if (parsed.kind === 'index') {
+		const kept = selectIndexEntries(parsed.manifests, sync.platforms);
+		const images = kept.filter((entry) => entry.attests === undefined);
+		skipped = parsed.manifests
+			.filter((entry) => entry.attests === undefined && manifestTypes.includes(entry.mediaType))
+			.filter((entry) => !kept.includes(entry))
+			.map((entry) => entry.platform ?? 'unknown');
+		if (images.length === 0) {
+			context.emit({
+				type: 'warning',
+				message: `${path}: none of its platforms (${skipped.join(', ') || 'none'}) is in --image-platforms (${sync.platforms.join(', ')}); skipped`,
+			});
+			return 'skipped';
+		}
+
+		const done = await Promise.all(
+			kept.map(async (entry) => {
+				const fetched = await childManifest(context, sync, action, entry);
+				return fetched ? syncManifest(context, sync, action, fetched, entry.platform) : entry.platform;
+			}),
+		);
+		platforms = [
+			...new Set(
+				done.filter((platform, index) => platform && kept[index]?.attests === undefined) as string[],
+			),
+		];
+		refs = kept.map((entry) => entry.digest);
+	} else {
+		const config = await readConfig(context, sync.source, repository, parsed.config);
+		const platform = configPlatform(config) ?? 'unknown';
+		if (!sync.platforms.some((wanted) => platform === wanted || platform.startsWith(`${wanted}/`))) {
+			context.emit({
+				type: 'warning',
+				message: `${path}: a single-platform image for ${platform}, which is not in --image-platforms (${sync.platforms.join(', ')}); skipped`,
+			});
+			return 'skipped';
+		}
+
+		if (!writer.manifest.images.blobs[parsed.config.digest]) {
+			await writer.publishImageBlob(
+				{relative: blobPath(parsed.config.digest), from: {data: config}},
+				{digest: parsed.config.digest, size: config.length},
+			);
+		}
+
+		await syncManifest(context, sync, action, top, platform);
+		platforms = [platform];
+		refs = [];
+	}
+
+	if (!writer.manifest.images.blobs[top.digest]) {
+		await writer.publishImageBlob(
+			{relative: blobPath(top.digest), from: {data: top.bytes}},
+			{
+				digest: top.digest,
+				size: top.bytes.length,
+				mediaType: parsed.mediaType,
+				...(parsed.kind === 'index' ? {refs} : {}),
+			},
+		);
+	}
+
+	writer.tagImage(repository, tag, {
+		digest: top.digest,
+		mediaType: parsed.mediaType,
+		size: top.bytes.length,
+		platforms,
+		...(skipped.length > 0 ? {skipped} : {}),
+	});
+	context.emit({
+		type: 'published',
+		path,
+		size: top.bytes.length,
+		sha512: top.digest,
+		resumedFrom: 0,
+	});
+	return 'updated';
+}
+
+/**
+Sync one tag: resolves with what became of it. A failure is recorded under
+`repository:tag` (a blob's digest in its reason); one that ends the run (the
+registry unreachable, the lock lost) is handled as for every file.
+*/
+export async function syncImageTag(
+	context: RunContext,
+	sync: TagSync,
+	action: ImageAction,
+): Promise<TagResult> {
+	if (context.stop) {
+		return 'failed';
+	}
+
+	try {
+		return await syncTag(context, sync, action);
+	} catch (error) {
+		const named =
+			error instanceof UpstreamError && error.status === undefined && !error.message.includes(action.path)
+				? new UpstreamError(error.url, `${action.path}: ${redactText(error.message)}`, {
+						retryable: false,
+						code: error.code,
+						cause: error,
+					})
+				: error;
+		fail(context, action.path, named);
+		return 'failed';
+	}
+}
