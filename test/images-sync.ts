@@ -11,7 +11,7 @@ import test, {type ExecutionContext} from 'ava';
 import {blobPath} from '../src/images/catalog.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
-import {pushMultiPlatform, pushSinglePlatform, sha256Digest} from './helpers/oci-images.js';
+import {pushMultiPlatform, pushSinglePlatform} from './helpers/oci-images.js';
 import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
 import {runCli, runSync, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
@@ -177,7 +177,31 @@ gated(
 		const good = await runSync(flags, {DOCKER_CONFIG: home, HOME: home, REGISTRY_AUTH_FILE: authFile});
 		t.is(good.summary.result, 'success', JSON.stringify(good.summary.failed));
 		t.like(good.summary.images, {updated: 1});
-		void sha256Digest;
+	},
+);
+
+gated(
+	'untagged repositories take the stack versions; a version a repository lacks is a warning, none at all a failure',
+	async (t) => {
+		const {registry, proxy} = await upstream(t);
+		const docker = await pushMultiPlatform(registry.url, 'beats/elastic-agent', '8.19.0', {format: 'docker'});
+		await pushMultiPlatform(registry.url, 'elastic-agent/elastic-agent', '9.1.3');
+		const flags = await imageFlags(t, proxy.url, 'beats/elastic-agent,elastic-agent/elastic-agent', {
+			versions: '8.19.0,9.1.3',
+		});
+		const {summary} = await runSync(flags, noCredentials(flags.dir));
+		t.is(summary.result, 'success', JSON.stringify(summary.failed));
+		t.like(summary.images, {tags: 4, updated: 2, skipped: 2, failed: 0});
+		t.true(summary.warnings.some((warning) => /beats\/elastic-agent has no tag 9\.1\.3/.test(warning)));
+		// A Docker manifest list is kept as it came, with its own media type.
+		const tag = (await manifestOf(flags.dir)).images.repositories['beats/elastic-agent']['8.19.0'];
+		t.is(tag.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+		t.true((await held(flags.dir, tag.digest))?.equals(docker.index?.bytes as Buffer));
+
+		const wrong = await runSync({...flags, images: 'beats/elastic-agnet'}, noCredentials(flags.dir));
+		t.is(wrong.summary.result, 'failed');
+		t.is(wrong.summary.failed[0]?.path, 'beats/elastic-agnet');
+		t.regex(wrong.summary.failed[0]?.reason ?? '', /none of the tags 8\.19\.0, 9\.1\.3/);
 	},
 );
 

@@ -190,24 +190,20 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 		};
 
 		const limit = pLimit(setup.concurrency);
+		// A phase that throws ends the run: nothing queued starts, no periodic save follows.
+		const abandon = (error: unknown): never => {
+			limit.clearQueue();
+			writer.stop();
+			throw error;
+		};
 		const outcomes = await Promise.all(
 			actions.map((action) =>
 				limit(() => (context.stop ? Promise.resolve<Outcome>('failed') : act(context, action))),
 			),
-		).catch((error: unknown) => {
-			limit.clearQueue();
-			writer.stop();
-			throw error;
-		});
+		).catch(abandon);
 		const keyOutcomes = context.stop || !setup.keys ? [] : await syncKeys(context);
 		const packageOutcomes =
-			packages && !context.stop
-				? await runPackagePhase(context, packages, limit).catch((error: unknown) => {
-						limit.clearQueue();
-						writer.stop();
-						throw error;
-					})
-				: [];
+			packages && !context.stop ? await runPackagePhase(context, packages, limit).catch(abandon) : [];
 		const packageSummary = packages && packageCounts(packages, packageOutcomes);
 		const defendSummary: DefendCounts | undefined =
 			setup.defend && !context.stop
@@ -215,11 +211,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 						context,
 						{upstream: setup.defend.upstream, actions: defendActions},
 						limit,
-					).catch((error: unknown) => {
-						limit.clearQueue();
-						writer.stop();
-						throw error;
-					})
+					).catch(abandon)
 				: undefined;
 		const imagesSummary: ImagesSummary | undefined =
 			setup.images && !context.stop
@@ -227,11 +219,7 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 						context,
 						{source: setup.images.source, platforms: setup.images.platforms, actions: imageActions},
 						limit,
-					).catch((error: unknown) => {
-						limit.clearQueue();
-						writer.stop();
-						throw error;
-					})
+					).catch(abandon)
 				: undefined;
 		writer.stop();
 		await writer.save({always: true});

@@ -168,7 +168,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 								registry: redactText(images.registry),
 								tags: images.requests.map((request) =>
 									request.tag === undefined
-										? `${request.repository}:<${stack.versions.join('|')}>`
+										? `${request.repository} (${stack.versions.join(', ') || 'no version'})`
 										: `${request.repository}:${request.tag}`,
 								),
 							},

@@ -65,7 +65,7 @@ export function parseImageRequests(entries: readonly string[], label: string): I
 
 		if (repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) {
 			throw new UsageError(
-				`invalid ${label} "${entry}": give the repository without its registry host (${repository.slice(first.length + 1)}); the registry is --image-registry`,
+				`invalid ${label} "${entry}": give the repository without its registry host (${entry.slice(first.length + 1)}); the registry is --image-registry`,
 			);
 		}
 

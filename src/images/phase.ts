@@ -4,14 +4,15 @@ blobs their manifests name fetched through the run's concurrency limit, each onc
 however many tags name it. The run (agent/run.ts) calls it after the other
 collections, with the same context (store, writer, client, lock).
 */
-import type {RunContext} from '../agent/context.js';
+import {fail, type RunContext} from '../agent/context.js';
+import {ImageError} from '../errors.js';
 import type {ImagesSummary} from '../mirror/events.js';
 import {blobPath, type PlatformText} from './catalog.js';
 import {fetchImageBlob} from './fetch-blob.js';
 import type {Descriptor} from './media.js';
 import type {ImageAction} from './plan.js';
 import type {RegistrySource} from './registry-source.js';
-import {type BlobFetcher, syncImageTag} from './tag.js';
+import {type BlobFetcher, syncImageTag, type TagResult} from './tag.js';
 
 /** What a run needs to sync images: the source registry, the platforms kept, the plan. */
 export type ImagePhase = {
@@ -32,6 +33,56 @@ export function plannedImageCounts(actions: readonly ImageAction[]): ImagesSumma
 	};
 }
 
+/**
+Stack versions an untagged repository has no tag for: a warning per repository, or,
+when it has none of them, a failure (a misspelt name, or the wrong repository for
+these versions).
+*/
+function reportMissing(
+	context: RunContext,
+	actions: readonly ImageAction[],
+	results: readonly TagResult[],
+): number {
+	let failed = 0;
+	const byRepository = new Map<string, {missing: string[]; found: number}>();
+	actions.forEach((action, index) => {
+		if (action.fromVersions) {
+			const entry = byRepository.get(action.repository) ?? {missing: [], found: 0};
+			if (results[index] === 'missing') {
+				entry.missing.push(action.tag);
+			} else {
+				entry.found++;
+			}
+
+			byRepository.set(action.repository, entry);
+		}
+	});
+	for (const [repository, {missing, found}] of byRepository) {
+		if (missing.length === 0) {
+			continue;
+		}
+
+		if (found > 0) {
+			context.emit({
+				type: 'warning',
+				message: `${repository} has no tag ${missing.join(', ')} upstream; skipped`,
+			});
+		} else {
+			failed++;
+			fail(
+				context,
+				repository,
+				new ImageError(
+					`${repository} has none of the tags ${missing.join(', ')} upstream (is the repository name right?)`,
+					{code: 'ERR_IMAGE'},
+				),
+			);
+		}
+	}
+
+	return failed;
+}
+
 /** Run the image plan; blob downloads go through `limit` (the run's concurrency). */
 export async function runImagePhase(
 	context: RunContext,
@@ -39,6 +90,7 @@ export async function runImagePhase(
 	limit: <T>(task: () => Promise<T>) => Promise<T>,
 ): Promise<ImagesSummary> {
 	const fetches = new Map<string, Promise<'published' | 'present'>>();
+	const heldBefore = new Set(Object.keys(context.writer.manifest.images.blobs));
 	let present = 0;
 	const fetchBlob: BlobFetcher = (repository, descriptor: Descriptor, why) => {
 		const pending = fetches.get(descriptor.digest);
@@ -48,7 +100,7 @@ export async function runImagePhase(
 
 		let outcome: Promise<'published' | 'present'>;
 		if (context.writer.manifest.images.blobs[descriptor.digest]) {
-			present++;
+			present += heldBefore.has(descriptor.digest) ? 1 : 0;
 			outcome = Promise.resolve('present');
 		} else {
 			// Known only now that a manifest named it: planned here, so progress counts it.
@@ -65,14 +117,19 @@ export async function runImagePhase(
 			syncImageTag(context, {source: phase.source, platforms: phase.platforms, fetchBlob}, action),
 		),
 	);
-	const settled = await Promise.all([...fetches.values()].map((outcome) => outcome.catch(() => 'failed')));
+	const failedRepositories = reportMissing(context, phase.actions, results);
+	await Promise.all([...fetches.values()].map((outcome) => outcome.catch(() => 'failed')));
+	// Manifests and configs read whole are published without a download: count what is listed now and was not.
+	const published = Object.keys(context.writer.manifest.images.blobs).filter(
+		(digest) => !heldBefore.has(digest),
+	);
 	const count = (result: string) => results.filter((each) => each === result).length;
 	return {
 		...plannedImageCounts(phase.actions),
 		updated: count('updated'),
 		unchanged: count('unchanged'),
-		skipped: count('skipped'),
-		failed: count('failed'),
-		blobs: {published: settled.filter((outcome) => outcome === 'published').length, present},
+		skipped: count('skipped') + count('missing'),
+		failed: count('failed') + failedRepositories,
+		blobs: {published: published.length, present},
 	};
 }

@@ -14,6 +14,12 @@ export type ImageAction = {
 	readonly tag: string;
 	readonly path: string;
 	readonly reason: string;
+	/**
+	A stack version given to an untagged repository: a tag upstream lacks is a warning
+	(beats/elastic-agent stops at 8.x, elastic-agent/elastic-agent starts at 9.0), unless
+	the repository has none of the versions.
+	*/
+	readonly fromVersions: boolean;
 };
 
 /** The tags `requests` select with `stackVersions` for untagged ones, each once, in request order. */
@@ -40,6 +46,7 @@ export function planImages(
 							repository: request.repository,
 							tag,
 							path,
+							fromVersions: request.tag === undefined,
 							reason: `held ${held.digest.slice(0, 19)} (${held.platforms.join(', ')}), refreshed ${held.refreshedAt}; asked again in case the tag moved`,
 						}
 					: {
@@ -47,6 +54,7 @@ export function planImages(
 							repository: request.repository,
 							tag,
 							path,
+							fromVersions: request.tag === undefined,
 							reason: request.tag === undefined ? `new tag, stack version ${tag}` : 'new tag',
 						},
 			);

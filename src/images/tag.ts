@@ -6,7 +6,7 @@ that still points where the mirror's does is only confirmed. Anything that does 
 check out fails the tag, which then keeps pointing where it did (or nowhere).
 */
 import {fail, type RunContext} from '../agent/context.js';
-import {ImageError, UpstreamError} from '../errors.js';
+import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 import {blobPath, type PlatformText} from './catalog.js';
 import {missingFrom} from './closure.js';
@@ -14,8 +14,8 @@ import {configPlatform, type Descriptor, manifestTypes, parseManifest, selectInd
 import type {ImageAction} from './plan.js';
 import {type RegistrySource, sha256Of} from './registry-source.js';
 
-/** What became of one tag. */
-export type TagResult = 'updated' | 'unchanged' | 'skipped' | 'failed';
+/** What became of one tag; `missing`: a stack version the repository has no tag for. */
+export type TagResult = 'updated' | 'unchanged' | 'skipped' | 'missing' | 'failed';
 
 /** Fetches a blob once per run however many tags name it: 'present' when the mirror holds it. */
 export type BlobFetcher = (
@@ -230,6 +230,10 @@ export async function syncImageTag(
 	try {
 		return await syncTag(context, sync, action);
 	} catch (error) {
+		if (error instanceof NotFoundError && action.fromVersions) {
+			return 'missing';
+		}
+
 		const named =
 			error instanceof UpstreamError && error.status === undefined && !error.message.includes(action.path)
 				? new UpstreamError(error.url, `${action.path}: ${redactText(error.message)}`, {

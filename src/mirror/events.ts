@@ -29,7 +29,7 @@ export type ImagesSummary = {
 	readonly unchanged: number;
 	readonly skipped: number;
 	readonly failed: number;
-	/** Blobs (layers, configs, manifests) downloaded and published, and those already held. */
+	/** Blobs published (layers, configs, manifests and indexes), and layers and configs the mirror held already. */
 	readonly blobs: {readonly published: number; readonly present: number};
 };
 

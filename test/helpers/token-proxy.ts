@@ -35,6 +35,8 @@ export type TokenProxyOptions = {
 	readonly corrupt?: Set<string>;
 	/** Grant `push` when a token request asks for it; docker.elastic.co grants pull only. */
 	readonly allowPush?: boolean;
+	/** Listen on this port (0 or absent: any free one). */
+	readonly port?: number;
 };
 
 /** One request the proxy answered. */
@@ -380,7 +382,7 @@ export async function startTokenProxy(
 		}
 	});
 	await new Promise<void>((resolve) => {
-		server.listen(0, '127.0.0.1', resolve);
+		server.listen(options.port ?? 0, '127.0.0.1', resolve);
 	});
 	const {port} = server.address() as AddressInfo;
 	base = `http://127.0.0.1:${port}`;
