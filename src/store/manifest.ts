@@ -2,6 +2,8 @@
 The manifest: what the mirror has published, with sizes and hashes. Sync trusts it
 to skip work (a re-run fetches no artifact bodies); a full re-hash belongs to a
 separate check. Written atomically, so a reader sees the old or the new one.
+Over 300 lines because it is the manifest's one schema: every collection's entry
+types (artifacts, keys, packages, Defend, images) are declared here together.
 */
 import {readFile} from 'node:fs/promises';
 import type {ArtifactRef} from '../agent/catalog.js';
