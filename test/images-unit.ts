@@ -4,7 +4,10 @@ parsing and the platform filter (attestations follow the manifest they describe)
 the bearer challenge, credentials from Docker's config.json and the containers auth
 file (most specific key first, helpers refused), and tag closures.
 */
+import {createHash} from 'node:crypto';
 import {mkdir, writeFile} from 'node:fs/promises';
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import test from 'ava';
 import type {MirrorError} from '../src/errors.js';
@@ -18,8 +21,9 @@ import {
 import {closureOf, missingFrom, taggedDigests, tagsReaching} from '../src/images/closure.js';
 import {loadCredentials} from '../src/images/credentials.js';
 import {parseManifest, selectIndexEntries} from '../src/images/media.js';
-import {parseChallenge} from '../src/images/registry-source.js';
+import {createRegistrySource, parseChallenge} from '../src/images/registry-source.js';
 import {emptyManifest} from '../src/store/manifest.js';
+import {createHttpClient} from '../src/upstream/client.js';
 import {tempDir} from './helpers/temp.js';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
@@ -198,4 +202,50 @@ test('closures: what a tag reaches, what is missing, which tags reach a blob', (
 	t.deepEqual(missingFrom(images, digest(1)), [digest(4)]);
 	t.deepEqual(tagsReaching(images, digest(3)), [{repository: 'a', tag: '1'}]);
 	t.is(taggedDigests(images).size, 4);
+});
+
+test('a token the registry stops taking is replaced once; a manifest whose bytes miss its digest is refused', async (t) => {
+	const body = Buffer.from('{"schemaVersion":2}');
+	const seen: string[] = [];
+	let issued = 0;
+	const server = http.createServer((request, response) => {
+		const url = new URL(request.url ?? '/', 'http://x');
+		seen.push(`${url.pathname} ${request.headers.authorization ?? '-'}`);
+		if (url.pathname === '/token') {
+			t.is(url.searchParams.get('scope'), 'repository:kibana/kibana:pull');
+			issued++;
+			response.end(JSON.stringify({access_token: `t${issued}`}));
+		} else if (request.headers.authorization !== `Bearer t${issued}` || issued < 2) {
+			// The first token is refused after the ping, as one that ran out would be.
+			response.writeHead(401, {
+				'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="s"`,
+			});
+			response.end('{}');
+		} else if (url.pathname.endsWith('/bad')) {
+			response.writeHead(200, {'docker-content-digest': digest(9)});
+			response.end(body);
+		} else {
+			response.end(body);
+		}
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	t.teardown(() => server.close());
+	const {port} = server.address() as AddressInfo;
+	const client = createHttpClient({
+		timeoutMs: 5000,
+		retries: 0,
+		retryDelayMs: 1,
+		proxy: {},
+		userAgent: 'test',
+	});
+	t.teardown(() => client.close());
+	const source = createRegistrySource(`http://127.0.0.1:${port}/`, client, undefined);
+	const fetched = await source.manifest('kibana/kibana', '9.1.3');
+	t.true(fetched.bytes.equals(body));
+	t.is(fetched.digest, `sha256:${createHash('sha256').update(body).digest('hex')}`);
+	t.is(issued, 2);
+	t.deepEqual(seen.slice(-2), ['/token -', '/v2/kibana/kibana/manifests/9.1.3 Bearer t2']);
+	const error = await t.throwsAsync(source.manifest('kibana/kibana', 'bad'));
+	t.is((error as MirrorError).code, 'ERR_DIGEST');
+	t.regex(error?.message ?? '', /Docker-Content-Digest says sha256:0+9, the bytes are sha256:/);
 });
