@@ -75,7 +75,10 @@ function eckBlock(repositories: readonly ImageRepositoryRow[], input: ImagesView
 	const elasticsearch = newestTag(byName.get(elasticsearchRepository));
 	const operator = newestTag(byName.get(operatorRepository));
 	const diagnostics = newestTag(byName.get(diagnosticsRepository));
-	const example = repositories.find((row) => row.name !== operatorRepository) ?? repositories[0];
+	const example =
+		byName.get(elasticsearchRepository) ??
+		repositories.find((row) => row.name !== operatorRepository && row.name !== diagnosticsRepository) ??
+		repositories[0];
 	const exampleTag = example?.tags[0]?.tag;
 	const path = URL.canParse(publicUrl) ? new URL(publicUrl).pathname : '/';
 	return html`<div class="kibana-settings eck-settings">
