@@ -68,6 +68,9 @@ gated(
 		const section = imagesSection(page.text);
 		t.regex(section, /<h2 id="images-title">Container images <small>2 repositories, 2 tags/);
 		t.regex(page.text, /<a href="#images">Container images<\/a>/);
+		// The last-sync card says what the run did to images, and what the mirror holds.
+		t.regex(page.text, /image tags: 2 updated, 0 unchanged, \d+ blobs published; 0 failed/);
+		t.regex(page.text, /Holding 2 container image tags of 2 repositories\./);
 		for (const [name, tag] of [
 			['elasticsearch/elasticsearch', '9.1.3'],
 			['eck/eck-operator', '3.2.0'],
@@ -154,6 +157,7 @@ gated(
 		t.true(imagesSection(after).includes(`data-copy="${command}"`));
 		t.false(imagesSection(after).includes('data-repository="kibana/kibana"'));
 		t.true(imagesSection(after).includes(`data-copy="${diagnostics.manifests[0]?.digest}"`));
+		t.regex(after, /image tags: 1 updated, 2 unchanged, 1 failed, \d+ blobs? published; 1 failed/);
 		// The failed image is a row of "Why the last sync failed", named repo:tag.
 		const failures = after.slice(after.indexOf('<table class="failure-list">'));
 		t.regex(failures, /<td class="path">kibana\/kibana:9\.1\.3<\/td><td><code>ERR_DIGEST<\/code><\/td>/);

@@ -45,24 +45,27 @@ function holdings(snapshot: Snapshot): Html {
 	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}${defendLine}${imagesLine}</p>`;
 }
 
-/** What a run did: artifacts, then package versions and Defend versions when it handled any, then failures and bytes. */
+/** What a run did: artifacts, then package versions, Defend versions and image tags when it handled any, then failures and bytes. */
 function countsLine(counts: RunRecord['counts']): string {
 	const tail = `${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.`;
 	const artifacts = `${counts.published} published, ${counts.present} already present`;
-	const {packages, defend} = counts;
-	if (!packages && !defend) {
+	const {packages, defend, images} = counts;
+	if (!packages && !defend && !images) {
 		return `${artifacts}, ${tail}`;
 	}
 
 	// Defend failures are files in `failed`, not counted apart: with Defend, only what was published tells.
 	const binaries = defend
 		? counts.published + counts.present > 0
-		: counts.published + counts.present + counts.failed - (packages?.failed ?? 0) > 0;
+		: counts.published + counts.present + counts.failed - (packages?.failed ?? 0) - (images?.failed ?? 0) > 0;
 	const parts = [
 		binaries ? artifacts : '',
 		packages ? `package versions: ${packages.published} published, ${packages.present} already present` : '',
 		defend
 			? `Defend versions: ${defend.updated} updated, ${defend.unchanged} unchanged${defend.failed > 0 ? `, ${defend.failed} not updated` : ''}, ${defend.artifacts.published} ${defend.artifacts.published === 1 ? 'artifact' : 'artifacts'} published`
+			: '',
+		images
+			? `image tags: ${images.updated} updated, ${images.unchanged} unchanged${images.skipped > 0 ? `, ${images.skipped} skipped` : ''}${images.failed > 0 ? `, ${images.failed} failed` : ''}, ${images.blobs.published} ${images.blobs.published === 1 ? 'blob' : 'blobs'} published`
 			: '',
 	].filter((part) => part !== '');
 	return `${parts.join('; ')}; ${tail}`;
