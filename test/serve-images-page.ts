@@ -6,6 +6,7 @@ tag's blobs), digests, the `--container-registry` value and the ECK snippets, th
 eck-diagnostics value only once support-diagnostics is held, an image that failed
 in the failure list, and the flat-name hint under `--container-repository`.
 */
+import {formatBytes} from '../src/format.js';
 import {homePage} from '../src/server/views/home.js';
 import {gatedTest} from './helpers/gate.js';
 import {request} from './helpers/http.js';
@@ -86,6 +87,11 @@ gated(
 		const esDigest = elasticsearch.index?.digest as string;
 		t.true(esRow.includes(`<code class="digest" title="${esDigest}">${esDigest.slice(0, 19)}</code>`));
 		t.true(esRow.includes(`data-copy="${esDigest}"`));
+		t.true(
+			esRow.includes(
+				`<td data-label="Size" class="num">${formatBytes(heldSize(elasticsearch, 'linux/amd64'))}</td>`,
+			),
+		);
 		// The --container-registry value is host:port, no scheme, and copyable.
 		t.true(section.includes(`<code class="value container-registry">${host}</code>`));
 		t.true(section.includes(`data-copy="${host}"`));
@@ -100,6 +106,10 @@ gated(
 		t.is(api.status, 200);
 		t.is(api.headers['content-type'], 'application/json; charset=utf-8');
 		t.truthy(api.headers.etag);
+		t.is(
+			api.headers['cache-control'],
+			(await request(server.url, '/api/v1/defend')).headers['cache-control'],
+		);
 		t.is(
 			(await request(server.url, '/api/v1/images', {headers: {'If-None-Match': api.headers.etag ?? ''}}))
 				.status,
@@ -134,7 +144,6 @@ gated(
 			count: 5 + 3,
 			bytes: heldSize(elasticsearch, 'linux/amd64') + heldSize(operator, 'linux/amd64') - sharedBytes,
 		});
-		t.true(section.includes(`<td data-label="Size" class="num">`));
 
 		// A second run brings support-diagnostics; kibana's bad layer fails that image.
 		const kibanaLayer = kibana.manifests[0]?.layers[1] as string;
