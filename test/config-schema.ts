@@ -19,8 +19,9 @@ async function exampleConfigs(): Promise<Array<{where: string; config: unknown}>
 	const readme = await read('README.md');
 	for (const match of readme.matchAll(/```yaml\n([\s\S]*?)```|<<'YAML'\n([\s\S]*?)\nYAML\n/g)) {
 		const config = YAML.parse(match[1] ?? match[2] ?? '') as unknown;
-		// Prometheus alert rules are YAML lists, not config files.
-		if (!Array.isArray(config)) {
+		// Prometheus alert rules are YAML lists, and Kubernetes resources (ECK's) have an apiVersion: not config files.
+		const resource = typeof config === 'object' && config !== null && 'apiVersion' in config;
+		if (!Array.isArray(config) && !resource) {
 			examples.push({where: `README.md at offset ${match.index}`, config});
 		}
 	}

@@ -17,6 +17,7 @@ import type {MirrorIndex} from './mirror-index.js';
 import {registryRoutes} from './registry/routes.js';
 import {apiRoutes} from './routes/api.js';
 import {defendApiRoutes} from './routes/defend-api.js';
+import {imagesApiRoutes} from './routes/images-api.js';
 import {opsRoutes} from './routes/ops.js';
 import {packagesApiRoutes} from './routes/packages-api.js';
 import {pageRoutes} from './routes/pages.js';
@@ -97,6 +98,7 @@ export function createApp(options: AppOptions): MirrorApp {
 	apiRoutes(router, deps);
 	packagesApiRoutes(router, deps);
 	defendApiRoutes(router, deps);
+	imagesApiRoutes(router, deps);
 	opsRoutes(router, deps);
 
 	app.use(observe(metrics, options.logger));

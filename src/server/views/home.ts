@@ -8,6 +8,7 @@ import type {ScheduleInfo} from '../schedule.js';
 import {catalogueHtml, titleOf} from './catalogue.js';
 import {defendHtml} from './defend.js';
 import {type Html, html} from './html.js';
+import {type ImagesViewInput, imagesHtml} from './images.js';
 import {copyButton, page} from './layout.js';
 import {packagesHtml} from './packages.js';
 import {failuresBlock, historyBlock} from './runs.js';
@@ -26,34 +27,45 @@ function holdings(snapshot: Snapshot): Html {
 		return `${versionsOf(packages.length)} of ${names} ${names === 1 ? 'package' : 'packages'}`;
 	};
 	const defendText = `Elastic Defend protections for ${defend} ${defend === 1 ? 'version' : 'versions'}`;
-	if (count === 0 && packages.length + defend > 0) {
-		const held = [packages.length > 0 ? packagesOf() : '', defend > 0 ? defendText : ''].filter(Boolean);
+	const repositories = Object.values(snapshot.manifest.images?.repositories ?? {});
+	const tags = repositories.reduce((sum, each) => sum + Object.keys(each).length, 0);
+	const imagesText = `${tags} container image ${tags === 1 ? 'tag' : 'tags'} of ${repositories.length} ${repositories.length === 1 ? 'repository' : 'repositories'}`;
+	if (count === 0 && packages.length + defend + tags > 0) {
+		const held = [
+			packages.length > 0 ? packagesOf() : '',
+			defend > 0 ? defendText : '',
+			tags > 0 ? imagesText : '',
+		].filter(Boolean);
 		return html`<p class="holdings">Holding ${held.join(', and ')}.</p>`;
 	}
 
 	const packageLine = packages.length > 0 ? ` Also ${versionsOf(packages.length)}.` : '';
 	const defendLine = defend > 0 ? ` Also ${defendText}.` : '';
-	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}${defendLine}</p>`;
+	const imagesLine = tags > 0 ? ` Also ${imagesText}.` : '';
+	return html`<p class="holdings">Holding ${count} ${count === 1 ? 'artifact' : 'artifacts'} (${formatBytes(bytes)}) of ${versions} ${versions === 1 ? 'version' : 'versions'}${versions > 0 ? html`, newest <strong>${snapshot.versions.at(-1)}</strong>` : null}${keys > 0 ? `, and ${keys} signing ${keys === 1 ? 'key' : 'keys'}` : ''}.${packageLine}${defendLine}${imagesLine}</p>`;
 }
 
-/** What a run did: artifacts, then package versions and Defend versions when it handled any, then failures and bytes. */
+/** What a run did: artifacts, then package versions, Defend versions and image tags when it handled any, then failures and bytes. */
 function countsLine(counts: RunRecord['counts']): string {
 	const tail = `${counts.failed} failed, ${formatBytes(counts.bytes)} downloaded.`;
 	const artifacts = `${counts.published} published, ${counts.present} already present`;
-	const {packages, defend} = counts;
-	if (!packages && !defend) {
+	const {packages, defend, images} = counts;
+	if (!packages && !defend && !images) {
 		return `${artifacts}, ${tail}`;
 	}
 
 	// Defend failures are files in `failed`, not counted apart: with Defend, only what was published tells.
 	const binaries = defend
 		? counts.published + counts.present > 0
-		: counts.published + counts.present + counts.failed - (packages?.failed ?? 0) > 0;
+		: counts.published + counts.present + counts.failed - (packages?.failed ?? 0) - (images?.failed ?? 0) > 0;
 	const parts = [
 		binaries ? artifacts : '',
 		packages ? `package versions: ${packages.published} published, ${packages.present} already present` : '',
 		defend
 			? `Defend versions: ${defend.updated} updated, ${defend.unchanged} unchanged${defend.failed > 0 ? `, ${defend.failed} not updated` : ''}, ${defend.artifacts.published} ${defend.artifacts.published === 1 ? 'artifact' : 'artifacts'} published`
+			: '',
+		images
+			? `image tags: ${images.updated} updated, ${images.unchanged} unchanged${images.skipped > 0 ? `, ${images.skipped} skipped` : ''}${images.failed > 0 ? `, ${images.failed} failed` : ''}, ${images.blobs.published} ${images.blobs.published === 1 ? 'blob' : 'blobs'} published`
 			: '',
 	].filter((part) => part !== '');
 	return `${parts.join('; ')}; ${tail}`;
@@ -95,7 +107,7 @@ ${scheduleLine(schedule, now)}
 
 function setupBlock(snapshot: Snapshot, publicUrl: string, root: string, others: boolean): Html | null {
 	if (snapshot.byPath.size === 0 && others) {
-		// A mirror of packages or Defend protections only: their settings are in their sections.
+		// A mirror of packages, Defend protections or images only: their settings are in their sections.
 		return null;
 	}
 
@@ -135,7 +147,10 @@ function setupBlock(snapshot: Snapshot, publicUrl: string, root: string, others:
 </section>`;
 }
 
-/** The home page. `publicUrl` has no trailing slash. */
+/**
+The home page. `publicUrl` has no trailing slash; `images` says how serve names the
+container images (`--container-repository`).
+*/
 export function homePage(
 	snapshot: Snapshot,
 	publicUrl: string,
@@ -143,15 +158,19 @@ export function homePage(
 	schedule?: ScheduleInfo | undefined,
 	onCached?: () => void,
 	metricsLink = true,
+	images: Pick<ImagesViewInput, 'containerRepository'> = {},
 ): string {
 	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
 	const root = './';
 	const packages = packagesHtml(snapshot, publicUrl, root);
 	const defend = defendHtml(snapshot, publicUrl, root, now);
+	const containers = imagesHtml(snapshot, {publicUrl, root, containerRepository: images.containerRepository});
+	const others = packages !== null || defend !== null || containers !== null;
 	const jumps = [
 		...snapshot.groups.map((group) => html`<a href="#${group.id}">${titleOf(group)}</a>`),
 		...(packages ? [html`<a href="#packages">Packages</a>`] : []),
 		...(defend ? [html`<a href="#defend">Defend protections</a>`] : []),
+		...(containers ? [html`<a href="#images">Container images</a>`] : []),
 	];
 	const body = html`<div class="intro">
 <h1>Artifacts on this mirror</h1>
@@ -161,13 +180,14 @@ ${jumps.length > 0 ? html`<nav class="jump" aria-label="Products">${jumps}</nav>
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
 ${statusBlock(snapshot, now, schedule)}
-${setupBlock(snapshot, publicUrl, root, packages !== null || defend !== null)}
+${setupBlock(snapshot, publicUrl, root, others)}
 </div>
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
-${snapshot.groups.length === 0 ? (packages || defend ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : catalogueHtml(snapshot, publicUrl, root, onCached)}
+${snapshot.groups.length === 0 ? (others ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : catalogueHtml(snapshot, publicUrl, root, onCached)}
 ${packages}
-${defend}`;
+${defend}
+${containers}`;
 	return page('Elastic Artifact Mirror', body, root, {
 		browse: snapshot.byPath.size > 0 || defend !== null,
 		metrics: metricsLink,
