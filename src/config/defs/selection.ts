@@ -22,7 +22,7 @@ export const selectionDefs = group({
 	products: {
 		...names(productNames, 'product'),
 		description: `comma-separated products, or all: ${productNames.join(', ')}`,
-		defaultText: 'elastic-agent, unless --packages or --defend-artifacts is given',
+		defaultText: 'elastic-agent, unless --packages, --defend-artifacts or --images is given',
 	},
 	platforms: {
 		...names(platformIds, 'platform'),
