@@ -33,7 +33,11 @@ function decode(raw: string): string | undefined {
 
 /** Check a digest: a sha256 one to look up, another well-formed one (never held), or invalid. */
 function checkDigest(value: string): 'sha256' | 'other' | 'invalid' {
-	return isDigest(value) ? 'sha256' : anyDigest.test(value) ? 'other' : 'invalid';
+	if (isDigest(value)) {
+		return 'sha256';
+	}
+
+	return anyDigest.test(value) && !value.startsWith('sha256:') ? 'other' : 'invalid';
 }
 
 /** Parse `path` (Koa's `ctx.path`, starting with `/v2`). */
