@@ -424,6 +424,11 @@ gated(
 			),
 			refused.stderr,
 		);
+		const fromEnv = await runCli(['serve', '--dir', dir, '--port', '0'], {
+			env: {MIRROR_CONTAINER_REPOSITORY: 'elastic'},
+		});
+		t.is(fromEnv.code, 2, fromEnv.stderr);
+		t.true(fromEnv.stderr.includes('would both be elastic/elastic-agent:9.1.3'), fromEnv.stderr);
 		const invalid = await runCli(['serve', '--dir', dir, '--port', '0', '--container-repository', 'Elastic']);
 		t.is(invalid.code, 2);
 		t.is(invalid.stderr.trim().split('\n').length, 1, invalid.stderr);

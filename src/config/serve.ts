@@ -99,7 +99,7 @@ export function readServeConfig(reader: Reader): ServeConfig {
 	const expression = read(serveDefs.syncSchedule);
 	const containerRepository = read(serveDefs.containerRepository);
 	return {
-		containerRepository,
+		...(containerRepository === undefined ? {} : {containerRepository}),
 		location,
 		s3Redirect,
 		s3BlockCacheBytes: s3BlockCacheMiB * 1024 * 1024,
