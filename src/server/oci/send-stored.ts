@@ -2,7 +2,7 @@
 The bytes of one stored blob (a layer, a config, a manifest) under its digest, from
 the store the tree reads (directory or object store): exact length, single byte
 ranges, `ETag: "<digest>"`, conditional requests; or, when the store offers presigned
-URLs (`serve --s3-redirect`), a 307 to one for a layer or config.
+URLs (`serve --s3-redirect`), a 307 to one (blobs only; manifests are always streamed).
 */
 import type {Context} from 'koa';
 import {MirrorError} from '../../errors.js';
