@@ -10,9 +10,12 @@ Over 300 lines because every test here reads the one mirror filled once for the 
 */
 import {readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
+import {Writable} from 'node:stream';
 import type {ExecutionContext} from 'ava';
 import test from 'ava';
-import type {RunningServer} from '../src/server/serve.js';
+import {pino} from 'pino';
+import {type RunningServer, startServer} from '../src/server/serve.js';
+import {dirLocation} from '../src/store/location.js';
 import {gatedTest} from './helpers/gate.js';
 import {type PushedImage, pushMultiPlatform, pushSinglePlatform, sha256Digest} from './helpers/oci-images.js';
 import {ensureRegistry, type RunningRegistry, startRegistry} from './helpers/oci-registry.js';
@@ -398,7 +401,34 @@ gated(
 		const {registry} = await filled();
 		const dir = await tempDir(t, 'mirror-clash-');
 		await syncInto(dir, registry, ['elastic-agent/elastic-agent:9.1.3', 'beats/elastic-agent:8.19.0']);
-		const server = await withServer(t, dir, {containerRepository: 'elastic'});
+		const logged: string[] = [];
+		const logger = pino(
+			{level: 'info'},
+			new Writable({
+				write(chunk: Buffer, _encoding, done) {
+					logged.push(chunk.toString());
+					done();
+				},
+			}),
+		);
+		const server = await startServer(
+			{
+				location: dirLocation(dir),
+				host: '127.0.0.1',
+				port: 0,
+				publicUrl: undefined,
+				tls: undefined,
+				trustProxy: false,
+				drainTimeoutMs: 5000,
+				accessLog: false,
+				syncSchedule: undefined,
+				containerRepository: 'elastic',
+			},
+			logger,
+		);
+		t.teardown(async () => {
+			await server.shutdown();
+		});
 		const flat = `${server.url}/v2/elastic/elastic-agent/manifests/9.1.3`;
 		t.is((await fetch(flat, {method: 'HEAD'})).status, 200);
 		await syncInto(dir, registry, [
@@ -414,6 +444,9 @@ gated(
 			200,
 		);
 		t.is((await fetch(`${server.url}/v2/beats/elastic-agent/manifests/9.1.3`, {method: 'HEAD'})).status, 200);
+		t.is((await fetch(flat)).status, 404);
+		const warnings = logged.filter((line) => line.includes('would both be elastic/elastic-agent:9.1.3'));
+		t.is(warnings.length, 1, logged.join(''));
 		const refused = await runCli(['serve', '--dir', dir, '--port', '0', '--container-repository', 'elastic']);
 		t.is(refused.code, 2);
 		const lines = refused.stderr.trim().split('\n');
