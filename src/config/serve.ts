@@ -39,6 +39,8 @@ export type ServeConfig = {
 	readonly indexRefreshMs?: number | undefined;
 	/** With a store: memory for shared artifact blocks (0: none). */
 	readonly s3BlockCacheBytes?: number | undefined;
+	/** Also serve every image as `NAME/<last component>` (ECK's `--container-repository`). */
+	readonly containerRepository?: string | undefined;
 	/** The in-process sync: when, and with what (sync's own options from the same sources). */
 	readonly syncSchedule: {readonly expression: string; readonly options: SyncOptions} | undefined;
 };
@@ -95,7 +97,9 @@ export function readServeConfig(reader: Reader): ServeConfig {
 	const logLevel = read(loggingDefs.logLevel);
 	const metricsAddress = read(serveDefs.metricsAddress);
 	const expression = read(serveDefs.syncSchedule);
+	const containerRepository = read(serveDefs.containerRepository);
 	return {
+		...(containerRepository === undefined ? {} : {containerRepository}),
 		location,
 		s3Redirect,
 		s3BlockCacheBytes: s3BlockCacheMiB * 1024 * 1024,

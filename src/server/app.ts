@@ -14,6 +14,8 @@ import {handleErrors, isClientAbort} from './middleware/errors.js';
 import {checkPath, readOnly, securityHeaders} from './middleware/headers.js';
 import {observe} from './middleware/observe.js';
 import type {MirrorIndex} from './mirror-index.js';
+import {ociMetrics} from './oci/metrics.js';
+import {ociRoutes} from './oci/routes.js';
 import {registryRoutes} from './registry/routes.js';
 import {apiRoutes} from './routes/api.js';
 import {defendApiRoutes} from './routes/defend-api.js';
@@ -40,6 +42,8 @@ export type AppOptions = {
 	readonly schedule?: (() => ScheduleInfo) | undefined;
 	/** Serve `/metrics` on this app (false: it has its own address, see `metricsHandler`). */
 	readonly metricsOnMainPort?: boolean | undefined;
+	/** `serve --container-repository`: also serve images under ECK's flat names. */
+	readonly containerRepository?: string | undefined;
 };
 
 /** The app and the pieces tests and the server look at. */
@@ -104,6 +108,16 @@ export function createApp(options: AppOptions): MirrorApp {
 	app.use(observe(metrics, options.logger));
 	app.use(handleErrors(options.logger));
 	app.use(securityHeaders(options.isDraining ?? (() => false)));
+	// The registry API answers its own methods and errors, as the distribution spec writes them.
+	app.use(
+		ociRoutes({
+			index,
+			source: mirror.source,
+			metrics: ociMetrics(metrics.registry),
+			containerRepository: options.containerRepository,
+			logger: options.logger,
+		}),
+	);
 	app.use(readOnly());
 	app.use(checkPath());
 	app.use(conditionalBody());

@@ -15,6 +15,7 @@ import {MirrorError, UsageError} from '../errors.js';
 import {makeDir} from '../store/modes.js';
 import {openStore} from '../store/open.js';
 import {createApp, type MirrorApp} from './app.js';
+import {clashText, servedNames} from './oci/names.js';
 import {type Schedule, startSchedule} from './schedule.js';
 import {type ServedMirror, serveStore} from './served-mirror.js';
 
@@ -116,6 +117,24 @@ function listen(server: http.Server, port: number, host: string): Promise<Addres
 	});
 }
 
+/**
+With `--container-repository`, two repositories holding the same tag under one flat
+name cannot both be served: refused at start, with one line naming both.
+*/
+async function refuseNameClashes(
+	mirror: ServedMirror,
+	containerRepository: string | undefined,
+): Promise<void> {
+	if (containerRepository === undefined) {
+		return;
+	}
+
+	const [clash] = servedNames((await mirror.index.snapshot()).manifest.images, containerRepository).clashes;
+	if (clash) {
+		throw new UsageError(clashText(clash, containerRepository));
+	}
+}
+
 /** Start serving the mirror described by `config`. */
 export async function startServer(
 	config: ServeConfig,
@@ -142,6 +161,13 @@ export async function startServer(
 		throw error;
 	}
 
+	try {
+		await refuseNameClashes(mirror, config.containerRepository);
+	} catch (error) {
+		mirror.close();
+		throw error;
+	}
+
 	let draining = false;
 	const schedule = config.syncSchedule
 		? startSchedule(config.syncSchedule.expression, config.syncSchedule.options, logger)
@@ -155,6 +181,7 @@ export async function startServer(
 		logger: accessLog ?? (logger && logger.levelVal < 40 ? logger.child({}, {level: 'warn'}) : logger),
 		isDraining: () => draining,
 		metricsOnMainPort: !config.metricsAddress,
+		containerRepository: config.containerRepository,
 	});
 	const handler = mirrorApp.app.callback();
 	const server: http.Server = config.tls

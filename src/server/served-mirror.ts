@@ -13,6 +13,7 @@ import type {BlockCacheStats} from './tree/block-cache.js';
 import {createFsSource} from './tree/fs-source.js';
 import {treeHandler} from './tree/handler.js';
 import type {S3SourceOptions} from './tree/s3-source.js';
+import type {TreeSource} from './tree/source.js';
 
 /** How to serve an object store (a directory needs nothing). */
 export type ServeOptions = S3SourceOptions;
@@ -22,6 +23,8 @@ export type ServedMirror = {
 	readonly index: MirrorIndex;
 	/** The middleware that answers `/downloads/...`. */
 	readonly tree: Koa.Middleware;
+	/** The store the tree reads, for the registry API's blobs (`/v2/`). */
+	readonly source: TreeSource;
 	readonly lockAge: LockAge;
 	/** Package infos and files inside package zips, for the registry routes. */
 	readonly packageFiles: PackageFiles;
@@ -58,6 +61,7 @@ export async function serveStore(store: MirrorStore, options: ServeOptions): Pro
 	return {
 		index: createMirrorIndex(backend.layout),
 		tree: treeHandler(source),
+		source,
 		lockAge: directoryLockAge(backend.layout.lock),
 		buffersInUse: source.buffersInUse,
 		packageFiles,

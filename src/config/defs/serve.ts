@@ -3,6 +3,7 @@ The options of `serve`, in the order help lists them: the store, the S3 read
 path, listening, TLS, shutdown, the in-process schedule and logging.
 */
 import {UsageError} from '../../errors.js';
+import {isRepository} from '../../images/catalog.js';
 import {checkCronExpression} from '../cron.js';
 import {address, boolean, filePath, integer, matching, seconds, text, url} from './kinds.js';
 import {loggingDefs} from './logging.js';
@@ -89,6 +90,25 @@ export const serveDefs = group({
 			'once listening, write the local URL of this server to this file (for artifact-mirror healthcheck)',
 		defaultText: 'none',
 	},
+	containerRepository: {
+		arg: '<name>',
+		description:
+			"also serve every image under ECK's --container-repository name: NAME/<last component> (elasticsearch/elasticsearch as NAME/elasticsearch)",
+		defaultText: 'default names only',
+		...text(
+			(raw, origin) => {
+				const value = String(raw).trim();
+				if (!isRepository(value)) {
+					throw new UsageError(
+						`invalid ${origin.label} "${value}": expected a repository path (lower-case components joined by /, e.g. elastic or mirror/eck)`,
+					);
+				}
+
+				return value;
+			},
+			{minLength: 1},
+		),
+	},
 	metricsAddress: {
 		...address,
 		description: 'serve /metrics on this address only (not on the main port), e.g. 127.0.0.1:9464',
@@ -112,6 +132,7 @@ export const serveOptions = [
 	serveDefs.drainTimeout,
 	serveDefs.syncSchedule,
 	serveDefs.urlFile,
+	serveDefs.containerRepository,
 	...Object.values(loggingDefs),
 	serveDefs.metricsAddress,
 ] as const;

@@ -75,7 +75,8 @@ async function sendFile(
 export function treeHandler(source: TreeSource): Middleware {
 	return async (ctx) => {
 		const request = ctx.state.tree as TreeRequest;
-		if (request.segments.length === 0) {
+		// Image blobs are reachable only through the registry API (/v2/), which checks names.
+		if (request.segments.length === 0 || request.segments[0] === 'oci') {
 			ctx.throw(404, 'not found');
 		}
 

@@ -132,6 +132,8 @@ export function createS3TreeSource(store: S3Store, index: S3Index, options: S3Tr
 export type S3Source = {
 	readonly index: S3Index;
 	readonly tree: Middleware;
+	/** What the tree reads, for the registry API's blobs. */
+	readonly source: TreeSource;
 	/** What the shared artifact blocks hold and did, when there are any. */
 	readonly blockStats: (() => BlockCacheStats) | undefined;
 };
@@ -154,5 +156,5 @@ export function createS3Source(store: S3Store, options: S3SourceOptions): S3Sour
 		redirect: options.redirect,
 		blockCacheBytes: options.blockCacheBytes,
 	});
-	return {index, tree: treeHandler(source), blockStats: source.blockStats};
+	return {index, tree: treeHandler(source), source, blockStats: source.blockStats};
 }
