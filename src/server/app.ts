@@ -97,6 +97,7 @@ export function createApp(options: AppOptions): MirrorApp {
 		schedule: options.schedule,
 		answers: createJsonAnswers(answerCacheBytes),
 		metricsOnMainPort: options.metricsOnMainPort ?? true,
+		containerRepository: options.containerRepository,
 	};
 	pageRoutes(router, deps);
 	apiRoutes(router, deps);

@@ -16,4 +16,6 @@ export type RouteDeps = {
 	readonly answers: JsonAnswers;
 	/** Whether `/metrics` is served here (not when it has an address of its own). */
 	readonly metricsOnMainPort: boolean;
+	/** `serve --container-repository`: the flat names the page shows too. */
+	readonly containerRepository?: string | undefined;
 };

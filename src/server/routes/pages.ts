@@ -24,9 +24,7 @@ export function pageRoutes(router: Router, deps: RouteDeps): void {
 			deps.schedule?.(),
 			() => deps.metrics.cachedAnswers.inc({route: 'page'}),
 			deps.metricsOnMainPort,
-			// TODO(lead): pass serve's containerRepository here once the serve config has it
-			// (through AppOptions and RouteDeps): {containerRepository: deps.containerRepository}.
-			{},
+			deps.containerRepository === undefined ? {} : {containerRepository: deps.containerRepository},
 		);
 	});
 
