@@ -16,6 +16,7 @@ import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
 import {runCli, runSync, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {startTokenProxy, type TokenProxy} from './helpers/token-proxy.js';
+import {withServer} from './helpers/with-server.js';
 
 const gated = gatedTest('the image sync tests (docker-registry)', await ensureRegistry());
 
@@ -202,6 +203,31 @@ gated(
 		t.is(wrong.summary.result, 'failed');
 		t.is(wrong.summary.failed[0]?.path, 'beats/elastic-agnet');
 		t.regex(wrong.summary.failed[0]?.reason ?? '', /none of the tags 8\.19\.0, 9\.1\.3/);
+	},
+);
+
+gated(
+	'another mirror of ours is a source registry; platforms it lacks are warned about, the rest kept byte-identical',
+	async (t) => {
+		const {registry, proxy} = await upstream(t);
+		const multi = await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+		const first = await imageFlags(t, proxy.url, 'elasticsearch/elasticsearch:9.1.3', {
+			'image-platforms': 'linux/amd64',
+		});
+		t.is((await runSync(first, noCredentials(first.dir))).summary.result, 'success');
+		const server = await withServer(t, first.dir);
+		const second = await imageFlags(t, server.url, 'elasticsearch/elasticsearch:9.1.3');
+		const {summary} = await runSync(second, noCredentials(second.dir));
+		t.is(summary.result, 'success', JSON.stringify(summary.failed));
+		t.true(summary.warnings.some((warning) => /lacks the manifest of linux\/arm64/.test(warning)));
+		const tag = (await manifestOf(second.dir)).images.repositories['elasticsearch/elasticsearch']['9.1.3'];
+		t.is(tag.digest, multi.index?.digest);
+		t.deepEqual(tag.platforms, ['linux/amd64']);
+		t.deepEqual(tag.skipped, ['linux/arm64']);
+		const amd = multi.manifests.find((manifest) => manifest.platform === 'linux/amd64');
+		for (const digest of [amd?.digest, amd?.config, ...(amd?.layers ?? [])] as string[]) {
+			t.deepEqual(await held(second.dir, digest), await held(first.dir, digest), digest);
+		}
 	},
 );
 

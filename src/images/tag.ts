@@ -149,18 +149,49 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 			return 'skipped';
 		}
 
-		const done = await Promise.all(
+		// A registry that is itself a mirror may hold fewer platforms than its index names.
+		const absent = new Set<string>();
+		await Promise.all(
 			kept.map(async (entry) => {
-				const fetched = await childManifest(context, sync, action, entry);
-				return fetched ? syncManifest(context, sync, action, fetched, entry.platform) : entry.platform;
+				const fetched = await childManifest(context, sync, action, entry).catch((error: unknown) => {
+					if (error instanceof NotFoundError) {
+						absent.add(entry.digest);
+						return undefined;
+					}
+
+					throw error;
+				});
+				if (fetched) {
+					await syncManifest(context, sync, action, fetched, entry.platform);
+				}
 			}),
 		);
+		const held = kept.filter(
+			(entry) => !absent.has(entry.digest) && !(entry.attests !== undefined && absent.has(entry.attests)),
+		);
+		const missing = images
+			.filter((entry) => absent.has(entry.digest))
+			.map((entry) => entry.platform ?? 'unknown');
+		if (missing.length === images.length) {
+			throw new ImageError(
+				`${path}: the registry has none of the selected platforms' manifests (${missing.join(', ')})`,
+			);
+		}
+
+		if (missing.length > 0) {
+			context.emit({
+				type: 'warning',
+				message: `${path}: the registry lacks the manifest of ${missing.join(', ')} that its index names; the other platforms are kept`,
+			});
+		}
+
+		skipped = [...skipped, ...missing];
 		platforms = [
 			...new Set(
-				done.filter((platform, index) => platform && kept[index]?.attests === undefined) as string[],
+				held.flatMap((entry) => (entry.attests === undefined && entry.platform ? [entry.platform] : [])),
 			),
 		];
-		refs = kept.map((entry) => entry.digest);
+		refs = held.map((entry) => entry.digest);
 	} else {
 		const config = await readConfig(context, sync.source, repository, parsed.config);
 		const platform = configPlatform(config) ?? 'unknown';
