@@ -83,7 +83,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
-			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''}${summary.defend.versions + summary.defend.artifacts > 0 ? `, ${summary.defend.versions} Defend manifests and ${summary.defend.artifacts} Defend artifacts` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''}${summary.defend.versions + summary.defend.artifacts > 0 ? `, ${summary.defend.versions} Defend manifests and ${summary.defend.artifacts} Defend artifacts` : ''}${summary.images.tags + summary.images.blobs > 0 ? `, ${summary.images.tags} image tags and ${summary.images.blobs} image blobs` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
 		);
 		return 0;
 	} finally {
@@ -91,7 +91,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 	}
 }
 
-/** `import`: exit 0 when the bundle verified and is published (or already was). */
+/** `import`: exit 0 when the bundle verified and is published (or already was); 1 when an image tag was refused. */
 export async function runImport(
 	sources: ConfigSources,
 	inputs: readonly string[],
@@ -122,6 +122,18 @@ export async function runImport(
 			output.line(
 				`imported Defend protections: ${versions.published} manifests published, ${versions.present} already present; ${artifacts.published} artifacts published, ${artifacts.present} already present`,
 			);
+		}
+
+		if (summary.images) {
+			const {tags, blobs, failed} = summary.images;
+			for (const {path, reason} of failed) {
+				output.line(`not imported: ${path}: ${reason}`);
+			}
+
+			output.line(
+				`imported images: ${tags.published} tags published, ${tags.present} already present${failed.length > 0 ? `, ${failed.length} refused` : ''}; ${blobs.published} blobs published, ${blobs.present} already present`,
+			);
+			return failed.length > 0 ? 1 : 0;
 		}
 
 		return 0;

@@ -83,7 +83,9 @@ export function planImagePrune(
 ): ImagePrunePlan {
 	const tags: ImageTagAction[] = [];
 	const cutoff =
-		rules.imageTagsOlderThan === undefined ? undefined : now.getTime() - rules.imageTagsOlderThan * 86_400_000;
+		rules.imageTagsOlderThan === undefined
+			? undefined
+			: now.getTime() - rules.imageTagsOlderThan * 86_400_000;
 	for (const repository of Object.keys(images.repositories).sort()) {
 		const held = Object.entries(images.repositories[repository] ?? {});
 		const requests = rules.images?.filter((request) => request.repository === repository);
@@ -96,8 +98,7 @@ export function planImagePrune(
 		);
 		for (const [tag, entry] of held.sort(([a], [b]) => a.localeCompare(b))) {
 			const reason =
-				requests &&
-				!requests.some((request) => request.tag === undefined || request.tag === tag)
+				requests && !requests.some((request) => request.tag === undefined || request.tag === tag)
 					? 'no longer selected by the sync config (--images)'
 					: beyond.has(tag)
 						? `older than the newest ${rules.keepImageTags} tags of ${repository}`

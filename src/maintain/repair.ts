@@ -80,7 +80,10 @@ export async function refetchQuarantined(
 	// Which tag needed which blob is gone with the tags: a blob is repaired when all came back.
 	const imagesBack = images.tags.every((tag) => refetched.has(tag));
 	const repairedImages = imagesBack ? [...images.moved] : [];
-	if (repairedArtifacts.length + repairedPackages.length + repairedDefend.length + repairedImages.length > 0) {
+	if (
+		repairedArtifacts.length + repairedPackages.length + repairedDefend.length + repairedImages.length >
+		0
+	) {
 		const store = await openStore(options.sync);
 		try {
 			const quarantine = store.quarantine(stamp);

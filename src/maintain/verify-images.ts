@@ -6,9 +6,9 @@ it reaches. Repair moves bad blobs out through writer.quarantineImageBlob, which
 unlists the tags reaching them; those tags are what a repair fetches again.
 */
 import {createHash} from 'node:crypto';
+import {describeError} from '../errors.js';
 import {blobPath} from '../images/catalog.js';
 import {missingFrom} from '../images/closure.js';
-import {describeError} from '../errors.js';
 import type {MirrorWriter} from '../mirror/writer.js';
 import type {ImageBlobEntry, ManifestView} from '../store/manifest.js';
 import type {MirrorStore, Quarantine} from '../store/store.js';

@@ -301,9 +301,9 @@ export async function verifyMirror(
 		await refetchQuarantined(
 			options,
 			{artifacts: bad, packages: badPackages, defend: movedDefend, images: movedImages, stamp},
-		problems,
-		emit,
-	);
+			problems,
+			emit,
+		);
 
 	return {
 		checked,
@@ -318,7 +318,8 @@ export async function verifyMirror(
 		quarantinedDefend,
 		quarantinedImages,
 		quarantineDir:
-			quarantined.length + quarantinedPackages.length + quarantinedDefend.length + quarantinedImages.length > 0
+			quarantined.length + quarantinedPackages.length + quarantinedDefend.length + quarantinedImages.length >
+			0
 				? quarantineDir
 				: undefined,
 	};

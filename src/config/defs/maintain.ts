@@ -69,7 +69,8 @@ export const pruneDefs = group({
 	imageTagsOlderThan: {
 		...integer(1, 36500),
 		arg: '<days>',
-		description: 'remove image tags the mirror set (or moved) more than DAYS days ago; blobs no kept tag reaches go too',
+		description:
+			'remove image tags the mirror set (or moved) more than DAYS days ago; blobs no kept tag reaches go too',
 		flagOnly: true,
 	},
 	unselected: {
