@@ -65,7 +65,7 @@ function digestsOf(image: PushedImage): string[] {
 	];
 }
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 gated(
 	'a damaged layer is reported; --repair moves it out and fetches again only the tags reaching it; a stray oci/ file is unknown',
@@ -92,7 +92,7 @@ gated(
 		t.is(found.code, 1, found.stdout + found.stderr);
 		t.regex(
 			found.stdout,
-			new RegExp(`bad: ${escape(blobPath(layer))}: sha256 is sha256:[a-f0-9]{64}, not its digest`),
+			new RegExp(`bad: ${literal(blobPath(layer))}: sha256 is sha256:[a-f0-9]{64}, not its digest`),
 		);
 		t.regex(found.stdout, /1 problems/);
 
@@ -121,7 +121,7 @@ gated(
 		t.regex(
 			unknown.stdout,
 			new RegExp(
-				`bad: ${escape(stray)}: unknown file, not in the manifest, yet served: remove it by hand \\(verify --repair leaves it\\)`,
+				`bad: ${literal(stray)}: unknown file, not in the manifest, yet served: remove it by hand \\(verify --repair leaves it\\)`,
 			),
 		);
 		t.truthy(await readFile(path.join(dir, stray)));
@@ -146,7 +146,7 @@ gated(
 			...['--retries', '0', '--timeout', '2'],
 		]);
 		t.is(result.code, 1, result.stdout + result.stderr);
-		t.regex(result.stdout, new RegExp(`quarantined: ${escape(blobPath(config))} \\(the tags reaching it`));
+		t.regex(result.stdout, new RegExp(`quarantined: ${literal(blobPath(config))} \\(the tags reaching it`));
 		const manifest = await manifestOf(dir);
 		t.is(manifest.images?.repositories?.['beats/filebeat'], undefined);
 		t.is(manifest.images?.blobs?.[config], undefined);
@@ -182,12 +182,12 @@ gated(
 			t.regex(
 				dry.stdout,
 				new RegExp(
-					`would delete ${escape(blobPath(digest))} \\(\\d+ B\\): no tag the mirror keeps reaches it`,
+					`would delete ${literal(blobPath(digest))} \\(\\d+ B\\): no tag the mirror keeps reaches it`,
 				),
 			);
 		}
 
-		t.notRegex(dry.stdout, new RegExp(escape(old.sharedLayer as string)));
+		t.notRegex(dry.stdout, new RegExp(literal(old.sharedLayer as string)));
 		t.regex(dry.stdout, /1 image tags and 7 image blobs \(.+\) would be deleted/);
 		t.truthy(await held(dir, going[0] as string), 'a dry run deletes nothing');
 
