@@ -212,7 +212,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 					? new NothingNewError(since.toISOString())
 					: new MirrorError(
 							'ERR_NOTHING_TO_EXPORT',
-							'the selection matches no artifact, package version, Defend manifest or image in the mirror',
+							'the selection matches no artifact, package version or Defend manifest in the mirror, and no image tag',
 						);
 			}
 
