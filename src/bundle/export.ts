@@ -2,9 +2,12 @@
 Export: the mirror, or a selection of it, as one self-describing tar bundle for
 carrying across an air gap: artifacts with their sidecars, key files, and package
 versions (zip, signature, info) with their manifest entries, and Elastic Defend
-manifests and artifacts with theirs (export-defend.ts). Nothing is trusted
+manifests and artifacts with theirs, and container image blobs (each digest once)
+with the tags (export-select.ts). Nothing is trusted
 blindly: each file is re-hashed as it is written and must match the manifest sync
 recorded.
+Over 300 lines because it is the one pass that describes and writes every
+collection's files, each checked against what the mirror recorded for it.
 */
 import {createHash} from 'node:crypto';
 import type {Writable} from 'node:stream';
@@ -13,13 +16,14 @@ import tar from 'tar-stream';
 import {keyFiles, sidecarExtensions} from '../agent/catalog.js';
 import {type Selection, selectEntries} from '../agent/select.js';
 import {BundleError, describeError, MirrorError, NothingNewError} from '../errors.js';
+import {blobPath} from '../images/catalog.js';
 import {userAgent} from '../meta.js';
 import {type PackageRequest, packageFiles} from '../packages/catalog.js';
 import {type FileFacts, type PackageEntry, readUsableManifest} from '../store/manifest.js';
 import {withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
 import type {VersionSpec} from '../versions.js';
-import {chooseDefend, choosePackages} from './export-select.js';
+import {chooseDefend, chooseImages, choosePackages} from './export-select.js';
 import {type BundleFile, type BundleManifest, bundleManifestName} from './format.js';
 import {createPartWriter} from './parts.js';
 
@@ -52,6 +56,8 @@ export type ExportSummary = {
 	readonly packages: number;
 	/** Defend manifests (versions) and artifacts. */
 	readonly defend: {readonly versions: number; readonly artifacts: number};
+	/** Image tags and blobs. */
+	readonly images: {readonly tags: number; readonly blobs: number};
 	readonly files: number;
 	readonly bytes: number;
 	/** The files written (one, or the numbered parts); empty for stdout. */
@@ -96,6 +102,37 @@ async function describeListed(store: MirrorStore, relative: string, facts: FileF
 	}
 
 	return file;
+}
+
+/**
+An image blob's bundle entry. The manifest records no sha512 for blobs, so the one
+hashed here is what the bundle is checked against; the digest itself is checked by
+the importer, which re-hashes every blob.
+*/
+async function describeBlob(store: MirrorStore, entry: {digest: string; size: number}): Promise<BundleFile> {
+	const relative = blobPath(entry.digest);
+	const info = await store.stat(relative);
+	if (!info) {
+		throw new MirrorError(
+			'ERR_MISSING',
+			`${relative} is in the manifest but not in ${store.label}; run verify`,
+		);
+	}
+
+	if (info.size !== entry.size) {
+		throw new MirrorError(
+			'ERR_CHANGED',
+			`${relative} in ${store.label} is not the size the manifest records; run verify`,
+		);
+	}
+
+	// Streamed: a layer can be far larger than anything worth holding in memory.
+	const hash = createHash('sha512');
+	for await (const chunk of await store.openRead(relative)) {
+		hash.update(chunk as Buffer);
+	}
+
+	return {path: relative, size: info.size, sha512: hash.digest('hex'), modified: info.modified.toISOString()};
 }
 
 /** A file's bundle entry; sidecars and keys (small, not in the manifest) are hashed here. */
@@ -158,17 +195,24 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 			const chosen = selected.filter(recent);
 			const chosenPackages = packages.chosen.filter(recent);
 			const defend = chooseDefend(manifest, options.defend, recent);
+			// Images go along unless a collection flag (--packages, --defend-artifacts) narrowed the export.
+			const images = chooseImages(
+				manifest,
+				options.packages === undefined && options.defend === undefined,
+				recent,
+			);
 			for (const message of [...binaries.warnings, ...packages.warnings, ...defend.warnings]) {
 				options.onWarning?.(message);
 			}
 
 			const defendCount = defend.versions.length + defend.artifacts.length;
-			if (chosen.length === 0 && chosenPackages.length === 0 && defendCount === 0) {
+			const imageCount = images.tags + images.blobs.length;
+			if (chosen.length === 0 && chosenPackages.length === 0 && defendCount === 0 && imageCount === 0) {
 				throw since
 					? new NothingNewError(since.toISOString())
 					: new MirrorError(
 							'ERR_NOTHING_TO_EXPORT',
-							'the selection matches no artifact, package version or Defend manifest in the mirror',
+							'the selection matches no artifact, package version or Defend manifest in the mirror, and no image tag',
 						);
 			}
 
@@ -191,6 +235,11 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				files.push(await describeListed(store, entry.path, entry));
 			}
 
+			// Blobs before the manifests naming them, the order an importer publishes them in.
+			for (const entry of images.blobs) {
+				files.push(await describeBlob(store, entry));
+			}
+
 			for (const name of keyFiles) {
 				if (manifest.keys[name]) {
 					files.push(await describeFile(store, name));
@@ -209,6 +258,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				files,
 				...(chosenPackages.length > 0 ? {packages: chosenPackages} : {}),
 				...(defendCount > 0 ? {defend: {versions: defend.versions, artifacts: defend.artifacts}} : {}),
+				...(imageCount > 0 ? {images: {blobs: images.blobs, repositories: images.repositories}} : {}),
 			};
 
 			const writer = options.out === '-' ? undefined : createPartWriter(options.out, options.splitSize);
@@ -272,6 +322,7 @@ export async function exportBundle(options: ExportOptions): Promise<ExportSummar
 				artifacts: chosen.length,
 				packages: chosenPackages.length,
 				defend: {versions: defend.versions.length, artifacts: defend.artifacts.length},
+				images: {tags: images.tags, blobs: images.blobs.length},
 				files: files.length,
 				bytes,
 				outputs,

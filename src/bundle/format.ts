@@ -4,7 +4,14 @@ follows with its size and sha512, so an importer can check each file as it
 streams past and knows when the bundle is complete.
 */
 import {BundleError} from '../errors.js';
-import type {DefendArtifactEntry, DefendVersionEntry, PackageEntry} from '../store/manifest.js';
+import {blobPath, isDigest, isRepository, isTag} from '../images/catalog.js';
+import type {
+	DefendArtifactEntry,
+	DefendVersionEntry,
+	ImageBlobEntry,
+	ImageTagEntry,
+	PackageEntry,
+} from '../store/manifest.js';
 
 /** The name of the bundle's first entry. */
 export const bundleManifestName = 'elastic-artifact-mirror-bundle.json';
@@ -39,6 +46,17 @@ export type BundleManifest = {
 	entries; absent in bundles without Defend protections.
 	*/
 	readonly defend?: BundleDefend | undefined;
+	/**
+	Container image blobs in `files` (each digest once, at `oci/blobs/sha256/<hex>`) with
+	their source manifest entries, and the tags; absent in bundles without images.
+	*/
+	readonly images?: BundleImages | undefined;
+};
+
+/** The image section of a bundle's manifest: blobs in the order they publish in (named before namers). */
+export type BundleImages = {
+	readonly blobs: readonly ImageBlobEntry[];
+	readonly repositories: Readonly<Record<string, Readonly<Record<string, ImageTagEntry>>>>;
 };
 
 /** The Defend section of a bundle's manifest. */
@@ -112,6 +130,7 @@ export function parseBundleManifest(text: string): BundleManifest {
 	}
 
 	checkDefendSection(data.defend, seen);
+	checkImagesSection(data.images, seen);
 	return data as BundleManifest;
 }
 
@@ -139,5 +158,53 @@ function checkDefendSection(defend: Partial<BundleDefend> | undefined, files: Re
 		}
 
 		listed.add(entry.path);
+	}
+}
+
+/** The image section names only valid repositories, tags and digests, each blob once and in `files`. */
+function checkImagesSection(images: Partial<BundleImages> | undefined, files: ReadonlySet<string>): void {
+	if (images === undefined) {
+		return;
+	}
+
+	const malformed = (what: unknown) =>
+		new BundleError(
+			`${bundleManifestName} has a malformed or repeated image entry: ${JSON.stringify(what).slice(0, 200)}`,
+		);
+	if (
+		!Array.isArray(images?.blobs) ||
+		typeof images.repositories !== 'object' ||
+		images.repositories === null
+	) {
+		throw new BundleError(`${bundleManifestName} has a malformed images section`);
+	}
+
+	const listed = new Set<string>();
+	for (const entry of images.blobs as Array<Partial<ImageBlobEntry>>) {
+		const refs = entry?.refs ?? [];
+		if (
+			typeof entry?.digest !== 'string' ||
+			!isDigest(entry.digest) ||
+			!files.has(blobPath(entry.digest)) ||
+			listed.has(entry.digest) ||
+			!Array.isArray(refs) ||
+			!refs.every((ref) => typeof ref === 'string' && isDigest(ref))
+		) {
+			throw malformed(entry);
+		}
+
+		listed.add(entry.digest);
+	}
+
+	for (const [repository, tags] of Object.entries(images.repositories)) {
+		if (!isRepository(repository) || typeof tags !== 'object' || tags === null) {
+			throw malformed(repository);
+		}
+
+		for (const [tag, entry] of Object.entries(tags as Record<string, Partial<ImageTagEntry>>)) {
+			if (!isTag(tag) || typeof entry?.digest !== 'string' || !isDigest(entry.digest)) {
+				throw malformed({repository, tag, entry});
+			}
+		}
 	}
 }

@@ -4,7 +4,9 @@ against the bundle's manifest while it streams into a staging folder, then every
 artifact against its `.sha512` and its signature against the trusted keys, and
 every package version as sync checks one (import-packages.ts), and every Defend
 manifest and artifact (import-defend.ts), exactly as sync checks downloads. Only when the whole bundle is sound is anything published, by the
-same atomic rename as sync; a bad bundle changes nothing.
+same atomic rename as sync; a bad bundle changes nothing. Container images are the
+one exception (import-images.ts): a blob that does not match its digest refuses the
+tags reaching it, which are reported as failed, and the rest of the bundle goes in.
 */
 import {randomBytes} from 'node:crypto';
 import {readFile, rm} from 'node:fs/promises';
@@ -21,6 +23,12 @@ import {checkKeyFile, loadTrustedKeys} from '../trust/keys.js';
 import {inspectArtifact} from '../trust/verify-artifact.js';
 import type {BundleFile} from './format.js';
 import {checkBundleDefend, defendFilePaths, publishBundleDefend} from './import-defend.js';
+import {
+	checkBundleImages,
+	type ImageImportCounts,
+	imageFilePaths,
+	publishBundleImages,
+} from './import-images.js';
 import {checkBundlePackages, packageFilePaths, publishBundlePackages} from './import-packages.js';
 import {stageBundle} from './stage.js';
 
@@ -45,6 +53,8 @@ export type ImportSummary = {
 		readonly versions: {readonly published: number; readonly present: number};
 		readonly artifacts: {readonly published: number; readonly present: number};
 	};
+	/** Image tags and blobs published and present, and the tags refused (with why); absent for a bundle without images. */
+	readonly images?: Omit<ImageImportCounts, 'bytes'>;
 	readonly keys: number;
 	readonly bytes: number;
 };
@@ -67,7 +77,11 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				// Sort what arrived into artifacts with both sidecars, and keys; anything else is refused.
 				const artifacts: Array<{ref: ArtifactRef; file: BundleFile}> = [];
 				const keys: BundleFile[] = [];
-				const ofCollections = new Set([...packageFilePaths(bundle), ...defendFilePaths(bundle)]);
+				const ofCollections = new Set([
+					...packageFilePaths(bundle),
+					...defendFilePaths(bundle),
+					...imageFilePaths(bundle),
+				]);
 				for (const file of bundle.files) {
 					if (ofCollections.has(file.path)) {
 						continue;
@@ -140,6 +154,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				const packages = await checkBundlePackages(bundle, staged, trusted);
 				const {writer} = await openWriter(store);
 				const defend = await checkBundleDefend(bundle, staged, writer.manifest);
+				const images = await checkBundleImages(bundle, staged);
 				// What the mirror holds, asked once as sync asks (one listing per folder in a bucket).
 				const held = await store.inspect(artifacts.map(({ref}) => ref));
 				let published = 0;
@@ -186,24 +201,31 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					options.onWarning?.(message),
 				);
 				bytes += defendCounts.bytes;
+				const {bytes: imageBytes, ...imageCounts} = await publishBundleImages(
+					store,
+					writer,
+					images,
+					(message) => options.onWarning?.(message),
+				);
+				bytes += imageBytes;
 				await writer.save();
 				await writer.recordRun({
 					kind: 'import',
 					startedAt,
-					result: 'success',
+					result: imageCounts.failed.length > 0 ? 'failed' : 'success',
 					counts: {
 						published,
 						present,
 						notPublished: 0,
-						failed: 0,
+						failed: imageCounts.failed.length,
 						bytes,
 						keys: {published: keyCount, present: keys.length - keyCount},
 						...(packages.length > 0
 							? {packages: {published: packageCounts.published, present: packageCounts.present, failed: 0}}
 							: {}),
 					},
-					// An import publishes all of a bundle or nothing: a recorded import has no failed files.
-					failures: [],
+					// An import publishes all of a bundle or nothing, but for image tags a bad blob refused.
+					failures: imageCounts.failed.map(({path, reason}) => ({path, reason})),
 				});
 				return {
 					published,
@@ -212,6 +234,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					...(bundle.defend
 						? {defend: {versions: defendCounts.versions, artifacts: defendCounts.artifacts}}
 						: {}),
+					...(bundle.images ? {images: imageCounts} : {}),
 					keys: keyCount,
 					bytes,
 				};

@@ -16,6 +16,7 @@ import type {ConfigSources} from '../config/sources.js';
 import {loadVerifyConfig} from '../config/verify.js';
 import {NothingNewError} from '../errors.js';
 import {formatBytes} from '../format.js';
+import {blobPath} from '../images/catalog.js';
 import {prune} from '../maintain/prune.js';
 import {packageBytes} from '../maintain/prune-packages.js';
 import {type VerifyOptions, verifyMirror} from '../maintain/verify.js';
@@ -82,7 +83,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 
 		const where = summary.outputs.length > 0 ? summary.outputs.join(', ') : 'stdout';
 		output.line(
-			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''}${summary.defend.versions + summary.defend.artifacts > 0 ? `, ${summary.defend.versions} Defend manifests and ${summary.defend.artifacts} Defend artifacts` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
+			`exported ${summary.artifacts} artifacts${summary.packages > 0 ? ` and ${summary.packages} package versions` : ''}${summary.defend.versions + summary.defend.artifacts > 0 ? `, ${summary.defend.versions} Defend manifests and ${summary.defend.artifacts} Defend artifacts` : ''}${summary.images.tags + summary.images.blobs > 0 ? `, ${summary.images.tags} image tags and ${summary.images.blobs} image blobs` : ''} (${summary.files} files, ${formatBytes(summary.bytes)})${summary.since ? ` published since ${summary.since}` : ''} to ${where}`,
 		);
 		return 0;
 	} finally {
@@ -90,7 +91,7 @@ export async function runExport(sources: ConfigSources, output: Output): Promise
 	}
 }
 
-/** `import`: exit 0 when the bundle verified and is published (or already was). */
+/** `import`: exit 0 when the bundle verified and is published (or already was); 1 when an image tag was refused. */
 export async function runImport(
 	sources: ConfigSources,
 	inputs: readonly string[],
@@ -123,6 +124,18 @@ export async function runImport(
 			);
 		}
 
+		if (summary.images) {
+			const {tags, blobs, failed} = summary.images;
+			for (const {path, reason} of failed) {
+				output.line(`not imported: ${path}: ${reason}`);
+			}
+
+			output.line(
+				`imported images: ${tags.published} tags published, ${tags.present} already present${failed.length > 0 ? `, ${failed.length} refused` : ''}; ${blobs.published} blobs published, ${blobs.present} already present`,
+			);
+			return failed.length > 0 ? 1 : 0;
+		}
+
 		return 0;
 	} finally {
 		bar.stop();
@@ -130,10 +143,18 @@ export async function runImport(
 }
 
 /** What verify checked: files, then package versions and Defend files when there were any ("3 files, 2 package versions and 19 Defend files"). */
-function checkedText(report: {checked: number; checkedPackages: number; checkedDefend: number}): string {
-	const parts = [`${report.checked - report.checkedPackages - report.checkedDefend} files`];
+function checkedText(report: {
+	checked: number;
+	checkedPackages: number;
+	checkedDefend: number;
+	checkedImages: number;
+}): string {
+	const parts = [
+		`${report.checked - report.checkedPackages - report.checkedDefend - report.checkedImages} files`,
+	];
 	if (report.checkedPackages > 0) parts.push(`${report.checkedPackages} package versions`);
 	if (report.checkedDefend > 0) parts.push(`${report.checkedDefend} Defend files`);
+	if (report.checkedImages > 0) parts.push(`${report.checkedImages} image blobs and tags`);
 	return parts.length === 1 ? (parts[0] as string) : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
 
@@ -142,7 +163,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const config = loadVerifyConfig(sources);
 	const bar = progressBar(output.progress, 'verifying');
 	// Repairs are a sync limited to the quarantined artifacts, package versions and Defend versions.
-	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit, defendVersions) => {
+	const refetch: VerifyOptions['refetch'] = async (only, onlyPackages, emit, defendVersions, onlyImages) => {
 		const {sync} = await import('../agent/sync.js');
 		const defend =
 			defendVersions.length > 0
@@ -151,7 +172,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 						upstream: config.sync.defendUpstream,
 					}
 				: undefined;
-		return sync({...config.sync, only, onlyPackages, defend, dryRun: false}, emit);
+		return sync({...config.sync, only, onlyPackages, onlyImages, defend, dryRun: false}, emit);
 	};
 	const report = await verifyMirror({...config, refetch, onChecked: bar.update}, (event) => {
 		if (event.type === 'published') {
@@ -178,6 +199,12 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 		output.line(`quarantined: ${file} (could not fetch it again; moved to ${report.quarantineDir})`);
 	}
 
+	for (const file of report.quarantinedImages) {
+		output.line(
+			`quarantined: ${file} (the tags reaching it could not all be fetched again; moved to ${report.quarantineDir})`,
+		);
+	}
+
 	for (const link of report.removed) {
 		output.line(`removed link: ${link}`);
 	}
@@ -185,7 +212,7 @@ export async function runVerify(sources: ConfigSources, output: Output): Promise
 	const resolved = new Set([...report.repaired, ...report.removed]);
 	const unrepaired = report.problems.filter((problem) => !resolved.has(problem.path));
 	output.line(
-		`verified ${checkedText(report)}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length + report.quarantinedDefend.length} quarantined` : ''}`,
+		`verified ${checkedText(report)}: ${report.problems.length} problems${config.repair ? `, ${report.repaired.length} repaired, ${report.quarantined.length + report.quarantinedPackages.length + report.quarantinedDefend.length + report.quarantinedImages.length} quarantined` : ''}`,
 	);
 	return unrepaired.length === 0 ? 0 : 1;
 }
@@ -219,14 +246,25 @@ export async function runPrune(sources: ConfigSources, output: Output): Promise<
 		output.line(`${verb} ${entry.path} (${formatBytes(entry.size)}): ${reason}`);
 	}
 
+	for (const {repository, tag, entry, reason} of result.images.tags) {
+		output.line(
+			`${result.deleted ? 'removed' : 'would remove'} tag ${repository}:${tag} (${entry.digest}, ${entry.platforms.join(', ') || 'no platform'}): ${reason}`,
+		);
+	}
+
+	for (const {entry, reason} of result.images.blobs) {
+		output.line(`${verb} ${blobPath(entry.digest)} (${formatBytes(entry.size)}): ${reason}`);
+	}
+
 	const count = result.actions.length;
 	const versions = result.packages.actions.length;
 	const defend = result.defend.versions.length + result.defend.artifacts.length;
-	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}${defend > 0 ? `, ${result.defend.versions.length} Defend manifests and ${result.defend.artifacts.length} Defend artifacts` : ''}`;
+	const images = result.images.tags.length + result.images.blobs.length;
+	const what = `${count} artifacts${versions > 0 ? ` and ${versions} package versions` : ''}${defend > 0 ? `, ${result.defend.versions.length} Defend manifests and ${result.defend.artifacts.length} Defend artifacts` : ''}${images > 0 ? `, ${result.images.tags.length} image tags and ${result.images.blobs.length} image blobs` : ''}`;
 	output.line(
 		result.deleted
 			? `deleted ${what} with their ${versions > 0 ? 'companion files' : 'sidecars'}; ${formatBytes(result.bytes)} freed`
-			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions + defend > 0 ? '; run again with --yes to delete them' : ''}`,
+			: `${what} (${formatBytes(result.bytes)}) would be deleted${count + versions + defend + images > 0 ? '; run again with --yes to delete them' : ''}`,
 	);
 	return 0;
 }

@@ -25,6 +25,8 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 	const keepLatest = read(pruneDefs.keepLatest);
 	const keepVersions = read(pruneDefs.keepVersions);
 	const keepPackageVersions = read(pruneDefs.keepPackageVersions);
+	const keepImageTags = read(pruneDefs.keepImageTags);
+	const imageTagsOlderThan = read(pruneDefs.imageTagsOlderThan);
 	const unselected = read(pruneDefs.unselected) ?? false;
 	const defendOrphans = read(pruneDefs.defendOrphans) ?? false;
 	const yes = read(pruneDefs.yes) ?? false;
@@ -38,11 +40,13 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 		keepLatest === undefined &&
 		keepVersions === undefined &&
 		keepPackageVersions === undefined &&
+		keepImageTags === undefined &&
+		imageTagsOlderThan === undefined &&
 		!unselected &&
 		!defendOrphans
 	) {
 		throw new UsageError(
-			'prune needs a rule: --keep-latest N, --keep-versions LIST, --keep-package-versions N, --unselected or --defend-orphans',
+			'prune needs a rule: --keep-latest N, --keep-versions LIST, --keep-package-versions N, --keep-image-tags N, --image-tags-older-than DAYS, --unselected or --defend-orphans',
 		);
 	}
 
@@ -53,6 +57,7 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 	let selection: PruneRules['selection'];
 	let packages: PruneRules['packages'];
 	let defendVersions: PruneRules['defendVersions'];
+	let images: PruneRules['images'];
 	if (unselected) {
 		const sync = readSyncOptions(createReader({...sources, flags: {config: sources.flags.config}}));
 		if (sync.products.length > 0) {
@@ -74,11 +79,22 @@ export function readPruneConfig(reader: Reader): PruneConfig {
 
 		// No note when it selects none: most mirrors hold no Defend protections to leave alone.
 		defendVersions = sync.defend?.versions;
+		images = sync.images?.requests;
 	}
 
 	return {
 		location,
-		rules: {keepLatest, keepVersions, selection, keepPackageVersions, packages, defendVersions},
+		rules: {
+			keepLatest,
+			keepVersions,
+			selection,
+			keepPackageVersions,
+			packages,
+			defendVersions,
+			keepImageTags,
+			imageTagsOlderThan,
+			images,
+		},
 		yes,
 		notes,
 	};

@@ -112,4 +112,10 @@ export type PruneRules = {
 	readonly packages?: readonly PackageRequest[] | undefined;
 	/** Remove the Defend versions these specs (sync's --defend-artifacts) do not select; absent when it selects none. */
 	readonly defendVersions?: readonly VersionSpec[] | undefined;
+	/** Keep the newest N tags of each image repository. */
+	readonly keepImageTags?: number | undefined;
+	/** Remove image tags set more than this many days ago. */
+	readonly imageTagsOlderThan?: number | undefined;
+	/** Remove the image tags these requests (sync's --images) do not take; absent when it selects none. */
+	readonly images?: readonly ImageRequest[] | undefined;
 };

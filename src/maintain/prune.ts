@@ -4,7 +4,9 @@ from the manifest and the rules, then deletion under the sync lock: artifact fir
 then its sidecars (the reverse of publishing, so a reader never finds an artifact
 without them); a package version's zip first, its info last; Defend manifests
 before the artifacts only they named (prune-defend.ts; every run removes artifacts
-no kept manifest names). Keys are never touched. Dry run unless told otherwise.
+no kept manifest names); image tags, then the blobs no kept tag reaches, indexes
+and manifests before what they name (prune-images.ts; every run collects blobs no
+tag reaches). Keys are never touched. Dry run unless told otherwise.
 */
 import semver from 'semver';
 import {selectEntries} from '../agent/select.js';
@@ -15,6 +17,7 @@ import type {ManifestEntry} from '../store/manifest.js';
 import {withLockedStore, withReadStore} from '../store/open.js';
 import type {MirrorStore, StoreOptions} from '../store/store.js';
 import {type DefendPrunePlan, defendBytes, planDefendPrune} from './prune-defend.js';
+import {type ImagePrunePlan, imageBytes, planImagePrune} from './prune-images.js';
 import {type PackagePrunePlan, packageBytes, planPackagePrune} from './prune-packages.js';
 
 export type {PruneRules};
@@ -86,6 +89,8 @@ export type PruneResult = {
 	readonly packages: PackagePrunePlan;
 	/** Defend versions (manifests) and artifacts to delete. */
 	readonly defend: DefendPrunePlan;
+	/** Image tags to unlist and blobs to delete. */
+	readonly images: ImagePrunePlan;
 	readonly bytes: number;
 	readonly deleted: boolean;
 };
@@ -112,13 +117,21 @@ export async function prune(
 		const actions = planPrune(Object.values(writer.manifest.files), rules);
 		const packages = planPackagePrune(Object.values(writer.manifest.packages), rules);
 		const defend = planDefendPrune(writer.manifest.defend, rules.defendVersions);
+		const images = planImagePrune(writer.manifest.images, rules);
 		const bytes =
+			imageBytes(images) +
 			actions.reduce((sum, action) => sum + action.entry.size, 0) +
 			packages.actions.reduce((sum, action) => sum + packageBytes(action.entry), 0) +
 			defendBytes(defend);
-		const count = actions.length + packages.actions.length + defend.versions.length + defend.artifacts.length;
+		const count =
+			actions.length +
+			packages.actions.length +
+			defend.versions.length +
+			defend.artifacts.length +
+			images.tags.length +
+			images.blobs.length;
 		if (!yes || count === 0) {
-			return {actions, packages, defend, bytes, deleted: false};
+			return {actions, packages, defend, images, bytes, deleted: false};
 		}
 
 		try {
@@ -137,12 +150,21 @@ export async function prune(
 			for (const {entry} of defend.artifacts) {
 				await writer.removeDefendArtifact(entry.path);
 			}
+
+			// Tags first: a blob goes only when nothing listed reaches it any more.
+			for (const {repository, tag} of images.tags) {
+				writer.untagImage(repository, tag);
+			}
+
+			for (const {entry} of images.blobs) {
+				await writer.removeImageBlob(entry.digest);
+			}
 		} finally {
 			// What was deleted leaves the manifest even when a later deletion failed.
 			await writer.save({always: true});
 		}
 
-		return {actions, packages, defend, bytes, deleted: true};
+		return {actions, packages, defend, images, bytes, deleted: true};
 	};
 	return yes ? withLockedStore(options, warn, work, {mustExist: true}) : withReadStore(options, warn, work);
 }

@@ -1,8 +1,8 @@
 /**
 The second half of verify --repair: fetch again what verify quarantined, with a sync
-limited to exactly those artifacts, package versions and Defend versions (it takes
-the lock itself),
-and drop the quarantined copies of what came back verified.
+limited to exactly those artifacts, package versions, Defend versions and image
+tags (it takes the lock itself), and drop the quarantined copies of what came back
+verified. A quarantined image blob is dropped once every tag it took down is back.
 */
 import {type ArtifactRef, artifactFiles} from '../agent/catalog.js';
 import {describeError} from '../errors.js';
@@ -18,6 +18,8 @@ export type Quarantined = {
 	readonly packages: readonly string[];
 	/** Defend versions whose manifest went, and every Defend file moved (manifest zips and artifacts). */
 	readonly defend: {readonly versions: readonly string[]; readonly moved: readonly string[]};
+	/** Image tags (`repo:tag`) unlisted with bad blobs, and the blob paths moved; absent: none. */
+	readonly images?: {readonly tags: readonly string[]; readonly moved: readonly string[]} | undefined;
 	readonly stamp: string;
 };
 
@@ -29,6 +31,7 @@ export type RefetchOptions = {
 		packages: readonly string[],
 		emit: EventSink,
 		defendVersions: readonly string[],
+		imageTags: readonly string[],
 	) => Promise<unknown>;
 };
 
@@ -39,7 +42,7 @@ paths) and what stays in quarantine.
 */
 export async function refetchQuarantined(
 	options: RefetchOptions,
-	{artifacts, packages, defend, stamp}: Quarantined,
+	{artifacts, packages, defend, images = {tags: [], moved: []}, stamp}: Quarantined,
 	problems: Problem[],
 	emit: EventSink,
 ): Promise<{
@@ -47,9 +50,10 @@ export async function refetchQuarantined(
 	quarantined: string[];
 	quarantinedPackages: string[];
 	quarantinedDefend: string[];
+	quarantinedImages: string[];
 }> {
 	const refetched = new Set<string>();
-	if (artifacts.length > 0 || packages.length > 0 || defend.versions.length > 0) {
+	if (artifacts.length + packages.length + defend.versions.length + images.tags.length > 0) {
 		try {
 			await options.refetch(
 				artifacts,
@@ -62,6 +66,7 @@ export async function refetchQuarantined(
 					emit(event);
 				},
 				defend.versions,
+				images.tags,
 			);
 		} catch (error) {
 			problems.push({path: '(repair)', problem: `could not fetch again: ${describeError(error)}`});
@@ -72,7 +77,13 @@ export async function refetchQuarantined(
 	const repairedArtifacts = paths.filter((file) => refetched.has(file));
 	const repairedPackages = packages.filter((file) => refetched.has(file));
 	const repairedDefend = defend.moved.filter((file) => refetched.has(file));
-	if (repairedArtifacts.length + repairedPackages.length + repairedDefend.length > 0) {
+	// Which tag needed which blob is gone with the tags: a blob is repaired when all came back.
+	const imagesBack = images.tags.every((tag) => refetched.has(tag));
+	const repairedImages = imagesBack ? [...images.moved] : [];
+	if (
+		repairedArtifacts.length + repairedPackages.length + repairedDefend.length + repairedImages.length >
+		0
+	) {
 		const store = await openStore(options.sync);
 		try {
 			const quarantine = store.quarantine(stamp);
@@ -80,6 +91,7 @@ export async function refetchQuarantined(
 				...repairedArtifacts.flatMap(artifactFiles),
 				...repairedPackages.flatMap(packageFiles),
 				...repairedDefend,
+				...repairedImages,
 			]) {
 				await quarantine.discard(moved);
 			}
@@ -89,9 +101,16 @@ export async function refetchQuarantined(
 	}
 
 	return {
-		repaired: [...repairedArtifacts, ...repairedPackages, ...repairedDefend],
+		repaired: [
+			...repairedArtifacts,
+			...repairedPackages,
+			...repairedDefend,
+			...repairedImages,
+			...images.tags.filter((tag) => refetched.has(tag)),
+		],
 		quarantined: paths.filter((file) => !refetched.has(file)),
 		quarantinedPackages: packages.filter((file) => !refetched.has(file)),
 		quarantinedDefend: defend.moved.filter((file) => !refetched.has(file)),
+		quarantinedImages: imagesBack ? [] : [...images.moved],
 	};
 }

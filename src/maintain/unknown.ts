@@ -5,6 +5,7 @@ it. Links are reported too: the server does not follow them (they could point ou
 of the tree or into `.mirror/`), so a link is at best a broken download.
 */
 import {type ArtifactRef, artifactFiles, classifyPath, keyFiles} from '../agent/catalog.js';
+import {isImagePath, parseBlobPath} from '../images/catalog.js';
 import {packageFiles} from '../packages/catalog.js';
 import type {ManifestView} from '../store/manifest.js';
 import type {MirrorStore} from '../store/store.js';
@@ -21,6 +22,8 @@ export type TreeFindings = {
 	readonly badPackages: string[];
 	/** Defend manifest zips and artifacts that are links: repair moves them out (with the manifests naming them). */
 	readonly badDefend: string[];
+	/** Listed image blobs (digests) that are links: repair moves them out and fetches the tags reaching them again. */
+	readonly badImages: string[];
 	/** Links on nothing the mirror published: repair removes the link (never its target). */
 	readonly strayLinks: string[];
 	/** Key files present in the tree (as files). */
@@ -52,6 +55,7 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 		badArtifacts: [],
 		badPackages: [],
 		badDefend: [],
+		badImages: [],
 		strayLinks: [],
 		keysPresent: new Set(),
 	};
@@ -59,6 +63,8 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 		const artifact = owner.get(entry.path);
 		const version = packageOwner.get(entry.path);
 		const listedDefend = defend.has(entry.path);
+		const digest = parseBlobPath(entry.path);
+		const listedImage = digest !== undefined && manifest.images.blobs[digest] !== undefined;
 		if (entry.kind === 'link') {
 			const kind = artifact ? classifyPath(artifact) : undefined;
 			const repair =
@@ -68,7 +74,9 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 						? 'moves the package version out (sync fetches it again)'
 						: listedDefend
 							? 'moves it out with the Defend manifests naming it and fetches them again'
-							: 'removes the link (not what it points to)';
+							: listedImage
+								? 'moves the blob out and fetches the tags reaching it again'
+								: 'removes the link (not what it points to)';
 			findings.problems.push({
 				path: entry.path,
 				problem: `is a symbolic link, which the server does not follow; verify --repair ${repair}`,
@@ -81,6 +89,8 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 				}
 			} else if (listedDefend) {
 				findings.badDefend.push(entry.path);
+			} else if (listedImage) {
+				findings.badImages.push(digest);
 			} else {
 				findings.strayLinks.push(entry.path);
 			}
@@ -88,11 +98,14 @@ export async function checkTree(store: MirrorStore, manifest: ManifestView): Pro
 			findings.problems.push({path: entry.path, problem: 'is not a regular file; remove it by hand'});
 		} else if ((keyFiles as readonly string[]).includes(entry.path)) {
 			findings.keysPresent.add(entry.path);
-		} else if (!artifact && !version && !listedDefend) {
+		} else if (!artifact && !version && !listedDefend && !listedImage) {
+			// Under oci/ as under epr/: sync adopts nothing there, it writes every blob it needs itself.
 			findings.problems.push({
 				path: entry.path,
 				problem:
-					entry.path.startsWith('epr/') || entry.path.startsWith('downloads/endpoint/')
+					entry.path.startsWith('epr/') ||
+					entry.path.startsWith('downloads/endpoint/') ||
+					isImagePath(entry.path)
 						? 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it)'
 						: 'unknown file, not in the manifest, yet served: remove it by hand (verify --repair leaves it; a selected artifact with its sidecars is adopted by the next sync)',
 			});

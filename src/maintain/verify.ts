@@ -3,8 +3,10 @@ verify: re-check everything the mirror serves, the way sync checked it on the wa
 in (size, sha512 against the manifest and the `.sha512` line, PGP signature against
 the trusted keys, key files hold only trusted keys, package versions as
 verify-packages.ts checks them, Defend manifests and artifacts as verify-defend.ts
-does). With repair, bad artifacts, package versions and Defend files are moved out
-of the served tree into a quarantine folder and fetched again.
+does, image blobs and tags as verify-images.ts does). With repair, bad artifacts,
+package versions, Defend files and image blobs are moved out of the served tree
+into a quarantine folder and fetched again.
+Over 300 lines because it is the one sequence of every collection's checks and repairs.
 */
 import pLimit from 'p-limit';
 import {type ArtifactRef, classifyPath, keyFiles} from '../agent/catalog.js';
@@ -19,6 +21,7 @@ import {inspectArtifact} from '../trust/verify-artifact.js';
 import {type RefetchOptions, refetchQuarantined} from './repair.js';
 import {checkTree, type Problem} from './unknown.js';
 import {defendChecks, holdsDefend, quarantineDefendFiles} from './verify-defend.js';
+import {type ImageCheck, imageChecks, quarantineImageFiles} from './verify-images.js';
 import {checkPackage, packageScratch} from './verify-packages.js';
 
 export type {Problem} from './unknown.js';
@@ -30,6 +33,8 @@ export type VerifyReport = {
 	readonly checkedPackages: number;
 	/** How many of `checked` were Defend manifest zips and artifacts. */
 	readonly checkedDefend: number;
+	/** How many of `checked` were image blobs and tags. */
+	readonly checkedImages: number;
 	readonly problems: readonly Problem[];
 	/** Artifacts and package versions (zip paths) fetched again and verified. */
 	readonly repaired: readonly string[];
@@ -41,6 +46,8 @@ export type VerifyReport = {
 	readonly quarantinedPackages: readonly string[];
 	/** Defend files (manifest zips and artifacts) moved out of the tree that could not be fetched again. */
 	readonly quarantinedDefend: readonly string[];
+	/** Image blobs moved out of the tree whose tags could not all be fetched again. */
+	readonly quarantinedImages: readonly string[];
 	/** Where quarantined files are: a folder, or an s3:// prefix. */
 	readonly quarantineDir: string | undefined;
 };
@@ -122,10 +129,14 @@ export async function verifyMirror(
 	const badPackages: string[] = [];
 	const badDefend: string[] = [];
 	let movedDefend: {versions: string[]; moved: string[]} = {versions: [], moved: []};
+	const badBlobs: string[] = [];
+	const badTags: Array<{repository: string; tag: string}> = [];
+	let movedImages: {tags: string[]; moved: string[]} = {tags: [], moved: []};
 	const removed: string[] = [];
 	let checked = 0;
 	let checkedPackages = 0;
 	let checkedDefend = 0;
+	let checkedImages = 0;
 	const check = async (store: MirrorStore): Promise<string | undefined> => {
 		const {writer, warning} = await openWriter(store);
 		const {manifest} = writer;
@@ -137,7 +148,8 @@ export async function verifyMirror(
 		const versions = Object.values(manifest.packages).sort((a, b) => a.path.localeCompare(b.path));
 		const scratch = versions.length > 0 || holdsDefend(manifest) ? await packageScratch(store) : undefined;
 		const defend = scratch ? defendChecks(store, manifest, scratch.dir) : [];
-		const total = entries.length + versions.length + defend.length;
+		const images = imageChecks(store, manifest);
+		const total = entries.length + versions.length + defend.length + images.length;
 		const limit = pLimit(4);
 		try {
 			const tasks = [
@@ -152,14 +164,16 @@ export async function verifyMirror(
 					run: () => checkPackage(store, entry, trusted, scratch?.dir as string),
 				})),
 				...defend.map((check) => ({...check, kind: 'defend'})),
+				...images.map((check) => ({...check, kind: 'image' as const})),
 			];
 			await Promise.all(
-				tasks.map(({path, kind, run}) =>
+				tasks.map(({path, kind, run, ...image}) =>
 					limit(async () => {
 						const problem = await run();
 						checked++;
 						checkedPackages += kind === 'package' ? 1 : 0;
 						checkedDefend += kind === 'defend' ? 1 : 0;
+						checkedImages += kind === 'image' ? 1 : 0;
 						options.onChecked?.(checked, total);
 						if (!problem) {
 							return;
@@ -172,6 +186,12 @@ export async function verifyMirror(
 						}
 
 						(kind === 'package' ? badPackages : kind === 'defend' ? badDefend : []).push(path);
+						const {digest, tag} = image as Partial<ImageCheck>;
+						if (digest) {
+							badBlobs.push(digest);
+						} else if (tag) {
+							badTags.push(tag);
+						}
 					}),
 				),
 			);
@@ -194,6 +214,7 @@ export async function verifyMirror(
 		}
 
 		badDefend.push(...tree.badDefend.filter((file) => !badDefend.includes(file)));
+		badBlobs.push(...tree.badImages.filter((digest) => !badBlobs.includes(digest)));
 
 		// A key file in the tree is checked whether or not the manifest lists it: it is served.
 		for (const name of keyFiles) {
@@ -235,7 +256,7 @@ export async function verifyMirror(
 			removed.push(link);
 		}
 
-		if (bad.length + badPackages.length + badDefend.length === 0) {
+		if (bad.length + badPackages.length + badDefend.length + badBlobs.length + badTags.length === 0) {
 			return undefined;
 		}
 
@@ -251,6 +272,7 @@ export async function verifyMirror(
 		}
 
 		movedDefend = await quarantineDefendFiles(writer, badDefend.sort(), quarantine);
+		movedImages = await quarantineImageFiles(writer, {digests: badBlobs.sort(), tags: badTags}, quarantine);
 
 		await writer.save({always: true});
 		return quarantine.where;
@@ -261,7 +283,7 @@ export async function verifyMirror(
 		: await withReadStore(options.sync, warn, check);
 	if (quarantineDir === undefined) {
 		const none: string[] = [];
-		const counts = {checked, checkedPackages, checkedDefend};
+		const counts = {checked, checkedPackages, checkedDefend, checkedImages};
 		return {
 			...counts,
 			problems,
@@ -270,29 +292,34 @@ export async function verifyMirror(
 			quarantined: none,
 			quarantinedPackages: none,
 			quarantinedDefend: none,
+			quarantinedImages: none,
 			quarantineDir,
 		};
 	}
 
-	const {repaired, quarantined, quarantinedPackages, quarantinedDefend} = await refetchQuarantined(
-		options,
-		{artifacts: bad, packages: badPackages, defend: movedDefend, stamp},
-		problems,
-		emit,
-	);
+	const {repaired, quarantined, quarantinedPackages, quarantinedDefend, quarantinedImages} =
+		await refetchQuarantined(
+			options,
+			{artifacts: bad, packages: badPackages, defend: movedDefend, images: movedImages, stamp},
+			problems,
+			emit,
+		);
 
 	return {
 		checked,
 		checkedPackages,
 		checkedDefend,
+		checkedImages,
 		problems,
 		repaired,
 		removed,
 		quarantined,
 		quarantinedPackages,
 		quarantinedDefend,
+		quarantinedImages,
 		quarantineDir:
-			quarantined.length + quarantinedPackages.length + quarantinedDefend.length > 0
+			quarantined.length + quarantinedPackages.length + quarantinedDefend.length + quarantinedImages.length >
+			0
 				? quarantineDir
 				: undefined,
 	};

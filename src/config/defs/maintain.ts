@@ -3,6 +3,7 @@ The option lists of `verify`, `prune` and `package-paths`.
 */
 import type {VersionSpec} from '../../versions.js';
 import {defendDefs} from './defend.js';
+import {imageDefs} from './images.js';
 import {boolean, filePath, integer, versionList} from './kinds.js';
 import {group} from './option.js';
 import {packageDefs} from './packages.js';
@@ -15,7 +16,7 @@ export const verifyDefs = group({
 	repair: {
 		...boolean,
 		description:
-			'move bad artifacts, package versions and Defend files to .mirror/quarantine/ (a bad Defend artifact with the manifests naming it); fetch them again from their upstreams',
+			'move bad artifacts, package versions, Defend files and image blobs to .mirror/quarantine/ (a bad Defend artifact with the manifests naming it; a bad image blob unlists the tags reaching it); fetch them again from their upstreams',
 		default: false,
 		flagOnly: true,
 	},
@@ -29,6 +30,7 @@ export const verifyOptions = [
 	upstreamDefs.upstream,
 	packageDefs.registry,
 	defendDefs.defendUpstream,
+	imageDefs.imageRegistry,
 	upstreamDefs.caFile,
 	upstreamDefs.timeout,
 	upstreamDefs.retries,
@@ -58,10 +60,23 @@ export const pruneDefs = group({
 			'keep the newest N versions of each integration package (and any version a kept one requires)',
 		flagOnly: true,
 	},
+	keepImageTags: {
+		...integer(1, 1000),
+		description:
+			'keep the newest N tags of each image repository (by version when every tag is one, else by when the mirror set it); blobs no kept tag reaches go too',
+		flagOnly: true,
+	},
+	imageTagsOlderThan: {
+		...integer(1, 36500),
+		arg: '<days>',
+		description:
+			'remove image tags the mirror set (or moved) more than DAYS days ago; blobs no kept tag reaches go too',
+		flagOnly: true,
+	},
 	unselected: {
 		...boolean,
 		description:
-			'remove what the sync config no longer selects: artifacts (versions, products, platforms, fips), package versions (--packages names) and Defend versions (--defend-artifacts), each only when the config selects that kind at all',
+			'remove what the sync config no longer selects: artifacts (versions, products, platforms, fips), package versions (--packages names), Defend versions (--defend-artifacts) and image tags (--images; an untagged repository keeps all its tags), each only when the config selects that kind at all',
 		flagOnly: true,
 	},
 	defendOrphans: {
