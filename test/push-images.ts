@@ -432,6 +432,37 @@ gated(
 	},
 );
 
+gated(
+	'two repositories with one flat name and one tag are refused before anything is sent (exit 2)',
+	async (t) => {
+		const upstream = await startRegistry(t);
+		await pushSinglePlatform(upstream.url, 'beats/elastic-agent', '8.19.0', 'linux/amd64');
+		await pushSinglePlatform(upstream.url, 'elastic-agent/elastic-agent', '8.19.0', 'linux/amd64');
+		await pushSinglePlatform(upstream.url, 'elastic-agent/elastic-agent', '9.1.3', 'linux/amd64');
+		const mirror = await syncMirror(
+			upstream.url,
+			'beats/elastic-agent:8.19.0,elastic-agent/elastic-agent:8.19.0',
+		);
+		const proxy = await startTokenProxy(t, (await startRegistry(t)).url, {allowPush: true});
+		const refused = await push(t, ['--dir', mirror, '--to', proxy.url, '--container-repository', 'elastic']);
+		t.is(refused.code, 2, refused.stdout + refused.stderr);
+		t.is(
+			refused.stderr.trim(),
+			"error: --container-repository elastic puts both beats/elastic-agent and elastic-agent/elastic-agent at elastic/elastic-agent:8.19.0; push without --container-repository (ECK's default names keep them apart)",
+		);
+		t.deepEqual(proxy.requests, []);
+
+		// Different tags under one flat name are fine: ECK picks the repository by stack version.
+		const apart = await syncMirror(
+			upstream.url,
+			'beats/elastic-agent:8.19.0,elastic-agent/elastic-agent:9.1.3',
+		);
+		const result = await push(t, ['--dir', apart, '--to', proxy.url, '--container-repository', 'elastic']);
+		t.is(result.code, 0, result.stdout + result.stderr);
+		t.regex(result.stdout, /^pushed 2 tags to /m);
+	},
+);
+
 test('push-images without --to, or with a bad --container-repository, exits 2 with one line', async (t) => {
 	const dir = await tempDir(t);
 	const missing = await runCli(['push-images', '--dir', dir], {env: {HOME: dir, DOCKER_CONFIG: dir}});

@@ -179,7 +179,7 @@ export async function pushImages(options: PushOptions): Promise<PushSummary> {
 			if (collision) {
 				const [reference, first, second] = collision;
 				throw new UsageError(
-					`--container-repository ${options.containerRepository} puts both ${first} and ${second} at ${reference}; push one of them with the default names instead`,
+					`--container-repository ${options.containerRepository} puts both ${first} and ${second} at ${reference}; push without --container-repository (ECK's default names keep them apart)`,
 				);
 			}
 
