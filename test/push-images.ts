@@ -12,6 +12,9 @@ once for the file, and on the same skopeo read-back.
 */
 import {execFile} from 'node:child_process';
 import {readFile, writeFile} from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {gatedTest} from './helpers/gate.js';
@@ -27,6 +30,7 @@ import {ensureRegistry, type RunningRegistry, startRegistry} from './helpers/oci
 import {runCli, runSync} from './helpers/run.js';
 import {sharedTeardown} from './helpers/teardown.js';
 import {tempDir} from './helpers/temp.js';
+import {createCertificates} from './helpers/tls.js';
 import {startTokenProxy} from './helpers/token-proxy.js';
 
 const gated = gatedTest('the push-images tests (docker-registry, skopeo)', await ensureRegistry());
@@ -462,6 +466,62 @@ gated(
 		t.regex(result.stdout, /^pushed 2 tags to /m);
 	},
 );
+
+/** An HTTPS front for a plain-HTTP registry, with the test CA's certificate; closed at teardown. */
+async function httpsFront(t: ExecutionContext, target: string): Promise<{url: string; caFile: string}> {
+	const certificates = createCertificates(await tempDir(t, 'tls-'));
+	const upstream = new URL(target);
+	const server = https.createServer({cert: certificates.cert, key: certificates.key}, (request, response) => {
+		const outgoing = http.request(
+			{
+				host: upstream.hostname,
+				port: upstream.port,
+				path: request.url,
+				method: request.method,
+				headers: {...request.headers, host: upstream.host},
+			},
+			(reply) => {
+				response.writeHead(reply.statusCode ?? 502, reply.headers);
+				reply.pipe(response);
+			},
+		);
+		outgoing.on('error', () => response.destroy());
+		request.pipe(outgoing);
+	});
+	await new Promise<void>((resolve) => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	t.teardown(
+		() =>
+			new Promise<void>((resolve) => {
+				server.closeAllConnections();
+				server.close(() => resolve());
+			}),
+	);
+	return {url: `https://localhost:${(server.address() as AddressInfo).port}`, caFile: certificates.caFile};
+}
+
+gated('over HTTPS the registry must be trusted: --ca-file; an unreachable one fails at once', async (t) => {
+	const {single, full} = await filled();
+	const destination = await startRegistry(t, {env: {REGISTRY_HTTP_RELATIVEURLS: 'true'}});
+	const front = await httpsFront(t, destination.url);
+	const untrusted = await push(t, ['--dir', full, '--to', front.url]);
+	t.is(untrusted.code, 1, untrusted.stdout + untrusted.stderr);
+	t.regex(untrusted.stderr, /^error: .*not trusted.*--ca-file/);
+	t.is(untrusted.stderr.trim().split('\n').length, 1);
+
+	const trusted = await push(t, ['--dir', full, '--to', front.url, '--ca-file', front.caFile]);
+	t.is(trusted.code, 0, trusted.stdout + trusted.stderr);
+	const top = single.manifests[0] as PushedManifest;
+	t.true((await rawManifest(t, `${destination.host}/eck/eck-operator:3.2.0`)).equals(top.bytes));
+
+	const unreachable = await push(t, ['--dir', full, '--to', 'http://127.0.0.1:9']);
+	t.is(unreachable.code, 1);
+	t.is(
+		unreachable.stderr.trim(),
+		'error: cannot reach the registry 127.0.0.1:9 (ECONNREFUSED): check --to; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy',
+	);
+});
 
 test('push-images without --to, or with a bad --container-repository, exits 2 with one line', async (t) => {
 	const dir = await tempDir(t);

@@ -193,7 +193,6 @@ export async function pushImages(options: PushOptions): Promise<PushSummary> {
 							options.http,
 						)
 					: undefined;
-				await destination?.ping();
 				const known: Known = new Map();
 				const summary = {pushed: 0, unchanged: 0, failed: 0, tags: 0, blobs: zeroCounts()};
 				const tags = Object.entries(images.repositories)
@@ -203,6 +202,9 @@ export async function pushImages(options: PushOptions): Promise<PushSummary> {
 							.sort()
 							.map((tag) => ({repository, tag})),
 					);
+				if (tags.length > 0) {
+					await destination?.ping();
+				}
 				for (const {repository, tag} of tags) {
 					summary.tags++;
 					const target = targetName(repository, options.containerRepository);

@@ -16,7 +16,7 @@ the push steps share one registry's state and its error wording.
 import type {Readable} from 'node:stream';
 import {ImageError, MirrorError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
-import {toUpstreamError} from '../upstream/errors.js';
+import {toUpstreamError, unreachableCode} from '../upstream/errors.js';
 import {withRetry} from '../upstream/retry.js';
 import type {HttpConfig} from '../upstream/types.js';
 import type {CredentialStore, Credentials} from './credentials.js';
@@ -201,7 +201,17 @@ export function createRegistryDestination(
 	};
 
 	const ping = async (): Promise<Challenge> => {
-		const answer = await http.send(`${root}/v2/`, {method: 'GET'});
+		const answer = await http.send(`${root}/v2/`, {method: 'GET'}).catch((error: unknown) => {
+			// A registry that was never reached is not retried: every tag would wait for the same answer.
+			const code = unreachableCode(error);
+			throw code
+				? new UpstreamError(
+						redactText(root),
+						`cannot reach the registry ${host} (${code}): check --to; set HTTPS_PROXY (and NO_PROXY) if this network needs a proxy`,
+						{retryable: false, cause: error, code: 'ERR_UNREACHABLE'},
+					)
+				: error;
+		});
 		if (answer.status === 200) {
 			return {kind: 'none'};
 		}
