@@ -11,12 +11,13 @@ Over 300 lines because every test leans on the same upstream and mirrors, filled
 once for the file, and on the same skopeo read-back.
 */
 import {execFile} from 'node:child_process';
-import {readFile, writeFile} from 'node:fs/promises';
+import {chmod, readFile, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
+import {blobPath} from '../src/images/catalog.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey} from './helpers/keys.js';
 import {
@@ -464,6 +465,34 @@ gated(
 		const result = await push(t, ['--dir', apart, '--to', proxy.url, '--container-repository', 'elastic']);
 		t.is(result.code, 0, result.stdout + result.stderr);
 		t.regex(result.stdout, /^pushed 2 tags to /m);
+	},
+);
+
+gated(
+	'a tag that fails (a blob changed in the store) is reported, exit 1, and the others are pushed',
+	async (t) => {
+		const {upstream, dockerList, single} = await filled();
+		const mirror = await syncMirror(upstream.url, 'kibana/kibana:9.1.3,eck/eck-operator:3.2.0');
+		const ownLayer = dockerList.manifests[0]?.layers[1] as string;
+		const file = path.join(mirror, blobPath(ownLayer));
+		const bytes = await readFile(file);
+		bytes[0] = (bytes[0] as number) ^ 0xff;
+		await chmod(file, 0o644);
+		await writeFile(file, bytes);
+		const destination = await startRegistry(t);
+		const result = await push(t, ['--dir', mirror, '--to', destination.url, '--retries', '0']);
+		t.is(result.code, 1, result.stdout + result.stderr);
+		t.regex(result.stdout, /^failed kibana\/kibana:9\.1\.3: .*DIGEST_INVALID/m);
+		t.regex(result.stdout, /^pushed 1 tags to .*, 0 unchanged, 1 failed: /m);
+		t.true(
+			(await rawManifest(t, `${destination.host}/eck/eck-operator:3.2.0`)).equals(
+				(single.manifests[0] as PushedManifest).bytes,
+			),
+		);
+		const kibana = await fetch(`${destination.url}/v2/kibana/kibana/manifests/9.1.3`, {
+			headers: {accept: dockerList.index?.mediaType as string},
+		});
+		t.is(kibana.status, 404, 'the failed tag is not in the registry');
 	},
 );
 
