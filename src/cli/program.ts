@@ -14,6 +14,7 @@ import {
 	loadSyncConfig,
 	packagePathsOptions,
 	pruneOptions,
+	pushOptions,
 	serveOptions,
 	syncOptions,
 	verifyOptions,
@@ -273,6 +274,26 @@ export function createProgram(context: CliContext, done: (code: number) => void)
 			run: async (command, context) => {
 				const {runPackagePaths} = await import('./commands.js');
 				return runPackagePaths(sourcesOf(command, packagePathsOptions, context), outputFor(context));
+			},
+		},
+		{
+			name: 'push-images',
+			description:
+				'Copy the mirrored container images into an existing registry (Harbor, the CNCF registry, Artifactory) ' +
+				'under the names ECK pulls; an index the mirror holds only some platforms of is reduced to those (a new digest).',
+			help:
+				'\nCredentials come from REGISTRY_AUTH_FILE or $DOCKER_CONFIG/config.json (else ~/.docker/config.json), as for\n' +
+				'sync. Blobs the registry has are skipped; a tag already at the digest is left as it is.\n\n' +
+				'Exit codes: 0 every tag pushed, 1 a tag failed (the others are pushed), 2 bad usage, 3 a sync holds the lock.\n\n' +
+				'Examples:\n' +
+				'  artifact-mirror push-images --to https://registry.example.internal\n' +
+				'  artifact-mirror push-images --to https://harbor.example.internal --container-repository elastic\n' +
+				'      (then run ECK with --container-registry harbor.example.internal --container-repository elastic)\n' +
+				'  artifact-mirror push-images --store s3://mirror/elastic --to http://127.0.0.1:5000 --dry-run',
+			defs: pushOptions,
+			run: async (command, context) => {
+				const {runPushImages} = await import('./push-images.js');
+				return runPushImages(sourcesOf(command, pushOptions, context), outputFor(context));
 			},
 		},
 		{

@@ -71,7 +71,8 @@ function authFailure(message: string): ImageError {
 	return new ImageError(message, {code: 'ERR_REGISTRY_AUTH'});
 }
 
-function basicHeader(credentials: Extract<Credentials, {kind: 'basic'}>): string {
+/** `Authorization: Basic` of a user name and password from a credential file. */
+export function basicHeader(credentials: Extract<Credentials, {kind: 'basic'}>): string {
 	return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 

@@ -53,6 +53,8 @@ export async function ensureRegistry(): Promise<Prerequisite> {
 export type RegistryOptions = {
 	/** Extra lines appended to the generated config.yml (top-level YAML keys). */
 	readonly extraConfig?: string;
+	/** Settings given as `REGISTRY_<PATH>` variables, e.g. `REGISTRY_HTTP_RELATIVEURLS: 'true'`. */
+	readonly env?: Readonly<Record<string, string>>;
 };
 
 /** A port nothing listens on right now: bind port 0, read it, let it go. */
@@ -172,6 +174,7 @@ async function startOnce(t: Teardown, options: RegistryOptions): Promise<Running
 	const child = spawn(findCommand('docker-registry') ?? 'docker-registry', ['serve', configPath], {
 		detached: true,
 		stdio: ['ignore', 'ignore', 'pipe'],
+		env: {...process.env, ...options.env},
 	});
 	if (child.pid !== undefined) {
 		const pid = child.pid;
