@@ -38,7 +38,7 @@ test('config check sync: a good config prints every option with its value and wh
 	t.is(line('ca-file'), ' ca-file none (default)');
 	t.is(line('s3-region'), ' s3-region - (unused)');
 	// Every sync option but --config (the header) and --json (check's own output) has its line.
-	t.is(lines.length, 1 + 27);
+	t.is(lines.length, 1 + 30);
 });
 
 test('config check --json: origins of every kind (flag, env, file:key, default, unused)', async (t) => {
