@@ -231,6 +231,27 @@ gated(
 	},
 );
 
+gated('tags naming the same manifests in one run publish each blob once', async (t) => {
+	const {registry, proxy} = await upstream(t);
+	const single = await pushSinglePlatform(registry.url, 'eck/eck-operator', '3.2.0', 'linux/amd64');
+	await pushSinglePlatform(registry.url, 'eck/eck-operator', '3.2', 'linux/amd64');
+	const multi = await pushMultiPlatform(registry.url, 'kibana/kibana', '9.1.3');
+	await pushMultiPlatform(registry.url, 'kibana/kibana', '9.1', {});
+	const flags = await imageFlags(
+		t,
+		proxy.url,
+		'eck/eck-operator:3.2.0,eck/eck-operator:3.2,kibana/kibana:9.1.3,kibana/kibana:9.1',
+	);
+	for (let run = 0; run < 3; run++) {
+		const dir = await tempDir(t);
+		const {summary} = await runSync({...flags, dir}, noCredentials(dir));
+		t.is(summary.result, 'success', JSON.stringify(summary.failed));
+		const tags = (await manifestOf(dir)).images.repositories;
+		t.is(tags['eck/eck-operator']['3.2'].digest, single.manifests[0]?.digest);
+		t.is(tags['kibana/kibana']['9.1'].digest, multi.index?.digest);
+	}
+});
+
 test('an untagged image without --versions exits 2 with one line', async (t) => {
 	const result = await runCli(['sync', '--dir', await tempDir(t), '--images', 'kibana/kibana']);
 	t.is(result.code, 2);

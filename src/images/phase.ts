@@ -89,13 +89,23 @@ export async function runImagePhase(
 	phase: ImagePhase,
 	limit: <T>(task: () => Promise<T>) => Promise<T>,
 ): Promise<ImagesSummary> {
-	const fetches = new Map<string, Promise<'published' | 'present'>>();
+	// Every blob this run writes, downloaded or from memory, by digest: each is written once.
+	const fetches = new Map<string, Promise<unknown>>();
+	const publishOnce = (digest: string, publish: () => Promise<void>) => {
+		let pending = fetches.get(digest);
+		if (!pending) {
+			pending = context.writer.manifest.images.blobs[digest] ? Promise.resolve() : publish();
+			fetches.set(digest, pending);
+		}
+
+		return pending;
+	};
 	const heldBefore = new Set(Object.keys(context.writer.manifest.images.blobs));
 	let present = 0;
 	const fetchBlob: BlobFetcher = (repository, descriptor: Descriptor, why) => {
 		const pending = fetches.get(descriptor.digest);
 		if (pending) {
-			return pending;
+			return pending.then(() => 'present' as const);
 		}
 
 		let outcome: Promise<'published' | 'present'>;
@@ -114,7 +124,11 @@ export async function runImagePhase(
 
 	const results = await Promise.all(
 		phase.actions.map((action) =>
-			syncImageTag(context, {source: phase.source, platforms: phase.platforms, fetchBlob}, action),
+			syncImageTag(
+				context,
+				{source: phase.source, platforms: phase.platforms, fetchBlob, publishOnce},
+				action,
+			),
 		),
 	);
 	const failedRepositories = reportMissing(context, phase.actions, results);

@@ -29,6 +29,11 @@ export type TagSync = {
 	readonly source: RegistrySource;
 	readonly platforms: readonly PlatformText[];
 	readonly fetchBlob: BlobFetcher;
+	/**
+	Publish a blob from memory (a manifest, an index, a config read whole) once per run:
+	two tags naming the same one wait for the same publish instead of racing to write it.
+	*/
+	readonly publishOnce: (digest: string, publish: () => Promise<void>) => Promise<unknown>;
 };
 
 /** Image configs are small JSON; this bounds one read into memory. */
@@ -85,8 +90,8 @@ async function syncManifest(
 		sync.fetchBlob(repository, parsed.config, `config of ${why}`),
 		...layers.map((layer) => sync.fetchBlob(repository, layer, `layer of ${why}`)),
 	]);
-	if (!images.blobs[fetched.digest]) {
-		await context.writer.publishImageBlob(
+	await sync.publishOnce(fetched.digest, () =>
+		context.writer.publishImageBlob(
 			{relative: blobPath(fetched.digest), from: {data: fetched.bytes}},
 			{
 				digest: fetched.digest,
@@ -95,8 +100,8 @@ async function syncManifest(
 				refs: [...new Set([parsed.config.digest, ...layers.map((layer) => layer.digest)])],
 				...(platform ? {platform} : {}),
 			},
-		);
-	}
+		),
+	);
 
 	return platform;
 }
@@ -203,20 +208,20 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 			return 'skipped';
 		}
 
-		if (!writer.manifest.images.blobs[parsed.config.digest]) {
-			await writer.publishImageBlob(
+		await sync.publishOnce(parsed.config.digest, () =>
+			writer.publishImageBlob(
 				{relative: blobPath(parsed.config.digest), from: {data: config}},
 				{digest: parsed.config.digest, size: config.length},
-			);
-		}
+			),
+		);
 
 		await syncManifest(context, sync, action, top, platform);
 		platforms = [platform];
 		refs = [];
 	}
 
-	if (!writer.manifest.images.blobs[top.digest]) {
-		await writer.publishImageBlob(
+	await sync.publishOnce(top.digest, () =>
+		writer.publishImageBlob(
 			{relative: blobPath(top.digest), from: {data: top.bytes}},
 			{
 				digest: top.digest,
@@ -224,8 +229,8 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 				mediaType: parsed.mediaType,
 				...(parsed.kind === 'index' ? {refs} : {}),
 			},
-		);
-	}
+		),
+	);
 
 	writer.tagImage(repository, tag, {
 		digest: top.digest,
