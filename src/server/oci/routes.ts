@@ -142,7 +142,8 @@ async function answer(
 			}
 
 			countPull(ctx, deps.metrics.blobPulls, repository);
-			if (await redirectStored(ctx, deps.source, request.digest)) {
+			// A presigned URL is good for GET only: a HEAD that followed it would get 403, so HEAD is answered here.
+			if (ctx.method === 'GET' && (await redirectStored(ctx, deps.source, request.digest))) {
 				return;
 			}
 
