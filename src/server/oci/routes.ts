@@ -151,6 +151,7 @@ async function answer(
 				digest: request.digest,
 				contentType: 'application/octet-stream',
 				cacheControl: immutableCache,
+				immutable: true,
 			};
 			if ((await sendStored(ctx, deps.source, answer)) === 'missing') {
 				ociError(ctx, 404, 'BLOB_UNKNOWN', 'blob unknown to registry');
@@ -186,6 +187,7 @@ async function answer(
 		digest,
 		contentType: mediaType,
 		cacheControl: request.byDigest ? immutableCache : 'no-cache',
+		immutable: request.byDigest,
 	};
 	if ((await sendStored(ctx, deps.source, answer)) === 'missing') {
 		ociError(ctx, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');

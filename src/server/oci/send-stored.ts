@@ -15,6 +15,12 @@ export type StoredAnswer = {
 	readonly digest: string;
 	readonly contentType: string;
 	readonly cacheControl: string;
+	/**
+	The answer to this URL never changes (asked for by digest). A tag's answer changes when
+	the tag moves, to a manifest file that may be older than the one before: its date is no
+	validator then, only the digest ETag is.
+	*/
+	readonly immutable: boolean;
 };
 
 /** Immutable: what a digest names never changes. */
@@ -46,7 +52,7 @@ export async function sendStored(
 		const range = prepare(ctx, meta, {
 			contentType: answer.contentType,
 			cacheControl: answer.cacheControl,
-			immutable: true,
+			immutable: answer.immutable,
 		});
 		if (!range) {
 			await file.close();
