@@ -76,3 +76,45 @@ gated(
 		);
 	},
 );
+
+gated(
+	'a token the registry stops accepting is asked for again once, and the blob is read again from the start',
+	async (t) => {
+		let tokens = 0;
+		let puts = 0;
+		const bodies: string[] = [];
+		const {http, sent} = scripted(({url, method, headers}) => {
+			if (url.endsWith('/v2/')) {
+				return {
+					status: 401,
+					headers: {'www-authenticate': 'Bearer realm="http://auth.example/token",service="reg"'},
+				};
+			}
+
+			if (url.startsWith('http://auth.example/token')) {
+				tokens++;
+				return {status: 200, body: Buffer.from(JSON.stringify({token: `t${tokens}`}))};
+			}
+
+			if (method === 'POST')
+				return {status: 202, headers: {location: 'http://reg.example/v2/to/blobs/uploads/u'}};
+			if (method === 'PUT') {
+				puts++;
+				return headers.authorization === 'Bearer t2' ? {status: 201} : {status: 401};
+			}
+
+			return {status: 500};
+		});
+		const destination = createRegistryDestination('http://reg.example', http, undefined, config);
+		const outcome = await destination.putBlob('to', {digest, size: 3}, async () => {
+			const stream = Readable.from([Buffer.from('abc')]);
+			bodies.push('opened');
+			return stream;
+		});
+		t.is(outcome, 'uploaded');
+		t.is(tokens, 2);
+		t.is(puts, 2);
+		t.is(bodies.length, 2);
+		t.true(sent.some(({url}) => url.includes('scope=repository%3Ato%3Apull%2Cpush')));
+	},
+);
