@@ -252,6 +252,32 @@ gated('tags naming the same manifests in one run publish each blob once', async 
 	}
 });
 
+gated(
+	'a wider --image-platforms fetches the platforms a held tag skipped, though its digest did not move',
+	async (t) => {
+		const {registry, proxy} = await upstream(t);
+		const multi = await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+		const flags = await imageFlags(t, proxy.url, 'elasticsearch/elasticsearch:9.1.3', {
+			'image-platforms': 'linux/amd64',
+		});
+		t.is((await runSync(flags, noCredentials(flags.dir))).summary.result, 'success');
+		const arm = multi.manifests.find((manifest) => manifest.platform === 'linux/arm64');
+		t.is(await held(flags.dir, arm?.digest as string), undefined);
+
+		const {summary} = await runSync(
+			{...flags, 'image-platforms': 'linux/amd64,linux/arm64'},
+			noCredentials(flags.dir),
+		);
+		t.like(summary.images, {updated: 1, unchanged: 0});
+		t.true((await held(flags.dir, arm?.digest as string))?.equals(arm?.bytes as Buffer));
+		const manifest = await manifestOf(flags.dir);
+		const tag = manifest.images.repositories['elasticsearch/elasticsearch']['9.1.3'];
+		t.deepEqual(tag.platforms, ['linux/amd64', 'linux/arm64']);
+		t.is(tag.skipped, undefined);
+		t.true(manifest.images.blobs[multi.index?.digest as string].refs.includes(arm?.digest));
+	},
+);
+
 test('an untagged image without --versions exits 2 with one line', async (t) => {
 	const result = await runCli(['sync', '--dir', await tempDir(t), '--images', 'kibana/kibana']);
 	t.is(result.code, 2);

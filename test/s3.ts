@@ -367,6 +367,10 @@ s3Test(
 		// What the agent gets when it follows the redirect.
 		const body = Buffer.from(await (await fetch(location)).arrayBuffer());
 		t.true(body.equals(upstream.files.get(ref?.path ?? '') as Buffer));
+		// A HEAD is answered here: the presigned URL is for GET only, and the store refuses a HEAD on it.
+		const head = await fetch(`${server.url}/${ref?.path}`, {method: 'HEAD', redirect: 'manual'});
+		t.is(head.status, 200);
+		t.is(Number(head.headers.get('content-length')), body.length);
 
 		const sidecar = await request(server.url, `/${ref?.path}.sha512`);
 		t.is(sidecar.status, 200);

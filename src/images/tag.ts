@@ -10,7 +10,14 @@ import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 import {blobPath, type PlatformText} from './catalog.js';
 import {missingFrom} from './closure.js';
-import {configPlatform, type Descriptor, manifestTypes, parseManifest, selectIndexEntries} from './media.js';
+import {
+	configPlatform,
+	type Descriptor,
+	manifestTypes,
+	parseManifest,
+	platformSelected,
+	selectIndexEntries,
+} from './media.js';
 import type {ImageAction} from './plan.js';
 import {type RegistrySource, sha256Of} from './registry-source.js';
 
@@ -129,7 +136,13 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 	const writer = context.writer;
 	const top = await sync.source.manifest(repository, tag);
 	const held = writer.manifest.images.repositories[repository]?.[tag];
-	if (held?.digest === top.digest && missingFrom(writer.manifest.images, top.digest).length === 0) {
+	// A platform skipped before and selected now (a wider --image-platforms) is fetched, whatever the digest.
+	const widened = (held?.skipped ?? []).some((platform) => platformSelected(platform, sync.platforms));
+	if (
+		held?.digest === top.digest &&
+		!widened &&
+		missingFrom(writer.manifest.images, top.digest).length === 0
+	) {
 		writer.refreshImageTag(repository, tag, new Date());
 		context.emit({type: 'present', path, reason: `${top.digest} unchanged upstream`});
 		return 'unchanged';
@@ -231,6 +244,12 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 			},
 		),
 	);
+	const listed = writer.manifest.images.blobs[top.digest];
+	const more = refs.filter((digest) => !listed?.refs?.includes(digest));
+	if (listed && parsed.kind === 'index' && more.length > 0) {
+		// The index was held with fewer platforms: it now also names the ones fetched.
+		writer.recordImageBlobs([{...listed, refs: [...(listed.refs ?? []), ...more]}]);
+	}
 
 	writer.tagImage(repository, tag, {
 		digest: top.digest,

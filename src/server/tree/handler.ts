@@ -88,7 +88,8 @@ export function treeHandler(source: TreeSource): Middleware {
 
 		const kind = classifyPath(request.relative);
 		ctx.state.route = kind?.kind ?? 'file';
-		if (kind?.kind === 'artifact' && source.redirectUrl) {
+		// Only a GET: the presigned URL is signed for GET, and the store refuses a HEAD on it.
+		if (kind?.kind === 'artifact' && source.redirectUrl && ctx.method === 'GET') {
 			const url = await source.redirectUrl(request.relative);
 			ctx.state.download = kind.ref;
 			ctx.set('Cache-Control', 'no-store');
