@@ -108,3 +108,17 @@ test('Accept: absent, */*, or the stored type itself; equivalents do not count',
 	t.true(acceptsType(`application/vnd.docker.distribution.manifest.v2+json, ${oci}; q=0.5`, oci));
 	t.false(acceptsType('application/vnd.docker.distribution.manifest.list.v2+json', oci));
 });
+
+test('a tag two repositories hold at the same digest is no clash: either serves the same image', (t) => {
+	const same = {
+		repositories: {
+			'beats/elastic-agent': {'8.19.0': tag(1)},
+			'elastic-agent/elastic-agent': {'8.19.0': tag(1), '9.1.3': tag(3)},
+		},
+		blobs: images.blobs,
+	};
+	const {names, clashes} = servedNames(same, 'elastic');
+	t.deepEqual(clashes, []);
+	t.deepEqual([...(names.get('elastic/elastic-agent')?.tags.keys() ?? [])].sort(), ['8.19.0', '9.1.3']);
+	t.is(names.get('elastic/elastic-agent')?.tags.get('8.19.0')?.entry.digest, digest(1));
+});

@@ -48,16 +48,17 @@ export function targetCollisions(
 	images: ImagesView,
 	containerRepository: string | undefined,
 ): Array<[string, string, string]> {
-	const seen = new Map<string, string>();
+	const seen = new Map<string, {repository: string; digest: string}>();
 	const found: Array<[string, string, string]> = [];
 	for (const repository of Object.keys(images.repositories).sort()) {
-		for (const tag of Object.keys(images.repositories[repository] ?? {})) {
+		for (const [tag, entry] of Object.entries(images.repositories[repository] ?? {})) {
 			const key = `${targetName(repository, containerRepository)}:${tag}`;
 			const other = seen.get(key);
-			if (other) {
-				found.push([key, other, repository]);
-			} else {
-				seen.set(key, repository);
+			// The same digest from both is the same image: pushing either is right.
+			if (other && other.digest !== entry.digest) {
+				found.push([key, other.repository, repository]);
+			} else if (!other) {
+				seen.set(key, {repository, digest: entry.digest});
 			}
 		}
 	}

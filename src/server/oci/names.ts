@@ -3,7 +3,8 @@ The repository names `/v2/` answers for one view of the mirror: every repository
 its own (default) name and, with `--container-repository NAME`, also under ECK's flat
 name `NAME/<last component>`. Repositories that share a served name are merged by tag
 (ECK's `beats/elastic-agent` for 8.x and `elastic-agent/elastic-agent` for 9.x both
-become `NAME/elastic-agent`); a tag two of them hold is a clash, served from neither.
+become `NAME/elastic-agent`); a tag two of them hold at different digests is a clash,
+served from neither.
 Pure functions over the manifest's image section, memoized per snapshot by routes.ts.
 */
 
@@ -44,7 +45,8 @@ export function servedNames(images: ImagesView, containerRepository: string | un
 		tagsByName.set(name, tags);
 		for (const [tag, entry] of Object.entries(images.repositories[repository] ?? {})) {
 			const held = tags.get(tag);
-			if (held && held.repository !== repository) {
+			// The same digest under both is the same image: either repository serves it.
+			if (held && held.repository !== repository && held.entry.digest !== entry.digest) {
 				clashes.push({name, tag, repositories: [held.repository, repository]});
 				clashed.set(name, (clashed.get(name) ?? new Set()).add(tag));
 			} else {
