@@ -258,15 +258,24 @@ export function createRegistryDestination(
 		from?: string,
 	): Promise<PushResponse> => {
 		const scopes = [`repository:${name}:pull,push`, ...(from ? [`repository:${from}:pull`] : [])];
-		const send = async () =>
-			http.send(target, {
-				method: request.method,
-				headers: {
-					...request.headers,
-					...(new URL(target).origin === origin ? await authHeaders(name, scopes) : {}),
-				},
-				body: await request.body?.(),
-			});
+		const send = async () => {
+			const body = await request.body?.();
+			try {
+				return await http.send(target, {
+					method: request.method,
+					headers: {
+						...request.headers,
+						...(new URL(target).origin === origin ? await authHeaders(name, scopes) : {}),
+					},
+					body,
+				});
+			} finally {
+				// A registry may answer (401, 4xx) before reading the whole body: the store's stream is closed either way.
+				if (body && !Buffer.isBuffer(body)) {
+					body.destroy();
+				}
+			}
+		};
 		const answer = await send();
 		if (answer.status === 401 && challenge?.kind === 'bearer' && tokens.delete(scopes.join(' '))) {
 			return send();
