@@ -6,14 +6,10 @@ able to send what a push sends: HEAD, POST, and PUT with a body streamed from th
 store. It never retries on its own; the caller retries whole steps (an upload
 starts over with a new session), since a half-sent PUT cannot be resumed.
 */
-import http, {type IncomingHttpHeaders} from 'node:http';
-import https from 'node:https';
+import type {IncomingHttpHeaders} from 'node:http';
 import type {Readable} from 'node:stream';
-import tls from 'node:tls';
-import got, {type Agents} from 'got';
-import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
+import {createConnection} from '../upstream/connection.js';
 import {toUpstreamError} from '../upstream/errors.js';
-import {proxyFor} from '../upstream/proxy.js';
 import type {HttpConfig} from '../upstream/types.js';
 
 /** A registry's answer: status, headers, and the (small) body. */
@@ -42,44 +38,9 @@ export type PushHttp = {
 
 /** A client for the destination registry, as `config` says to reach it. */
 export function createPushHttp(config: HttpConfig): PushHttp {
-	const ca = config.ca ? [...tls.rootCertificates, config.ca] : undefined;
-	const agentOptions = {keepAlive: true, maxSockets: 32, ...(ca ? {ca} : {})};
-	const direct = {http: new http.Agent(agentOptions), https: new https.Agent(agentOptions)} satisfies Agents;
-	const proxied = new Map<string, typeof direct>();
+	const connection = createConnection(config);
 	const counts = {GET: 0, HEAD: 0, POST: 0, PUT: 0};
-
-	const agentsFor = (url: string): Agents => {
-		const proxy = proxyFor(url, config.proxy);
-		if (!proxy) {
-			return direct;
-		}
-
-		let agents = proxied.get(proxy);
-		if (!agents) {
-			agents = {
-				http: new HttpProxyAgent({...agentOptions, proxy}),
-				https: new HttpsProxyAgent({...agentOptions, proxy}),
-			};
-			proxied.set(proxy, agents);
-		}
-
-		return agents;
-	};
-
-	const client = got.extend({
-		timeout: {
-			lookup: config.timeoutMs,
-			connect: config.timeoutMs,
-			secureConnect: config.timeoutMs,
-			socket: config.timeoutMs,
-			response: config.timeoutMs,
-		},
-		retry: {limit: 0},
-		decompress: false,
-		throwHttpErrors: false,
-		headers: {'user-agent': config.userAgent, 'accept-encoding': 'identity'},
-		...(ca ? {https: {certificateAuthority: ca}} : {}),
-	});
+	const client = connection.got;
 
 	return {
 		counts,
@@ -90,7 +51,7 @@ export function createPushHttp(config: HttpConfig): PushHttp {
 					method: request.method,
 					headers: {...request.headers},
 					...(request.body === undefined ? {} : {body: request.body}),
-					agent: agentsFor(url),
+					agent: connection.agentsFor(url),
 					// A token endpoint or a blob check may redirect; an upload or a manifest PUT must not move.
 					followRedirect: request.method === 'GET' || request.method === 'HEAD',
 					maxRedirects: 10,
@@ -102,10 +63,7 @@ export function createPushHttp(config: HttpConfig): PushHttp {
 			}
 		},
 		close() {
-			for (const agents of [direct, ...proxied.values()]) {
-				agents.http.destroy();
-				agents.https.destroy();
-			}
+			connection.close();
 		},
 	};
 }

@@ -82,7 +82,6 @@ async function syncManifest(
 	platform: PlatformText | undefined,
 ): Promise<PlatformText | undefined> {
 	const {repository} = action;
-	const images = context.writer.manifest.images;
 	const parsed = parseManifest(fetched.bytes, fetched.contentType, `${action.path}@${fetched.digest}`);
 	if (parsed.kind !== 'manifest') {
 		throw new ImageError(

@@ -1,5 +1,6 @@
 /**
-Everything that talks HTTP to the upstream, and the only module that uses got.
+Everything that fetches from an upstream over HTTP (its agents and got instance come
+from connection.ts, shared with push-images' destination client).
 Requests are retried here with bounded exponential backoff; downloads hash while
 they stream to disk and resume a partial file with `Range` when the upstream allows,
 bounded by the declared size and a minimum speed. Over 300 lines: one client whose
@@ -8,16 +9,13 @@ means is in errors.ts; retry and resume helpers are in retry.ts and resume.ts).
 */
 import {once} from 'node:events';
 import {open as openFile, rm, writeFile} from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
-import tls from 'node:tls';
-import got, {type Agents} from 'got';
-import {HttpProxyAgent, HttpsProxyAgent} from 'hpagent';
+import type http from 'node:http';
 import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
 import {createFileHasher} from '../trust/hash-pool.js';
 import {feedFile} from '../trust/hashing.js';
+import {createConnection} from './connection.js';
 import {statusError, toUpstreamError, unreachableCode} from './errors.js';
 import {proxyFor} from './proxy.js';
 import {type MinSpeed, watchRate} from './rate.js';
@@ -35,10 +33,8 @@ import type {
 
 /** Create the upstream client for one run. */
 export function createHttpClient(config: HttpConfig): HttpClient {
-	const ca = config.ca ? [...tls.rootCertificates, config.ca] : undefined;
-	const agentOptions = {keepAlive: true, maxSockets: 32, ...(ca ? {ca} : {})};
-	const direct = {http: new http.Agent(agentOptions), https: new https.Agent(agentOptions)} satisfies Agents;
-	const proxied = new Map<string, typeof direct>();
+	const connection = createConnection(config);
+	const {agentsFor} = connection;
 	const counts = {get: 0, head: 0};
 	/** Hosts that answered at least once in this run: a failure to reach them later may pass. */
 	const reached = new Set<string>();
@@ -68,41 +64,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		);
 	}
 
-	function agentsFor(url: string): Agents {
-		const proxy = proxyFor(url, config.proxy);
-		if (!proxy) {
-			return direct;
-		}
-
-		let agents = proxied.get(proxy);
-		if (!agents) {
-			agents = {
-				http: new HttpProxyAgent({...agentOptions, proxy}),
-				https: new HttpsProxyAgent({...agentOptions, proxy}),
-			};
-			proxied.set(proxy, agents);
-		}
-
-		return agents;
-	}
-
-	const client = got.extend({
-		timeout: {
-			lookup: config.timeoutMs,
-			connect: config.timeoutMs,
-			secureConnect: config.timeoutMs,
-			socket: config.timeoutMs,
-			response: config.timeoutMs,
-		},
-		retry: {limit: 0},
-		// Upstream bytes must land as they are; never let HTTP decode them.
-		decompress: false,
-		throwHttpErrors: false,
-		followRedirect: true,
-		maxRedirects: 10,
-		headers: {'user-agent': config.userAgent, 'accept-encoding': 'identity'},
-		...(ca ? {https: {certificateAuthority: ca}} : {}),
-	});
+	const client = connection.got.extend({followRedirect: true, maxRedirects: 10});
 
 	/** Open a GET stream and wait for its response head. */
 	async function open(url: string, headers: Record<string, string> = {}) {
@@ -437,10 +399,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			return withRetry(config, url, target.onRetry, () => downloadOnce(url, target), classify);
 		},
 		close() {
-			for (const agents of [direct, ...proxied.values()]) {
-				agents.http.destroy();
-				agents.https.destroy();
-			}
+			connection.close();
 		},
 	};
 }
