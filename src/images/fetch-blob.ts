@@ -58,6 +58,8 @@ export async function fetchImageBlob(
 			},
 			{
 				total: descriptor.size,
+				// A hostile registry cannot fill the disk: nothing past the descriptor's size is written.
+				maxBytes: descriptor.size,
 				digests: [sha256Spec],
 				headers: async () => (await source.blob(repository, descriptor.digest)).headers,
 			},

@@ -1,0 +1,172 @@
+/**
+Adversarial review of the image sync: a hostile registry (a blob longer than its
+descriptor, sent with no length), a widened --image-platforms on a tag that did not
+move, and a bundle that lists a platform manifest as a plain blob. Each test failed
+before the fix it came with.
+*/
+import {createHash} from 'node:crypto';
+import {readFile} from 'node:fs/promises';
+import {createServer, type Server} from 'node:http';
+import type {AddressInfo} from 'node:net';
+import path from 'node:path';
+import test, {type ExecutionContext} from 'ava';
+import {blobPath} from '../src/images/catalog.js';
+import {gatedTest} from './helpers/gate.js';
+import {createTestKey, type TestKey} from './helpers/keys.js';
+import {pushMultiPlatform} from './helpers/oci-images.js';
+import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
+import {runSync} from './helpers/run.js';
+import {tempDir} from './helpers/temp.js';
+import {startTokenProxy} from './helpers/token-proxy.js';
+
+const gated = gatedTest('the image review tests (docker-registry)', await ensureRegistry());
+
+let key: TestKey;
+test.before(async () => {
+	key = await createTestKey();
+});
+
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+async function imageFlags(
+	t: ExecutionContext,
+	registry: string,
+	images: string,
+	extra: Record<string, unknown> = {},
+) {
+	return {
+		dir: await tempDir(t),
+		upstream: 'http://127.0.0.1:9',
+		'versions-api': 'http://127.0.0.1:9/v1/versions',
+		'trusted-key': [await key.writePublic(await tempDir(t, 'keys-'))],
+		'retry-delay': '5',
+		timeout: '5',
+		retries: '0',
+		images,
+		'image-registry': registry,
+		...extra,
+	};
+}
+
+const noCredentials = (dir: string) => ({DOCKER_CONFIG: dir, HOME: dir});
+
+async function manifestOf(dir: string) {
+	return JSON.parse(await readFile(path.join(dir, '.mirror/manifest.json'), 'utf8'));
+}
+
+/** A hand-written registry: `routes` answers by path; counts the bytes it sent for each. */
+async function fakeRegistry(
+	t: ExecutionContext,
+	routes: Record<string, (response: import('node:http').ServerResponse) => void>,
+): Promise<{url: string; sent: Map<string, number>}> {
+	const sent = new Map<string, number>();
+	const server: Server = createServer((request, response) => {
+		const route = routes[request.url ?? ''];
+		if (!route) {
+			response.writeHead(404, {'content-type': 'application/json'}).end('{"errors":[]}');
+			return;
+		}
+
+		const write = response.write.bind(response);
+		response.write = ((chunk: Buffer, ...rest: never[]) => {
+			sent.set(request.url ?? '', (sent.get(request.url ?? '') ?? 0) + chunk.length);
+			return write(chunk, ...rest);
+		}) as typeof response.write;
+		route(response);
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	t.teardown(() => {
+		server.closeAllConnections();
+		server.close();
+	});
+	return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, sent};
+}
+
+gated(
+	'a layer longer than its descriptor, sent without a length, is cut off at the descriptor size',
+	async (t) => {
+		const config = Buffer.from(
+			JSON.stringify({os: 'linux', architecture: 'amd64', rootfs: {type: 'layers'}}),
+		);
+		const layer = Buffer.from('ten bytes!');
+		const manifest = Buffer.from(
+			JSON.stringify({
+				schemaVersion: 2,
+				mediaType: 'application/vnd.oci.image.manifest.v1+json',
+				config: {
+					mediaType: 'application/vnd.oci.image.config.v1+json',
+					digest: sha256(config),
+					size: config.length,
+				},
+				layers: [
+					{mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length},
+				],
+			}),
+		);
+		const endless = `/v2/hostile/blobs/${sha256(layer)}`;
+		const registry = await fakeRegistry(t, {
+			'/v2/': (response) => response.writeHead(200).end('{}'),
+			'/v2/hostile/manifests/1': (response) =>
+				response.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(manifest),
+			[`/v2/hostile/blobs/${sha256(config)}`]: (response) => response.writeHead(200).end(config),
+			// Chunked, no Content-Length: 64 MiB of zeros where 10 bytes were promised.
+			[endless]: (response) => {
+				response.writeHead(200, {'content-type': 'application/octet-stream'});
+				const chunk = Buffer.alloc(64 * 1024);
+				let left = 1024;
+				const pump = () => {
+					while (left > 0) {
+						left--;
+						if (!response.write(chunk)) {
+							response.once('drain', pump);
+							return;
+						}
+					}
+
+					response.end();
+				};
+				response.on('close', () => {
+					left = 0;
+				});
+				pump();
+			},
+		});
+		const flags = await imageFlags(t, registry.url, 'hostile:1', {'image-platforms': 'linux/amd64'});
+		const {summary} = await runSync(flags, noCredentials(flags.dir));
+		t.is(summary.result, 'failed');
+		const reason = JSON.stringify(summary.failed);
+		t.regex(reason, /hostile:1/);
+		t.regex(reason, /more than the 10 bytes/, reason);
+		t.deepEqual((await manifestOf(flags.dir)).images?.repositories ?? {}, {});
+		// What the server managed to hand over before the mirror hung up: far from 64 MiB.
+		t.true((registry.sent.get(endless) ?? 0) < 16 * 1024 * 1024, String(registry.sent.get(endless)));
+	},
+);
+
+gated('a platform added to --image-platforms is fetched for a tag that did not move upstream', async (t) => {
+	const registry = await startRegistry(t);
+	const proxy = await startTokenProxy(t, registry.url);
+	const image = await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+	const flags = await imageFlags(t, proxy.url, 'elasticsearch/elasticsearch:9.1.3', {
+		'image-platforms': 'linux/amd64',
+	});
+	const first = await runSync(flags, noCredentials(flags.dir));
+	t.is(first.summary.result, 'success', JSON.stringify(first.summary.failed));
+	const arm = image.manifests.find((manifest) => manifest.platform === 'linux/arm64');
+	t.truthy(arm);
+	t.is((await manifestOf(flags.dir)).images.blobs[arm?.digest as string], undefined);
+
+	const second = await runSync(
+		{...flags, 'image-platforms': 'linux/amd64,linux/arm64'},
+		noCredentials(flags.dir),
+	);
+	t.is(second.summary.result, 'success', JSON.stringify(second.summary.failed));
+	const after = await manifestOf(flags.dir);
+	const tag = after.images.repositories['elasticsearch/elasticsearch']['9.1.3'];
+	t.deepEqual([...tag.platforms].sort(), ['linux/amd64', 'linux/arm64']);
+	t.is(tag.skipped, undefined);
+	t.truthy(after.images.blobs[arm?.digest as string]);
+	t.true(after.images.blobs[image.index?.digest as string].refs.includes(arm?.digest));
+	const bytes = await readFile(path.join(flags.dir, blobPath(arm?.digest as string)));
+	t.true(bytes.equals(arm?.bytes as Buffer));
+});
