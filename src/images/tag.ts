@@ -10,7 +10,14 @@ import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 import {blobPath, type PlatformText} from './catalog.js';
 import {missingFrom} from './closure.js';
-import {configPlatform, type Descriptor, manifestTypes, parseManifest, selectIndexEntries} from './media.js';
+import {
+	configPlatform,
+	type Descriptor,
+	manifestTypes,
+	parseManifest,
+	platformSelected,
+	selectIndexEntries,
+} from './media.js';
 import type {ImageAction} from './plan.js';
 import {type RegistrySource, sha256Of} from './registry-source.js';
 
@@ -129,7 +136,13 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 	const writer = context.writer;
 	const top = await sync.source.manifest(repository, tag);
 	const held = writer.manifest.images.repositories[repository]?.[tag];
-	if (held?.digest === top.digest && missingFrom(writer.manifest.images, top.digest).length === 0) {
+	// A platform skipped before but selected now (--image-platforms widened) makes the tag worth a new look.
+	const wantedNow = (held?.skipped ?? []).some((platform) => platformSelected(platform, sync.platforms));
+	if (
+		held?.digest === top.digest &&
+		!wantedNow &&
+		missingFrom(writer.manifest.images, top.digest).length === 0
+	) {
 		writer.refreshImageTag(repository, tag, new Date());
 		context.emit({type: 'present', path, reason: `${top.digest} unchanged upstream`});
 		return 'unchanged';
@@ -231,6 +244,17 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 			},
 		),
 	);
+	// An index held from a run with other platforms selected names what this run keeps:
+	// its bytes are in the tree, verified when they were published.
+	const listed = writer.manifest.images.blobs[top.digest];
+	if (
+		parsed.kind === 'index' &&
+		listed &&
+		(listed.refs?.length !== refs.length || refs.some((ref) => !listed.refs?.includes(ref)))
+	) {
+		const {publishedAt: _, ...entry} = listed;
+		writer.recordImageBlobs([{...entry, refs}]);
+	}
 
 	writer.tagImage(repository, tag, {
 		digest: top.digest,
