@@ -5,17 +5,23 @@ move, and a bundle that lists a platform manifest as a plain blob. Each test fai
 before the fix it came with.
 */
 import {createHash} from 'node:crypto';
+import {createReadStream, createWriteStream} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
+import {pipeline} from 'node:stream/promises';
 import test, {type ExecutionContext} from 'ava';
+import tar from 'tar-stream';
+import {exportBundle} from '../src/bundle/export.js';
+import {bundleManifestName} from '../src/bundle/format.js';
 import {blobPath} from '../src/images/catalog.js';
+import {dirLocation} from '../src/store/location.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {pushMultiPlatform} from './helpers/oci-images.js';
 import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
-import {runSync} from './helpers/run.js';
+import {runCli, runSync} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {startTokenProxy} from './helpers/token-proxy.js';
 
@@ -170,3 +176,86 @@ gated('a platform added to --image-platforms is fetched for a tag that did not m
 	const bytes = await readFile(path.join(flags.dir, blobPath(arm?.digest as string)));
 	t.true(bytes.equals(arm?.bytes as Buffer));
 });
+
+/** The parts of a bundle manifest the tests edit. */
+type EditableBundle = {
+	images: {blobs: Array<{digest: string; size: number}>};
+	files: Array<{path: string}>;
+};
+
+/** A copy of a bundle with its manifest and entries edited by `edit`. */
+async function editedBundle(
+	file: string,
+	out: string,
+	edit: (manifest: EditableBundle, entries: Map<string, Buffer>) => void,
+): Promise<void> {
+	const extract = tar.extract();
+	const reading = pipeline(createReadStream(file), extract);
+	const entries = new Map<string, Buffer>();
+	for await (const entry of extract) {
+		const chunks: Buffer[] = [];
+		for await (const chunk of entry) {
+			chunks.push(chunk as Buffer);
+		}
+
+		entries.set(entry.header.name, Buffer.concat(chunks));
+	}
+
+	await reading;
+	const manifest = JSON.parse((entries.get(bundleManifestName) as Buffer).toString('utf8')) as EditableBundle;
+	entries.delete(bundleManifestName);
+	edit(manifest, entries);
+	const pack = tar.pack();
+	const writing = pipeline(pack, createWriteStream(out));
+	pack.entry({name: bundleManifestName}, Buffer.from(JSON.stringify(manifest)));
+	for (const [name, data] of entries) {
+		pack.entry({name}, data);
+	}
+
+	pack.finalize();
+	await writing;
+}
+
+gated(
+	'a bundle listing a platform manifest as a plain blob (no mediaType, no refs) does not publish a tag whose manifest names blobs the mirror lacks',
+	async (t) => {
+		const registry = await startRegistry(t);
+		const image = await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+		const flags = await imageFlags(t, registry.url, 'elasticsearch/elasticsearch:9.1.3', {
+			'image-platforms': 'linux/amd64,linux/arm64',
+		});
+		const {summary} = await runSync(flags, noCredentials(flags.dir));
+		t.is(summary.result, 'success', JSON.stringify(summary.failed));
+		const out = path.join(await tempDir(t), 'bundle.tar');
+		await exportBundle({location: dirLocation(flags.dir), out, selection: {}});
+
+		const arm = image.manifests.find(
+			(manifest) => manifest.platform === 'linux/arm64',
+		) as (typeof image.manifests)[number];
+		const ownLayer = arm.layers[1] as string;
+		const hostile = path.join(await tempDir(t), 'hostile.tar');
+		await editedBundle(out, hostile, (manifest, entries) => {
+			manifest.images.blobs = manifest.images.blobs
+				.filter((entry) => entry.digest !== ownLayer)
+				.map((entry) =>
+					entry.digest === arm.digest ? {digest: entry.digest, size: arm.bytes.length} : entry,
+				);
+			manifest.files = manifest.files.filter((entry) => entry.path !== blobPath(ownLayer));
+			entries.delete(blobPath(ownLayer));
+		});
+
+		const target = await tempDir(t);
+		const result = await runCli([
+			'import',
+			'--dir',
+			target,
+			'--trusted-key',
+			flags['trusted-key'][0] as string,
+			hostile,
+		]);
+		t.is(result.code, 1, result.stdout + result.stderr);
+		t.regex(result.stdout, /not imported: elasticsearch\/elasticsearch:9\.1\.3/);
+		const imported = await manifestOf(target).catch(() => ({images: {repositories: {}}}));
+		t.is(imported.images?.repositories?.['elasticsearch/elasticsearch'], undefined);
+	},
+);

@@ -14,7 +14,7 @@ import {createReadStream} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {describeError} from '../errors.js';
 import {blobPath} from '../images/catalog.js';
-import {parseManifest} from '../images/media.js';
+import {indexTypes, parseManifest} from '../images/media.js';
 import type {MirrorWriter} from '../mirror/writer.js';
 import type {ImageBlobEntry, ImageTagEntry} from '../store/manifest.js';
 import type {MirrorStore} from '../store/store.js';
@@ -154,6 +154,7 @@ export async function publishBundleImages(
 		}
 	}
 
+	const entryOf = (digest: string) => checked.blobs.get(digest)?.entry ?? held.blobs[digest];
 	const problems = new Map<string, string | undefined>();
 	const problemOf = (digest: string): string | undefined => {
 		if (problems.has(digest)) {
@@ -170,7 +171,15 @@ export async function publishBundleImages(
 		} else if (!blob) {
 			problem = `needs ${digest}, which is neither in the bundle nor in this mirror; export again without --since (or with an earlier date) for this mirror`;
 		} else {
-			problem = (blob.entry.refs ?? []).map(problemOf).find((each) => each !== undefined);
+			// An index names manifests: one listed as a plain blob would bring none of its own refs along.
+			const plain =
+				blob.entry.mediaType !== undefined && indexTypes.includes(blob.entry.mediaType)
+					? (blob.entry.refs ?? []).find((ref) => entryOf(ref) !== undefined && !entryOf(ref)?.mediaType)
+					: undefined;
+			problem =
+				plain === undefined
+					? (blob.entry.refs ?? []).map(problemOf).find((each) => each !== undefined)
+					: `${blobPath(digest)} in the bundle names ${plain}, which the bundle lists as a plain blob, not a manifest`;
 		}
 
 		problems.set(digest, problem);
@@ -202,7 +211,11 @@ export async function publishBundleImages(
 			continue;
 		}
 
-		const problem = problemOf(entry.digest);
+		const problem =
+			problemOf(entry.digest) ??
+			(entryOf(entry.digest)?.mediaType
+				? undefined
+				: `${blobPath(entry.digest)} in the bundle is a plain blob, not a manifest or index a tag can point to`);
 		if (problem !== undefined) {
 			failed.push({path: `${repository}:${tag}`, reason: problem});
 		} else {
