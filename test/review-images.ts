@@ -6,22 +6,24 @@ before the fix it came with.
 */
 import {createHash} from 'node:crypto';
 import {createReadStream, createWriteStream} from 'node:fs';
-import {readFile} from 'node:fs/promises';
+import {readFile, stat, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
+import {pathToFileURL} from 'node:url';
 import test, {type ExecutionContext} from 'ava';
 import tar from 'tar-stream';
 import {exportBundle} from '../src/bundle/export.js';
 import {bundleManifestName} from '../src/bundle/format.js';
 import {blobPath} from '../src/images/catalog.js';
+import {closureOf} from '../src/images/closure.js';
 import {dirLocation} from '../src/store/location.js';
 import {gatedTest} from './helpers/gate.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {pushMultiPlatform} from './helpers/oci-images.js';
 import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
-import {runCli, runSync} from './helpers/run.js';
+import {runCli, runSync, startCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {startTokenProxy} from './helpers/token-proxy.js';
 
@@ -257,5 +259,80 @@ gated(
 		t.regex(result.stdout, /not imported: elasticsearch\/elasticsearch:9\.1\.3/);
 		const imported = await manifestOf(target).catch(() => ({images: {repositories: {}}}));
 		t.is(imported.images?.repositories?.['elasticsearch/elasticsearch'], undefined);
+	},
+);
+
+/** A preload that SIGKILLs the process as it is about to delete its `n`th image blob. */
+async function killOnBlobRemoval(t: ExecutionContext, n: number): Promise<string> {
+	const file = path.join(await tempDir(t, 'preload-'), 'kill.mjs');
+	await writeFile(
+		file,
+		`import {createRequire, syncBuiltinESMExports} from 'node:module';
+const promises = createRequire(import.meta.url)('node:fs/promises');
+const rm = promises.rm;
+let seen = 0;
+promises.rm = (target, options) => {
+	if (String(target).includes('/oci/blobs/sha256/') && ++seen === ${n}) {
+		process.kill(process.pid, 'SIGKILL');
+	}
+	return rm(target, options);
+};
+syncBuiltinESMExports();
+`,
+	);
+	return file;
+}
+
+gated(
+	'prune killed while it deletes blobs leaves no listed tag reaching a deleted blob; the next prune finishes',
+	async (t) => {
+		const registry = await startRegistry(t);
+		await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.2', {variant: 'old'});
+		await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3', {variant: 'new'});
+		const flags = await imageFlags(
+			t,
+			registry.url,
+			'elasticsearch/elasticsearch:9.1.2,elasticsearch/elasticsearch:9.1.3',
+			{
+				'image-platforms': 'linux/amd64,linux/arm64',
+			},
+		);
+		const {summary} = await runSync(flags, noCredentials(flags.dir));
+		t.is(summary.result, 'success', JSON.stringify(summary.failed));
+
+		const preload = await killOnBlobRemoval(t, 2);
+		const killed = await startCli(['prune', '--dir', flags.dir, '--keep-image-tags', '1', '--yes'], {
+			env: {NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`},
+		}).result;
+		t.is(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
+
+		const images = (await manifestOf(flags.dir)).images;
+		for (const [repository, tags] of Object.entries(
+			images.repositories as Record<string, Record<string, {digest: string}>>,
+		)) {
+			for (const [tag, entry] of Object.entries(tags)) {
+				for (const digest of closureOf(images, entry.digest)) {
+					t.truthy(
+						await stat(path.join(flags.dir, blobPath(digest))).catch(() => undefined),
+						`${repository}:${tag} reaches ${digest}, deleted by the killed prune`,
+					);
+				}
+			}
+		}
+
+		const again = await runCli(['prune', '--dir', flags.dir, '--keep-image-tags', '1', '--yes']);
+		t.is(again.code, 0, again.stdout + again.stderr);
+		const verify = await runCli([
+			'verify',
+			'--dir',
+			flags.dir,
+			'--trusted-key',
+			flags['trusted-key'][0] as string,
+		]);
+		t.is(verify.code, 0, verify.stdout + verify.stderr);
+		t.deepEqual(
+			Object.keys((await manifestOf(flags.dir)).images.repositories['elasticsearch/elasticsearch']),
+			['9.1.3'],
+		);
 	},
 );
