@@ -336,3 +336,65 @@ gated(
 		);
 	},
 );
+
+gated(
+	'a platform added at the source reaches a mirror that imported the tag before, through export --since',
+	async (t) => {
+		const registry = await startRegistry(t);
+		const image = await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+		const arm = image.manifests.find(
+			(manifest) => manifest.platform === 'linux/arm64',
+		) as (typeof image.manifests)[number];
+		const flags = await imageFlags(t, registry.url, 'elasticsearch/elasticsearch:9.1.3', {
+			'image-platforms': 'linux/amd64',
+		});
+		t.is((await runSync(flags, noCredentials(flags.dir))).summary.result, 'success');
+		const full = path.join(await tempDir(t), 'full.tar');
+		await exportBundle({location: dirLocation(flags.dir), out: full, selection: {}});
+		const target = await tempDir(t);
+		const first = await runCli([
+			'import',
+			'--dir',
+			target,
+			'--trusted-key',
+			flags['trusted-key'][0] as string,
+			full,
+		]);
+		t.is(first.code, 0, first.stdout + first.stderr);
+
+		const wider = await runSync(
+			{...flags, 'image-platforms': 'linux/amd64,linux/arm64'},
+			noCredentials(flags.dir),
+		);
+		t.is(wider.summary.result, 'success', JSON.stringify(wider.summary.failed));
+		const delta = path.join(await tempDir(t), 'delta.tar');
+		await exportBundle({location: dirLocation(flags.dir), out: delta, selection: {}, since: 'last'});
+		const second = await runCli([
+			'import',
+			'--dir',
+			target,
+			'--trusted-key',
+			flags['trusted-key'][0] as string,
+			delta,
+		]);
+		t.is(second.code, 0, second.stdout + second.stderr);
+
+		const images = (await manifestOf(target)).images;
+		const tag = images.repositories['elasticsearch/elasticsearch']['9.1.3'];
+		t.deepEqual([...tag.platforms].sort(), ['linux/amd64', 'linux/arm64']);
+		t.true(images.blobs[image.index?.digest as string].refs.includes(arm.digest));
+		for (const digest of [arm.digest, arm.config, ...arm.layers]) {
+			t.truthy(images.blobs[digest], digest);
+			t.truthy(await stat(path.join(target, blobPath(digest))).catch(() => undefined), digest);
+		}
+
+		const verify = await runCli([
+			'verify',
+			'--dir',
+			target,
+			'--trusted-key',
+			flags['trusted-key'][0] as string,
+		]);
+		t.is(verify.code, 0, verify.stdout + verify.stderr);
+	},
+);

@@ -155,6 +155,13 @@ export async function publishBundleImages(
 	}
 
 	const entryOf = (digest: string) => checked.blobs.get(digest)?.entry ?? held.blobs[digest];
+	// An index held with fewer platforms than the bundle's (the source selected more since).
+	const widens = (digest: string) => {
+		const refs = held.blobs[digest]?.refs ?? [];
+		return (checked.blobs.get(digest)?.entry.refs ?? []).some((ref) => !refs.includes(ref));
+	};
+	const heldAsIs = (digest: string) =>
+		held.blobs[digest] !== undefined && (usable.has(digest) || !checked.blobs.has(digest)) && !widens(digest);
 	const problems = new Map<string, string | undefined>();
 	const problemOf = (digest: string): string | undefined => {
 		if (problems.has(digest)) {
@@ -164,7 +171,7 @@ export async function publishBundleImages(
 		problems.set(digest, undefined);
 		const blob = checked.blobs.get(digest);
 		let problem: string | undefined;
-		if (held.blobs[digest] && (usable.has(digest) || !blob)) {
+		if (heldAsIs(digest)) {
 			problem = undefined;
 		} else if (checked.broken.has(digest)) {
 			problem = checked.broken.get(digest);
@@ -194,7 +201,7 @@ export async function publishBundleImages(
 	)) {
 		const {repository, tag, entry} = each;
 		const current = held.repositories[repository]?.[tag];
-		if (current?.digest === entry.digest) {
+		if (current?.digest === entry.digest && !widens(entry.digest)) {
 			present++;
 			if (dateOr(entry.refreshedAt, now) > new Date(current.refreshedAt)) {
 				writer.refreshImageTag(repository, tag, dateOr(entry.refreshedAt, now));
@@ -233,12 +240,16 @@ export async function publishBundleImages(
 
 		done.add(digest);
 		const blob = checked.blobs.get(digest);
-		if (held.blobs[digest] && (usable.has(digest) || !blob)) {
+		if (heldAsIs(digest)) {
 			counts.present += blob ? 1 : 0;
 			return;
 		}
 
-		const {entry, file, staged} = blob as Blob;
+		const {file, staged} = blob as Blob;
+		// Widening a held index keeps the platforms it already named.
+		const refs = [...new Set([...(held.blobs[digest]?.refs ?? []), ...((blob as Blob).entry.refs ?? [])])];
+		const entry =
+			(blob as Blob).entry.refs === undefined ? (blob as Blob).entry : {...(blob as Blob).entry, refs};
 		for (const ref of entry.refs ?? []) {
 			await publish(ref);
 		}

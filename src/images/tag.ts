@@ -256,6 +256,15 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 		writer.recordImageBlobs([{...entry, refs}]);
 	}
 
+	// Held with other platforms (--image-platforms widened): the tag is set anew, so
+	// export --since carries it and its new platforms.
+	if (
+		held?.digest === top.digest &&
+		(held.platforms.length !== platforms.length || platforms.some((each) => !held.platforms.includes(each)))
+	) {
+		writer.untagImage(repository, tag);
+	}
+
 	writer.tagImage(repository, tag, {
 		digest: top.digest,
 		mediaType: parsed.mediaType,
