@@ -23,7 +23,7 @@ import {gatedTest} from './helpers/gate.js';
 import {createTestKey, type TestKey} from './helpers/keys.js';
 import {pushMultiPlatform} from './helpers/oci-images.js';
 import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
-import {runCli, runSync, startCli} from './helpers/run.js';
+import {runCli, runSync, startCli, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {startTokenProxy} from './helpers/token-proxy.js';
 
@@ -396,5 +396,33 @@ gated(
 			flags['trusted-key'][0] as string,
 		]);
 		t.is(verify.code, 0, verify.stdout + verify.stderr);
+	},
+);
+
+gated(
+	'credentials stay out of failure reasons, JSON events and status.json of a failing authenticated run',
+	async (t) => {
+		const registry = await startRegistry(t);
+		const proxy = await startTokenProxy(t, registry.url, {
+			credentials: {username: 'mirror', password: 'pa55-w0rd-xyz'},
+			redirectBlobs: true,
+		});
+		const image = await pushMultiPlatform(registry.url, 'kibana/kibana', '9.1.3');
+		proxy.corrupt.add(image.manifests[0]?.layers[1] as string);
+		const flags = await imageFlags(t, proxy.url, 'kibana/kibana:9.1.3');
+		const home = await tempDir(t, 'home-');
+		const encoded = Buffer.from('mirror:pa55-w0rd-xyz').toString('base64');
+		await writeFile(path.join(home, 'config.json'), JSON.stringify({auths: {[proxy.host]: {auth: encoded}}}));
+		const result = await runCli(['sync', '--json', ...toArgs(flags)], {
+			env: {DOCKER_CONFIG: home, HOME: home},
+		});
+		t.is(result.code, 1, result.stdout + result.stderr);
+		const status = await readFile(path.join(flags.dir, '.mirror/status.json'), 'utf8');
+	t.regex(status, /failed/);
+		for (const text of [result.stdout, result.stderr, status]) {
+			t.notRegex(text, /pa55-w0rd-xyz/);
+			t.false(text.includes(encoded));
+		}
+		t.regex(result.stdout, /kibana\/kibana:9\.1\.3/);
 	},
 );
