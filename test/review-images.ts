@@ -6,7 +6,7 @@ before the fix it came with.
 */
 import {createHash} from 'node:crypto';
 import {createReadStream, createWriteStream} from 'node:fs';
-import {readFile, stat, writeFile} from 'node:fs/promises';
+import {readdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
@@ -418,11 +418,113 @@ gated(
 		});
 		t.is(result.code, 1, result.stdout + result.stderr);
 		const status = await readFile(path.join(flags.dir, '.mirror/status.json'), 'utf8');
-	t.regex(status, /failed/);
+		t.regex(status, /failed/);
 		for (const text of [result.stdout, result.stderr, status]) {
 			t.notRegex(text, /pa55-w0rd-xyz/);
 			t.false(text.includes(encoded));
 		}
 		t.regex(result.stdout, /kibana\/kibana:9\.1\.3/);
+	},
+);
+
+gated(
+	'sync killed (SIGKILL) mid-download of a layer: no tag, nothing partial in the tree; the next run resumes the layer',
+	async (t) => {
+		const config = Buffer.from(
+			JSON.stringify({os: 'linux', architecture: 'amd64', rootfs: {type: 'layers'}}),
+		);
+		const layer = Buffer.alloc(2 * 1024 * 1024, 7);
+		const manifest = Buffer.from(
+			JSON.stringify({
+				schemaVersion: 2,
+				mediaType: 'application/vnd.oci.image.manifest.v1+json',
+				config: {
+					mediaType: 'application/vnd.oci.image.config.v1+json',
+					digest: sha256(config),
+					size: config.length,
+				},
+				layers: [
+					{mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(layer), size: layer.length},
+				],
+			}),
+		);
+		let slow = true;
+		const ranges: string[] = [];
+		const layerPath = `/v2/slow/blobs/${sha256(layer)}`;
+		const server = createServer((request, response) => {
+			if (request.url === '/v2/') {
+				response.writeHead(200).end('{}');
+			} else if (request.url === '/v2/slow/manifests/1') {
+				response.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(manifest);
+			} else if (request.url === `/v2/slow/blobs/${sha256(config)}`) {
+				response.writeHead(200).end(config);
+			} else if (request.url === layerPath) {
+				const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
+				ranges.push(request.headers.range ?? '');
+				const start = range && request.headers['if-range'] === `"${sha256(layer)}"` ? Number(range[1]) : 0;
+				response.writeHead(start > 0 ? 206 : 200, {
+					etag: `"${sha256(layer)}"`,
+					'content-length': String(layer.length - start),
+					...(start > 0 ? {'content-range': `bytes ${start}-${layer.length - 1}/${layer.length}`} : {}),
+				});
+				let at = start;
+				const pump = () => {
+					if (at >= layer.length || response.destroyed) {
+						response.end();
+						return;
+					}
+
+					const next = Math.min(layer.length, at + (slow ? 16 * 1024 : layer.length));
+					response.write(layer.subarray(at, next));
+					at = next;
+					setTimeout(pump, slow ? 50 : 0);
+				};
+				pump();
+			} else {
+				response.writeHead(404).end('{"errors":[]}');
+			}
+		});
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		t.teardown(() => {
+			server.closeAllConnections();
+			server.close();
+		});
+		const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		const flags = await imageFlags(t, url, 'slow:1', {'image-platforms': 'linux/amd64'});
+		const {child, result} = startCli(['sync', '--json', ...toArgs(flags)], {env: noCredentials(flags.dir)});
+		const tmp = path.join(flags.dir, '.mirror/tmp');
+		const partBytes = async () => {
+			const names = await readdir(tmp).catch(() => [] as string[]);
+			const sizes = await Promise.all(
+				names
+					.filter((name) => name.endsWith('.part'))
+					.map(async (name) => (await stat(path.join(tmp, name))).size),
+			);
+			return Math.max(0, ...sizes);
+		};
+		const deadline = Date.now() + 20_000;
+		while ((await partBytes()) < 256 * 1024 && Date.now() < deadline) {
+			await new Promise((resolve) => {
+				setTimeout(resolve, 25);
+			});
+		}
+
+		const kept = await partBytes();
+		t.true(kept >= 256 * 1024, String(kept));
+		child.kill('SIGKILL');
+		t.is((await result).signal, 'SIGKILL');
+		const after = await manifestOf(flags.dir).catch(() => ({}));
+		t.deepEqual(after.images?.repositories ?? {}, {});
+		t.is(await stat(path.join(flags.dir, blobPath(sha256(layer)))).catch(() => undefined), undefined);
+
+		slow = false;
+		const again = await runSync(flags, noCredentials(flags.dir));
+		t.is(again.summary.result, 'success', JSON.stringify(again.summary.failed));
+		const resumed = again.events.find(
+			(event) => event.type === 'download' && event.path === blobPath(sha256(layer)),
+		) as {resumedFrom?: number} | undefined;
+		t.true((resumed?.resumedFrom ?? 0) > 0, JSON.stringify(resumed));
+		t.true((await readFile(path.join(flags.dir, blobPath(sha256(layer))))).equals(layer));
+		t.is((await manifestOf(flags.dir)).images.repositories.slow['1'].digest, sha256(manifest));
 	},
 );
