@@ -16,6 +16,7 @@ import test, {type ExecutionContext} from 'ava';
 import tar from 'tar-stream';
 import {exportBundle} from '../src/bundle/export.js';
 import {bundleManifestName} from '../src/bundle/format.js';
+import {checkBundleImages} from '../src/bundle/import-images.js';
 import {blobPath} from '../src/images/catalog.js';
 import {closureOf} from '../src/images/closure.js';
 import {dirLocation} from '../src/store/location.js';
@@ -528,3 +529,72 @@ gated(
 		t.is((await manifestOf(flags.dir)).images.repositories.slow['1'].digest, sha256(manifest));
 	},
 );
+
+test('a bundle manifest with a foreign (nondistributable) layer, listed as sync lists it, checks out on import', async (t) => {
+	const config = Buffer.from(JSON.stringify({os: 'windows', architecture: 'amd64'}));
+	const layer = Buffer.from('own layer');
+	const foreign = {
+		mediaType: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+		digest: sha256(Buffer.from('a windows base layer')),
+		size: 20,
+		urls: ['https://mcr.microsoft.com/v2/windows/blobs/x'],
+	};
+	const bytes = Buffer.from(
+		JSON.stringify({
+			schemaVersion: 2,
+			mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+			config: {
+				mediaType: 'application/vnd.docker.container.image.v1+json',
+				digest: sha256(config),
+				size: config.length,
+			},
+			layers: [
+				foreign,
+				{
+					mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+					digest: sha256(layer),
+					size: layer.length,
+				},
+			],
+		}),
+	);
+	const dir = await tempDir(t);
+	const staged = new Map<string, string>();
+	const files = [];
+	for (const each of [config, layer, bytes]) {
+		const file = path.join(dir, sha256(each).slice(7));
+		await writeFile(file, each);
+		staged.set(blobPath(sha256(each)), file);
+		files.push({
+			path: blobPath(sha256(each)),
+			size: each.length,
+			sha512: '',
+			modified: new Date().toISOString(),
+		});
+	}
+
+	// What sync records: foreign layers are in neither blobs nor refs.
+	const checked = await checkBundleImages(
+		{
+			files,
+			images: {
+				repositories: {},
+				blobs: [
+					{digest: sha256(config), size: config.length, publishedAt: ''},
+					{digest: sha256(layer), size: layer.length, publishedAt: ''},
+					{
+						digest: sha256(bytes),
+						size: bytes.length,
+						mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+						refs: [sha256(config), sha256(layer)],
+						platform: 'windows/amd64',
+						publishedAt: '',
+					},
+				],
+			},
+		} as unknown as Parameters<typeof checkBundleImages>[0],
+		staged,
+	);
+	t.deepEqual([...checked.broken], []);
+	t.true(checked.blobs.has(sha256(bytes)));
+});

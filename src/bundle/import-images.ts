@@ -73,7 +73,11 @@ async function checkBlob(
 		const named =
 			parsed.kind === 'index'
 				? parsed.manifests.map((entry) => entry.digest)
-				: [parsed.config.digest, ...parsed.layers.map((entry) => entry.digest)];
+				: // Foreign layers are pulled from their own URLs, never mirrored: sync lists them nowhere.
+					[
+						parsed.config.digest,
+						...parsed.layers.filter((entry) => !entry.foreign).map((entry) => entry.digest),
+					];
 		const refs = [...new Set(listed.refs ?? [])];
 		// A manifest's refs are all it names (the mirror holds a whole platform image); an
 		// index's are the platforms kept.
