@@ -160,10 +160,8 @@ export async function publishBundleImages(
 
 	const entryOf = (digest: string) => checked.blobs.get(digest)?.entry ?? held.blobs[digest];
 	// An index held with fewer platforms than the bundle's (the source selected more since).
-	const widens = (digest: string) => {
-		const refs = held.blobs[digest]?.refs ?? [];
-		return (checked.blobs.get(digest)?.entry.refs ?? []).some((ref) => !refs.includes(ref));
-	};
+	const widens = (digest: string) =>
+		(checked.blobs.get(digest)?.entry.refs ?? []).some((ref) => !held.blobs[digest]?.refs?.includes(ref));
 	const heldAsIs = (digest: string) =>
 		held.blobs[digest] !== undefined && (usable.has(digest) || !checked.blobs.has(digest)) && !widens(digest);
 	const problems = new Map<string, string | undefined>();
@@ -183,14 +181,11 @@ export async function publishBundleImages(
 			problem = `needs ${digest}, which is neither in the bundle nor in this mirror; export again without --since (or with an earlier date) for this mirror`;
 		} else {
 			// An index names manifests: one listed as a plain blob would bring none of its own refs along.
-			const plain =
-				blob.entry.mediaType !== undefined && indexTypes.includes(blob.entry.mediaType)
-					? (blob.entry.refs ?? []).find((ref) => entryOf(ref) !== undefined && !entryOf(ref)?.mediaType)
-					: undefined;
-			problem =
-				plain === undefined
-					? (blob.entry.refs ?? []).map(problemOf).find((each) => each !== undefined)
-					: `${blobPath(digest)} in the bundle names ${plain}, which the bundle lists as a plain blob, not a manifest`;
+			const index = indexTypes.includes(blob.entry.mediaType ?? '');
+			const plain = (blob.entry.refs ?? []).find((ref) => index && entryOf(ref) && !entryOf(ref)?.mediaType);
+			problem = plain
+				? `${blobPath(digest)} in the bundle names ${plain}, which the bundle lists as a plain blob, not a manifest`
+				: (blob.entry.refs ?? []).map(problemOf).find((each) => each !== undefined);
 		}
 
 		problems.set(digest, problem);
@@ -249,11 +244,10 @@ export async function publishBundleImages(
 			return;
 		}
 
-		const {file, staged} = blob as Blob;
+		const {file, staged, entry: listed} = blob as Blob;
 		// Widening a held index keeps the platforms it already named.
-		const refs = [...new Set([...(held.blobs[digest]?.refs ?? []), ...((blob as Blob).entry.refs ?? [])])];
-		const entry =
-			(blob as Blob).entry.refs === undefined ? (blob as Blob).entry : {...(blob as Blob).entry, refs};
+		const refs = listed.refs && [...new Set([...(held.blobs[digest]?.refs ?? []), ...listed.refs])];
+		const entry = refs ? {...listed, refs} : listed;
 		for (const ref of entry.refs ?? []) {
 			await publish(ref);
 		}

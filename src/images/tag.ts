@@ -10,6 +10,7 @@ import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 import {blobPath, type PlatformText} from './catalog.js';
 import {missingFrom} from './closure.js';
+import {readConfig} from './fetch-blob.js';
 import {
 	configPlatform,
 	type Descriptor,
@@ -19,7 +20,7 @@ import {
 	selectIndexEntries,
 } from './media.js';
 import type {ImageAction} from './plan.js';
-import {type RegistrySource, sha256Of} from './registry-source.js';
+import type {RegistrySource} from './registry-source.js';
 
 /** What became of one tag; `missing`: a stack version the repository has no tag for. */
 export type TagResult = 'updated' | 'unchanged' | 'skipped' | 'missing' | 'failed';
@@ -43,36 +44,6 @@ export type TagSync = {
 	readonly publishOnce: (digest: string, publish: () => Promise<void>) => Promise<unknown>;
 };
 
-/** Image configs are small JSON; this bounds one read into memory. */
-const maxConfigBytes = 16 * 1024 * 1024;
-
-/** A config read whole (to learn a single-platform image's platform before anything is published). */
-async function readConfig(
-	context: RunContext,
-	source: RegistrySource,
-	repository: string,
-	descriptor: Descriptor,
-): Promise<Buffer> {
-	const held = context.writer.manifest.images.blobs[descriptor.digest];
-	if (held) {
-		const bytes = await context.store.readFile(blobPath(descriptor.digest));
-		if (bytes && sha256Of(bytes) === descriptor.digest) {
-			return bytes;
-		}
-	}
-
-	const {url, headers} = await source.blob(repository, descriptor.digest);
-	const answer = await context.client.fetch(url, {headers, maxBytes: maxConfigBytes});
-	if (answer.body.length !== descriptor.size || sha256Of(answer.body) !== descriptor.digest) {
-		throw new ImageError(
-			`${repository}@${descriptor.digest}: the registry sent a config of ${answer.body.length} bytes with digest ${sha256Of(answer.body)}`,
-			{code: 'ERR_DIGEST'},
-		);
-	}
-
-	return answer.body;
-}
-
 /** Publish a platform manifest's config and layers, then the manifest; resolves with its platform. */
 async function syncManifest(
 	context: RunContext,
@@ -82,7 +53,6 @@ async function syncManifest(
 	platform: PlatformText | undefined,
 ): Promise<PlatformText | undefined> {
 	const {repository} = action;
-	const images = context.writer.manifest.images;
 	const parsed = parseManifest(fetched.bytes, fetched.contentType, `${action.path}@${fetched.digest}`);
 	if (parsed.kind !== 'manifest') {
 		throw new ImageError(
