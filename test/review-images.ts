@@ -59,7 +59,7 @@ async function imageFlags(
 
 const noCredentials = (dir: string) => ({DOCKER_CONFIG: dir, HOME: dir});
 
-async function manifestOf(dir: string) {
+async function manifestOfMirror(dir: string) {
 	return JSON.parse(await readFile(path.join(dir, '.mirror/manifest.json'), 'utf8'));
 }
 
@@ -146,7 +146,7 @@ gated(
 		const reason = JSON.stringify(summary.failed);
 		t.regex(reason, /hostile:1/);
 		t.regex(reason, /more than the 10 bytes/, reason);
-		t.deepEqual((await manifestOf(flags.dir)).images?.repositories ?? {}, {});
+		t.deepEqual((await manifestOfMirror(flags.dir)).images?.repositories ?? {}, {});
 		// What the server managed to hand over before the mirror hung up: far from 64 MiB.
 		t.true((registry.sent.get(endless) ?? 0) < 16 * 1024 * 1024, String(registry.sent.get(endless)));
 	},
@@ -163,14 +163,14 @@ gated('a platform added to --image-platforms is fetched for a tag that did not m
 	t.is(first.summary.result, 'success', JSON.stringify(first.summary.failed));
 	const arm = image.manifests.find((manifest) => manifest.platform === 'linux/arm64');
 	t.truthy(arm);
-	t.is((await manifestOf(flags.dir)).images.blobs[arm?.digest as string], undefined);
+	t.is((await manifestOfMirror(flags.dir)).images.blobs[arm?.digest as string], undefined);
 
 	const second = await runSync(
 		{...flags, 'image-platforms': 'linux/amd64,linux/arm64'},
 		noCredentials(flags.dir),
 	);
 	t.is(second.summary.result, 'success', JSON.stringify(second.summary.failed));
-	const after = await manifestOf(flags.dir);
+	const after = await manifestOfMirror(flags.dir);
 	const tag = after.images.repositories['elasticsearch/elasticsearch']['9.1.3'];
 	t.deepEqual([...tag.platforms].sort(), ['linux/amd64', 'linux/arm64']);
 	t.is(tag.skipped, undefined);
@@ -258,7 +258,7 @@ gated(
 		]);
 		t.is(result.code, 1, result.stdout + result.stderr);
 		t.regex(result.stdout, /not imported: elasticsearch\/elasticsearch:9\.1\.3/);
-		const imported = await manifestOf(target).catch(() => ({images: {repositories: {}}}));
+		const imported = await manifestOfMirror(target).catch(() => ({images: {repositories: {}}}));
 		t.is(imported.images?.repositories?.['elasticsearch/elasticsearch'], undefined);
 	},
 );
@@ -307,7 +307,7 @@ gated(
 		}).result;
 		t.is(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
 
-		const images = (await manifestOf(flags.dir)).images;
+		const images = (await manifestOfMirror(flags.dir)).images;
 		for (const [repository, tags] of Object.entries(
 			images.repositories as Record<string, Record<string, {digest: string}>>,
 		)) {
@@ -332,7 +332,7 @@ gated(
 		]);
 		t.is(verify.code, 0, verify.stdout + verify.stderr);
 		t.deepEqual(
-			Object.keys((await manifestOf(flags.dir)).images.repositories['elasticsearch/elasticsearch']),
+			Object.keys((await manifestOfMirror(flags.dir)).images.repositories['elasticsearch/elasticsearch']),
 			['9.1.3'],
 		);
 	},
@@ -380,7 +380,7 @@ gated(
 		]);
 		t.is(second.code, 0, second.stdout + second.stderr);
 
-		const images = (await manifestOf(target)).images;
+		const images = (await manifestOfMirror(target)).images;
 		const tag = images.repositories['elasticsearch/elasticsearch']['9.1.3'];
 		t.deepEqual([...tag.platforms].sort(), ['linux/amd64', 'linux/arm64']);
 		t.true(images.blobs[image.index?.digest as string].refs.includes(arm.digest));
@@ -514,7 +514,7 @@ gated(
 		t.true(kept >= 256 * 1024, String(kept));
 		child.kill('SIGKILL');
 		t.is((await result).signal, 'SIGKILL');
-		const after = await manifestOf(flags.dir).catch(() => ({}));
+		const after = await manifestOfMirror(flags.dir).catch(() => ({}));
 		t.deepEqual(after.images?.repositories ?? {}, {});
 		t.is(await stat(path.join(flags.dir, blobPath(sha256(layer)))).catch(() => undefined), undefined);
 
@@ -526,7 +526,7 @@ gated(
 		) as {resumedFrom?: number} | undefined;
 		t.true((resumed?.resumedFrom ?? 0) > 0, JSON.stringify(resumed));
 		t.true((await readFile(path.join(flags.dir, blobPath(sha256(layer))))).equals(layer));
-		t.is((await manifestOf(flags.dir)).images.repositories.slow['1'].digest, sha256(manifest));
+		t.is((await manifestOfMirror(flags.dir)).images.repositories.slow['1'].digest, sha256(manifest));
 	},
 );
 
@@ -598,3 +598,62 @@ test('a bundle manifest with a foreign (nondistributable) layer, listed as sync 
 	t.deepEqual([...checked.broken], []);
 	t.true(checked.blobs.has(sha256(bytes)));
 });
+
+gated(
+	'a manifest over 4 MiB and one served under another media type fail with one line each; an empty layer (size 0) is mirrored',
+	async (t) => {
+		const config = Buffer.from(
+			JSON.stringify({os: 'linux', architecture: 'amd64', rootfs: {type: 'layers'}}),
+		);
+		const empty = Buffer.alloc(0);
+		const manifestOf = (padding: string) =>
+			Buffer.from(
+				JSON.stringify({
+					schemaVersion: 2,
+					mediaType: 'application/vnd.oci.image.manifest.v1+json',
+					config: {
+						mediaType: 'application/vnd.oci.image.config.v1+json',
+						digest: sha256(config),
+						size: config.length,
+					},
+					layers: [{mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256(empty), size: 0}],
+					annotations: {padding},
+				}),
+			);
+		const small = manifestOf('');
+		const huge = manifestOf('x'.repeat(5 * 1024 * 1024));
+		const routes: Record<string, (response: import('node:http').ServerResponse) => void> = {
+			'/v2/': (response) => response.writeHead(200).end('{}'),
+			'/v2/ok/manifests/1': (response) =>
+				response.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(small),
+			'/v2/huge/manifests/1': (response) =>
+				response.writeHead(200, {'content-type': 'application/vnd.oci.image.manifest.v1+json'}).end(huge),
+			'/v2/liar/manifests/1': (response) =>
+				response.writeHead(200, {'content-type': 'application/vnd.oci.image.index.v1+json'}).end(small),
+		};
+		for (const repository of ['ok', 'huge', 'liar']) {
+			routes[`/v2/${repository}/blobs/${sha256(config)}`] = (response) => response.writeHead(200).end(config);
+			routes[`/v2/${repository}/blobs/${sha256(empty)}`] = (response) =>
+				response.writeHead(200, {'content-length': '0'}).end();
+		}
+
+		const registry = await fakeRegistry(t, routes);
+		const flags = await imageFlags(t, registry.url, 'ok:1,huge:1,liar:1', {'image-platforms': 'linux/amd64'});
+		const {summary} = await runSync(flags, noCredentials(flags.dir));
+		t.is(summary.result, 'failed');
+		const reasons = Object.fromEntries(summary.failed.map((each) => [each.path, each.reason]));
+		t.regex(reasons['huge:1'] ?? '', /larger than 4194304 bytes/);
+		t.regex(
+			reasons['liar:1'] ?? '',
+			/served as application\/vnd\.oci\.image\.index\.v1\+json but its mediaType is/,
+		);
+		for (const reason of Object.values(reasons)) {
+			t.false(reason.includes('\n'), reason);
+		}
+
+		const images = (await manifestOfMirror(flags.dir)).images;
+		t.deepEqual(Object.keys(images.repositories), ['ok']);
+		t.is(images.blobs[sha256(empty)]?.size, 0);
+		t.is((await stat(path.join(flags.dir, blobPath(sha256(empty))))).size, 0);
+	},
+);
