@@ -263,25 +263,43 @@ gated(
 	},
 );
 
-/** A preload that SIGKILLs the process as it is about to delete its `n`th image blob. */
-async function killOnBlobRemoval(t: ExecutionContext, n: number): Promise<string> {
+/** A preload that SIGKILLs the process once it has `rm`ed (or `rename`d) its `n`th image blob. */
+async function killOnBlob(t: ExecutionContext, n: number, call: 'rm' | 'rename' = 'rm'): Promise<string> {
 	const file = path.join(await tempDir(t, 'preload-'), 'kill.mjs');
 	await writeFile(
 		file,
 		`import {createRequire, syncBuiltinESMExports} from 'node:module';
 const promises = createRequire(import.meta.url)('node:fs/promises');
-const rm = promises.rm;
+const original = promises.${call};
 let seen = 0;
-promises.rm = (target, options) => {
+promises.${call} = async (target, ...rest) => {
+	const done = await original(target, ...rest);
 	if (String(target).includes('/oci/blobs/sha256/') && ++seen === ${n}) {
 		process.kill(process.pid, 'SIGKILL');
 	}
-	return rm(target, options);
+	return done;
 };
 syncBuiltinESMExports();
 `,
 	);
 	return file;
+}
+
+/** Every listed tag's closure is in the tree. */
+async function assertNoHoles(t: ExecutionContext, dir: string): Promise<void> {
+	const images = (await manifestOfMirror(dir)).images;
+	for (const [repository, tags] of Object.entries(
+		images.repositories as Record<string, Record<string, {digest: string}>>,
+	)) {
+		for (const [tag, entry] of Object.entries(tags)) {
+			for (const digest of closureOf(images, entry.digest)) {
+				t.truthy(
+					await stat(path.join(dir, blobPath(digest))).catch(() => undefined),
+					`${repository}:${tag} reaches ${digest}, which is not in the tree`,
+				);
+			}
+		}
+	}
 }
 
 gated(
@@ -301,25 +319,13 @@ gated(
 		const {summary} = await runSync(flags, noCredentials(flags.dir));
 		t.is(summary.result, 'success', JSON.stringify(summary.failed));
 
-		const preload = await killOnBlobRemoval(t, 2);
+		const preload = await killOnBlob(t, 1);
 		const killed = await startCli(['prune', '--dir', flags.dir, '--keep-image-tags', '1', '--yes'], {
 			env: {NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`},
 		}).result;
 		t.is(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
 
-		const images = (await manifestOfMirror(flags.dir)).images;
-		for (const [repository, tags] of Object.entries(
-			images.repositories as Record<string, Record<string, {digest: string}>>,
-		)) {
-			for (const [tag, entry] of Object.entries(tags)) {
-				for (const digest of closureOf(images, entry.digest)) {
-					t.truthy(
-						await stat(path.join(flags.dir, blobPath(digest))).catch(() => undefined),
-						`${repository}:${tag} reaches ${digest}, deleted by the killed prune`,
-					);
-				}
-			}
-		}
+		await assertNoHoles(t, flags.dir);
 
 		const again = await runCli(['prune', '--dir', flags.dir, '--keep-image-tags', '1', '--yes']);
 		t.is(again.code, 0, again.stdout + again.stderr);
@@ -655,5 +661,47 @@ gated(
 		t.deepEqual(Object.keys(images.repositories), ['ok']);
 		t.is(images.blobs[sha256(empty)]?.size, 0);
 		t.is((await stat(path.join(flags.dir, blobPath(sha256(empty))))).size, 0);
+	},
+);
+
+gated(
+	'verify --repair killed while it moves a bad shared layer out leaves no listed tag reaching it; the next --repair and sync bring the tags back',
+	async (t) => {
+		const registry = await startRegistry(t);
+		const image = await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+		await pushMultiPlatform(registry.url, 'kibana/kibana', '9.1.3');
+		const flags = await imageFlags(t, registry.url, 'elasticsearch/elasticsearch:9.1.3,kibana/kibana:9.1.3', {
+			'image-platforms': 'linux/amd64,linux/arm64',
+		});
+		t.is((await runSync(flags, noCredentials(flags.dir))).summary.result, 'success');
+		// The layer every platform of both images names, damaged at rest.
+		const shared = path.join(flags.dir, blobPath(image.sharedLayer as string));
+		const bytes = await readFile(shared);
+		bytes[0] = (bytes[0] ?? 0) ^ 0xff;
+		await writeFile(shared, bytes);
+
+		const common2 = [
+			'--dir',
+			flags.dir,
+			'--trusted-key',
+			flags['trusted-key'][0] as string,
+			'--image-registry',
+			registry.url,
+		];
+		const preload = await killOnBlob(t, 1, 'rename');
+		const killed = await startCli(['verify', '--repair', ...common2], {
+			env: {NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`, ...noCredentials(flags.dir)},
+		}).result;
+		t.is(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
+		await assertNoHoles(t, flags.dir);
+
+		const repaired = await runCli(['verify', '--repair', ...common2], {env: noCredentials(flags.dir)});
+		t.is(repaired.code, 0, repaired.stdout + repaired.stderr);
+		await assertNoHoles(t, flags.dir);
+		// Which tags the killed repair took down died with it: the next sync asks for them again.
+		t.is((await runSync(flags, noCredentials(flags.dir))).summary.result, 'success');
+		const images = (await manifestOfMirror(flags.dir)).images;
+		t.deepEqual(Object.keys(images.repositories).sort(), ['elasticsearch/elasticsearch', 'kibana/kibana']);
+		await assertNoHoles(t, flags.dir);
 	},
 );
