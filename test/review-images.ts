@@ -27,6 +27,7 @@ import {ensureRegistry, startRegistry} from './helpers/oci-registry.js';
 import {runCli, runSync, startCli, toArgs} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {startTokenProxy} from './helpers/token-proxy.js';
+import {withServer} from './helpers/with-server.js';
 
 const gated = gatedTest('the image review tests (docker-registry)', await ensureRegistry());
 
@@ -703,5 +704,32 @@ gated(
 		const images = (await manifestOfMirror(flags.dir)).images;
 		t.deepEqual(Object.keys(images.repositories).sort(), ['elasticsearch/elasticsearch', 'kibana/kibana']);
 		await assertNoHoles(t, flags.dir);
+	},
+);
+
+gated(
+	'a tag whose source lacks a selected platform is unchanged on the next run, not updated again',
+	async (t) => {
+		const registry = await startRegistry(t);
+		await pushMultiPlatform(registry.url, 'elasticsearch/elasticsearch', '9.1.3');
+		const first = await imageFlags(t, registry.url, 'elasticsearch/elasticsearch:9.1.3', {
+			'image-platforms': 'linux/amd64',
+		});
+		t.is((await runSync(first, noCredentials(first.dir))).summary.result, 'success');
+		const server = await withServer(t, first.dir);
+		const second = await imageFlags(t, server.url, 'elasticsearch/elasticsearch:9.1.3', {
+			'image-platforms': 'linux/amd64,linux/arm64',
+		});
+		t.like((await runSync(second, noCredentials(second.dir))).summary.images, {updated: 1});
+		const before = (await manifestOfMirror(second.dir)).images.repositories['elasticsearch/elasticsearch'][
+			'9.1.3'
+		];
+		t.deepEqual(before.skipped, ['linux/arm64']);
+		const again = await runSync(second, noCredentials(second.dir));
+		t.like(again.summary.images, {updated: 0, unchanged: 1});
+		const after = (await manifestOfMirror(second.dir)).images.repositories['elasticsearch/elasticsearch'][
+			'9.1.3'
+		];
+		t.is(after.publishedAt, before.publishedAt);
 	},
 );

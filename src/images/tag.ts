@@ -227,11 +227,13 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 	}
 
 	// Held with other platforms (--image-platforms widened): the tag is set anew, so
-	// export --since carries it and its new platforms.
-	if (
+	// export --since carries it and its new platforms. With the same ones (a selected
+	// platform the source still lacks), it is only confirmed.
+	const same =
 		held?.digest === top.digest &&
-		(held.platforms.length !== platforms.length || platforms.some((each) => !held.platforms.includes(each)))
-	) {
+		held.platforms.length === platforms.length &&
+		platforms.every((each) => held.platforms.includes(each));
+	if (held?.digest === top.digest && !same) {
 		writer.untagImage(repository, tag);
 	}
 
@@ -242,6 +244,11 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 		platforms,
 		...(skipped.length > 0 ? {skipped} : {}),
 	});
+	if (same) {
+		context.emit({type: 'present', path, reason: `${top.digest} unchanged upstream`});
+		return 'unchanged';
+	}
+
 	context.emit({
 		type: 'published',
 		path,
