@@ -51,6 +51,8 @@ export async function downloadChecked<T>(
 	check: (result: DownloadResult) => Promise<T>,
 	options: {
 		total?: number | undefined;
+		/** The exact size the bytes must have: a body running past it is cut off (an image blob's descriptor). */
+		maxBytes?: number | undefined;
 		signature?: PreparedSignature | undefined;
 		/** Further digests from the same pass (an image blob's sha256). */
 		digests?: readonly SignedDigestSpec[] | undefined;
@@ -67,6 +69,7 @@ export async function downloadChecked<T>(
 		signature: options.signature,
 		digests: options.digests,
 		headers: await options.headers?.(),
+		maxBytes: options.maxBytes,
 		onStart: ({total, resumedFrom}) => {
 			seen = resumedFrom;
 			context.emit({type: 'download', path: relative, total, resumedFrom});

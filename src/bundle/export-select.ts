@@ -128,6 +128,9 @@ export function chooseImages(
 	}
 
 	const reached = taggedDigests(images);
+	const tops = new Set(
+		Object.values(repositories).flatMap((held) => Object.values(held).map((entry) => entry.digest)),
+	);
 	const order: ImageBlobEntry[] = [];
 	const seen = new Set<string>();
 	const visit = (digest: string) => {
@@ -141,7 +144,9 @@ export function chooseImages(
 			visit(ref);
 		}
 
-		if (reached.has(digest) && recent(entry)) {
+		// The index or manifest a chosen tag points to goes along even when older than --since:
+		// it may name more platforms now (--image-platforms widened) than when it was published.
+		if (reached.has(digest) && (recent(entry) || tops.has(digest))) {
 			order.push(entry);
 		}
 	};

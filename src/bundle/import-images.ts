@@ -14,7 +14,7 @@ import {createReadStream} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import {describeError} from '../errors.js';
 import {blobPath} from '../images/catalog.js';
-import {parseManifest} from '../images/media.js';
+import {indexTypes, parseManifest} from '../images/media.js';
 import type {MirrorWriter} from '../mirror/writer.js';
 import type {ImageBlobEntry, ImageTagEntry} from '../store/manifest.js';
 import type {MirrorStore} from '../store/store.js';
@@ -73,7 +73,11 @@ async function checkBlob(
 		const named =
 			parsed.kind === 'index'
 				? parsed.manifests.map((entry) => entry.digest)
-				: [parsed.config.digest, ...parsed.layers.map((entry) => entry.digest)];
+				: // Foreign layers are pulled from their own URLs, never mirrored: sync lists them nowhere.
+					[
+						parsed.config.digest,
+						...parsed.layers.filter((entry) => !entry.foreign).map((entry) => entry.digest),
+					];
 		const refs = [...new Set(listed.refs ?? [])];
 		// A manifest's refs are all it names (the mirror holds a whole platform image); an
 		// index's are the platforms kept.
@@ -154,6 +158,12 @@ export async function publishBundleImages(
 		}
 	}
 
+	const entryOf = (digest: string) => checked.blobs.get(digest)?.entry ?? held.blobs[digest];
+	// An index held with fewer platforms than the bundle's (the source selected more since).
+	const widens = (digest: string) =>
+		(checked.blobs.get(digest)?.entry.refs ?? []).some((ref) => !held.blobs[digest]?.refs?.includes(ref));
+	const heldAsIs = (digest: string) =>
+		held.blobs[digest] !== undefined && (usable.has(digest) || !checked.blobs.has(digest)) && !widens(digest);
 	const problems = new Map<string, string | undefined>();
 	const problemOf = (digest: string): string | undefined => {
 		if (problems.has(digest)) {
@@ -163,14 +173,19 @@ export async function publishBundleImages(
 		problems.set(digest, undefined);
 		const blob = checked.blobs.get(digest);
 		let problem: string | undefined;
-		if (held.blobs[digest] && (usable.has(digest) || !blob)) {
+		if (heldAsIs(digest)) {
 			problem = undefined;
 		} else if (checked.broken.has(digest)) {
 			problem = checked.broken.get(digest);
 		} else if (!blob) {
 			problem = `needs ${digest}, which is neither in the bundle nor in this mirror; export again without --since (or with an earlier date) for this mirror`;
 		} else {
-			problem = (blob.entry.refs ?? []).map(problemOf).find((each) => each !== undefined);
+			// An index names manifests: one listed as a plain blob would bring none of its own refs along.
+			const index = indexTypes.includes(blob.entry.mediaType ?? '');
+			const plain = (blob.entry.refs ?? []).find((ref) => index && entryOf(ref) && !entryOf(ref)?.mediaType);
+			problem = plain
+				? `${blobPath(digest)} in the bundle names ${plain}, which the bundle lists as a plain blob, not a manifest`
+				: (blob.entry.refs ?? []).map(problemOf).find((each) => each !== undefined);
 		}
 
 		problems.set(digest, problem);
@@ -185,7 +200,7 @@ export async function publishBundleImages(
 	)) {
 		const {repository, tag, entry} = each;
 		const current = held.repositories[repository]?.[tag];
-		if (current?.digest === entry.digest) {
+		if (current?.digest === entry.digest && !widens(entry.digest)) {
 			present++;
 			if (dateOr(entry.refreshedAt, now) > new Date(current.refreshedAt)) {
 				writer.refreshImageTag(repository, tag, dateOr(entry.refreshedAt, now));
@@ -202,7 +217,11 @@ export async function publishBundleImages(
 			continue;
 		}
 
-		const problem = problemOf(entry.digest);
+		const problem =
+			problemOf(entry.digest) ??
+			(entryOf(entry.digest)?.mediaType
+				? undefined
+				: `${blobPath(entry.digest)} in the bundle is a plain blob, not a manifest or index a tag can point to`);
 		if (problem !== undefined) {
 			failed.push({path: `${repository}:${tag}`, reason: problem});
 		} else {
@@ -220,12 +239,15 @@ export async function publishBundleImages(
 
 		done.add(digest);
 		const blob = checked.blobs.get(digest);
-		if (held.blobs[digest] && (usable.has(digest) || !blob)) {
+		if (heldAsIs(digest)) {
 			counts.present += blob ? 1 : 0;
 			return;
 		}
 
-		const {entry, file, staged} = blob as Blob;
+		const {file, staged, entry: listed} = blob as Blob;
+		// Widening a held index keeps the platforms it already named.
+		const refs = listed.refs && [...new Set([...(held.blobs[digest]?.refs ?? []), ...listed.refs])];
+		const entry = refs ? {...listed, refs} : listed;
 		for (const ref of entry.refs ?? []) {
 			await publish(ref);
 		}

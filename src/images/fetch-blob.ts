@@ -3,7 +3,7 @@ One image blob (a layer or a config) from the source registry: downloaded into t
 store's temp folder with the repository's token (resumed where a broken transfer
 left off), its size and sha256 checked against the descriptor in the same pass that
 writes it, and published under `oci/blobs/sha256/<hex>`. A blob that does not check
-out is never published.
+out is never published. A config can also be read whole into memory, checked the same way.
 */
 import {published, type RunContext} from '../agent/context.js';
 import {downloadChecked, stagedDownload} from '../agent/staged-download.js';
@@ -11,7 +11,7 @@ import {ImageError, MirrorError, UpstreamError} from '../errors.js';
 import type {SignedDigestSpec} from '../trust/digest.js';
 import {blobPath} from './catalog.js';
 import type {Descriptor} from './media.js';
-import type {RegistrySource} from './registry-source.js';
+import {type RegistrySource, sha256Of} from './registry-source.js';
 
 /** The plain sha256 of the bytes, from the download's own pass. */
 export const sha256Spec: SignedDigestSpec = {
@@ -58,6 +58,8 @@ export async function fetchImageBlob(
 			},
 			{
 				total: descriptor.size,
+				// A hostile registry cannot fill the disk: nothing past the descriptor's size is written.
+				maxBytes: descriptor.size,
 				digests: [sha256Spec],
 				headers: async () => (await source.blob(repository, descriptor.digest)).headers,
 			},
@@ -93,4 +95,34 @@ export async function fetchImageBlob(
 
 		throw error;
 	}
+}
+
+/** Image configs are small JSON; this bounds one read into memory. */
+const maxConfigBytes = 16 * 1024 * 1024;
+
+/** A config read whole (to learn a single-platform image's platform before anything is published). */
+export async function readConfig(
+	context: RunContext,
+	source: RegistrySource,
+	repository: string,
+	descriptor: Descriptor,
+): Promise<Buffer> {
+	const held = context.writer.manifest.images.blobs[descriptor.digest];
+	if (held) {
+		const bytes = await context.store.readFile(blobPath(descriptor.digest));
+		if (bytes && sha256Of(bytes) === descriptor.digest) {
+			return bytes;
+		}
+	}
+
+	const {url, headers} = await source.blob(repository, descriptor.digest);
+	const answer = await context.client.fetch(url, {headers, maxBytes: maxConfigBytes});
+	if (answer.body.length !== descriptor.size || sha256Of(answer.body) !== descriptor.digest) {
+		throw new ImageError(
+			`${repository}@${descriptor.digest}: the registry sent a config of ${answer.body.length} bytes with digest ${sha256Of(answer.body)}`,
+			{code: 'ERR_DIGEST'},
+		);
+	}
+
+	return answer.body;
 }

@@ -10,6 +10,7 @@ import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 import {blobPath, type PlatformText} from './catalog.js';
 import {missingFrom} from './closure.js';
+import {readConfig} from './fetch-blob.js';
 import {
 	configPlatform,
 	type Descriptor,
@@ -19,7 +20,7 @@ import {
 	selectIndexEntries,
 } from './media.js';
 import type {ImageAction} from './plan.js';
-import {type RegistrySource, sha256Of} from './registry-source.js';
+import type {RegistrySource} from './registry-source.js';
 
 /** What became of one tag; `missing`: a stack version the repository has no tag for. */
 export type TagResult = 'updated' | 'unchanged' | 'skipped' | 'missing' | 'failed';
@@ -42,36 +43,6 @@ export type TagSync = {
 	*/
 	readonly publishOnce: (digest: string, publish: () => Promise<void>) => Promise<unknown>;
 };
-
-/** Image configs are small JSON; this bounds one read into memory. */
-const maxConfigBytes = 16 * 1024 * 1024;
-
-/** A config read whole (to learn a single-platform image's platform before anything is published). */
-async function readConfig(
-	context: RunContext,
-	source: RegistrySource,
-	repository: string,
-	descriptor: Descriptor,
-): Promise<Buffer> {
-	const held = context.writer.manifest.images.blobs[descriptor.digest];
-	if (held) {
-		const bytes = await context.store.readFile(blobPath(descriptor.digest));
-		if (bytes && sha256Of(bytes) === descriptor.digest) {
-			return bytes;
-		}
-	}
-
-	const {url, headers} = await source.blob(repository, descriptor.digest);
-	const answer = await context.client.fetch(url, {headers, maxBytes: maxConfigBytes});
-	if (answer.body.length !== descriptor.size || sha256Of(answer.body) !== descriptor.digest) {
-		throw new ImageError(
-			`${repository}@${descriptor.digest}: the registry sent a config of ${answer.body.length} bytes with digest ${sha256Of(answer.body)}`,
-			{code: 'ERR_DIGEST'},
-		);
-	}
-
-	return answer.body;
-}
 
 /** Publish a platform manifest's config and layers, then the manifest; resolves with its platform. */
 async function syncManifest(
@@ -135,11 +106,11 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 	const writer = context.writer;
 	const top = await sync.source.manifest(repository, tag);
 	const held = writer.manifest.images.repositories[repository]?.[tag];
-	// A platform skipped before and selected now (a wider --image-platforms) is fetched, whatever the digest.
-	const widened = (held?.skipped ?? []).some((platform) => platformSelected(platform, sync.platforms));
+	// A platform skipped before but selected now (--image-platforms widened) makes the tag worth a new look.
+	const wantedNow = (held?.skipped ?? []).some((platform) => platformSelected(platform, sync.platforms));
 	if (
 		held?.digest === top.digest &&
-		!widened &&
+		!wantedNow &&
 		missingFrom(writer.manifest.images, top.digest).length === 0
 	) {
 		writer.refreshImageTag(repository, tag, new Date());
@@ -243,11 +214,27 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 			},
 		),
 	);
+	// An index held from a run with other platforms selected names what this run keeps:
+	// its bytes are in the tree, verified when they were published.
 	const listed = writer.manifest.images.blobs[top.digest];
-	const more = refs.filter((digest) => !listed?.refs?.includes(digest));
-	if (listed && parsed.kind === 'index' && more.length > 0) {
-		// The index was held with fewer platforms: it now also names the ones fetched.
-		writer.recordImageBlobs([{...listed, refs: [...(listed.refs ?? []), ...more]}]);
+	if (
+		parsed.kind === 'index' &&
+		listed &&
+		(listed.refs?.length !== refs.length || refs.some((ref) => !listed.refs?.includes(ref)))
+	) {
+		const {publishedAt: _, ...entry} = listed;
+		writer.recordImageBlobs([{...entry, refs}]);
+	}
+
+	// Held with other platforms (--image-platforms widened): the tag is set anew, so
+	// export --since carries it and its new platforms. With the same ones (a selected
+	// platform the source still lacks), it is only confirmed.
+	const same =
+		held?.digest === top.digest &&
+		held.platforms.length === platforms.length &&
+		platforms.every((each) => held.platforms.includes(each));
+	if (held?.digest === top.digest && !same) {
+		writer.untagImage(repository, tag);
 	}
 
 	writer.tagImage(repository, tag, {
@@ -257,6 +244,11 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 		platforms,
 		...(skipped.length > 0 ? {skipped} : {}),
 	});
+	if (same) {
+		context.emit({type: 'present', path, reason: `${top.digest} unchanged upstream`});
+		return 'unchanged';
+	}
+
 	context.emit({
 		type: 'published',
 		path,

@@ -156,6 +156,11 @@ export async function prune(
 				writer.untagImage(repository, tag);
 			}
 
+			// Written before any blob goes: a prune killed mid-way must not leave a listed tag with a hole.
+			if (images.tags.length > 0) {
+				await writer.save({always: true});
+			}
+
 			for (const {entry} of images.blobs) {
 				await writer.removeImageBlob(entry.digest);
 			}

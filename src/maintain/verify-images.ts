@@ -8,7 +8,7 @@ unlists the tags reaching them; those tags are what a repair fetches again.
 import {createHash} from 'node:crypto';
 import {describeError} from '../errors.js';
 import {blobPath} from '../images/catalog.js';
-import {missingFrom} from '../images/closure.js';
+import {missingFrom, tagsReaching} from '../images/closure.js';
 import type {MirrorWriter} from '../mirror/writer.js';
 import type {ImageBlobEntry, ManifestView} from '../store/manifest.js';
 import type {MirrorStore, Quarantine} from '../store/store.js';
@@ -96,6 +96,18 @@ export async function quarantineImageFiles(
 	for (const {repository, tag} of bad.tags) {
 		writer.untagImage(repository, tag);
 		tags.add(`${repository}:${tag}`);
+	}
+
+	for (const digest of bad.digests) {
+		for (const {repository, tag} of tagsReaching(writer.manifest.images, digest)) {
+			writer.untagImage(repository, tag);
+			tags.add(`${repository}:${tag}`);
+		}
+	}
+
+	// Written before any blob moves: a repair killed mid-way must leave no listed tag reaching one.
+	if (tags.size > 0) {
+		await writer.save({always: true});
 	}
 
 	for (const digest of bad.digests) {

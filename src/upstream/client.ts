@@ -287,7 +287,17 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			);
 		}
 
-		const bound = total ?? limit;
+		// A size known beforehand (an image blob's descriptor) bounds the body too, declared or not.
+		const expected = target.maxBytes;
+		if (total !== undefined && expected !== undefined && total > expected) {
+			throw new UpstreamError(
+				redactText(url),
+				`upstream declares ${total} bytes for ${redactText(url)}, more than the ${expected} bytes expected; refusing it`,
+				{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
+			);
+		}
+
+		const bound = Math.min(total ?? limit ?? Number.POSITIVE_INFINITY, expected ?? Number.POSITIVE_INFINITY);
 		target.onStart?.({total, resumedFrom: offset});
 
 		const hash = createFileHasher([...(target.signature?.specs ?? []), ...(target.digests ?? [])]);
@@ -311,9 +321,11 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 					if (bound !== undefined && received + bytes.length > bound) {
 						throw new UpstreamError(
 							redactText(url),
-							total === undefined
-								? `upstream sent more than --max-file-size (${bound} bytes) for ${redactText(url)}, with no size declared; refusing it`
-								: `upstream sent more than the ${total} bytes it declared for ${redactText(url)}; refusing it`,
+							bound === expected
+								? `upstream sent more than the ${expected} bytes expected for ${redactText(url)}; refusing it`
+								: total === undefined
+									? `upstream sent more than --max-file-size (${bound} bytes) for ${redactText(url)}, with no size declared; refusing it`
+									: `upstream sent more than the ${total} bytes it declared for ${redactText(url)}; refusing it`,
 							{retryable: false, code: 'ERR_UPSTREAM_SIZE'},
 						);
 					}

@@ -53,6 +53,8 @@ export type DownloadTarget = {
 	readonly digests?: readonly SignedDigestSpec[] | undefined;
 	/** Extra request headers (a registry's bearer token; dropped by a redirect to another host). */
 	readonly headers?: Readonly<Record<string, string>> | undefined;
+	/** The exact size the bytes must have (an image blob's descriptor): more is refused as it arrives. */
+	readonly maxBytes?: number | undefined;
 	readonly onStart?: (info: {total: number | undefined; resumedFrom: number}) => void;
 	readonly onProgress?: (bytes: number) => void;
 	readonly onRetry?: (event: RetryEvent) => void;
