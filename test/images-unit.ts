@@ -249,3 +249,36 @@ test('a token the registry stops taking is replaced once; a manifest whose bytes
 	t.is((error as MirrorError).code, 'ERR_DIGEST');
 	t.regex(error?.message ?? '', /Docker-Content-Digest says sha256:0+9, the bytes are sha256:/);
 });
+
+test('a registry whose /v2/ is open but whose repository challenges gets its token', async (t) => {
+	const body = Buffer.from('{"schemaVersion":2}');
+	const server = http.createServer((request, response) => {
+		const url = new URL(request.url ?? '/', 'http://x');
+		if (url.pathname === '/v2/') {
+			response.end('{}');
+		} else if (url.pathname === '/token') {
+			response.end(JSON.stringify({token: 'granted'}));
+		} else if (request.headers.authorization === 'Bearer granted') {
+			response.end(body);
+		} else {
+			response.writeHead(401, {
+				'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="s"`,
+			});
+			response.end('{}');
+		}
+	});
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+	t.teardown(() => server.close());
+	const {port} = server.address() as AddressInfo;
+	const client = createHttpClient({
+		timeoutMs: 5000,
+		retries: 0,
+		retryDelayMs: 1,
+		proxy: {},
+		userAgent: 'test',
+	});
+	t.teardown(() => client.close());
+	const source = createRegistrySource(`http://127.0.0.1:${port}`, client, undefined);
+	t.true((await source.manifest('private/app', '1')).bytes.equals(body));
+	t.deepEqual((await source.blob('private/app', digest(1))).headers, {authorization: 'Bearer granted'});
+});

@@ -215,7 +215,14 @@ export function createRegistrySource(
 		async manifest(repository, reference) {
 			let answer = await manifestOnce(repository, reference);
 			if (answer.status === 401) {
-				// A token that ran out early: one more try with a new one.
+				// A token that ran out early, or a registry whose /v2/ is open but whose
+				// repositories challenge: one more try, as the 401's own challenge says.
+				const header = answer.headers['www-authenticate'];
+				const asked = parseChallenge(Array.isArray(header) ? header[0] : header);
+				if (asked && (await challenge)?.kind === 'none') {
+					challenge = Promise.resolve(asked);
+				}
+
 				tokens.delete(repository);
 				answer = await manifestOnce(repository, reference);
 			}

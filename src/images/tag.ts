@@ -5,6 +5,7 @@ order (blobs, then the manifests naming them, then the index, the tag last). A t
 that still points where the mirror's does is only confirmed. Anything that does not
 check out fails the tag, which then keeps pointing where it did (or nowhere).
 */
+import pLimit from 'p-limit';
 import {fail, type RunContext} from '../agent/context.js';
 import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
@@ -139,20 +140,24 @@ async function syncTag(context: RunContext, sync: TagSync, action: ImageAction):
 
 		// A registry that is itself a mirror may hold fewer platforms than its index names.
 		const absent = new Set<string>();
+		// A few at a time: an index is upstream's word, and may list any number of entries.
+		const few = pLimit(8);
 		await Promise.all(
-			kept.map(async (entry) => {
-				const fetched = await childManifest(context, sync, action, entry).catch((error: unknown) => {
-					if (error instanceof NotFoundError) {
-						absent.add(entry.digest);
-						return undefined;
-					}
+			kept.map((entry) =>
+				few(async () => {
+					const fetched = await childManifest(context, sync, action, entry).catch((error: unknown) => {
+						if (error instanceof NotFoundError) {
+							absent.add(entry.digest);
+							return undefined;
+						}
 
-					throw error;
-				});
-				if (fetched) {
-					await syncManifest(context, sync, action, fetched, entry.platform);
-				}
-			}),
+						throw error;
+					});
+					if (fetched) {
+						await syncManifest(context, sync, action, fetched, entry.platform);
+					}
+				}),
+			),
 		);
 		const held = kept.filter(
 			(entry) => !absent.has(entry.digest) && !(entry.attests !== undefined && absent.has(entry.attests)),
