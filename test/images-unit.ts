@@ -21,7 +21,8 @@ import {
 import {closureOf, missingFrom, taggedDigests, tagsReaching} from '../src/images/closure.js';
 import {loadCredentials} from '../src/images/credentials.js';
 import {parseManifest, selectIndexEntries} from '../src/images/media.js';
-import {createRegistrySource, parseChallenge} from '../src/images/registry-source.js';
+import {parseChallenge} from '../src/images/registry-auth.js';
+import {createRegistrySource} from '../src/images/registry-source.js';
 import {emptyManifest} from '../src/store/manifest.js';
 import {createHttpClient} from '../src/upstream/client.js';
 import {tempDir} from './helpers/temp.js';

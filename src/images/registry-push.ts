@@ -10,8 +10,8 @@ streamed from the store (a monolithic upload). Manifests: `PUT` by digest or tag
 with the stored bytes and media type; the registry's `Docker-Content-Digest` must
 be the digest pushed. Each step is retried as a whole on failures that may pass
 (5xx, 429, a broken connection); a 401 is retried once with a new token.
-Over 300 lines because the login (challenge, token per scope, credentials) and
-the push steps share one registry's state and its error wording.
+Over 300 lines because the login and the push steps share one registry's state (its
+challenge, tokens and origin) and its error wording; the token cache is registry-auth.ts.
 */
 import type {Readable} from 'node:stream';
 import {ImageError, MirrorError, UpstreamError} from '../errors.js';
@@ -19,10 +19,17 @@ import {redactText} from '../redact.js';
 import {toUpstreamError, unreachableCode} from '../upstream/errors.js';
 import {withRetry} from '../upstream/retry.js';
 import type {HttpConfig} from '../upstream/types.js';
-import type {CredentialStore, Credentials} from './credentials.js';
+import type {CredentialStore} from './credentials.js';
 import {acceptedManifestTypes} from './media.js';
 import type {PushHttp, PushRequest, PushResponse} from './push-http.js';
-import {basicHeader, parseChallenge} from './registry-source.js';
+import {
+	authFailure,
+	basicHeader,
+	type Challenge,
+	createTokenCache,
+	parseChallenge,
+	usableCredentials,
+} from './registry-auth.js';
 
 /** A manifest or index to put: its exact bytes, their digest, its media type. */
 export type PushedManifest = {
@@ -59,12 +66,6 @@ export type RegistryDestination = {
 	/** `PUT` a manifest under a tag or its digest; checks the digest the registry computed. */
 	putManifest(name: string, reference: string, manifest: PushedManifest): Promise<void>;
 };
-
-type Challenge = NonNullable<ReturnType<typeof parseChallenge>> | {readonly kind: 'none'};
-
-function authFailure(message: string): ImageError {
-	return new ImageError(message, {code: 'ERR_REGISTRY_AUTH'});
-}
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
 	return Array.isArray(value) ? value[0] : value;
@@ -111,24 +112,12 @@ export function createRegistryDestination(
 		withRetry(config, target, undefined, action, (at, error) =>
 			error instanceof MirrorError ? error : toUpstreamError(at, error),
 		);
-	const tokens = new Map<string, {header: string; expires: number}>();
-
-	const credentialsFor = (name: string): Credentials | undefined => {
-		const found = credentials?.lookup(host, name);
-		if (found?.kind === 'helper') {
-			throw authFailure(
-				`the credentials for ${host} in ${found.file} are kept by docker-credential-${found.helper}, which the mirror does not run; give them in an auths entry, e.g. in a file named by REGISTRY_AUTH_FILE`,
-			);
-		}
-
-		if (found?.kind === 'identity') {
-			throw authFailure(
-				`the credentials for ${host} in ${found.file} are an OAuth identity token, which the mirror does not support; log in with a user name and password or token`,
-			);
-		}
-
-		return found;
-	};
+	const credentialsFor = (name: string) => usableCredentials(credentials, host, name);
+	const tokens = createTokenCache(
+		host,
+		(realm, headers) => http.send(realm, {method: 'GET', headers}),
+		credentialsFor,
+	);
 
 	const withCredentials = (name: string): string => {
 		const found = credentials?.lookup(host, name);
@@ -150,54 +139,6 @@ export function createRegistryDestination(
 		}
 
 		return new ImageError(`${host} refused ${what} (${detail})`);
-	};
-
-	const token = async (how: Challenge & {kind: 'bearer'}, name: string, scopes: readonly string[]) => {
-		const key = scopes.join(' ');
-		const held = tokens.get(key);
-		if (held && held.expires > Date.now()) {
-			return held.header;
-		}
-
-		const found = credentialsFor(name);
-		if (found?.kind === 'bearer') {
-			return `Bearer ${found.token}`;
-		}
-
-		const query = new URLSearchParams(how.service ? {service: how.service} : {});
-		for (const scope of scopes) {
-			query.append('scope', scope);
-		}
-
-		const realm = `${how.realm}${how.realm.includes('?') ? '&' : '?'}${query}`;
-		const answer = await http.send(realm, {
-			method: 'GET',
-			headers: found?.kind === 'basic' ? {authorization: basicHeader(found)} : {},
-		});
-		if (answer.status !== 200) {
-			throw authFailure(
-				found
-					? `${host} refused the credentials from ${found.file} for ${name} (HTTP ${answer.status} from its token service)`
-					: `${host} refused an anonymous token to push ${name} (HTTP ${answer.status} from its token service); give credentials in a Docker config.json or REGISTRY_AUTH_FILE`,
-			);
-		}
-
-		let data: {token?: unknown; access_token?: unknown; expires_in?: unknown};
-		try {
-			data = JSON.parse(answer.body.toString('utf8')) as typeof data;
-		} catch {
-			throw authFailure(`the token service of ${host} answered something that is not JSON`);
-		}
-
-		const value = typeof data.token === 'string' && data.token ? data.token : data.access_token;
-		if (typeof value !== 'string' || value === '') {
-			throw authFailure(`the token service of ${host} answered no token for ${name}`);
-		}
-
-		const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 60;
-		const header = `Bearer ${value}`;
-		tokens.set(key, {header, expires: Date.now() + Math.max(lifetime - 15, 5) * 1000});
-		return header;
 	};
 
 	const ping = async (): Promise<Challenge> => {
@@ -244,7 +185,7 @@ export function createRegistryDestination(
 			return {authorization: basicHeader(found)};
 		}
 
-		return {authorization: await token(challenge, name, scopes)};
+		return {authorization: await tokens.header(challenge, name, scopes)};
 	};
 
 	/**
@@ -277,7 +218,7 @@ export function createRegistryDestination(
 			}
 		};
 		const answer = await send();
-		if (answer.status === 401 && challenge?.kind === 'bearer' && tokens.delete(scopes.join(' '))) {
+		if (answer.status === 401 && challenge?.kind === 'bearer' && tokens.forget(scopes)) {
 			return send();
 		}
 

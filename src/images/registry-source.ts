@@ -12,8 +12,16 @@ import {createHash} from 'node:crypto';
 import {ImageError, NotFoundError, UpstreamError} from '../errors.js';
 import {redactText} from '../redact.js';
 import type {HttpClient} from '../upstream/types.js';
-import type {CredentialStore, Credentials} from './credentials.js';
+import type {CredentialStore} from './credentials.js';
 import {acceptedManifestTypes} from './media.js';
+import {
+	authFailure,
+	basicHeader,
+	type Challenge,
+	createTokenCache,
+	parseChallenge,
+	usableCredentials,
+} from './registry-auth.js';
 
 /** A manifest or index as the registry answered it, with the digest of its exact bytes. */
 export type FetchedManifest = {
@@ -38,44 +46,6 @@ export type RegistrySource = {
 /** Manifests over 4 MiB are refused, as the distribution registry refuses to store them. */
 const maxManifestBytes = 4 * 1024 * 1024;
 
-type Challenge =
-	| {readonly kind: 'none'}
-	| {readonly kind: 'basic'}
-	| {readonly kind: 'bearer'; readonly realm: string; readonly service: string | undefined};
-
-/** Parse `WWW-Authenticate: Bearer realm="…",service="…",scope="…"` (or Basic). */
-export function parseChallenge(header: string | undefined): Challenge | undefined {
-	if (!header) {
-		return undefined;
-	}
-
-	const scheme = /^\s*(\w+)/.exec(header)?.[1]?.toLowerCase();
-	if (scheme === 'basic') {
-		return {kind: 'basic'};
-	}
-
-	if (scheme !== 'bearer') {
-		return undefined;
-	}
-
-	const parameters = new Map<string, string>();
-	for (const match of header.matchAll(/(\w+)="([^"]*)"/g)) {
-		parameters.set((match[1] as string).toLowerCase(), match[2] as string);
-	}
-
-	const realm = parameters.get('realm');
-	return realm ? {kind: 'bearer', realm, service: parameters.get('service')} : undefined;
-}
-
-function authFailure(message: string): ImageError {
-	return new ImageError(message, {code: 'ERR_REGISTRY_AUTH'});
-}
-
-/** `Authorization: Basic` of a user name and password from a credential file. */
-export function basicHeader(credentials: Extract<Credentials, {kind: 'basic'}>): string {
-	return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-}
-
 /** `sha256:<hex>` of bytes. */
 export function sha256Of(bytes: Uint8Array): string {
 	return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -93,24 +63,14 @@ export function createRegistrySource(
 	const root = url.replace(/\/+$/, '');
 	const host = new URL(root).host;
 	let challenge: Promise<Challenge> | undefined;
-	const tokens = new Map<string, {header: string; expires: number}>();
 
-	const credentialsFor = (repository: string): Credentials | undefined => {
-		const found = credentials?.lookup(host, repository);
-		if (found?.kind === 'helper') {
-			throw authFailure(
-				`the credentials for ${host} in ${found.file} are kept by docker-credential-${found.helper}, which the mirror does not run; give them in an auths entry, e.g. in a file named by REGISTRY_AUTH_FILE`,
-			);
-		}
-
-		if (found?.kind === 'identity') {
-			throw authFailure(
-				`the credentials for ${host} in ${found.file} are an OAuth identity token, which the mirror does not support; log in with a user name and password or token`,
-			);
-		}
-
-		return found;
-	};
+	const credentialsFor = (repository: string) => usableCredentials(credentials, host, repository);
+	const tokens = createTokenCache(
+		host,
+		(realm, headers) => client.fetch(realm, {statuses: [401, 403], headers}),
+		credentialsFor,
+	);
+	const scopesOf = (repository: string) => [`repository:${repository}:pull`];
 
 	/** How the registry wants to be spoken to, asked once per run. */
 	const ping = async (): Promise<Challenge> => {
@@ -119,8 +79,7 @@ export function createRegistrySource(
 			return {kind: 'none'};
 		}
 
-		const header = answer.headers['www-authenticate'];
-		const parsed = parseChallenge(Array.isArray(header) ? header[0] : header);
+		const parsed = parseChallenge(answer.headers['www-authenticate']);
 		if (!parsed) {
 			throw new UpstreamError(
 				redactText(root),
@@ -130,53 +89,6 @@ export function createRegistrySource(
 		}
 
 		return parsed;
-	};
-
-	const token = async (repository: string, how: Challenge & {kind: 'bearer'}): Promise<string> => {
-		const held = tokens.get(repository);
-		if (held && held.expires > Date.now()) {
-			return held.header;
-		}
-
-		const found = credentialsFor(repository);
-		if (found?.kind === 'bearer') {
-			return `Bearer ${found.token}`;
-		}
-
-		const query = new URLSearchParams({
-			...(how.service ? {service: how.service} : {}),
-			scope: `repository:${repository}:pull`,
-		});
-		const realm = `${how.realm}${how.realm.includes('?') ? '&' : '?'}${query}`;
-		const answer = await client.fetch(realm, {
-			statuses: [401, 403],
-			headers: found?.kind === 'basic' ? {authorization: basicHeader(found)} : {},
-		});
-		if (answer.status !== 200) {
-			throw authFailure(
-				found
-					? `${host} refused the credentials from ${found.file} for ${repository} (HTTP ${answer.status} from its token service)`
-					: `${host} refused an anonymous token for ${repository} (HTTP ${answer.status}); give credentials in a Docker config.json or REGISTRY_AUTH_FILE`,
-			);
-		}
-
-		let data: {token?: unknown; access_token?: unknown; expires_in?: unknown};
-		try {
-			data = JSON.parse(answer.body.toString('utf8')) as typeof data;
-		} catch {
-			throw authFailure(`the token service of ${host} answered something that is not JSON`);
-		}
-
-		const value = typeof data.token === 'string' && data.token ? data.token : data.access_token;
-		if (typeof value !== 'string' || value === '') {
-			throw authFailure(`the token service of ${host} answered no token for ${repository}`);
-		}
-
-		// The spec's default lifetime is 60 s; a margin keeps a token from running out on the way.
-		const lifetime = typeof data.expires_in === 'number' && data.expires_in > 0 ? data.expires_in : 60;
-		const header = `Bearer ${value}`;
-		tokens.set(repository, {header, expires: Date.now() + Math.max(lifetime - 15, 5) * 1000});
-		return header;
 	};
 
 	const authHeaders = async (repository: string): Promise<Record<string, string>> => {
@@ -198,7 +110,7 @@ export function createRegistrySource(
 			return {authorization: basicHeader(found)};
 		}
 
-		return {authorization: await token(repository, how)};
+		return {authorization: await tokens.header(how, repository, scopesOf(repository))};
 	};
 
 	const manifestOnce = async (repository: string, reference: string) => {
@@ -217,13 +129,12 @@ export function createRegistrySource(
 			if (answer.status === 401) {
 				// A token that ran out early, or a registry whose /v2/ is open but whose
 				// repositories challenge: one more try, as the 401's own challenge says.
-				const header = answer.headers['www-authenticate'];
-				const asked = parseChallenge(Array.isArray(header) ? header[0] : header);
+				const asked = parseChallenge(answer.headers['www-authenticate']);
 				if (asked && (await challenge)?.kind === 'none') {
 					challenge = Promise.resolve(asked);
 				}
 
-				tokens.delete(repository);
+				tokens.forget(scopesOf(repository));
 				answer = await manifestOnce(repository, reference);
 			}
 
@@ -268,7 +179,7 @@ export function createRegistrySource(
 			return {url: `${root}/v2/${repository}/blobs/${digest}`, headers: await authHeaders(repository)};
 		},
 		forget(repository) {
-			tokens.delete(repository);
+			tokens.forget(scopesOf(repository));
 		},
 	};
 }
