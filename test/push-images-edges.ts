@@ -1,5 +1,5 @@
 /**
-Review of what `push-images` sends, against the distribution spec's push section and
+Edge cases of what `push-images` sends, against the distribution spec's push section and
 what registries answer: the registry side is a scripted PushHttp (unit level), so
 answers real registries give and Debian's does not (a declined mount, an upload
 Location on another host, a token that stops being accepted) can be checked.

@@ -1,8 +1,8 @@
 /**
-Adversarial review of the image sync: a hostile registry (a blob longer than its
-descriptor, sent with no length), a widened --image-platforms on a tag that did not
-move, and a bundle that lists a platform manifest as a plain blob. Each test failed
-before the fix it came with.
+The image sync, export/import, verify and prune against hostile or unusual input: a
+registry sending a blob longer than its descriptor (with no length), a widened
+--image-platforms on a tag that did not move, a bundle listing a platform manifest as
+a plain blob, killed prunes and repairs. Each test failed before the fix it came with.
 */
 import {createHash} from 'node:crypto';
 import {createReadStream, createWriteStream} from 'node:fs';

@@ -1,7 +1,6 @@
 /**
-Review of how `/v2/` serves images, against the distribution spec and what real
-clients do: edge cases found by reading src/server/oci/ (each test names the client
-behaviour it stands for). Images come from Debian's docker-registry through a real
+Edge cases of how `/v2/` serves images, against the distribution spec and what real
+clients do (each test names the client behaviour it stands for). Images come from Debian's docker-registry through a real
 `sync --images`; the object-store cases use the test radosgw.
 */
 import {utimes} from 'node:fs/promises';
