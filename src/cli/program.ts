@@ -6,6 +6,7 @@ next to the parsing that serves it; each command's work lives in its own module.
 */
 import type {AddressInfo} from 'node:net';
 import {Command, CommanderError} from 'commander';
+import type {Logger} from 'pino';
 import {
 	type AnyOption,
 	exportOptions,
@@ -15,6 +16,7 @@ import {
 	packagePathsOptions,
 	pruneOptions,
 	pushOptions,
+	type ServeConfig,
 	serveOptions,
 	syncOptions,
 	verifyOptions,
@@ -22,6 +24,7 @@ import {
 import {describeError, LockHeldError, MirrorError, UsageError} from '../errors.js';
 import {createLogger} from '../log.js';
 import {packageVersion} from '../meta.js';
+import type {ClusterServer} from '../server/cluster.js';
 import {releaseHeldLocks} from '../store/held.js';
 import {locationLabel} from '../store/location.js';
 import type {Output} from './commands.js';
@@ -82,31 +85,81 @@ async function runSync(command: Command, context: CliContext): Promise<number> {
 	}
 }
 
-async function runServe(command: Command, context: CliContext): Promise<number> {
-	const config = loadServeConfig(sourcesOf(command, serveOptions, context));
-	const logger = createLogger(1, {format: config.logFormat, level: config.logLevel});
+/** One process (`--workers 1`) or a cluster's primary, in the one shape serve's command drives. */
+async function startServing(
+	config: ServeConfig,
+	logger: Logger,
+): Promise<ClusterServer | {readonly exitCode: number}> {
+	if ((config.workers ?? 1) > 1) {
+		const {startCluster} = await import('../server/cluster.js');
+		return startCluster(config, logger);
+	}
+
 	const {startServer} = await import('../server/serve.js');
 	const running = await startServer(config, logger);
+	return {
+		url: running.url,
+		metricsUrl: running.metricsUrl,
+		address: running.server.address() as AddressInfo,
+		reloadTls: running.reloadTls,
+		shutdown: (draining) => {
+			draining();
+			return running.shutdown();
+		},
+		closeAllConnections: () => running.server.closeAllConnections(),
+		failed: new Promise(() => undefined),
+	};
+}
+
+async function runServe(command: Command, context: CliContext): Promise<number> {
+	if ((await import('node:cluster')).default.isWorker) {
+		// A worker of serve --workers: the primary read the config and takes the signals.
+		context.onSignal = () => undefined;
+		const {runWorker} = await import('../server/cluster-worker.js');
+		return runWorker();
+	}
+
+	const config = loadServeConfig(sourcesOf(command, serveOptions, context));
+	const logger = createLogger(1, {format: config.logFormat, level: config.logLevel});
+	const running = await startServing(config, logger);
+	if ('exitCode' in running) {
+		return running.exitCode;
+	}
+
 	const source = locationLabel(config.location);
 	const urlFile = config.urlFile;
 	if (urlFile) {
 		const {localUrl, writeUrlFile} = await import('./healthcheck.js');
-		const address = running.server.address() as AddressInfo;
-		await writeUrlFile(urlFile, localUrl(address, Boolean(config.tls))).catch((error: unknown) =>
+		await writeUrlFile(urlFile, localUrl(running.address, Boolean(config.tls))).catch((error: unknown) =>
 			logger.warn({msg: `cannot write --url-file ${urlFile}: ${describeError(error)}`}),
 		);
 	}
 
+	const workers = config.workers ?? 1;
 	logger.info({
-		msg: `serving ${source} at ${running.url}${config.s3Redirect ? ' (artifact downloads redirect to the store)' : ''}`,
+		msg: `serving ${source} at ${running.url}${workers > 1 ? ` with ${workers} workers` : ''}${config.s3Redirect ? ' (artifact downloads redirect to the store)' : ''}`,
 		url: running.url,
 		dir: source,
 		tls: Boolean(config.tls),
 		publicUrl: config.publicUrl ?? null,
+		...(workers > 1 ? {workers} : {}),
 		...(running.metricsUrl ? {metricsUrl: `${running.metricsUrl}/metrics`} : {}),
 	});
+	const removeUrlFile = async () => {
+		if (urlFile) {
+			const {removeUrlFile} = await import('./healthcheck.js');
+			await removeUrlFile(urlFile).catch(() => undefined);
+		}
+	};
+
 	return new Promise((resolve) => {
 		let stopping = false;
+		void running.failed.then(async (line) => {
+			// The workers keep dying: nothing is served any more.
+			await removeUrlFile();
+			process.stderr.write(`error: ${line}\n`);
+			resolve(exitCodes.failed);
+		});
 		context.onSignal = (signal) => {
 			if (signal === 'SIGHUP') {
 				running.reloadTls().then(
@@ -120,21 +173,19 @@ async function runServe(command: Command, context: CliContext): Promise<number> 
 
 			if (stopping) {
 				logger.warn({msg: `${signal} again: closing every connection now`});
-				running.server.closeAllConnections();
+				running.closeAllConnections();
 				return;
 			}
 
 			stopping = true;
-			logger.info({msg: `${signal}: draining (up to ${config.drainTimeoutMs / 1000} s)`});
 			// A scheduled sync under way gives its lock back at once (after its write
 			// under way; it writes nothing more), so the next holder on any host need
 			// not wait for the lease to run out.
-			void Promise.all([running.shutdown(), releaseHeldLocks()]).then(async ([{cut}]) => {
-				if (urlFile) {
-					const {removeUrlFile} = await import('./healthcheck.js');
-					await removeUrlFile(urlFile).catch(() => undefined);
-				}
-
+			const drained = running.shutdown(() =>
+				logger.info({msg: `${signal}: draining (up to ${config.drainTimeoutMs / 1000} s)`}),
+			);
+			void Promise.all([drained, releaseHeldLocks()]).then(async ([{cut}]) => {
+				await removeUrlFile();
 				logger.info({msg: cut > 0 ? `stopped; cut ${cut} unfinished connections` : 'stopped', cut});
 				resolve(exitCodes.ok);
 			});

@@ -39,6 +39,8 @@ export type ServeConfig = {
 	readonly indexRefreshMs?: number | undefined;
 	/** With a store: memory for shared artifact blocks (0: none). */
 	readonly s3BlockCacheBytes?: number | undefined;
+	/** Server processes sharing the port (`--workers`); 1 or absent: this process alone. */
+	readonly workers?: number | undefined;
 	/** Also serve every image as `NAME/<last component>` (ECK's `--container-repository`). */
 	readonly containerRepository?: string | undefined;
 	/** The in-process sync: when, and with what (sync's own options from the same sources). */
@@ -98,6 +100,7 @@ export function readServeConfig(reader: Reader): ServeConfig {
 	const metricsAddress = read(serveDefs.metricsAddress);
 	const expression = read(serveDefs.syncSchedule);
 	const containerRepository = read(serveDefs.containerRepository);
+	const workers = read(serveDefs.workers);
 	return {
 		...(containerRepository === undefined ? {} : {containerRepository}),
 		location,
@@ -114,6 +117,7 @@ export function readServeConfig(reader: Reader): ServeConfig {
 		logFormat,
 		logLevel,
 		metricsAddress,
+		workers,
 		syncSchedule:
 			expression === undefined
 				? undefined

@@ -33,11 +33,15 @@ export type Schedule = {
 	readonly stop: () => void;
 };
 
-/** Start running sync with `options` on `expression`. */
+/**
+Start running sync with `options` on `expression`. `onChange` hears when a run
+starts and ends (serve --workers tells the workers, which show the schedule).
+*/
 export function startSchedule(
 	expression: string,
 	options: SyncOptions,
 	logger: Logger | undefined,
+	onChange?: (info: ScheduleInfo) => void,
 ): Schedule {
 	let running: Promise<void> | undefined;
 	let lastRun: ScheduleInfo['lastRun'];
@@ -75,21 +79,27 @@ export function startSchedule(
 	};
 
 	const runOnce = () => {
-		running ??= run().finally(() => {
-			running = undefined;
-		});
+		if (!running) {
+			running = run().finally(() => {
+				running = undefined;
+				onChange?.(info());
+			});
+			onChange?.(info());
+		}
+
 		return running;
 	};
 
 	// protect: a run still going when the next is due is not started twice.
 	const job = new Cron(expression, {protect: true}, () => runOnce());
+	const info = (): ScheduleInfo => ({
+		expression,
+		nextRun: job.nextRun() ?? undefined,
+		running: running !== undefined,
+		lastRun,
+	});
 	return {
-		info: () => ({
-			expression,
-			nextRun: job.nextRun() ?? undefined,
-			running: running !== undefined,
-			lastRun,
-		}),
+		info,
 		runNow: runOnce,
 		stop: () => job.stop(),
 	};

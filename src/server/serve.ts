@@ -16,7 +16,7 @@ import {makeDir} from '../store/modes.js';
 import {openStore} from '../store/open.js';
 import {createApp, type MirrorApp} from './app.js';
 import {clashText, servedNames} from './oci/names.js';
-import {type Schedule, startSchedule} from './schedule.js';
+import {type Schedule, type ScheduleInfo, startSchedule} from './schedule.js';
 import {type ServedMirror, serveStore} from './served-mirror.js';
 
 /** A listening server. */
@@ -135,11 +135,18 @@ async function refuseNameClashes(
 	}
 }
 
+/** What a cluster worker changes in the server (cluster-worker.ts). */
+export type ServeHooks = {
+	/** The schedule another process runs (the primary): shown, never run here. */
+	readonly schedule?: (() => ScheduleInfo) | undefined;
+};
+
 /** Start serving the mirror described by `config`. */
 export async function startServer(
 	config: ServeConfig,
 	logger: Logger | undefined,
 	accessLog: Logger | undefined = config.accessLog ? logger : undefined,
+	hooks: ServeHooks = {},
 ): Promise<RunningServer> {
 	const {location} = config;
 	if (location.kind === 'dir') {
@@ -154,6 +161,8 @@ export async function startServer(
 			redirect: config.s3Redirect ?? false,
 			refreshMs: config.indexRefreshMs ?? 5000,
 			blockCacheBytes: config.s3BlockCacheBytes,
+			// Each of N workers gets 1/N, so the whole server keeps one process's memory.
+			memoryShare: 1 / (config.workers ?? 1),
 			logger,
 		});
 	} catch (error) {
@@ -169,11 +178,12 @@ export async function startServer(
 	}
 
 	let draining = false;
-	const schedule = config.syncSchedule
-		? startSchedule(config.syncSchedule.expression, config.syncSchedule.options, logger)
-		: undefined;
+	const schedule =
+		config.syncSchedule && !hooks.schedule
+			? startSchedule(config.syncSchedule.expression, config.syncSchedule.options, logger)
+			: undefined;
 	const mirrorApp = createApp({
-		schedule: schedule?.info,
+		schedule: hooks.schedule ?? schedule?.info,
 		mirror,
 		publicUrl: config.publicUrl,
 		trustProxy: config.trustProxy,

@@ -15,8 +15,21 @@ import {treeHandler} from './tree/handler.js';
 import type {S3SourceOptions} from './tree/s3-source.js';
 import type {TreeSource} from './tree/source.js';
 
-/** How to serve an object store (a directory needs nothing). */
-export type ServeOptions = S3SourceOptions;
+/** How to serve an object store, and this process's share of the memory budgets. */
+export type ServeOptions = S3SourceOptions & {
+	/**
+	The fraction of the server's memory budgets this process gets (read buffers,
+	small-file cache, shared blocks): 1 / --workers, so that N workers together stay
+	within what one process used. Default 1.
+	*/
+	readonly memoryShare?: number | undefined;
+};
+
+/** A directory mirror's budgets for the whole server: read buffers of large responses, cached small files. */
+const dirBudgets = {streamBudgetBytes: 32 * 1024 * 1024, cacheBytes: 32 * 1024 * 1024};
+
+/** The S3 block budget when none is given. */
+const defaultBlockCacheBytes = 64 * 1024 * 1024;
 
 /** What the app serves and measures. */
 export type ServedMirror = {
@@ -39,11 +52,15 @@ export type ServedMirror = {
 /** Build what the server reads from `store`. */
 export async function serveStore(store: MirrorStore, options: ServeOptions): Promise<ServedMirror> {
 	const {backend} = store;
+	const share = options.memoryShare ?? 1;
 	if (backend.kind === 's3') {
 		// The S3 paths (and the AWS SDK behind them) are loaded only when serving a bucket.
 		const {createS3Source} = await import('./tree/s3-source.js');
 		const {s3PackageFiles} = await import('./registry/s3-package-files.js');
-		const source = createS3Source(backend.bucket, options);
+		const source = createS3Source(backend.bucket, {
+			...options,
+			blockCacheBytes: Math.floor((options.blockCacheBytes ?? defaultBlockCacheBytes) * share),
+		});
 		const packageFiles = s3PackageFiles(backend.bucket);
 		return {
 			...source,
@@ -56,7 +73,10 @@ export async function serveStore(store: MirrorStore, options: ServeOptions): Pro
 		};
 	}
 
-	const source = createFsSource(backend.layout.root);
+	const source = createFsSource(backend.layout.root, {
+		streamBudgetBytes: Math.floor(dirBudgets.streamBudgetBytes * share),
+		cacheBytes: Math.floor(dirBudgets.cacheBytes * share),
+	});
 	const packageFiles = directoryPackageFiles(backend.layout.root);
 	return {
 		index: createMirrorIndex(backend.layout),

@@ -2,6 +2,7 @@
 The options of `serve`, in the order help lists them: the store, the S3 read
 path, listening, TLS, shutdown, the in-process schedule and logging.
 */
+import os from 'node:os';
 import {UsageError} from '../../errors.js';
 import {isRepository} from '../../images/catalog.js';
 import {checkCronExpression} from '../cron.js';
@@ -109,6 +110,13 @@ export const serveDefs = group({
 			{minLength: 1},
 		),
 	},
+	workers: {
+		...integer(1, 256),
+		description:
+			'server processes answering on the same port (1: one process, no cluster); memory budgets are divided among them',
+		defaultText: 'the number of cores',
+		computedDefault: () => os.availableParallelism(),
+	},
 	metricsAddress: {
 		...address,
 		description: 'serve /metrics on this address only (not on the main port), e.g. 127.0.0.1:9464',
@@ -130,6 +138,7 @@ export const serveOptions = [
 	tlsDefs.tlsKey,
 	serveDefs.trustProxy,
 	serveDefs.drainTimeout,
+	serveDefs.workers,
 	serveDefs.syncSchedule,
 	serveDefs.urlFile,
 	serveDefs.containerRepository,
