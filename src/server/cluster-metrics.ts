@@ -14,10 +14,10 @@ with prom-client's aggregator, by these rules:
   of event-loop lags or heap limits means nothing, and a per-process view shows
   the one that grows. `sum(process_resident_memory_bytes)` is the whole server's RSS.
 */
-import {AggregatorRegistry, type Registry} from 'prom-client';
+import {AggregatorRegistry, Counter, collectDefaultMetrics, Gauge, Registry} from 'prom-client';
 
-/** One registry's metrics as getMetricsAsJSON gives them. */
-type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
+/** One metric of a registry, as getMetricsAsJSON gives it. */
+export type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
 
 /** Gauges of one process's state, summed across workers. */
 const perProcessGauges = new Set([
@@ -58,4 +58,35 @@ export async function metricsForMerge(registry: Registry, worker: string): Promi
 /** The text exposition of the merged metrics of every process. */
 export async function mergeMetrics(processes: readonly MetricJson[][]): Promise<string> {
 	return AggregatorRegistry.aggregate([...processes]).metrics();
+}
+
+/** The primary's own metrics: its process, the workers listening and the restarts. */
+export type PrimaryMetrics = {
+	/** Count a worker started again after one died. */
+	readonly restarted: () => void;
+	/** The merged text of the workers' metrics (`parts`, from metricsForMerge) and the primary's. */
+	readonly merge: (parts: readonly MetricJson[][]) => Promise<string>;
+};
+
+/** The primary's metrics; `listening` says how many workers listen now. */
+export function primaryMetrics(listening: () => number): PrimaryMetrics {
+	const registry = new Registry();
+	collectDefaultMetrics({register: registry});
+	new Gauge({
+		name: 'mirror_workers',
+		help: 'Worker processes listening now (serve --workers)',
+		registers: [registry],
+		collect() {
+			this.set(listening());
+		},
+	});
+	const restarts = new Counter({
+		name: 'mirror_worker_restarts_total',
+		help: 'Worker processes started again after one died',
+		registers: [registry],
+	});
+	return {
+		restarted: () => restarts.inc(),
+		merge: async (parts) => mergeMetrics([...parts, await metricsForMerge(registry, 'primary')]),
+	};
 }

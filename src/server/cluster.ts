@@ -13,11 +13,14 @@ A worker that dies unexpectedly is replaced after a delay that doubles with each
 death in the last minute (0.1 s up to 10 s). Workers that die before they listen
 five times in a row mean a restart cannot help: the primary says so in one line,
 stops the rest, and exits 1.
+
+Over 300 lines because start, restart, drain and give-up are transitions of one
+table of workers, kept in one closure; split apart, each piece would need the
+whole table and the others' flags.
 */
 import cluster, {type Worker} from 'node:cluster';
 import type {AddressInfo} from 'node:net';
 import type {Logger} from 'pino';
-import {Counter, collectDefaultMetrics, Gauge, Registry} from 'prom-client';
 import type {ServeConfig} from '../config/serve.js';
 import {
 	type Asker,
@@ -28,7 +31,7 @@ import {
 	type ToWorker,
 	type WorkerStart,
 } from './cluster-messages.js';
-import {mergeMetrics, metricsForMerge} from './cluster-metrics.js';
+import {type MetricJson, primaryMetrics} from './cluster-metrics.js';
 import {type Schedule, type ScheduleInfo, startSchedule} from './schedule.js';
 
 /** A running cluster, as serve's command drives it (the same shape as one process). */
@@ -92,22 +95,7 @@ export async function startCluster(
 	let onDrainingChange: () => void = () => undefined;
 	let firstExit: ((code: number) => void) | undefined;
 
-	const registry = new Registry();
-	collectDefaultMetrics({register: registry});
-	new Gauge({
-		name: 'mirror_workers',
-		help: 'Worker processes listening now (serve --workers)',
-		registers: [registry],
-		collect() {
-			this.set([...slots.values()].filter((entry) => entry.listening).length);
-		},
-	});
-	const restarts = new Counter({
-		name: 'mirror_worker_restarts_total',
-		help: 'Worker processes started again after one died',
-		registers: [registry],
-	});
-
+	const metrics = primaryMetrics(() => [...slots.values()].filter((entry) => entry.listening).length);
 	const {syncSchedule: _ran, ...workerConfig} = config;
 	const start: Omit<WorkerStart, 'slot'> = {
 		config: workerConfig,
@@ -133,9 +121,9 @@ export async function startCluster(
 			listening.map((entry) => entry.asker.ask('metrics-json', askTimeoutMs)),
 		);
 		const parts = answers.flatMap((outcome) =>
-			outcome.status === 'fulfilled' ? [outcome.value as Awaited<ReturnType<typeof metricsForMerge>>] : [],
+			outcome.status === 'fulfilled' ? [outcome.value as MetricJson[]] : [],
 		);
-		return mergeMetrics([...parts, await metricsForMerge(registry, 'primary')]);
+		return metrics.merge(parts);
 	};
 
 	const onMessage = (entry: Slot, message: ToPrimary) => {
@@ -266,7 +254,7 @@ export async function startCluster(
 		});
 		const timer = setTimeout(() => {
 			restartTimers.delete(timer);
-			restarts.inc();
+			metrics.restarted();
 			fork(entry.slot);
 		}, delay);
 		restartTimers.add(timer);
