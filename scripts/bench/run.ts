@@ -152,6 +152,7 @@ if (only.has('1')) {
 
 if (only.has('2')) {
 	results.push(await serveSidecars(serveContext));
+	results.push(await serveSidecars(serveContext, {id: '2b', extra: ['--workers', '1']}));
 }
 
 if (only.has('3')) {

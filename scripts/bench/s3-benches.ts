@@ -9,6 +9,7 @@ import {type ChildProcess, spawn} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import {existsSync} from 'node:fs';
 import {writeFile} from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {
 	CreateBucketCommand,
@@ -21,11 +22,12 @@ import {
 import {getSignedUrl} from '@aws-sdk/s3-request-presigner';
 import type {FixtureSet, Fixtures} from './fixtures.js';
 import {selectionFlags} from './fixtures.js';
-import {freePort, median, memoryOf, stop, timed, waitFor} from './lib.js';
+import {freePort, median, stop, timed, waitFor} from './lib.js';
 import type {Nginx} from './nginx.js';
 import {measure, type Result} from './report.js';
 import {runSlowClients, type ServeBenchContext, slowClientsResult} from './serve-benches.js';
 import {syncArgs} from './sync-benches.js';
+import {allWorkersUp, treeMemory, watchTreeMemory} from './workers-benches.js';
 import {wrk, wrkArgs} from './wrk.js';
 
 /** What the serve benchmarks get, without their mirror directory, plus the upstream to sync from. */
@@ -104,6 +106,7 @@ async function startServer(context: S3BenchContext, store: string, extra: string
 	);
 	const url = `http://127.0.0.1:${port}`;
 	await waitFor(`${url}/readyz`);
+	await allWorkersUp(url, os.availableParallelism());
 	return {url, child};
 }
 
@@ -317,7 +320,8 @@ async function sidecarRate(
 
 /** 8d: many slow downloads through one replica: peak RSS and byte-exact completion. */
 async function slowClients(context: S3BenchContext, server: Server): Promise<Result> {
-	const idle = memoryOf(server.child.pid ?? 0).rss;
+	const idle = treeMemory(server.child.pid ?? 0);
+	const watch = watchTreeMemory(server.child.pid ?? 0);
 	const clients = context.slowClients;
 	const ref = context.fixtures.medium.refs[0];
 	context.log(`8d. S3, ${clients} slow clients of the 32 MiB file`);
@@ -340,8 +344,8 @@ async function slowClients(context: S3BenchContext, server: Server): Promise<Res
 	return slowClientsResult({
 		id: '8d',
 		title: `S3: ${clients} slow concurrent downloads of a 32 MiB file through one replica (peak RSS)`,
-		pid: server.child.pid ?? 0,
 		idle,
+		peak: watch.stop(),
 		clients,
 		summary,
 		log: context.log,

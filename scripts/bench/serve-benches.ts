@@ -3,11 +3,13 @@ import {type ChildProcess, spawn} from 'node:child_process';
 import {once} from 'node:events';
 import {writeFile} from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type {Fixtures} from './fixtures.js';
-import {freePort, getOnce, median, memoryOf, percentile, stop, waitFor} from './lib.js';
+import {freePort, getOnce, median, percentile, stop, waitFor} from './lib.js';
 import {startNginx} from './nginx.js';
 import {measure, type Result} from './report.js';
+import {allWorkersUp, type TreeMemory, treeMemory, treeWords, watchTreeMemory} from './workers-benches.js';
 import {wrk, wrkArgs} from './wrk.js';
 
 export type ServeBenchContext = {
@@ -26,7 +28,8 @@ export type ServeBenchContext = {
 
 type Server = {url: string; child: ChildProcess};
 
-export function serveArgs(context: ServeBenchContext, port: number): string[] {
+/** serve's command line; without `--workers`, one worker per core (the default). */
+export function serveArgs(context: ServeBenchContext, port: number, extra: readonly string[] = []): string[] {
 	return [
 		context.cli,
 		'serve',
@@ -37,22 +40,33 @@ export function serveArgs(context: ServeBenchContext, port: number): string[] {
 		'--port',
 		String(port),
 		'--no-access-log',
+		...extra,
 	];
 }
 
-async function startOurs(context: ServeBenchContext): Promise<Server> {
+/** The number of workers `extra` asks for, else the default. */
+function workersOf(extra: readonly string[]): number {
+	const given = extra.indexOf('--workers');
+	return given >= 0 ? Number(extra[given + 1]) : os.availableParallelism();
+}
+
+async function startOurs(context: ServeBenchContext, extra: readonly string[] = []): Promise<Server> {
 	const port = await freePort();
-	const child = spawn(process.execPath, serveArgs(context, port), {stdio: ['ignore', 'ignore', 'inherit']});
+	const child = spawn(process.execPath, serveArgs(context, port, extra), {
+		stdio: ['ignore', 'ignore', 'inherit'],
+	});
 	const url = `http://127.0.0.1:${port}`;
 	await waitFor(`${url}/healthz`);
+	await allWorkersUp(url, workersOf(extra));
 	return {url, child};
 }
 
 async function both<T>(
 	context: ServeBenchContext,
 	action: (base: string, side: 'ours' | 'nginx') => Promise<T>,
+	extra: readonly string[] = [],
 ): Promise<{ours: T[]; nginx: T[]}> {
-	const ours = await startOurs(context);
+	const ours = await startOurs(context, extra);
 	const nginx = await startNginx({root: context.mirrorDir, port: await freePort(), workDir: context.workDir});
 	const results = {ours: [] as T[], nginx: [] as T[]};
 	try {
@@ -102,9 +116,15 @@ export async function serveLarge(context: ServeBenchContext): Promise<Result[]> 
 	return results;
 }
 
-/** 2: sidecars, 100 keep-alive connections over 600 different small files. */
-export async function serveSidecars(context: ServeBenchContext): Promise<Result> {
-	context.log('2. serve, sidecars, 100 connections');
+/** 2: sidecars, 100 keep-alive connections over 600 different small files; 2b: the same with `--workers 1`. */
+export async function serveSidecars(
+	context: ServeBenchContext,
+	variant: {id: string; extra: readonly string[]} = {id: '2', extra: []},
+): Promise<Result> {
+	const single = variant.extra.length > 0;
+	context.log(
+		`${variant.id}. serve, sidecars, 100 connections${single ? ` (${variant.extra.join(' ')})` : ''}`,
+	);
 	const paths = context.fixtures.scale.refs
 		.slice(0, 300)
 		.flatMap((ref) => [`/${ref.path}.sha512`, `/${ref.path}.asc`]);
@@ -116,26 +136,30 @@ export async function serveSidecars(context: ServeBenchContext): Promise<Result>
 			'request = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1])\nend\n',
 	);
 	context.commands.push(
-		`2, both servers: \`wrk ${wrkArgs({url: '<base>/', connections: 100, seconds: context.seconds, script: 'sidecars.lua'}).join(' ')}\` (the script cycles through ${paths.length} .sha512 and .asc paths)`,
+		`${variant.id}, both servers${single ? ` (serve ${variant.extra.join(' ')})` : ''}: \`wrk ${wrkArgs({url: '<base>/', connections: 100, seconds: context.seconds, script: 'sidecars.lua'}).join(' ')}\` (the script cycles through ${paths.length} .sha512 and .asc paths)`,
 	);
-	const {ours, nginx} = await both(context, async (base, side) => {
-		const result = await wrk({url: `${base}/`, connections: 100, seconds: context.seconds, script});
-		if (result.errors) {
-			throw new Error(`${side}: ${result.errors}`);
-		}
+	const {ours, nginx} = await both(
+		context,
+		async (base, side) => {
+			const result = await wrk({url: `${base}/`, connections: 100, seconds: context.seconds, script});
+			if (result.errors) {
+				throw new Error(`${side}: ${result.errors}`);
+			}
 
-		context.log(
-			`    ${side}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`,
-		);
-		return result;
-	});
+			context.log(
+				`    ${side}: ${result.requestsPerSecond.toFixed(0)} req/s, p99 ${result.p99Ms.toFixed(2)} ms`,
+			);
+			return result;
+		},
+		variant.extra,
+	);
 	const oursRps = ours.map((entry) => entry.requestsPerSecond);
 	const nginxRps = nginx.map((entry) => entry.requestsPerSecond);
 	const oursP99 = ours.map((entry) => entry.p99Ms);
 	const ratio = median(oursRps) / median(nginxRps);
 	return {
-		id: '2',
-		title: 'Serve sidecars, 100 keep-alive connections (requests/s)',
+		id: variant.id,
+		title: `Serve sidecars, 100 keep-alive connections (requests/s)${single ? `, ${variant.extra.join(' ')}` : ''}`,
 		ours: measure(oursRps, 'req/s', median(oursRps)),
 		theirs: {...measure(nginxRps, 'req/s', median(nginxRps)), label: 'nginx'},
 		extra: {
@@ -184,15 +208,15 @@ export async function runSlowClients(options: {
 export function slowClientsResult(run: {
 	id: string;
 	title: string;
-	/** The server's process and its RSS before the run. */
-	pid: number;
-	idle: number;
+	/** The server's process tree's memory before the run, and its peak during it. */
+	idle: TreeMemory;
+	peak: TreeMemory;
 	clients: number;
 	summary: SlowClientsSummary;
 	log: (line: string) => void;
 }): Result {
 	const {summary, clients} = run;
-	const peakMib = memoryOf(run.pid).peak / 1024 ** 2;
+	const peakMib = run.peak.once / 1024 ** 2;
 	run.log(
 		`    ${summary.ok} ok, ${summary.failed} failed, ${(summary.bytes / 1024 ** 3).toFixed(1)} GiB in ${(summary.ms / 1000).toFixed(0)} s; peak RSS ${peakMib.toFixed(0)} MiB`,
 	);
@@ -203,7 +227,8 @@ export function slowClientsResult(run: {
 		extra: {
 			'downloads complete and byte-exact': `${summary.ok} of ${clients}`,
 			failures: summary.failed ? JSON.stringify(summary.errors) : 'none',
-			'RSS when idle': `${(run.idle / 1024 ** 2).toFixed(0)} MiB`,
+			'RSS when idle': treeWords(run.idle),
+			'peak RSS of the process tree': treeWords(run.peak),
 			'bytes sent': `${(summary.bytes / 1024 ** 3).toFixed(1)} GiB in ${(summary.ms / 1000).toFixed(0)} s`,
 		},
 		target: 'peak RSS < 200 MiB, all bytes correct',
@@ -223,14 +248,15 @@ export async function serveSlowClients(context: ServeBenchContext): Promise<Resu
 		`3: \`node --import tsx/esm scripts/bench/slow-clients.ts <url> <file> ${clients} ${context.slowSeconds} ${rate}\` (each client reads 64 KiB/s for ${context.slowSeconds} s, then at full speed, comparing every byte)`,
 	);
 	const pid = ours.child.pid ?? 0;
-	const idle = memoryOf(pid).rss;
+	const idle = treeMemory(pid);
+	const watch = watchTreeMemory(pid);
 	try {
 		const summary = await runSlowClients({url, file, clients, slowSeconds: context.slowSeconds, rate});
 		return slowClientsResult({
 			id: '3',
-			title: `Serve ${clients} slow concurrent downloads of the 256 MiB file (peak RSS)`,
-			pid,
+			title: `Serve ${clients} slow concurrent downloads of the 256 MiB file (peak RSS of all processes)`,
 			idle,
+			peak: watch.stop(),
 			clients,
 			summary,
 			log: context.log,
