@@ -37,17 +37,21 @@ async function startServe(
 		cli.child.kill('SIGKILL');
 	});
 	let line: string | undefined;
-	await until(() => {
-		if (cli.child.exitCode !== null) {
-			throw new Error(`serve exited ${cli.child.exitCode}: ${cli.stdoutSoFar()}`);
-		}
+	await until(
+		() => {
+			if (cli.child.exitCode !== null) {
+				throw new Error(`serve exited ${cli.child.exitCode}: ${cli.stdoutSoFar()}`);
+			}
 
-		line = cli
-			.stdoutSoFar()
-			.split('\n')
-			.find((candidate) => candidate.includes('"msg":"serving '));
-		return line !== undefined;
-	}, 'serve to start');
+			line = cli
+				.stdoutSoFar()
+				.split('\n')
+				.find((candidate) => candidate.includes('"msg":"serving '));
+			return line !== undefined;
+		},
+		'serve to start',
+		60_000,
+	);
 	const started = JSON.parse(line ?? '{}') as Record<string, unknown>;
 	return {...cli, url: String(started.url), started};
 }
@@ -74,16 +78,11 @@ function logCount(serving: Serving, text: string): number {
 test('two workers share the port: both answer, and /metrics on either port sums over them', async (t) => {
 	const dir = await tempDir(t);
 	const urlFile = path.join(await tempDir(t, 'url-'), 'url');
-	const serving = await startServe(t, [
-		'--dir',
-		dir,
-		'--workers',
-		'2',
-		'--metrics-address',
-		'127.0.0.1:0',
-		'--url-file',
-		urlFile,
-	]);
+	const serving = await startServe(
+		t,
+		['--dir', dir, '--metrics-address', '127.0.0.1:0', '--url-file', urlFile],
+		{MIRROR_WORKERS: '2'},
+	);
 	t.is(serving.started.workers, 2);
 	t.is(logCount(serving, '"msg":"serving '), 1, 'one startup line');
 	t.is((await readFile(urlFile, 'utf8')).trim(), serving.url);

@@ -73,7 +73,9 @@ export function startCli(
 ): {child: ChildProcess; result: Promise<CliResult>; stdoutSoFar: () => string} {
 	const child = spawn(process.execPath, ['--import', tsxLoader, cliPath, ...args], {
 		cwd: options.cwd ?? root,
-		env: {PATH: process.env.PATH, HOME: process.env.HOME, ...options.env},
+		// One serve process unless a test asks for workers (test/serve-workers.ts): the
+		// suite starts many servers at once, and a cluster each would triple their start-up.
+		env: {PATH: process.env.PATH, HOME: process.env.HOME, MIRROR_WORKERS: '1', ...options.env},
 		stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	let stdout = '';
