@@ -122,6 +122,17 @@ function pickSlot(): Slot {
 	return slots.reduce((best, slot) => (slot.jobs.size < best.jobs.size ? slot : best));
 }
 
+/**
+Start a hashing worker ahead of the download that will need it, so that its start
+(tens of ms, more on a busy machine) overlaps with the requests before the body
+instead of holding up the body's first MiBs. Does nothing when a worker is running.
+*/
+export function warmHashPool(): void {
+	if (slots.length === 0) {
+		startSlot();
+	}
+}
+
 /** Hash on this thread: a small file, or any file when `size` says so. */
 function localHasher(specs: readonly SignedDigestSpec[]): FileHasher {
 	const hasher = createLocalHasher(specs);

@@ -5,7 +5,7 @@ where to resume, and the sink that appends to it.
 import {type FileHandle, readFile, stat} from 'node:fs/promises';
 
 /** Bytes a sink may hold, received and not yet written, before the receiver waits. */
-const sinkMaxPendingBytes = 8 * 1024 * 1024;
+const sinkMaxPendingBytes = 4 * 1024 * 1024;
 
 /**
 Chunks on their way to the end of a file, in order. One write is in flight at a time,
