@@ -78,7 +78,7 @@ test('the sink writes chunks in order, batches them, and bounds what it holds', 
 	const file = path.join(dir, 'part');
 	const handle = await open(file, 'w');
 	const chunks = Array.from({length: 200}, (_, index) => Buffer.alloc(10_000 + index, index));
-	const sink = fileSink(handle, 100_000);
+	const sink = fileSink(handle, {maxPending: 100_000});
 	let waits = 0;
 	for (const chunk of chunks) {
 		const wait = sink.write(chunk);
@@ -104,7 +104,7 @@ test('the sink finishes writes the file takes in part, and reports a failed writ
 			return {bytesWritten: all.length, buffers};
 		},
 	};
-	const sink = fileSink(partial as never, 1 << 20);
+	const sink = fileSink(partial as never);
 	const chunks = [randomBytes(2500), randomBytes(10), randomBytes(1700)];
 	for (const chunk of chunks) {
 		await sink.write(chunk);
@@ -118,8 +118,33 @@ test('the sink finishes writes the file takes in part, and reports a failed writ
 			throw new Error('ENOSPC: no space left on device');
 		},
 	};
-	const broken = fileSink(failing as never, 1 << 20);
+	const broken = fileSink(failing as never);
 	broken.write(Buffer.alloc(10));
 	await t.throwsAsync(broken.flush(), {message: /ENOSPC/});
 	t.throws(() => broken.write(Buffer.alloc(10)), {message: /ENOSPC/});
+
+	// A run that lost its lock writes nothing more: the check runs before every write.
+	let held = true;
+	const kept: Buffer[] = [];
+	const locked = fileSink(
+		{
+			async writev(buffers: Buffer[]) {
+				kept.push(...buffers);
+				return {bytesWritten: Buffer.concat(buffers).length, buffers};
+			},
+		} as never,
+		{
+			beforeWrite() {
+				if (!held) {
+					throw new Error('the lock was lost');
+				}
+			},
+		},
+	);
+	locked.write(Buffer.from('before'));
+	await locked.flush();
+	held = false;
+	locked.write(Buffer.from('after'));
+	await t.throwsAsync(locked.flush(), {message: /lock was lost/});
+	t.is(Buffer.concat(kept).toString(), 'before');
 });

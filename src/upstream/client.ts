@@ -10,7 +10,7 @@ means is in errors.ts; retry and resume helpers are in retry.ts and resume.ts).
 import {once} from 'node:events';
 import {open as openFile, rm, writeFile} from 'node:fs/promises';
 import type http from 'node:http';
-import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../errors.js';
+import {describeError, MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
 import {createFileHasher} from '../trust/hash-pool.js';
@@ -214,8 +214,15 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 	}
 
-	/** A local step of a download failed: the disk, not the upstream; retrying will not help. */
-	function localError(url: string, error: unknown): UpstreamError {
+	/**
+	A local step of a download failed: the disk, not the upstream; retrying will not help.
+	A lost lock stays what it is: it ends the run.
+	*/
+	function localError(url: string, error: unknown): MirrorError {
+		if (error instanceof MirrorError && error.code === 'ERR_LOCK_LOST') {
+			return error;
+		}
+
 		return new UpstreamError(
 			redactText(url),
 			`cannot write the download of ${redactText(url)}: ${describeError(error)}`,
@@ -321,7 +328,8 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			// error, drops whatever it still buffers).
 			target.beforeWrite?.();
 			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
-			const sink = fileSink(file);
+			// The lock is checked right before each write the sink makes, as before each chunk's.
+			const sink = fileSink(file, {beforeWrite: target.beforeWrite});
 			try {
 				for await (const chunk of request) {
 					const bytes = chunk as Buffer;

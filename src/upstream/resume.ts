@@ -20,24 +20,36 @@ export type FileSink = {
 	flush(): Promise<void>;
 };
 
-/** A sink appending to `file`; `maxPending` bounds the bytes it holds. */
-export function fileSink(file: FileHandle, maxPending = sinkMaxPendingBytes): FileSink {
+/**
+A sink appending to `file`; `maxPending` bounds the bytes it holds. `beforeWrite` runs
+right before each write and may throw to stop it (a run that lost its lock).
+*/
+export function fileSink(
+	file: Pick<FileHandle, 'writev'>,
+	options: {maxPending?: number; beforeWrite?: (() => void) | undefined} = {},
+): FileSink {
+	const {maxPending = sinkMaxPendingBytes, beforeWrite} = options;
 	let pending: Buffer[] = [];
 	let pendingBytes = 0;
-	let inFlight: Promise<void> | undefined;
+	/** Whether a pump is writing; its promise settles when nothing is pending. */
+	let running = false;
+	let inFlight: Promise<void> = Promise.resolve();
 	let failure: unknown;
 	const pump = async () => {
+		// Set and cleared inside: a pump that fails before its first await is over at once.
+		running = true;
 		try {
 			while (pending.length > 0 && failure === undefined) {
 				const batch = pending;
 				pending = [];
 				pendingBytes = 0;
+				beforeWrite?.();
 				await writeAll(file, batch);
 			}
 		} catch (error) {
 			failure = error;
 		} finally {
-			inFlight = undefined;
+			running = false;
 		}
 	};
 
@@ -52,12 +64,14 @@ export function fileSink(file: FileHandle, maxPending = sinkMaxPendingBytes): Fi
 			check();
 			pending.push(chunk);
 			pendingBytes += chunk.length;
-			inFlight ??= pump();
+			if (!running) {
+				inFlight = pump();
+			}
+
 			return pendingBytes >= maxPending ? inFlight.then(check) : undefined;
 		},
 		async flush() {
-			// A pump ends when nothing is pending; a write queued meanwhile starts another.
-			while (inFlight) {
+			while (running) {
 				await inFlight;
 			}
 
@@ -67,7 +81,7 @@ export function fileSink(file: FileHandle, maxPending = sinkMaxPendingBytes): Fi
 }
 
 /** Write all of `chunks` at the file's end (a write may take less than it was given). */
-async function writeAll(file: FileHandle, chunks: Buffer[]): Promise<void> {
+async function writeAll(file: Pick<FileHandle, 'writev'>, chunks: Buffer[]): Promise<void> {
 	let rest = chunks;
 	while (rest.length > 0) {
 		let {bytesWritten} = await file.writev(rest);
