@@ -20,18 +20,19 @@ import path from 'node:path';
 import {parseArgs} from 'node:util';
 import {largeCatalogue} from './catalogue-benches.js';
 import {collectionBenches} from './collection-benches.js';
+import {downloadReference, ensureSha256Fixture} from './download-benches.js';
 import {ensureFixtures} from './fixtures.js';
 import {freePort, missingTools, versionOf} from './lib.js';
 import {startNginx} from './nginx.js';
 import {type Result, resultsMarkdown} from './report.js';
 import {s3Benches, s3Problem} from './s3-benches.js';
 import {serveLarge, serveSidecars, serveSlowClients, startupAndBrowse} from './serve-benches.js';
-import {addLarge, pipelineScript, syncLarge, syncMany, syncNoop} from './sync-benches.js';
+import {addLarge, pipelineScript, syncLarge, syncLargeSha256, syncMany, syncNoop} from './sync-benches.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const {values} = parseArgs({
 	options: {
-		only: {type: 'string', default: '1,2,3,4,5,6,7,8,9,10'},
+		only: {type: 'string', default: '1,2,3,4,4b,5,6,7,8,9,10,11'},
 		repeat: {type: 'string', default: '3'},
 		seconds: {type: 'string', default: '10'},
 		work: {type: 'string', default: path.join(os.tmpdir(), 'artifact-mirror-bench')},
@@ -41,7 +42,7 @@ const {values} = parseArgs({
 		'catalogue-sizes': {type: 'string', default: '10000,100000'},
 	},
 });
-const allIds = 10;
+const allIds = 12;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const only = new Set(values.only.split(','));
@@ -103,6 +104,14 @@ if (s3Skipped) {
 try {
 	if (only.has('4')) {
 		results.push(await syncLarge(syncContext));
+	}
+
+	if (only.has('4b')) {
+		results.push(await syncLargeSha256(syncContext, await ensureSha256Fixture(syncContext, workDir)));
+	}
+
+	if (only.has('11')) {
+		results.push(await downloadReference(syncContext));
 	}
 
 	if (only.has('5')) {

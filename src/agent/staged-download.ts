@@ -8,6 +8,7 @@ import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import {tempName} from '../store/layout.js';
 import type {SignedDigestSpec} from '../trust/digest.js';
+import {warmHashPool} from '../trust/hash-pool.js';
 import type {PreparedSignature} from '../trust/signature.js';
 import type {DownloadResult, DownloadTarget, RetryEvent} from '../upstream/types.js';
 import type {RunContext} from './context.js';
@@ -20,8 +21,12 @@ export type StagedDownload = {
 	readonly discard: () => Promise<void>;
 };
 
-/** Where the download of `relative` is staged. */
+/**
+Where the download of `relative` is staged. Called before the sidecars are fetched, it
+also starts the hashing worker, which then starts while they are.
+*/
 export function stagedDownload(context: RunContext, relative: string): StagedDownload {
+	warmHashPool();
 	const base = path.join(context.store.tmp, tempName(relative));
 	const partPath = `${base}.part`;
 	const metaPath = `${base}.part.json`;

@@ -10,7 +10,7 @@ means is in errors.ts; retry and resume helpers are in retry.ts and resume.ts).
 import {once} from 'node:events';
 import {open as openFile, rm, writeFile} from 'node:fs/promises';
 import type http from 'node:http';
-import {describeError, type MirrorError, NotFoundError, UpstreamError} from '../errors.js';
+import {describeError, MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
 import {createFileHasher} from '../trust/hash-pool.js';
@@ -19,7 +19,7 @@ import {createConnection} from './connection.js';
 import {statusError, toUpstreamError, unreachableCode} from './errors.js';
 import {proxyFor} from './proxy.js';
 import {type MinSpeed, watchRate} from './rate.js';
-import {fileSize, type PartMeta, parseContentRange, parseDate, readMeta, writeAll} from './resume.js';
+import {fileSink, fileSize, type PartMeta, parseContentRange, parseDate, readMeta} from './resume.js';
 import {withRetry} from './retry.js';
 import type {
 	Conditional,
@@ -214,16 +214,28 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		}
 	}
 
-	/** A local step of a download failed: the disk, not the upstream; retrying will not help. */
+	/**
+	A local step of a download failed: the disk, not the upstream; retrying will not help.
+	A lost lock stays what it is: it ends the run.
+	*/
+	function localError(url: string, error: unknown): MirrorError {
+		if (error instanceof MirrorError && error.code === 'ERR_LOCK_LOST') {
+			return error;
+		}
+
+		return new UpstreamError(
+			redactText(url),
+			`cannot write the download of ${redactText(url)}: ${describeError(error)}`,
+			{retryable: false, cause: error, code: 'ERR_LOCAL_IO'},
+		);
+	}
+
+	/** Run a local step of a download; its failure is a localError. */
 	async function local<T>(url: string, step: () => Promise<T>): Promise<T> {
 		try {
 			return await step();
 		} catch (error) {
-			throw new UpstreamError(
-				redactText(url),
-				`cannot write the download of ${redactText(url)}: ${describeError(error)}`,
-				{retryable: false, cause: error, code: 'ERR_LOCAL_IO'},
-			);
+			throw localError(url, error);
 		}
 	}
 
@@ -300,7 +312,9 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 		const bound = Math.min(total ?? limit ?? Number.POSITIVE_INFINITY, expected ?? Number.POSITIVE_INFINITY);
 		target.onStart?.({total, resumedFrom: offset});
 
-		const hash = createFileHasher([...(target.signature?.specs ?? []), ...(target.digests ?? [])]);
+		const hash = createFileHasher([...(target.signature?.specs ?? []), ...(target.digests ?? [])], {
+			size: total,
+		});
 		const {rate, failure, slow} = watch(url, request);
 		let received = offset;
 		try {
@@ -308,13 +322,14 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				await local(url, () => feedFile(hash, target.partPath));
 			}
 
-			// Chunks are written in order, one write at a time, overlapping with receiving
-			// the next; when a transfer breaks off, the write in flight is finished before
-			// giving up, so every byte received so far is kept for the resume (a stream
-			// pipeline, torn down on error, drops whatever it still buffers).
+			// Chunks are written in order through a sink that overlaps writing with receiving;
+			// when a transfer breaks off, what it holds is written before giving up, so every
+			// byte received so far is kept for the resume (a stream pipeline, torn down on
+			// error, drops whatever it still buffers).
 			target.beforeWrite?.();
 			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
-			let writing: Promise<void> = Promise.resolve();
+			// The lock is checked right before each write the sink makes, as before each chunk's.
+			const sink = fileSink(file, {beforeWrite: target.beforeWrite});
 			try {
 				for await (const chunk of request) {
 					const bytes = chunk as Buffer;
@@ -333,17 +348,28 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 					received += bytes.length;
 					rate.add(bytes.length);
 					target.onProgress?.(received);
-					await hash.update(bytes);
-					await writing;
+					// Awaited only when there is something to wait for: an await per chunk costs a turn.
+					const hashing = hash.update(bytes);
+					if (hashing) {
+						await hashing;
+					}
+
 					target.beforeWrite?.();
-					writing = local(url, () => writeAll(file, bytes));
-					// Handled here, awaited on the next turn or below.
-					writing.catch(() => undefined);
+					let writing: Promise<void> | undefined;
+					try {
+						writing = sink.write(bytes);
+					} catch (error) {
+						throw localError(url, error);
+					}
+
+					if (writing) {
+						await local(url, () => writing);
+					}
 				}
 
-				await writing;
+				await local(url, () => sink.flush());
 			} catch (error) {
-				await writing.catch(() => undefined);
+				await sink.flush().catch(() => undefined);
 				throw failure(error);
 			} finally {
 				rate.stop();
