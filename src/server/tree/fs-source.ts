@@ -11,12 +11,14 @@ shared by all responses in flight, so a thousand slow clients cost a bounded 32 
 a handful of fast ones get large reads, and buffers are reused rather than freed.
 */
 import type {Context} from 'koa';
-import {pumpBody} from '../http/body.js';
+import {type CountSent, pumpBody} from '../http/body.js';
 import type {ByteRange} from '../http/conditional.js';
 import {written} from '../http/exchange.js';
+import type {PinnedBlock} from './block-cache.js';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
 import {bufferedFile} from './buffered-file.js';
+import {createFsBlocks, type FileHandle} from './fs-blocks.js';
 import {
 	closeFile,
 	identityOf,
@@ -50,25 +52,29 @@ export type FsSource = TreeSource & {
 
 const minChunk = 8 * 1024;
 const maxChunk = 1024 * 1024;
+/** Large enough that a response costs little per byte, small enough to share finely. */
+const blockBytes = 256 * 1024;
 
 /** The source for the mirror directory at `root`. */
 export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSource {
 	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
-	const pool = createBufferPool({
-		budgetBytes: limits.streamBudgetBytes ?? 32 * 1024 * 1024,
-		minBytes: minChunk,
-		maxBytes: maxChunk,
-	});
+	const budgetBytes = limits.streamBudgetBytes ?? 32 * 1024 * 1024;
+	const blocks = createFsBlocks({budgetBytes, blockBytes});
+	// Only responses the blocks have no room for read through the pool, a few at a time.
+	const pool = createBufferPool({budgetBytes: budgetBytes / 4, minBytes: minChunk, maxBytes: maxChunk});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
 
-	/** Send bytes `range` from `fd` through two pooled buffers, then close it. */
-	function pump(ctx: Context, fd: number, {start, end}: ByteRange): void {
+	/**
+	Write bytes `start`..`end` from `fd` through two pooled buffers: the way when the
+	shared blocks have no room (every block pinned by slow sockets).
+	*/
+	async function pumpPooled(ctx: Context, fd: number, start: number, end: number, count: CountSent) {
 		streaming++;
 		const buffers: Buffer[] = [];
-		void pumpBody(ctx, async (count) => {
+		let previous: Promise<void> = Promise.resolve();
+		try {
 			let position = start;
-			let previous: Promise<void> = Promise.resolve();
 			for (let turn = 0; position <= end; turn++) {
 				// This buffer's last write was awaited before the other buffer's write began.
 				// Its size follows the share of the budget now, not when the response began:
@@ -99,16 +105,51 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			}
 
 			await previous;
-		}).finally(async () => {
+		} finally {
 			streaming--;
-			await closeFile(fd).catch(() => undefined);
-			// The response is ended or cut short: every write of these buffers has completed,
-			// or the socket is destroyed and nothing more of them goes out (a queued response's
-			// pending chunk never leaves: its socket is gone). Another response may read into
-			// them now.
+			// Every write of these buffers has completed, or the exchange is closed and
+			// nothing more of them goes out: another response may read into them now.
+			await previous.catch(() => undefined);
 			for (const buffer of buffers) {
 				pool.release(buffer);
 			}
+		}
+	}
+
+	/**
+	Send bytes `range` of the version `handle` holds, block by block from the shared
+	blocks (one pinned at a time, the next read ahead), then let go of the handle.
+	*/
+	function pump(ctx: Context, handle: FileHandle, size: number, {start, end}: ByteRange): void {
+		const {blockBytes} = blocks;
+		let block: PinnedBlock | undefined;
+		void pumpBody(ctx, async (count) => {
+			let position = start;
+			while (position <= end) {
+				const index = Math.floor(position / blockBytes);
+				const blockStart = index * blockBytes;
+				const last = Math.min(end, blockStart + blockBytes - 1);
+				block = await blocks.acquire(handle, size, index);
+				if (!block) {
+					await pumpPooled(ctx, handle.fd, position, last, count);
+					position = last + 1;
+					continue;
+				}
+
+				if (last < end) {
+					blocks.prefetch(handle, size, index + 1);
+				}
+
+				// A rejected write means the exchange is closed: finally lets go of the block.
+				await written(ctx, block.body.subarray(position - blockStart, last + 1 - blockStart));
+				count(last + 1 - position);
+				position = last + 1;
+				block.release();
+				block = undefined;
+			}
+		}).finally(async () => {
+			block?.release();
+			await blocks.drop(handle).catch(() => undefined);
 		});
 	}
 
@@ -148,13 +189,15 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			return info.isDirectory() ? 'folder' : 'missing';
 		}
 
+		const meta = metaOf(info);
+		const handle = await blocks.hold(meta.identity, fd);
 		return {
-			meta: metaOf(info),
+			meta,
 			send(ctx, range) {
-				pump(ctx, fd, range);
+				pump(ctx, handle, meta.size, range);
 				return 'sent';
 			},
-			close: () => closeFile(fd),
+			close: () => blocks.drop(handle),
 		};
 	}
 
@@ -186,6 +229,6 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			// A cached small file is answered at once, without the promises of a read.
 			return entry?.identity === identityOf(info) ? bufferedFile(entry, entry.body) : openSmall(file);
 		},
-		buffersInUse: pool.lentBytes,
+		buffersInUse: () => pool.lentBytes() + blocks.cache.stats().pinnedBytes,
 	};
 }
