@@ -14,7 +14,7 @@ import type {Context} from 'koa';
 import {type CountSent, pumpBody} from '../http/body.js';
 import type {ByteRange} from '../http/conditional.js';
 import {written} from '../http/exchange.js';
-import type {PinnedBlock} from './block-cache.js';
+import type {BlockCacheStats, PinnedBlock} from './block-cache.js';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
 import {bufferedFile} from './buffered-file.js';
@@ -48,6 +48,8 @@ export type FsSourceOptions = {
 export type FsSource = TreeSource & {
 	/** Bytes of read buffers held by responses being sent now (0 when idle), for metrics. */
 	readonly buffersInUse: () => number;
+	/** What the shared blocks of large files hold and did. */
+	readonly blockStats: () => BlockCacheStats;
 };
 
 const minChunk = 8 * 1024;
@@ -230,5 +232,6 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			return entry?.identity === identityOf(info) ? bufferedFile(entry, entry.body) : openSmall(file);
 		},
 		buffersInUse: () => pool.lentBytes() + blocks.cache.stats().pinnedBytes,
+		blockStats: blocks.cache.stats,
 	};
 }
