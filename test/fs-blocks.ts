@@ -18,7 +18,7 @@ import {tempDir} from './helpers/temp.js';
 
 const folder = 'downloads/beats/elastic-agent';
 const name = 'elastic-agent-9.1.3-linux-x86_64.tar.gz';
-const blockBytes = 256 * 1024;
+const blockBytes = 128 * 1024;
 
 /** The one `bytes=a-b` range asked for, or the whole file. */
 function parseRange(header: string | undefined, size: number) {
@@ -127,8 +127,8 @@ test.serial(
 	async (t) => {
 		const old = randomBytes(4 * blockBytes + 1);
 		const dir = await tree(t, old);
-		// Two blocks of budget: the old download's blocks are evicted and read again from its descriptor.
-		const {source, url} = await serve(t, dir, {streamBudgetBytes: 2 * blockBytes});
+		// Two blocks of budget (half of it): the old download's blocks are evicted and read again from its descriptor.
+		const {source, url} = await serve(t, dir, {streamBudgetBytes: 4 * blockBytes});
 		const target = `${url}/${folder}/${name}`;
 		const idle = await descriptors();
 		let go: () => void = () => undefined;

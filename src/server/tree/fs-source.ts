@@ -1,14 +1,18 @@
 /**
 The tree in the mirror directory, for the tree handler. Links are never served nor
 listed, wherever they point (no-links.ts), and each response reads one version of a
-file through one descriptor (fs-file.ts).
+file, opened once (fs-file.ts).
 
 Two things keep it fast and small. Small files (sidecars, keys) are kept in memory,
 keyed by the identity a stat of the path gives (device, inode, size, mtime): a file
 published by rename is a new inode, so a stale copy is never served. Large bodies are
-pumped through two buffers per response from a pool with one memory budget (32 MiB)
-shared by all responses in flight, so a thousand slow clients cost a bounded 32 MiB,
-a handful of fast ones get large reads, and buffers are reused rather than freed.
+written from blocks shared by every response sending the same version (fs-blocks.ts),
+within one memory budget (32 MiB by default, given by the server so that workers can
+divide it): a wave of a thousand downloads of one artifact reads each block once and
+costs one slice per block and response. Blocks get half the budget. When every block
+is pinned by other sockets (clients spread all over the file), a response reads that
+block's bytes through two buffers from a pool of the other half, reused rather than
+freed: as before the blocks, a thousand clients spread out cost about the budget.
 */
 import type {Context} from 'koa';
 import {type CountSent, pumpBody} from '../http/body.js';
@@ -40,7 +44,7 @@ export type FsSourceOptions = {
 	readonly smallFileBytes?: number;
 	/** Total size of the small-file cache; the least recently used go first. */
 	readonly cacheBytes?: number;
-	/** Buffer memory shared by all large responses in flight. */
+	/** Memory for large bodies in flight: half for shared blocks, half for the fallback pool. */
 	readonly streamBudgetBytes?: number;
 };
 
@@ -55,15 +59,17 @@ export type FsSource = TreeSource & {
 const minChunk = 8 * 1024;
 const maxChunk = 1024 * 1024;
 /** Large enough that a response costs little per byte, small enough to share finely. */
-const blockBytes = 256 * 1024;
+const blockBytes = 128 * 1024;
 
 /** The source for the mirror directory at `root`. */
 export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSource {
 	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
 	const budgetBytes = limits.streamBudgetBytes ?? 32 * 1024 * 1024;
-	const blocks = createFsBlocks({budgetBytes, blockBytes});
-	// Only responses the blocks have no room for read through the pool, a few at a time.
-	const pool = createBufferPool({budgetBytes: budgetBytes / 4, minBytes: minChunk, maxBytes: maxChunk});
+	// Half for shared blocks, half for responses the blocks have no room for: when a
+	// thousand clients are spread over the file, the pool grants each its smallest size,
+	// so the total stays near the budget.
+	const blocks = createFsBlocks({budgetBytes: budgetBytes / 2, blockBytes});
+	const pool = createBufferPool({budgetBytes: budgetBytes / 2, minBytes: minChunk, maxBytes: maxChunk});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
 
