@@ -11,8 +11,8 @@ within one memory budget (32 MiB by default, given by the server so that workers
 divide it): a wave of a thousand downloads of one artifact reads each block once and
 costs one slice per block and response. Blocks get half the budget. When every block
 is pinned by other sockets (clients spread all over the file), a response reads that
-block's bytes through two buffers from a pool of the other half, reused rather than
-freed: as before the blocks, a thousand clients spread out cost about the budget.
+block's bytes through one buffer from a pool of the other half, reused rather than
+freed: a thousand clients spread out cost about the budget, in 16 KiB reads.
 */
 import type {Context} from 'koa';
 import {type CountSent, pumpBody} from '../http/body.js';
@@ -69,32 +69,35 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 	// thousand clients are spread over the file, the pool grants each its smallest size,
 	// so the total stays near the budget.
 	const blocks = createFsBlocks({budgetBytes: budgetBytes / 2, blockBytes});
-	const pool = createBufferPool({budgetBytes: budgetBytes / 2, minBytes: minChunk, maxBytes: maxChunk});
+	const pool = createBufferPool({
+		budgetBytes: budgetBytes / 2,
+		minBytes: minChunk,
+		maxBytes: maxChunk,
+		perResponse: 1,
+	});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
 
 	/**
-	Write bytes `start`..`end` from `fd` through two pooled buffers: the way when the
-	shared blocks have no room (every block pinned by slow sockets).
+	Write bytes `start`..`end` from `fd` through one pooled buffer: the way when the
+	shared blocks have no room (every block pinned by other sockets). One buffer, not
+	two: this happens with hundreds of responses in flight, which keep the disk and the
+	sockets busy between them, and each gets twice the share.
 	*/
 	async function pumpPooled(ctx: Context, fd: number, start: number, end: number, count: CountSent) {
 		streaming++;
-		const buffers: Buffer[] = [];
-		let previous: Promise<void> = Promise.resolve();
+		let buffer: Buffer | undefined;
 		try {
 			let position = start;
-			for (let turn = 0; position <= end; turn++) {
-				// This buffer's last write was awaited before the other buffer's write began.
-				// Its size follows the share of the budget now, not when the response began:
-				// shrink when more clients arrive, grow when many have left.
-				let buffer = buffers[turn % 2];
+			while (position <= end) {
+				// Its size follows the share of the budget now: shrink when more clients
+				// arrive, grow when many have left.
 				if (!buffer || !pool.fits(buffer, streaming)) {
 					if (buffer) {
 						pool.release(buffer);
 					}
 
 					buffer = pool.acquire(streaming);
-					buffers[turn % 2] = buffer;
 				}
 
 				const bytesRead = await readAt(fd, buffer, Math.min(buffer.length, end - position + 1), position);
@@ -103,22 +106,15 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 					throw new Error('file shrank while being sent');
 				}
 
+				await written(ctx, buffer.subarray(0, bytesRead));
+				count(bytesRead);
 				position += bytesRead;
-				await previous;
-				previous = written(ctx, buffer.subarray(0, bytesRead));
-				previous.then(
-					() => count(bytesRead),
-					() => undefined,
-				);
 			}
-
-			await previous;
 		} finally {
 			streaming--;
-			// Every write of these buffers has completed, or the exchange is closed and
-			// nothing more of them goes out: another response may read into them now.
-			await previous.catch(() => undefined);
-			for (const buffer of buffers) {
+			// Its last write completed, or the exchange is closed and nothing more of it goes
+			// out: another response may read into it now.
+			if (buffer) {
 				pool.release(buffer);
 			}
 		}
