@@ -172,3 +172,32 @@ test('a prefetched block is cached unpinned and counts as a hit when asked for',
 	t.is(cache.stats().bytes, 2 * block);
 	t.is(store.asked.length, 3);
 });
+
+test('onDrop gets a block once it is out of the cache, never while a response writes it', async (t) => {
+	const store = memoryStore();
+	const object = bytes(3 * block, 5);
+	store.objects.set('a@v1', object);
+	const dropped: Buffer[] = [];
+	const cache = createBlockCache({
+		budgetBytes: 2 * block,
+		blockBytes: block,
+		fetch: store.fetch,
+		onDrop: (body) => dropped.push(body),
+	});
+	const writing = await cache.acquire('a', 'v1', object.length, 0);
+	(await cache.acquire('a', 'v1', object.length, 1))?.release();
+	// Room for block 2 evicts block 1 (unpinned): dropped at once.
+	(await cache.acquire('a', 'v1', object.length, 2))?.release();
+	t.is(dropped.length, 1);
+	t.true(dropped[0]?.equals(object.subarray(block, 2 * block)));
+	// Block 0 is pinned: block 2 makes room for block 1 instead.
+	(await cache.acquire('a', 'v1', object.length, 1))?.release();
+	t.is(dropped.length, 2);
+	t.true(writing?.body.equals(object.subarray(0, block)));
+	writing?.release();
+	t.is(dropped.length, 2, 'released, block 0 stays cached');
+	// Now unpinned and least recently used: it goes for block 2, and its bytes are dropped.
+	(await cache.acquire('a', 'v1', object.length, 2))?.release();
+	t.is(dropped.length, 3);
+	t.is(dropped[2], writing?.body);
+});

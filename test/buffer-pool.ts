@@ -62,3 +62,11 @@ test('a buffer fits while it is no larger than the share and not 4x smaller', (t
 	t.true(pool.fits(small, 800));
 	t.false(pool.fits(small, 10), 'most clients left: grow');
 });
+
+test('with one buffer per response, each response gets twice the share', (t) => {
+	const pool = createBufferPool({budgetBytes: 16 * MiB, minBytes: 8 * KiB, maxBytes: MiB, perResponse: 1});
+	t.is(pool.acquire(1000).length, 16 * KiB);
+	t.is(pool.acquire(16).length, MiB);
+	t.true(pool.fits(Buffer.alloc(16 * KiB), 1000));
+	t.false(pool.fits(Buffer.alloc(32 * KiB), 1000));
+});

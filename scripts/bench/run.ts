@@ -28,11 +28,12 @@ import {type Result, resultsMarkdown} from './report.js';
 import {s3Benches, s3Problem} from './s3-benches.js';
 import {serveLarge, serveSidecars, serveSlowClients, startupAndBrowse} from './serve-benches.js';
 import {addLarge, pipelineScript, syncLarge, syncLargeSha256, syncMany, syncNoop} from './sync-benches.js';
+import {serveWave} from './wave-benches.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const {values} = parseArgs({
 	options: {
-		only: {type: 'string', default: '1,2,3,4,4b,5,6,7,8,9,10,11'},
+		only: {type: 'string', default: '1,2,3,4,4b,5,6,7,8,9,10,11,12'},
 		repeat: {type: 'string', default: '3'},
 		seconds: {type: 'string', default: '10'},
 		work: {type: 'string', default: path.join(os.tmpdir(), 'artifact-mirror-bench')},
@@ -42,7 +43,7 @@ const {values} = parseArgs({
 		'catalogue-sizes': {type: 'string', default: '10000,100000'},
 	},
 });
-const allIds = 12;
+const allIds = 13;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const only = new Set(values.only.split(','));
@@ -118,7 +119,7 @@ try {
 		results.push(await syncMany(syncContext));
 	}
 
-	const needMirror = ['1', '2', '3', '6', '7'].some((id) => only.has(id));
+	const needMirror = ['1', '2', '3', '6', '7', '12'].some((id) => only.has(id));
 	if (needMirror) {
 		const noop = await syncNoop(syncContext, mirrorDir);
 		if (only.has('6')) {
@@ -170,6 +171,10 @@ if (only.has('3')) {
 
 if (only.has('7')) {
 	results.push(...(await startupAndBrowse(serveContext)));
+}
+
+if (only.has('12')) {
+	results.push(await serveWave(serveContext));
 }
 
 results.sort((a, b) => a.id.localeCompare(b.id));

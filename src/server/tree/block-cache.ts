@@ -61,19 +61,26 @@ export type BlockCacheOptions = {
 	readonly budgetBytes: number;
 	readonly blockBytes: number;
 	readonly fetch: BlockFetcher;
+	/**
+	Called with a fetched block's bytes once no pin holds them and the cache has let them
+	go, so the caller may reuse the memory (the directory source recycles its blocks).
+	*/
+	readonly onDrop?: ((body: Buffer) => void) | undefined;
 };
 
 type Entry = {
 	readonly length: number;
 	readonly loaded: Promise<Buffer>;
 	pins: number;
+	/** The bytes once fetched, to hand to `onDrop` when the entry leaves the budget. */
+	body?: Buffer;
 	/** Still findable in the cache; an evicted entry leaves the budget when its last pin goes. */
 	cached: boolean;
 };
 
 /** Create a cache of blocks under one memory budget. */
 export function createBlockCache(options: BlockCacheOptions): BlockCache {
-	const {budgetBytes, blockBytes, fetch} = options;
+	const {budgetBytes, blockBytes, fetch, onDrop} = options;
 	// Map order is use order: a hit moves the entry to the end, eviction scans from the front.
 	const entries = new Map<string, Entry>();
 	let bytes = 0;
@@ -90,7 +97,17 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 		entries.delete(name);
 		entry.cached = false;
 		if (entry.pins === 0) {
-			bytes -= entry.length;
+			leave(entry);
+		}
+	}
+
+	/** The entry's bytes are out of the cache and unpinned: out of the budget too. */
+	function leave(entry: Entry): void {
+		bytes -= entry.length;
+		if (entry.body && onDrop) {
+			const body = entry.body;
+			entry.body = undefined;
+			onDrop(body);
 		}
 	}
 
@@ -124,7 +141,7 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 		if (entry.pins === 0) {
 			pinnedBytes -= entry.length;
 			if (!entry.cached) {
-				bytes -= entry.length;
+				leave(entry);
 			}
 		}
 	}
@@ -169,10 +186,18 @@ export function createBlockCache(options: BlockCacheOptions): BlockCache {
 		pin(entry);
 		entries.set(name, entry);
 		bytes += length;
-		entry.loaded.catch(() => {
-			// Waiters see the rejection; the next asker fetches again.
-			forget(name, entry);
-		});
+		entry.loaded.then(
+			(body) => {
+				// Only an entry still in the budget keeps its bytes for onDrop.
+				if (entry.cached || entry.pins > 0) {
+					entry.body = body;
+				}
+			},
+			() => {
+				// Waiters see the rejection; the next asker fetches again.
+				forget(name, entry);
+			},
+		);
 		return entry;
 	}
 

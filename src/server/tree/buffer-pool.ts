@@ -30,11 +30,13 @@ export type BufferPoolOptions = {
 	readonly budgetBytes: number;
 	readonly minBytes: number;
 	readonly maxBytes: number;
+	/** Buffers a response holds at once (2: read into one while the other is written). */
+	readonly perResponse?: number;
 };
 
-/** Create a pool; each response holds at most two of its buffers (read one, write the other). */
+/** Create a pool; each response holds at most `perResponse` of its buffers (two by default). */
 export function createBufferPool(options: BufferPoolOptions): BufferPool {
-	const {budgetBytes, minBytes, maxBytes} = options;
+	const {budgetBytes, minBytes, maxBytes, perResponse = 2} = options;
 	const free = new Map<number, Buffer[]>();
 	let lentBytes = 0;
 	let freeBytes = 0;
@@ -50,9 +52,9 @@ export function createBufferPool(options: BufferPoolOptions): BufferPool {
 	}
 
 	function wanted(streaming: number): number {
-		// Two buffers per response; the share is of the whole budget, so the sizes settle
-		// evenly as responses come and go, and what is left caps a newcomer at once.
-		const share = budgetBytes / (2 * Math.max(1, streaming));
+		// The share is of the whole budget, so the sizes settle evenly as responses come
+		// and go, and what is left caps a newcomer at once.
+		const share = budgetBytes / (perResponse * Math.max(1, streaming));
 		return sizeUnder(Math.min(share, budgetBytes - lentBytes));
 	}
 
@@ -99,7 +101,7 @@ export function createBufferPool(options: BufferPoolOptions): BufferPool {
 		fits(buffer, streaming) {
 			// Shrink at once when more responses arrive; grow only when the share is 4x
 			// larger, so small changes in the number of clients do not churn buffers.
-			const share = sizeUnder(budgetBytes / (2 * Math.max(1, streaming)));
+			const share = sizeUnder(budgetBytes / (perResponse * Math.max(1, streaming)));
 			return buffer.length <= share && buffer.length * 4 > share;
 		},
 		allocatedBytes: () => lentBytes + freeBytes,

@@ -1,22 +1,28 @@
 /**
 The tree in the mirror directory, for the tree handler. Links are never served nor
 listed, wherever they point (no-links.ts), and each response reads one version of a
-file through one descriptor (fs-file.ts).
+file, opened once (fs-file.ts).
 
 Two things keep it fast and small. Small files (sidecars, keys) are kept in memory,
 keyed by the identity a stat of the path gives (device, inode, size, mtime): a file
 published by rename is a new inode, so a stale copy is never served. Large bodies are
-pumped through two buffers per response from a pool with one memory budget (32 MiB)
-shared by all responses in flight, so a thousand slow clients cost a bounded 32 MiB,
-a handful of fast ones get large reads, and buffers are reused rather than freed.
+written from blocks shared by every response sending the same version (fs-blocks.ts),
+within one memory budget (32 MiB by default, given by the server so that workers can
+divide it): a wave of a thousand downloads of one artifact reads each block once and
+costs one slice per block and response. Blocks get half the budget. When every block
+is pinned by other sockets (clients spread all over the file), a response reads that
+block's bytes through one buffer from a pool of the other half, reused rather than
+freed: a thousand clients spread out cost about the budget, in 16 KiB reads.
 */
 import type {Context} from 'koa';
-import {pumpBody} from '../http/body.js';
+import {type CountSent, pumpBody} from '../http/body.js';
 import type {ByteRange} from '../http/conditional.js';
 import {written} from '../http/exchange.js';
+import type {BlockCacheStats, PinnedBlock} from './block-cache.js';
 import {createBodyCache} from './body-cache.js';
 import {createBufferPool} from './buffer-pool.js';
 import {bufferedFile} from './buffered-file.js';
+import {createFsBlocks, type FileHandle} from './fs-blocks.js';
 import {
 	closeFile,
 	identityOf,
@@ -38,7 +44,7 @@ export type FsSourceOptions = {
 	readonly smallFileBytes?: number;
 	/** Total size of the small-file cache; the least recently used go first. */
 	readonly cacheBytes?: number;
-	/** Buffer memory shared by all large responses in flight. */
+	/** Memory for large bodies in flight: half for shared blocks, half for the fallback pool. */
 	readonly streamBudgetBytes?: number;
 };
 
@@ -46,41 +52,52 @@ export type FsSourceOptions = {
 export type FsSource = TreeSource & {
 	/** Bytes of read buffers held by responses being sent now (0 when idle), for metrics. */
 	readonly buffersInUse: () => number;
+	/** What the shared blocks of large files hold and did. */
+	readonly blockStats: () => BlockCacheStats;
 };
 
 const minChunk = 8 * 1024;
 const maxChunk = 1024 * 1024;
+/** Large enough that a response costs little per byte, small enough to share finely. */
+const blockBytes = 128 * 1024;
 
 /** The source for the mirror directory at `root`. */
 export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSource {
 	const smallFileBytes = limits.smallFileBytes ?? 64 * 1024;
+	const budgetBytes = limits.streamBudgetBytes ?? 32 * 1024 * 1024;
+	// Half for shared blocks, half for responses the blocks have no room for: when a
+	// thousand clients are spread over the file, the pool grants each its smallest size,
+	// so the total stays near the budget.
+	const blocks = createFsBlocks({budgetBytes: budgetBytes / 2, blockBytes});
 	const pool = createBufferPool({
-		budgetBytes: limits.streamBudgetBytes ?? 32 * 1024 * 1024,
+		budgetBytes: budgetBytes / 2,
 		minBytes: minChunk,
 		maxBytes: maxChunk,
+		perResponse: 1,
 	});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
 
-	/** Send bytes `range` from `fd` through two pooled buffers, then close it. */
-	function pump(ctx: Context, fd: number, {start, end}: ByteRange): void {
+	/**
+	Write bytes `start`..`end` from `fd` through one pooled buffer: the way when the
+	shared blocks have no room (every block pinned by other sockets). One buffer, not
+	two: this happens with hundreds of responses in flight, which keep the disk and the
+	sockets busy between them, and each gets twice the share.
+	*/
+	async function pumpPooled(ctx: Context, fd: number, start: number, end: number, count: CountSent) {
 		streaming++;
-		const buffers: Buffer[] = [];
-		void pumpBody(ctx, async (count) => {
+		let buffer: Buffer | undefined;
+		try {
 			let position = start;
-			let previous: Promise<void> = Promise.resolve();
-			for (let turn = 0; position <= end; turn++) {
-				// This buffer's last write was awaited before the other buffer's write began.
-				// Its size follows the share of the budget now, not when the response began:
-				// shrink when more clients arrive, grow when many have left.
-				let buffer = buffers[turn % 2];
+			while (position <= end) {
+				// Its size follows the share of the budget now: shrink when more clients
+				// arrive, grow when many have left.
 				if (!buffer || !pool.fits(buffer, streaming)) {
 					if (buffer) {
 						pool.release(buffer);
 					}
 
 					buffer = pool.acquire(streaming);
-					buffers[turn % 2] = buffer;
 				}
 
 				const bytesRead = await readAt(fd, buffer, Math.min(buffer.length, end - position + 1), position);
@@ -89,26 +106,54 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 					throw new Error('file shrank while being sent');
 				}
 
+				await written(ctx, buffer.subarray(0, bytesRead));
+				count(bytesRead);
 				position += bytesRead;
-				await previous;
-				previous = written(ctx, buffer.subarray(0, bytesRead));
-				previous.then(
-					() => count(bytesRead),
-					() => undefined,
-				);
 			}
-
-			await previous;
-		}).finally(async () => {
+		} finally {
 			streaming--;
-			await closeFile(fd).catch(() => undefined);
-			// The response is ended or cut short: every write of these buffers has completed,
-			// or the socket is destroyed and nothing more of them goes out (a queued response's
-			// pending chunk never leaves: its socket is gone). Another response may read into
-			// them now.
-			for (const buffer of buffers) {
+			// Its last write completed, or the exchange is closed and nothing more of it goes
+			// out: another response may read into it now.
+			if (buffer) {
 				pool.release(buffer);
 			}
+		}
+	}
+
+	/**
+	Send bytes `range` of the version `handle` holds, block by block from the shared
+	blocks (one pinned at a time, the next read ahead), then let go of the handle.
+	*/
+	function pump(ctx: Context, handle: FileHandle, size: number, {start, end}: ByteRange): void {
+		const {blockBytes} = blocks;
+		let block: PinnedBlock | undefined;
+		void pumpBody(ctx, async (count) => {
+			let position = start;
+			while (position <= end) {
+				const index = Math.floor(position / blockBytes);
+				const blockStart = index * blockBytes;
+				const last = Math.min(end, blockStart + blockBytes - 1);
+				block = await blocks.acquire(handle, size, index);
+				if (!block) {
+					await pumpPooled(ctx, handle.fd, position, last, count);
+					position = last + 1;
+					continue;
+				}
+
+				if (last < end) {
+					blocks.prefetch(handle, size, index + 1);
+				}
+
+				// A rejected write means the exchange is closed: finally lets go of the block.
+				await written(ctx, block.body.subarray(position - blockStart, last + 1 - blockStart));
+				count(last + 1 - position);
+				position = last + 1;
+				block.release();
+				block = undefined;
+			}
+		}).finally(async () => {
+			block?.release();
+			await blocks.drop(handle).catch(() => undefined);
 		});
 	}
 
@@ -148,13 +193,15 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			return info.isDirectory() ? 'folder' : 'missing';
 		}
 
+		const meta = metaOf(info);
+		const handle = await blocks.hold(meta.identity, fd);
 		return {
-			meta: metaOf(info),
+			meta,
 			send(ctx, range) {
-				pump(ctx, fd, range);
+				pump(ctx, handle, meta.size, range);
 				return 'sent';
 			},
-			close: () => closeFile(fd),
+			close: () => blocks.drop(handle),
 		};
 	}
 
@@ -186,6 +233,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			// A cached small file is answered at once, without the promises of a read.
 			return entry?.identity === identityOf(info) ? bufferedFile(entry, entry.body) : openSmall(file);
 		},
-		buffersInUse: pool.lentBytes,
+		buffersInUse: () => pool.lentBytes() + blocks.cache.stats().pinnedBytes,
+		blockStats: blocks.cache.stats,
 	};
 }
