@@ -92,9 +92,10 @@ export type DirectorySyncs = {
 /**
 Directory fsyncs shared between the renames that need them. One fsync per folder runs
 at a time; the renames that land while it runs share the next one, so N files
-published into one folder close together cost about two fsyncs of it, not N.
+published into one folder close together cost about two fsyncs of it, not N. `flush`
+flushes one folder (syncPath; tests count the calls).
 */
-export function directorySyncs(): DirectorySyncs {
+export function directorySyncs(flush: (directory: string) => Promise<void> = syncPath): DirectorySyncs {
 	type Folder = {running: Promise<void>; next: Promise<void> | undefined};
 	const folders = new Map<string, Folder>();
 	const pending = new Set<Promise<void>>();
@@ -112,27 +113,22 @@ export function directorySyncs(): DirectorySyncs {
 			.catch(() => undefined)
 			.then(() => {
 				entry.next = undefined;
-				return syncPath(directory);
+				return flush(directory);
 			});
 		entry.next = sync;
 		entry.running = sync;
 		folders.set(directory, entry);
 		pending.add(sync);
-		sync.then(
-			() => {
-				pending.delete(sync);
-				if (entry.running === sync && entry.next === undefined) {
-					folders.delete(directory);
-				}
-			},
-			(error: unknown) => {
-				pending.delete(sync);
-				failure ??= error;
-				if (entry.running === sync && entry.next === undefined) {
-					folders.delete(directory);
-				}
-			},
-		);
+		const done = () => {
+			pending.delete(sync);
+			if (entry.running === sync && entry.next === undefined) {
+				folders.delete(directory);
+			}
+		};
+		sync.then(done, (error: unknown) => {
+			failure ??= error;
+			done();
+		});
 		return sync;
 	};
 

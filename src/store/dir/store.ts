@@ -38,13 +38,18 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 /**
 The store of a mirror directory; `lease` times its lock. Every write goes through
 the held lock's gate, so a signal that releases the lock never cuts one in half.
+`flushFolder` fsyncs a folder of the tree (by default syncPath; tests hold it).
 */
-export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore {
+export function directoryStore(
+	mirror: Layout,
+	lease?: LeaseTiming,
+	flushFolder?: (directory: string) => Promise<void>,
+): MirrorStore {
 	const stateFile = (name: string) => path.join(mirror.state, name);
 	let held: Lock | undefined;
 	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
 	// Folder flushes shared by the files published close together; the manifest waits for them.
-	const syncs = directorySyncs();
+	const syncs = directorySyncs(flushFolder);
 	return {
 		label: mirror.root,
 		tmp: mirror.tmp,
