@@ -1,8 +1,8 @@
 /**
 Writes that readers never see half done: write a temp file in the same filesystem,
 flush it, rename it over the target, flush the directory. Directory flushes can be
-shared: renames into one folder close together are made durable by one fsync of it
-(directorySyncs), as long as whatever lists them waits for that fsync.
+shared: renames into one folder are made durable by one fsync of it (directorySyncs),
+as long as whatever lists them waits for that fsync.
 */
 import {randomBytes} from 'node:crypto';
 import {open, rename, rm} from 'node:fs/promises';
@@ -82,20 +82,27 @@ export type DirectorySyncs = {
 	*/
 	request(directory: string): Promise<void>;
 	/**
-	Resolves once every fsync requested before this call has finished; rejects with the
-	first that failed since the last settle. What lists files (the manifest) is written
-	after it.
+	Note renames into `directory` that may wait for the next settle to be flushed: the
+	folder is flushed once then, however many files went into it meanwhile.
+	*/
+	mark(directory: string): void;
+	/**
+	Flush every folder marked since the last settle, and wait for those fsyncs and
+	every one requested before this call; rejects with the first that failed since
+	the last settle. What lists files (the manifest) is written after it.
 	*/
 	settle(): Promise<void>;
 };
 
 /**
 Directory fsyncs shared between the renames that need them. One fsync per folder runs
-at a time; the renames that land while it runs share the next one, so N files
-published into one folder close together cost about two fsyncs of it, not N. `flush`
-flushes one folder (syncPath; tests count the calls).
+at a time; the renames that land while it runs share the next one. Renames that can
+wait (mark) are flushed at the next settle, once per folder: N files published into
+one folder between two manifest writes cost one fsync of it, not N. `flush` flushes
+one folder (syncPath; tests count the calls).
 */
 export function directorySyncs(flush: (directory: string) => Promise<void> = syncPath): DirectorySyncs {
+	const marked = new Set<string>();
 	type Folder = {running: Promise<void>; next: Promise<void> | undefined};
 	const folders = new Map<string, Folder>();
 	const pending = new Set<Promise<void>>();
@@ -134,7 +141,15 @@ export function directorySyncs(flush: (directory: string) => Promise<void> = syn
 
 	return {
 		request,
+		mark(directory) {
+			marked.add(directory);
+		},
 		async settle() {
+			for (const directory of marked) {
+				void request(directory);
+			}
+
+			marked.clear();
 			await Promise.allSettled([...pending]);
 			if (failure !== undefined) {
 				const error = failure;

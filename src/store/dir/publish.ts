@@ -36,9 +36,9 @@ Order matters to a reader that looks at the tree at any instant:
 A reader therefore never finds an artifact without its sidecars or with another build's.
 
 The three files are flushed together before any rename (concurrent fsyncs share the
-filesystem's journal commits). The folder's flush is requested, not awaited: the
-manifest that lists the artifact waits for it (`syncs.settle`), and until then a
-crash can only lose the files, never leave them listed and missing.
+filesystem's journal commits). The folder's flush waits for the next manifest write
+(`syncs.settle`), which covers every artifact published into it since the last one:
+until then a crash can only lose the files, never leave them listed and missing.
 */
 export async function publishArtifact(
 	mirror: Layout,
@@ -65,7 +65,7 @@ export async function publishArtifact(
 		sidecars.map(([extension]) => renameInto(`${base}${extension}`, `${target}${extension}`)),
 	);
 	await rename(artifact.partPath, target);
-	void syncs.request(path.dirname(target));
+	syncs.mark(path.dirname(target));
 }
 
 /** Publish one small root file (a signing key) from bytes. */
