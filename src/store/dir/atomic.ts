@@ -9,12 +9,6 @@ import {open, rename, rm} from 'node:fs/promises';
 import path from 'node:path';
 import {fileMode, makeDir} from '../modes.js';
 
-/** Errors of an fsync that the platform does not support on that kind of file (a directory, mostly). */
-function unsupportedSync(error: unknown): boolean {
-	const code = (error as NodeJS.ErrnoException).code;
-	return code === 'EISDIR' || code === 'EINVAL' || code === 'EPERM';
-}
-
 /** fsync a file or directory by path. Directories cannot be synced on every platform. */
 export async function syncPath(target: string): Promise<void> {
 	let handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -22,7 +16,8 @@ export async function syncPath(target: string): Promise<void> {
 		handle = await open(target, 'r');
 		await handle.sync();
 	} catch (error) {
-		if (!unsupportedSync(error)) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code !== 'EISDIR' && code !== 'EINVAL' && code !== 'EPERM') {
 			throw error;
 		}
 	} finally {
