@@ -25,7 +25,7 @@ import type {HttpClient} from '../upstream/types.js';
 import {adopt} from './adopt.js';
 import type {ArtifactRef} from './catalog.js';
 import type {Outcome, RunContext} from './context.js';
-import {fetchArtifact} from './fetch.js';
+import {downloadArtifact, type Publication} from './fetch.js';
 import {syncKeys} from './key-files.js';
 import {type Action, plan} from './plan.js';
 import {countOf, emptyVersions} from './summary.js';
@@ -64,7 +64,7 @@ export type RunSetup = {
 /** A manifest written at most once a second while files publish: a killed run loses little. */
 const saveEveryMs = 1000;
 
-async function act(context: RunContext, action: Action): Promise<Outcome> {
+async function act(context: RunContext, action: Action): Promise<Outcome | Publication> {
 	switch (action.kind) {
 		case 'skip': {
 			return 'present';
@@ -75,11 +75,11 @@ async function act(context: RunContext, action: Action): Promise<Outcome> {
 		}
 
 		case 'refresh': {
-			return fetchArtifact(context, action.ref, true, action.entry.sha512);
+			return downloadArtifact(context, action.ref, true, action.entry.sha512);
 		}
 
 		case 'fetch': {
-			return fetchArtifact(context, action.ref, action.replacing);
+			return downloadArtifact(context, action.ref, action.replacing);
 		}
 	}
 }
@@ -190,15 +190,21 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 		};
 
 		const limit = pLimit(setup.concurrency);
+		// A verified artifact is published (local writes and flushes) in a lane of its own,
+		// as wide as the downloads, while its download slot goes to the next file.
+		const publishing = pLimit(setup.concurrency);
 		// A phase that throws ends the run: nothing queued starts, no periodic save follows.
 		const abandon = (error: unknown): never => {
 			limit.clearQueue();
+			publishing.clearQueue();
 			writer.stop();
 			throw error;
 		};
 		const outcomes = await Promise.all(
 			actions.map((action) =>
-				limit(() => (context.stop ? Promise.resolve<Outcome>('failed') : act(context, action))),
+				limit(() => (context.stop ? Promise.resolve<Outcome>('failed') : act(context, action))).then(
+					(next) => (typeof next === 'string' ? next : publishing(next.publish)),
+				),
 			),
 		).catch(abandon);
 		const keyOutcomes = context.stop || !setup.keys ? [] : await syncKeys(context);

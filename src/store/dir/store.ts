@@ -15,7 +15,7 @@ import {readManifest, writeManifest} from '../manifest.js';
 import {makeDir, privateDirMode} from '../modes.js';
 import {recordRun} from '../status.js';
 import type {LeaseTiming, MirrorStore, StoredFile} from '../store.js';
-import {writeFileAtomic} from './atomic.js';
+import {directorySyncs, writeFileAtomic} from './atomic.js';
 import {acquireLock, assertUnlocked, type Lock} from './lock.js';
 import {publishArtifact, publishFiles, publishRootFile} from './publish.js';
 import {walkTree} from './walk.js';
@@ -38,11 +38,18 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 /**
 The store of a mirror directory; `lease` times its lock. Every write goes through
 the held lock's gate, so a signal that releases the lock never cuts one in half.
+`flushFolder` fsyncs a folder of the tree (by default syncPath; tests hold it).
 */
-export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore {
+export function directoryStore(
+	mirror: Layout,
+	lease?: LeaseTiming,
+	flushFolder?: (directory: string) => Promise<void>,
+): MirrorStore {
 	const stateFile = (name: string) => path.join(mirror.state, name);
 	let held: Lock | undefined;
 	const step = <T>(write: () => Promise<T>): Promise<T> => (held ? held.gate.run(write) : write());
+	// Folder flushes shared by the files published close together; the manifest waits for them.
+	const syncs = directorySyncs(flushFolder);
 	return {
 		label: mirror.root,
 		tmp: mirror.tmp,
@@ -66,7 +73,12 @@ export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore
 			return new Map(entries);
 		},
 		readManifest: () => readManifest(mirror),
-		writeManifest: (manifest) => step(() => writeManifest(mirror, manifest)),
+		writeManifest: (manifest) =>
+			step(async () => {
+				// What it lists must be durable in the tree first.
+				await syncs.settle();
+				await writeManifest(mirror, manifest);
+			}),
 		async lock(warn) {
 			const lock = await acquireLock(mirror.lock, {
 				ttlMs: lease?.ttlMs,
@@ -92,9 +104,9 @@ export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore
 			return lock;
 		},
 		assertUnlocked: () => assertUnlocked(mirror.lock, {ttlMs: lease?.ttlMs}),
-		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact)),
-		publishFiles: (files) => step(() => publishFiles(mirror, files)),
-		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data)),
+		publishArtifact: (artifact) => step(() => publishArtifact(mirror, artifact, syncs)),
+		publishFiles: (files) => step(() => publishFiles(mirror, files, syncs)),
+		publishRootFile: (name, data) => step(() => publishRootFile(mirror, name, data, syncs)),
 		readFile: (relative) => readFile(treePath(mirror, relative)).catch(() => undefined),
 		stat: (relative) => statFile(treePath(mirror, relative)),
 		async openRead(relative) {
