@@ -6,16 +6,12 @@ publish with bounded concurrency, mirror the key files, run the packages phase
 record the run once. A dry run stops after the plan, without the lock.
 */
 import pLimit from 'p-limit';
-import {type DefendCounts, plannedDefendCounts, runDefendPhase} from '../defend/phase.js';
-import {planDefend} from '../defend/plan.js';
+import type {DefendCounts} from '../defend/phase.js';
 import type {ImageRequest} from '../images/catalog.js';
-import {plannedImageCounts, runImagePhase} from '../images/phase.js';
-import {planImages} from '../images/plan.js';
 import type {RegistrySource} from '../images/registry-source.js';
 import type {EventSink, Failure, ImagesSummary, Summary} from '../mirror/events.js';
 import {openWriter} from '../mirror/writer.js';
-import {type PackagePhase, packageCounts, runPackagePhase} from '../packages/phase.js';
-import {planPackages} from '../packages/plan.js';
+import type {PackagePhase} from '../packages/phase.js';
 import type {PackageSelection} from '../packages/resolve.js';
 import {removeStalePartials} from '../store/abandoned.js';
 import {makeDir, privateDirMode} from '../store/modes.js';
@@ -24,6 +20,7 @@ import type {TrustedKeys} from '../trust/keys.js';
 import type {HttpClient} from '../upstream/types.js';
 import {adopt} from './adopt.js';
 import type {ArtifactRef} from './catalog.js';
+import {loadCollections} from './collections.js';
 import type {Outcome, RunContext} from './context.js';
 import {downloadArtifact, type Publication} from './fetch.js';
 import {syncKeys} from './key-files.js';
@@ -110,25 +107,29 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 			}
 		}
 
-		const packages: PackagePhase | undefined = setup.packages && {
-			registry: setup.packages.registry,
-			actions: planPackages(setup.packages.selection.selected, writer.manifest),
-			resolveFailures: setup.packages.selection.failures.length,
-		};
+		const code = await loadCollections(setup);
+		const packages: PackagePhase | undefined = setup.packages &&
+			code.packages && {
+				registry: setup.packages.registry,
+				actions: code.packages.planPackages(setup.packages.selection.selected, writer.manifest),
+				resolveFailures: setup.packages.selection.failures.length,
+			};
 		for (const action of packages?.actions ?? []) {
 			if (setup.dryRun || action.kind !== 'skip') {
 				emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
 			}
 		}
 
-		const defendActions = setup.defend ? planDefend(setup.defend.versions, writer.manifest) : [];
+		const defendActions =
+			setup.defend && code.defend ? code.defend.planDefend(setup.defend.versions, writer.manifest) : [];
 		for (const action of defendActions) {
 			emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
 		}
 
-		const imageActions = setup.images
-			? planImages(setup.images.requests, setup.images.stackVersions, writer.manifest)
-			: [];
+		const imageActions =
+			setup.images && code.images
+				? code.images.planImages(setup.images.requests, setup.images.stackVersions, writer.manifest)
+				: [];
 		for (const action of imageActions) {
 			emit({type: 'plan', action: action.kind, path: action.path, reason: action.reason});
 		}
@@ -162,8 +163,8 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 						failed: resolveFailures.length,
 					},
 				}),
-				...(setup.defend && {defend: plannedDefendCounts(defendActions)}),
-				...(setup.images && {images: plannedImageCounts(imageActions)}),
+				...(code.defend && {defend: code.defend.plannedDefendCounts(defendActions)}),
+				...(code.images && {images: code.images.plannedImageCounts(imageActions)}),
 			});
 			emit({type: 'summary', summary});
 			return summary;
@@ -209,23 +210,25 @@ export async function runLocked(setup: RunSetup, emit: EventSink): Promise<Summa
 		).catch(abandon);
 		const keyOutcomes = context.stop || !setup.keys ? [] : await syncKeys(context);
 		const packageOutcomes =
-			packages && !context.stop ? await runPackagePhase(context, packages, limit).catch(abandon) : [];
-		const packageSummary = packages && packageCounts(packages, packageOutcomes);
+			packages && code.packages && !context.stop
+				? await code.packages.runPackagePhase(context, packages, limit).catch(abandon)
+				: [];
+		const packageSummary = packages && code.packages?.packageCounts(packages, packageOutcomes);
 		const defendSummary: DefendCounts | undefined =
-			setup.defend && !context.stop
-				? await runDefendPhase(
-						context,
-						{upstream: setup.defend.upstream, actions: defendActions},
-						limit,
-					).catch(abandon)
+			setup.defend && code.defend && !context.stop
+				? await code.defend
+						.runDefendPhase(context, {upstream: setup.defend.upstream, actions: defendActions}, limit)
+						.catch(abandon)
 				: undefined;
 		const imagesSummary: ImagesSummary | undefined =
-			setup.images && !context.stop
-				? await runImagePhase(
-						context,
-						{source: setup.images.source, platforms: setup.images.platforms, actions: imageActions},
-						limit,
-					).catch(abandon)
+			setup.images && code.images && !context.stop
+				? await code.images
+						.runImagePhase(
+							context,
+							{source: setup.images.source, platforms: setup.images.platforms, actions: imageActions},
+							limit,
+						)
+						.catch(abandon)
 				: undefined;
 		writer.stop();
 		await writer.save({always: true});

@@ -7,11 +7,9 @@ one writer, one run record. The entry point of
 */
 import type {PackageSyncOptions, SyncOptions} from '../config/types.js';
 import {defaultImagePlatforms} from '../images/catalog.js';
-import {loadCredentials} from '../images/credentials.js';
-import {createRegistrySource} from '../images/registry-source.js';
 import type {EventSink, Summary} from '../mirror/events.js';
 import {type PackageRequest, parsePackagePath} from '../packages/catalog.js';
-import {type PackageSelection, resolvePackages} from '../packages/resolve.js';
+import type {PackageSelection} from '../packages/resolve.js';
 import {redactText} from '../redact.js';
 import {openStore} from '../store/open.js';
 import {loadTrustedKeys} from '../trust/keys.js';
@@ -74,6 +72,8 @@ async function resolveSelection(
 		emit({type: 'warning', message});
 	}
 
+	// Loaded only when packages are selected, as the run loads the phases (collections.ts).
+	const {resolvePackages} = await import('../packages/resolve.js');
 	const selection = await resolvePackages(packages, kibanaVersions, client, emit);
 	return {
 		selection,
@@ -101,7 +101,7 @@ async function resolveDefend(options: SyncOptions, client: HttpClient, emit: Eve
 }
 
 /** The images to mirror and where from; a repair's are exactly the tags verify unlisted. */
-function imageSelection(options: SyncOptions, client: HttpClient) {
+async function imageSelection(options: SyncOptions, client: HttpClient) {
 	const repair = options.only && options.onlyImages && options.onlyImages.length > 0;
 	const images = repair
 		? {
@@ -119,6 +119,10 @@ function imageSelection(options: SyncOptions, client: HttpClient) {
 		return undefined;
 	}
 
+	const [{loadCredentials}, {createRegistrySource}] = await Promise.all([
+		import('../images/credentials.js'),
+		import('../images/registry-source.js'),
+	]);
 	const credentials = loadCredentials(options.credentialFiles);
 	return {...images, source: createRegistrySource(images.registry, client, credentials)};
 }
@@ -140,7 +144,7 @@ export async function sync(options: SyncOptions, emit: EventSink): Promise<Summa
 		const stack = await resolveStack(options, client, emit);
 		const packages = await resolveSelection(options, stack.versions, client, emit);
 		const defend = await resolveDefend(options, client, emit);
-		const images = imageSelection(options, client);
+		const images = await imageSelection(options, client);
 		const versions = binaries ? stack.versions : [];
 		const wanted = options.only ? [...options.only] : binaries ? wantedArtifacts({...options, versions}) : [];
 		const store = await openStore(options);
