@@ -3,6 +3,7 @@ import {keyFiles} from '../../agent/catalog.js';
 import {formatAge, formatBytes, formatTime} from '../../format.js';
 import type {RunRecord} from '../../store/status.js';
 import type {Snapshot} from '../mirror-index.js';
+import {perSnapshot} from '../per-snapshot.js';
 import {redactPublic} from '../public-text.js';
 import type {ScheduleInfo} from '../schedule.js';
 import {catalogueHtml, titleOf} from './catalogue.js';
@@ -13,7 +14,12 @@ import {copyButton, page} from './layout.js';
 import {packagesHtml} from './packages.js';
 import {failuresBlock, historyBlock} from './runs.js';
 
+/** The holdings line: counted once per snapshot, not per request (5,000 package versions take milliseconds). */
 function holdings(snapshot: Snapshot): Html {
+	return perSnapshot(snapshot, 'holdings', () => countHoldings(snapshot));
+}
+
+function countHoldings(snapshot: Snapshot): Html {
 	const bytes = snapshot.bytes;
 	const count = snapshot.byPath.size;
 	const versions = snapshot.versions.length;
