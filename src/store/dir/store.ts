@@ -18,7 +18,7 @@ import type {LeaseTiming, MirrorStore, StoredFile} from '../store.js';
 import {writeFileAtomic} from './atomic.js';
 import {acquireLock, assertUnlocked, type Lock} from './lock.js';
 import {publishArtifact, publishFiles, publishRootFile} from './publish.js';
-import {walkTree} from './walk.js';
+import {namesIn, walkTree} from './walk.js';
 
 async function statFile(file: string): Promise<StoredFile | undefined> {
 	try {
@@ -48,18 +48,32 @@ export function directoryStore(mirror: Layout, lease?: LeaseTiming): MirrorStore
 		tmp: mirror.tmp,
 		backend: {kind: 'dir', layout: mirror},
 		async inspect(wanted) {
-			// One stat per file of every wanted artifact.
+			// One listing per folder says which sidecars are there, one stat per artifact on
+			// disk gives its size: three stats per artifact were most of a no-op sync.
+			const listings = new Map<string, Promise<ReadonlyMap<string, 'file' | 'link'>>>();
+			const isFile = async (file: string) => {
+				const folder = path.dirname(file);
+				let listing = listings.get(folder);
+				if (!listing) {
+					listing = namesIn(folder);
+					listings.set(folder, listing);
+				}
+
+				const kind = (await listing).get(path.basename(file));
+				return kind === 'link' ? (await statFile(file)) !== undefined : kind === 'file';
+			};
 			const limit = pLimit(64);
 			const entries = await Promise.all(
 				wanted.map((ref) =>
 					limit(async (): Promise<[string, LocalFile]> => {
 						const file = treePath(mirror, ref.path);
-						const [artifact, sha512, asc] = await Promise.all([
-							statFile(file),
-							statFile(`${file}.sha512`),
-							statFile(`${file}.asc`),
+						const [listed, sha512, asc] = await Promise.all([
+							isFile(file),
+							isFile(`${file}.sha512`),
+							isFile(`${file}.asc`),
 						]);
-						return [ref.path, {size: artifact?.size, sidecars: sha512 !== undefined && asc !== undefined}];
+						const artifact = listed ? await statFile(file) : undefined;
+						return [ref.path, {size: artifact?.size, sidecars: sha512 && asc}];
 					}),
 				),
 			);
