@@ -213,20 +213,22 @@ export function growthTable(rows: readonly Row[]): string {
 		);
 	}
 
-	const growth = (pick: (row: Row) => Cost) =>
+	const growth = (pick: (row: Row) => Cost, of: (cost: Cost) => number) =>
 		rows
 			.slice(1)
 			.map((row, index) => {
 				const previous = rows[index] as Row;
-				const factor = pick(row).ms / pick(previous).ms;
+				const factor = of(pick(row)) / of(pick(previous));
 				return `${(factor / (row.count / previous.count)).toFixed(2)}`;
 			})
 			.join(', ');
+	const steps = (of: (cost: Cost) => number) =>
+		`first sync ${growth((row) => row.firstSync, of)}; no-op ${growth((row) => row.noop, of)}; ` +
+		`export ${growth((row) => row.exported, of)}; import ${growth((row) => row.imported, of)}`;
 	lines.push(
 		'',
-		'Wall-time growth per step relative to linear (1.00 = linear, < 1 better, > 1 worse): ' +
-			`first sync ${growth((row) => row.firstSync)}; no-op ${growth((row) => row.noop)}; ` +
-			`export ${growth((row) => row.exported)}; import ${growth((row) => row.imported)}.`,
+		'Growth per step relative to linear (1.00 = linear, < 1 better, > 1 worse), ' +
+			`wall time: ${steps((cost) => cost.ms)}; CPU time: ${steps((cost) => cost.cpu)}.`,
 	);
 	return lines.join('\n');
 }
