@@ -1,4 +1,5 @@
 import {mkdir, writeFile} from 'node:fs/promises';
+import {gunzipSync} from 'node:zlib';
 import test from 'ava';
 import {newestVersionsShown} from '../src/server/views/catalogue.js';
 import {layout} from '../src/store/layout.js';
@@ -106,4 +107,42 @@ test('with 20,000 artifacts, / is bounded and cached, and /api/v1/artifacts is c
 	) as {count: number; artifacts: Array<{path: string}>};
 	t.is(filtered.count, 4);
 	t.true(filtered.artifacts.every((artifact) => artifact.path.startsWith('downloads/fleet-server/')));
+});
+
+test('a large JSON answer is gzipped for a client that accepts it, kept gzipped, and inflated for one that does not', async (t) => {
+	const dir = await tempDir(t);
+	await bigMirror(dir);
+	const server = await withServer(t, dir);
+	const gzip = {'Accept-Encoding': 'gzip'};
+
+	// Built for a gzip client first: it gets the gzipped stream, the cache gets the same.
+	const built = await request(server.url, '/api/v1/artifacts', {headers: gzip});
+	t.is(built.status, 200);
+	t.is(built.headers['content-encoding'], 'gzip');
+	t.regex(String(built.headers.vary), /Accept-Encoding/i);
+	const text = gunzipSync(built.body).toString('utf8');
+	t.is((JSON.parse(text) as {count: number}).count, 20_000);
+
+	// From the cache: the same text inflated for a plain client, with its length.
+	const plain = await request(server.url, '/api/v1/artifacts');
+	t.is(plain.headers['content-encoding'], undefined);
+	t.is(plain.text, text);
+	t.is(Number(plain.headers['content-length']), Buffer.byteLength(text));
+	const cachedGzip = await request(server.url, '/api/v1/artifacts', {headers: gzip});
+	t.is(cachedGzip.headers['content-encoding'], 'gzip');
+	t.true(cachedGzip.body.length * 4 < plain.body.length, 'kept and sent compressed');
+	t.is(gunzipSync(cachedGzip.body).toString('utf8'), text);
+
+	// Two representations, two ETags; each revalidates.
+	const plainTag = String(plain.headers.etag);
+	const gzipTag = String(cachedGzip.headers.etag);
+	t.not(plainTag, gzipTag);
+	t.is((await request(server.url, '/api/v1/artifacts', {headers: {'If-None-Match': plainTag}})).status, 304);
+	t.is(
+		(await request(server.url, '/api/v1/artifacts', {headers: {...gzip, 'If-None-Match': gzipTag}})).status,
+		304,
+	);
+	t.is((await request(server.url, '/api/v1/artifacts', {headers: {'If-None-Match': gzipTag}})).status, 200);
+	const metrics = (await request(server.url, '/metrics')).text;
+	t.is(metric(metrics, 'mirror_cached_answers_total{route="api"}'), 5);
 });

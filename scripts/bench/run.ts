@@ -4,14 +4,15 @@ pipeline, on the same files in the same run. `npm run bench` builds first.
 
   npm run bench -- [--only 1,2,4] [--repeat 3] [--seconds 10] [--work DIR]
                    [--slow-clients 1000] [--slow-seconds 15] [--out BENCHMARKS.md]
-                   [--catalogue-sizes 10000,100000]
+                   [--catalogue-sizes 10000,100000] [--growth-sizes 1000,10000,100000]
 
 Installs nothing: it names the tools it lacks and stops. On Debian:
   apt-get install nginx-light wrk curl gpgv
 8 (the S3 mode) also needs an S3 server: `bash scripts/s3/start-rgw.sh`; without
 one it is skipped with the reason. 9 (a large catalogue) and 10 (integration packages
 and Defend protections, from in-process stand-ins for their upstreams) need none of
-the tools: `--only 9,10` runs without them.
+the tools: `--only 9,10` runs without them. 13 (cost growth: sync, export, import at
+1k, 10k and 100k small artifacts) needs nginx only.
 */
 import {existsSync} from 'node:fs';
 import {mkdir, readFile, writeFile} from 'node:fs/promises';
@@ -22,6 +23,7 @@ import {largeCatalogue} from './catalogue-benches.js';
 import {collectionBenches} from './collection-benches.js';
 import {downloadReference, ensureSha256Fixture} from './download-benches.js';
 import {ensureFixtures} from './fixtures.js';
+import {growthBenches} from './growth-benches.js';
 import {freePort, missingTools, versionOf} from './lib.js';
 import {startNginx} from './nginx.js';
 import {type Result, resultsMarkdown} from './report.js';
@@ -33,7 +35,7 @@ import {serveWave} from './wave-benches.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const {values} = parseArgs({
 	options: {
-		only: {type: 'string', default: '1,2,3,4,4b,5,6,7,8,9,10,11,12'},
+		only: {type: 'string', default: '1,2,3,4,4b,5,6,7,8,9,10,11,12,13'},
 		repeat: {type: 'string', default: '3'},
 		seconds: {type: 'string', default: '10'},
 		work: {type: 'string', default: path.join(os.tmpdir(), 'artifact-mirror-bench')},
@@ -41,15 +43,19 @@ const {values} = parseArgs({
 		'slow-seconds': {type: 'string', default: '15'},
 		out: {type: 'string'},
 		'catalogue-sizes': {type: 'string', default: '10000,100000'},
+		'growth-sizes': {type: 'string', default: '1000,10000,100000'},
 	},
 });
-const allIds = 13;
+const allIds = 14;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const only = new Set(values.only.split(','));
 // 9 and 10 build their own mirrors and upstreams and need no tool or fixture.
-const needsFixtures = [...only].some((id) => id !== '9' && id !== '10');
-const missing = needsFixtures ? missingTools() : [];
+const needsFixtures = [...only].some((id) => !['9', '10', '13'].includes(id));
+// 13 (cost growth) needs only nginx, its upstream.
+const missing = needsFixtures
+	? missingTools()
+	: missingTools().filter((tool) => only.has('13') && tool.name === 'nginx');
 if (missing.length > 0) {
 	for (const tool of missing) {
 		log(`missing: ${tool.name} (${tool.why}); Debian package ${tool.debian}`);
@@ -82,6 +88,11 @@ if (only.has('9')) {
 
 if (only.has('10')) {
 	results.push(...(await collectionBenches({cli, workDir, repeat, log, commands})));
+}
+
+if (only.has('13')) {
+	const sizes = values['growth-sizes'].split(',').map(Number);
+	results.push(...(await growthBenches({cli, workDir, log, commands}, sizes)));
 }
 
 if (!needsFixtures) {

@@ -59,6 +59,36 @@ export type ImportSummary = {
 	readonly bytes: number;
 };
 
+/** Artifacts checked, and then published, at a time. */
+const artifactsAtOnce = 8;
+
+/**
+`work` for each of `items`, `artifactsAtOnce` at a time: one artifact after another,
+each file's read, hash, signature check and fsync wait for the last. Rejects with
+the first failure (once the lanes under way have stopped), and starts nothing after it.
+*/
+async function inTurns<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+	let next = 0;
+	let failed = false;
+	const lane = async () => {
+		while (!failed && next < items.length) {
+			const item = items[next++] as T;
+			try {
+				await work(item);
+			} catch (error) {
+				failed = true;
+				throw error;
+			}
+		}
+	};
+	// Every lane settles before the first failure is thrown: nothing is still writing after it.
+	const lanes = await Promise.allSettled(Array.from({length: Math.min(artifactsAtOnce, items.length)}, lane));
+	const failure = lanes.find((lane) => lane.status === 'rejected');
+	if (failure) {
+		throw failure.reason;
+	}
+}
+
 /** Import the bundle into the mirror. Throws BundleError (nothing published) for a bad bundle. */
 export async function importBundle(options: ImportOptions): Promise<ImportSummary> {
 	const startedAt = new Date();
@@ -107,11 +137,12 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 
 				// Check everything before publishing anything; keep what the checks read for publishing.
 				const sidecars = new Map<string, {sha512: Buffer; asc: Buffer}>();
-				for (const {ref} of artifacts) {
-					const pair = {
-						sha512: await readFile(staged.get(`${ref.path}.sha512`) as string),
-						asc: await readFile(staged.get(`${ref.path}.asc`) as string),
-					};
+				await inTurns(artifacts, async ({ref}) => {
+					const [sha512, asc] = await Promise.all([
+						readFile(staged.get(`${ref.path}.sha512`) as string),
+						readFile(staged.get(`${ref.path}.asc`) as string),
+					]);
+					const pair = {sha512, asc};
 					sidecars.set(ref.path, pair);
 					const {broken} = await inspectArtifact(
 						{
@@ -131,7 +162,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					if (broken) {
 						throw broken.error;
 					}
-				}
+				});
 
 				const keyData = new Map<string, {data: Buffer; fingerprints: string[]}>();
 				for (const key of keys) {
@@ -160,12 +191,12 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 				let published = 0;
 				let present = 0;
 				let bytes = 0;
-				for (const {ref, file} of artifacts) {
+				await inTurns(artifacts, async ({ref, file}) => {
 					const current = writer.manifest.files[ref.path];
 					const size = held.get(ref.path)?.size;
 					if (current?.sha512 === file.sha512 && size === file.size) {
 						present++;
-						continue;
+						return;
 					}
 
 					const pair = sidecars.get(ref.path) as {sha512: Buffer; asc: Buffer};
@@ -184,7 +215,7 @@ export async function importBundle(options: ImportOptions): Promise<ImportSummar
 					);
 					published++;
 					bytes += file.size;
-				}
+				});
 
 				let keyCount = 0;
 				for (const key of keys) {

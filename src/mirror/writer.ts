@@ -162,12 +162,15 @@ export async function openWriter(
 	let saving = Promise.resolve();
 	let dirty = false;
 	let timer: NodeJS.Timeout | undefined;
+	let lastSaveMs = 0;
 	const save = ({always = false} = {}) => {
 		dirty ||= always;
 		saving = saving.then(async () => {
 			if (dirty) {
 				dirty = false;
+				const started = performance.now();
 				await store.writeManifest(manifest);
+				lastSaveMs = performance.now() - started;
 			}
 		});
 		return saving;
@@ -176,11 +179,16 @@ export async function openWriter(
 	const listed = () => {
 		dirty = true;
 		if (saveEveryMs !== undefined) {
-			timer ??= setTimeout(() => {
-				timer = undefined;
-				// A failed save surfaces at the next one, which chains on this one.
-				save().catch(() => undefined);
-			}, saveEveryMs);
+			// Periodic saves take at most a tenth of the run: each rewrites the whole manifest,
+			// and a save a second of a 100,000-artifact manifest made the first sync quadratic.
+			timer ??= setTimeout(
+				() => {
+					timer = undefined;
+					// A failed save surfaces at the next one, which chains on this one.
+					save().catch(() => undefined);
+				},
+				Math.max(saveEveryMs, 10 * lastSaveMs),
+			);
 		}
 	};
 

@@ -72,8 +72,15 @@ function sortVersions(versions: Iterable<string>): string[] {
 		.map((item) => item.version);
 }
 
-/** Group manifest entries per product (FIPS apart), newest version first. Pure. */
-export function groupArtifacts(entries: Iterable<ManifestEntry>): ProductGroup[] {
+/**
+Group manifest entries per product (FIPS apart), newest version first. Pure.
+`rank` (every version's place in the sorted list, when the caller has it) orders
+each product's versions without parsing them again.
+*/
+export function groupArtifacts(
+	entries: Iterable<ManifestEntry>,
+	rank?: ReadonlyMap<string, number>,
+): ProductGroup[] {
 	const groups = new Map<
 		string,
 		{product: string; fips: boolean; rows: Map<string, Map<string, ManifestEntry>>}
@@ -110,18 +117,19 @@ export function groupArtifacts(entries: Iterable<ManifestEntry>): ProductGroup[]
 			fips: group.fips,
 			folder: getProduct(group.product)?.folder ?? group.product,
 			platforms: [...present].sort((a, b) => (platformOrder.get(a) ?? 99) - (platformOrder.get(b) ?? 99)),
-			versions: sortVersions(group.rows.keys())
-				.reverse()
-				.map((version) => ({
-					version,
-					mutable: isMutableVersion(version),
-					files: group.rows.get(version) ?? new Map(),
-				})),
+			versions: (rank
+				? [...group.rows.keys()].sort((a, b) => (rank.get(b) ?? -1) - (rank.get(a) ?? -1))
+				: sortVersions(group.rows.keys()).reverse()
+			).map((version) => ({
+				version,
+				mutable: isMutableVersion(version),
+				files: group.rows.get(version) ?? new Map(),
+			})),
 		});
 	}
 
-	const rank = (group: ProductGroup) => productOrder.get(group.product) ?? 50;
-	return result.sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
+	const order = (group: ProductGroup) => productOrder.get(group.product) ?? 50;
+	return result.sort((a, b) => order(a) - order(b) || a.id.localeCompare(b.id));
 }
 
 async function signature(file: string): Promise<string> {
@@ -140,12 +148,13 @@ async function signature(file: string): Promise<string> {
 /** The view of one manifest and status. Pure. */
 export function buildSnapshot(manifest: Manifest, status: Status, warning: string | undefined): Snapshot {
 	const artifacts = Object.values(manifest.files);
+	const versions = sortVersions(artifacts.map((entry) => entry.version));
 	return {
 		manifest,
 		status,
 		warning,
-		groups: groupArtifacts(artifacts),
-		versions: sortVersions(artifacts.map((entry) => entry.version)),
+		groups: groupArtifacts(artifacts, new Map(versions.map((version, index) => [version, index]))),
+		versions,
 		byPath: new Map(artifacts.map((entry) => [entry.path, entry])),
 		bytes: artifacts.reduce((sum, entry) => sum + entry.size, 0),
 	};
@@ -155,6 +164,7 @@ export function buildSnapshot(manifest: Manifest, status: Status, warning: strin
 export function createMirrorIndex(mirror: Layout): MirrorIndex {
 	let current: {key: string; snapshot: Snapshot} | undefined;
 	let loading: {key: string; promise: Promise<Snapshot>} | undefined;
+	let checking: Promise<[string, string]> | undefined;
 
 	const load = async (): Promise<Snapshot> => {
 		const [{manifest, warning}, status] = await Promise.all([readManifest(mirror), readStatus(mirror)]);
@@ -171,7 +181,20 @@ export function createMirrorIndex(mirror: Layout): MirrorIndex {
 			}
 		},
 		async snapshot() {
-			const key = `${await signature(mirror.manifest)}|${await signature(mirror.status)}`;
+			// Requests that arrive while the state files are being stat'ed share that stat:
+			// under load, two stats per request were a tenth of the server's CPU.
+			if (!checking) {
+				const check = Promise.all([signature(mirror.manifest), signature(mirror.status)]);
+				checking = check;
+				check
+					.finally(() => {
+						checking = undefined;
+					})
+					.catch(() => undefined);
+			}
+
+			const [manifestSignature, statusSignature] = await checking;
+			const key = `${manifestSignature}|${statusSignature}`;
 			if (current?.key === key) {
 				return current.snapshot;
 			}

@@ -31,13 +31,36 @@ them again for each of the n·log n comparisons.
 export function sortedArtifacts(snapshot: Snapshot): readonly ManifestEntry[] {
 	return perSnapshot(snapshot, 'sorted-artifacts', () => {
 		const rank = new Map(snapshot.versions.map((version, index) => [version, index]));
-		const rankOf = (version: string) => rank.get(version) ?? -1;
 		// A collator is localeCompare's order at a fraction of its cost per comparison.
 		const {compare} = new Intl.Collator();
-		return [...snapshot.byPath.values()].sort(
-			(a, b) =>
-				compare(a.product, b.product) || rankOf(b.version) - rankOf(a.version) || compare(a.path, b.path),
-		);
+		// Bucketed by product and version rank, so that only the few files of one version
+		// are compared: one n·log n sort of 100,000 held the event loop for 250 ms.
+		const buckets = new Map<string, Map<number, ManifestEntry[]>>();
+		for (const entry of snapshot.byPath.values()) {
+			let product = buckets.get(entry.product);
+			if (!product) {
+				product = new Map();
+				buckets.set(entry.product, product);
+			}
+
+			const versionRank = rank.get(entry.version) ?? -1;
+			const bucket = product.get(versionRank);
+			if (bucket) {
+				bucket.push(entry);
+			} else {
+				product.set(versionRank, [entry]);
+			}
+		}
+
+		const sorted: ManifestEntry[] = [];
+		for (const name of [...buckets.keys()].sort(compare)) {
+			const product = buckets.get(name) as Map<number, ManifestEntry[]>;
+			for (const versionRank of [...product.keys()].sort((a, b) => b - a)) {
+				sorted.push(...(product.get(versionRank) as ManifestEntry[]).sort((a, b) => compare(a.path, b.path)));
+			}
+		}
+
+		return sorted;
 	});
 }
 

@@ -117,11 +117,15 @@ export function apiRoutes(router: Router, deps: RouteDeps): void {
 		ctx.state.route = 'artifacts-api';
 		const snapshot = await deps.index.snapshot();
 		ctx.set('Cache-Control', shortCache);
-		ctx.body = {
-			versions: snapshot.versions,
-			aliases: perSnapshot(snapshot, 'aliases', () => aliasesOf(snapshot.versions)),
-			manifests: manifestsJson(snapshot, Date.now()),
-		};
+		// The same text as the object would give, its unchanging part made once per snapshot.
+		const held = perSnapshot(
+			snapshot,
+			'versions-json',
+			() =>
+				`{"versions":${JSON.stringify(snapshot.versions)},"aliases":${JSON.stringify(aliasesOf(snapshot.versions))}`,
+		);
+		ctx.type = 'application/json; charset=utf-8';
+		ctx.body = `${held},"manifests":${JSON.stringify(manifestsJson(snapshot, Date.now()))}}`;
 	});
 
 	const search = async (ctx: RouterContext, version: string, productName: string | undefined) => {

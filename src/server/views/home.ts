@@ -3,6 +3,7 @@ import {keyFiles} from '../../agent/catalog.js';
 import {formatAge, formatBytes, formatTime} from '../../format.js';
 import type {RunRecord} from '../../store/status.js';
 import type {Snapshot} from '../mirror-index.js';
+import {perSnapshot} from '../per-snapshot.js';
 import {redactPublic} from '../public-text.js';
 import type {ScheduleInfo} from '../schedule.js';
 import {catalogueHtml, titleOf} from './catalogue.js';
@@ -13,7 +14,12 @@ import {copyButton, page} from './layout.js';
 import {packagesHtml} from './packages.js';
 import {failuresBlock, historyBlock} from './runs.js';
 
+/** The holdings line: counted once per snapshot, not per request (5,000 package versions take milliseconds). */
 function holdings(snapshot: Snapshot): Html {
+	return perSnapshot(snapshot, 'holdings', () => countHoldings(snapshot));
+}
+
+function countHoldings(snapshot: Snapshot): Html {
 	const bytes = snapshot.bytes;
 	const count = snapshot.byPath.size;
 	const versions = snapshot.versions.length;
@@ -162,8 +168,52 @@ export function homePage(
 ): string {
 	// The home page is the root: its links are relative to it, so a proxy may mount the server below a path.
 	const root = './';
-	const packages = packagesHtml(snapshot, publicUrl, root);
 	const defend = defendHtml(snapshot, publicUrl, root, now);
+	const status = statusBlock(snapshot, now, schedule);
+	const catalogue = snapshot.groups.length === 0 ? null : catalogueHtml(snapshot, publicUrl, root, onCached);
+	// The page is the same text until the time-dependent parts change (an age shown, the
+	// next run): the text made before is sent again. A new 0.76 MiB text per request (with
+	// 5,000 package versions) is garbage the collector only frees in a full collection,
+	// and the heap grew by hundreds of MiB between them.
+	const key = [
+		publicUrl,
+		metricsLink,
+		images.containerRepository ?? '',
+		status.value,
+		defend?.value ?? '',
+	].join('\n');
+	const made = perSnapshot(snapshot, 'home-pages', () => new Map<string, string>());
+	const known = made.get(key);
+	if (known !== undefined) {
+		return known;
+	}
+
+	const text = renderHome(snapshot, {publicUrl, root, defend, status, catalogue, metricsLink, images});
+	if (made.size >= pagesKept) {
+		made.delete(made.keys().next().value as string);
+	}
+
+	made.set(key, text);
+	return text;
+}
+
+/** Home pages kept per snapshot (public URLs and time-dependent parts). */
+const pagesKept = 4;
+
+function renderHome(
+	snapshot: Snapshot,
+	parts: {
+		publicUrl: string;
+		root: string;
+		defend: Html | null;
+		status: Html;
+		catalogue: Html | null;
+		metricsLink: boolean;
+		images: Pick<ImagesViewInput, 'containerRepository'>;
+	},
+): string {
+	const {publicUrl, root, defend, images, metricsLink} = parts;
+	const packages = packagesHtml(snapshot, publicUrl, root);
 	const containers = imagesHtml(snapshot, {publicUrl, root, containerRepository: images.containerRepository});
 	const others = packages !== null || defend !== null || containers !== null;
 	const jumps = [
@@ -179,12 +229,12 @@ ${jumps.length > 0 ? html`<nav class="jump" aria-label="Products">${jumps}</nav>
 </div>
 ${snapshot.warning ? html`<p class="error">The mirror's manifest could not be read; the next sync rebuilds it.</p>` : null}
 <div class="cards">
-${statusBlock(snapshot, now, schedule)}
+${parts.status}
 ${setupBlock(snapshot, publicUrl, root, others)}
 </div>
 ${failuresBlock(snapshot.status.lastRun)}
 ${historyBlock(snapshot.status)}
-${snapshot.groups.length === 0 ? (others ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : catalogueHtml(snapshot, publicUrl, root, onCached)}
+${snapshot.groups.length === 0 ? (others ? null : html`<section class="empty"><h2>No artifacts yet</h2><p>Once a sync has published files they appear here, newest version first.</p></section>`) : parts.catalogue}
 ${packages}
 ${defend}
 ${containers}`;
