@@ -1,4 +1,5 @@
 import {mkdir, writeFile} from 'node:fs/promises';
+import {availableParallelism} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {upstreamDefs} from '../src/config/defs/upstream.js';
@@ -163,6 +164,8 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		s3Redirect: false,
 		s3BlockCacheBytes: 64 * 1024 * 1024,
 		syncSchedule: undefined,
+		// One worker per core unless --workers says otherwise.
+		workers: availableParallelism(),
 	});
 
 	await writeFile(
