@@ -9,6 +9,7 @@ Needs no fixtures and no other server (catalogue-mirror.ts writes the mirror).
 import {type ChildProcess, spawn} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import {
 	imageRepositories,
@@ -17,8 +18,9 @@ import {
 	packageVersions,
 	syntheticMirror,
 } from './catalogue-mirror.js';
-import {freePort, getOnce, memoryOf, percentile, stop, waitFor} from './lib.js';
+import {freePort, getOnce, percentile, stop, waitFor} from './lib.js';
 import {measure, type Result} from './report.js';
+import {allWorkersUp, watchTreeMemory} from './workers-benches.js';
 
 /** What benchmark 9 needs. */
 export type CatalogueBenchContext = {
@@ -119,9 +121,12 @@ async function measureOne(
 		[context.cli, 'serve', '--dir', dir, '--host', '127.0.0.1', '--port', String(port), '--no-access-log'],
 		{stdio: ['ignore', 'ignore', 'inherit']},
 	);
+	// serve runs a worker per core by default: the whole process tree's memory is what counts.
+	const watch = watchTreeMemory(child.pid ?? 0);
 	try {
 		const startup = await firstByte(`${base}/`, spawned);
 		await waitFor(`${base}/healthz`);
+		await allWorkersUp(base, os.availableParallelism());
 		const idle = await downloadLatencies(`${base}/${download}`, () => true, 50);
 		const agents = loadedRoutes.map(() => new http.Agent({keepAlive: true, maxSockets: 1}));
 		const first = await Promise.all(
@@ -157,7 +162,7 @@ async function measureOne(
 
 		gzipAgent.destroy();
 		const gzipText = `${stats(gzipped.map((each) => each.ms))}; ${mib(gzipped[0]?.bytes ?? 0)} on the wire`;
-		const peak = memoryOf(child.pid ?? 0).peak;
+		const peak = watch.stop().once;
 		const label = count.toLocaleString('en-US');
 		const routeText = loadedRoutes.map(
 			([name], index) =>
