@@ -1,3 +1,7 @@
+/**
+The directory store's inspect: one listing per folder for the sidecars and one stat per
+artifact, with links, folders and missing sidecars reported as before.
+*/
 import {mkdir, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';

@@ -1,3 +1,7 @@
+/**
+Large JSON answers cached per snapshot: kept gzipped (and as text up to a size), sent
+gzipped to clients that accept it and inflated for the others, with distinct ETags.
+*/
 import {once} from 'node:events';
 import type {AddressInfo} from 'node:net';
 import {gunzipSync} from 'node:zlib';

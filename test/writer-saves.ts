@@ -1,3 +1,7 @@
+/**
+The writer's periodic manifest saves are spaced by their own cost, so a large mirror's
+first sync does not spend most of its time rewriting the manifest.
+*/
 import {setTimeout as sleep} from 'node:timers/promises';
 import test from 'ava';
 import {wantedArtifacts} from '../src/agent/catalog.js';
