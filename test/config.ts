@@ -1,7 +1,7 @@
 import {mkdir, writeFile} from 'node:fs/promises';
-import {availableParallelism} from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import {usableCpus} from '../src/config/cpus.js';
 import {upstreamDefs} from '../src/config/defs/upstream.js';
 import {
 	loadExportConfig,
@@ -164,8 +164,8 @@ test('serve: defaults, and one mirror.yml shared with sync', async (t) => {
 		s3Redirect: false,
 		s3BlockCacheBytes: 64 * 1024 * 1024,
 		syncSchedule: undefined,
-		// One worker per core unless --workers says otherwise.
-		workers: availableParallelism(),
+		// One worker per usable CPU unless --workers says otherwise.
+		workers: usableCpus(),
 	});
 
 	await writeFile(

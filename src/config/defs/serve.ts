@@ -2,9 +2,10 @@
 The options of `serve`, in the order help lists them: the store, the S3 read
 path, listening, TLS, shutdown, the in-process schedule and logging.
 */
-import os from 'node:os';
+
 import {UsageError} from '../../errors.js';
 import {isRepository} from '../../images/catalog.js';
+import {usableCpus} from '../cpus.js';
 import {checkCronExpression} from '../cron.js';
 import {address, boolean, filePath, integer, matching, seconds, text, url} from './kinds.js';
 import {loggingDefs} from './logging.js';
@@ -114,8 +115,8 @@ export const serveDefs = group({
 		...integer(1, 256),
 		description:
 			'server processes answering on the same port (1: one process, no cluster); memory budgets are divided among them',
-		defaultText: 'the number of cores',
-		computedDefault: () => os.availableParallelism(),
+		defaultText: "the number of cores, or the container's CPU quota when lower",
+		computedDefault: () => usableCpus(),
 	},
 	metricsAddress: {
 		...address,
