@@ -90,6 +90,11 @@ export type TokenCache = {
 	header(how: Challenge & {kind: 'bearer'}, name: string, scopes: readonly string[]): Promise<string>;
 	/** Forget the token of `scopes` (the registry refused it); whether there was one. */
 	forget(scopes: readonly string[]): boolean;
+	/**
+	The headers a request to `name` needs as `how` says: none for an open registry, the
+	host's Basic credentials, or a bearer token for `scopes`. Throws ERR_REGISTRY_AUTH.
+	*/
+	headers(how: Challenge, name: string, scopes: readonly string[]): Promise<Record<string, string>>;
 };
 
 /** Tokens for `host`, asked with `get`; `found` gives the credentials sent to the realm. */
@@ -99,7 +104,7 @@ export function createTokenCache(
 	credentialsFor: (name: string) => UsableCredentials | undefined,
 ): TokenCache {
 	const tokens = new Map<string, {header: string; expires: number}>();
-	return {
+	const cache: TokenCache = {
 		async header(how, name, scopes) {
 			const key = scopes.join(' ');
 			const held = tokens.get(key);
@@ -152,5 +157,22 @@ export function createTokenCache(
 		forget(scopes) {
 			return tokens.delete(scopes.join(' '));
 		},
+		async headers(how, name, scopes): Promise<Record<string, string>> {
+			if (how.kind === 'none') {
+				return {};
+			}
+
+			if (how.kind === 'basic') {
+				const found = credentialsFor(name);
+				if (found?.kind !== 'basic') {
+					throw authFailure(`${host} asks for a user name and password, and none is given for it`);
+				}
+
+				return {authorization: basicHeader(found)};
+			}
+
+			return {authorization: await cache.header(how, name, scopes)};
+		},
 	};
+	return cache;
 }

@@ -24,7 +24,6 @@ import {acceptedManifestTypes} from './media.js';
 import type {PushHttp, PushRequest, PushResponse} from './push-http.js';
 import {
 	authFailure,
-	basicHeader,
 	type Challenge,
 	createTokenCache,
 	parseChallenge,
@@ -172,20 +171,7 @@ export function createRegistryDestination(
 
 	const authHeaders = async (name: string, scopes: readonly string[]): Promise<Record<string, string>> => {
 		challenge ??= await retried(`${root}/v2/`, ping);
-		if (challenge.kind === 'none') {
-			return {};
-		}
-
-		if (challenge.kind === 'basic') {
-			const found = credentialsFor(name);
-			if (found?.kind !== 'basic') {
-				throw authFailure(`${host} asks for a user name and password, and none is given for it`);
-			}
-
-			return {authorization: basicHeader(found)};
-		}
-
-		return {authorization: await tokens.header(challenge, name, scopes)};
+		return tokens.headers(challenge, name, scopes);
 	};
 
 	/**

@@ -16,7 +16,6 @@ import type {CredentialStore} from './credentials.js';
 import {acceptedManifestTypes} from './media.js';
 import {
 	authFailure,
-	basicHeader,
 	type Challenge,
 	createTokenCache,
 	parseChallenge,
@@ -97,20 +96,7 @@ export function createRegistrySource(
 			challenge = undefined;
 			throw error;
 		});
-		if (how.kind === 'none') {
-			return {};
-		}
-
-		if (how.kind === 'basic') {
-			const found = credentialsFor(repository);
-			if (found?.kind !== 'basic') {
-				throw authFailure(`${host} asks for a user name and password, and none is given for it`);
-			}
-
-			return {authorization: basicHeader(found)};
-		}
-
-		return {authorization: await tokens.header(how, repository, scopesOf(repository))};
+		return tokens.headers(how, repository, scopesOf(repository));
 	};
 
 	const manifestOnce = async (repository: string, reference: string) => {
