@@ -23,29 +23,36 @@ export type DefendCheck = {readonly path: string; readonly run: () => Promise<st
 
 let copies = 0;
 
-/** Copy a tree file into `scratch` after checking its size, resolving with the local copy, or the problem. */
-async function copyListed(
+/**
+Copy a tree file into `scratch` after checking its size and sha512, and run `check` on
+the copy, which is removed after: resolves with the first problem found, or undefined.
+*/
+async function checkCopy(
 	store: MirrorStore,
 	entry: {path: string; size: number; sha512: string},
 	scratch: string,
-): Promise<{local: string; problem?: undefined} | {problem: string}> {
+	check: (local: string) => Promise<string | undefined>,
+): Promise<string | undefined> {
 	const info = await store.stat(entry.path);
 	if (!info) {
-		return {problem: 'missing from the tree'};
+		return 'missing from the tree';
 	}
 
 	if (info.size !== entry.size) {
-		return {problem: `size is ${info.size}, the manifest says ${entry.size}`};
+		return `size is ${info.size}, the manifest says ${entry.size}`;
 	}
 
 	copies++;
 	const local = path.join(scratch, `defend-${copies}-${path.posix.basename(entry.path)}`);
-	if ((await copyOut(store, entry.path, local)).sha512 !== entry.sha512) {
-		await rm(local, {force: true});
-		return {problem: 'sha512 differs from the manifest (the file changed after it was published)'};
-	}
+	try {
+		if ((await copyOut(store, entry.path, local)).sha512 !== entry.sha512) {
+			return 'sha512 differs from the manifest (the file changed after it was published)';
+		}
 
-	return {local};
+		return await check(local);
+	} finally {
+		await rm(local, {force: true});
+	}
 }
 
 async function checkVersion(
@@ -54,13 +61,8 @@ async function checkVersion(
 	listed: ManifestView['defend']['artifacts'],
 	scratch: string,
 ): Promise<string | undefined> {
-	const copy = await copyListed(store, entry, scratch);
-	if (copy.problem !== undefined) {
-		return copy.problem;
-	}
-
-	try {
-		const manifest = await readDefendManifestZip(copy.local, entry.path);
+	return checkCopy(store, entry, scratch, async (local) => {
+		const manifest = await readDefendManifestZip(local, entry.path);
 		const names = manifest.artifacts.map((ref) => ref.path).sort();
 		// prune trusts the listing to know what a manifest names: it must be the zip's own list.
 		if (names.join('\n') !== [...entry.artifacts].sort().join('\n')) {
@@ -79,9 +81,7 @@ async function checkVersion(
 		}
 
 		return undefined;
-	} finally {
-		await rm(copy.local, {force: true});
-	}
+	});
 }
 
 async function checkArtifact(
@@ -89,22 +89,15 @@ async function checkArtifact(
 	entry: DefendArtifactEntry,
 	scratch: string,
 ): Promise<string | undefined> {
-	const copy = await copyListed(store, entry, scratch);
-	if (copy.problem !== undefined) {
-		return copy.problem;
-	}
-
-	try {
-		await checkDefendArtifact(copy.local, {
+	return checkCopy(store, entry, scratch, async (local) => {
+		await checkDefendArtifact(local, {
 			identifier: entry.path,
 			encodedSize: entry.size,
 			...entry,
 			encryption: entry.encryption ?? 'none',
 		});
 		return undefined;
-	} finally {
-		await rm(copy.local, {force: true});
-	}
+	});
 }
 
 /** Whether the manifest lists any Defend content (verify needs a scratch folder then). */
