@@ -21,6 +21,13 @@ export type OciRequest =
 export type InvalidCode = 'NAME_INVALID' | 'TAG_INVALID' | 'DIGEST_INVALID';
 
 /** Any digest the grammar allows (image-spec); only sha256 ones can be held. */
+/** What a reference that is not a digest by the grammar answers, as distribution words it. */
+const digestInvalid: OciRequest = {
+	kind: 'invalid',
+	code: 'DIGEST_INVALID',
+	message: 'provided digest did not match the digest grammar',
+};
+
 const anyDigest = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 function decode(raw: string): string | undefined {
@@ -72,11 +79,7 @@ export function parseOciPath(path: string): OciRequest {
 	if (at === blobs) {
 		const check = reference === undefined ? 'invalid' : checkDigest(reference);
 		if (check === 'invalid') {
-			return {
-				kind: 'invalid',
-				code: 'DIGEST_INVALID',
-				message: 'provided digest did not match the digest grammar',
-			};
+			return digestInvalid;
 		}
 
 		return check === 'other'
@@ -87,11 +90,7 @@ export function parseOciPath(path: string): OciRequest {
 	if (reference?.includes(':')) {
 		const check = checkDigest(reference);
 		if (check === 'invalid') {
-			return {
-				kind: 'invalid',
-				code: 'DIGEST_INVALID',
-				message: 'provided digest did not match the digest grammar',
-			};
+			return digestInvalid;
 		}
 
 		return check === 'other'
