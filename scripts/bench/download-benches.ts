@@ -12,7 +12,7 @@ import path from 'node:path';
 import * as openpgp from 'openpgp';
 import {wantedArtifacts} from '../../src/agent/catalog.js';
 import type {FixtureSet} from './fixtures.js';
-import {median, timed} from './lib.js';
+import {median, type Run, timedWithUsage, usageText} from './lib.js';
 import {measure, type Result} from './report.js';
 import {type SyncBenchContext, syncArgs} from './sync-benches.js';
 
@@ -49,37 +49,6 @@ process.stdout.write(hash.digest('hex'));
 process.exit(0);
 `;
 
-/** A command's wall time, and its CPU seconds and peak RSS when /usr/bin/time is there. */
-type Run = {ms: number; cpu?: number; rssMiB?: number; stdout: string};
-
-const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
-
-async function timedWithUsage(command: string, args: string[]): Promise<Run> {
-	if (!gnuTime) {
-		const {ms, stdout} = await timed(command, args, {cwd: root});
-		return {ms, stdout};
-	}
-
-	const {ms, stdout, stderr} = await timed(gnuTime, ['-f', 'usage %U %S %M', command, ...args], {cwd: root});
-	const usage = /usage ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(stderr);
-	return {
-		ms,
-		stdout,
-		cpu: usage ? Number(usage[1]) + Number(usage[2]) : undefined,
-		rssMiB: usage ? Number(usage[3]) / 1024 : undefined,
-	};
-}
-
-function usageText(runs: readonly Run[]): string {
-	const cpu = runs.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
-	const rss = runs.flatMap((run) => (run.rssMiB === undefined ? [] : [run.rssMiB]));
-	if (cpu.length === 0) {
-		return 'CPU and RSS not measured (no /usr/bin/time)';
-	}
-
-	return `CPU (user+sys) median ${median(cpu).toFixed(2)} s [${cpu.map((value) => value.toFixed(2)).join(', ')}], peak RSS median ${median(rss).toFixed(0)} MiB [${rss.map((value) => value.toFixed(0)).join(', ')}]`;
-}
-
 /** 11: the large file by undici, by got, and by the project's sync, alternating. */
 export async function downloadReference(context: SyncBenchContext): Promise<Result> {
 	context.log('11. one 256 MiB download: undici, got, and the whole sync');
@@ -96,14 +65,11 @@ export async function downloadReference(context: SyncBenchContext): Promise<Resu
 	const out = path.join(context.runsDir, 'download.bin');
 	const client = async (kind: 'undici' | 'got') => {
 		await rm(out, {force: true});
-		const run = await timedWithUsage(process.execPath, [
-			'--input-type=module',
-			'-e',
-			clientScript,
-			kind,
-			url,
-			out,
-		]);
+		const run = await timedWithUsage(
+			process.execPath,
+			['--input-type=module', '-e', clientScript, kind, url, out],
+			{cwd: root},
+		);
 		await rm(out, {force: true});
 		if (run.stdout !== expected) {
 			throw new Error(`${kind} download has sha512 ${run.stdout}, not ${expected}`);
@@ -115,7 +81,7 @@ export async function downloadReference(context: SyncBenchContext): Promise<Resu
 	const sync = async () => {
 		const dir = path.join(context.runsDir, 'ours-11');
 		await rm(dir, {recursive: true, force: true});
-		const run = await timedWithUsage(process.execPath, syncArgs(context, dir, fixture));
+		const run = await timedWithUsage(process.execPath, syncArgs(context, dir, fixture), {cwd: root});
 		await rm(dir, {recursive: true, force: true});
 		return run;
 	};

@@ -1,7 +1,7 @@
 /** Shared pieces of the benchmark suite: tools, processes, timing and statistics. */
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import {once} from 'node:events';
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -101,6 +101,43 @@ export async function timed(
 	}
 
 	return {ms, stdout, stderr};
+}
+
+/** A command's wall time, and its CPU seconds and peak RSS when /usr/bin/time is there. */
+export type Run = {ms: number; cpu?: number; rssMiB?: number; stdout: string};
+
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** `timed` under GNU time: the same wall time, plus user+sys CPU and the peak RSS of the command. */
+export async function timedWithUsage(
+	command: string,
+	args: string[],
+	options: {cwd?: string; env?: NodeJS.ProcessEnv} = {},
+): Promise<Run> {
+	if (!gnuTime) {
+		const {ms, stdout} = await timed(command, args, options);
+		return {ms, stdout};
+	}
+
+	const {ms, stdout, stderr} = await timed(gnuTime, ['-f', 'usage %U %S %M', command, ...args], options);
+	const usage = /usage ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(stderr);
+	return {
+		ms,
+		stdout,
+		cpu: usage ? Number(usage[1]) + Number(usage[2]) : undefined,
+		rssMiB: usage ? Number(usage[3]) / 1024 : undefined,
+	};
+}
+
+/** The CPU and peak RSS of some runs, in words for a result's extra column. */
+export function usageText(runs: readonly Run[]): string {
+	const cpu = runs.flatMap((run) => (run.cpu === undefined ? [] : [run.cpu]));
+	const rss = runs.flatMap((run) => (run.rssMiB === undefined ? [] : [run.rssMiB]));
+	if (cpu.length === 0) {
+		return 'CPU and RSS not measured (no /usr/bin/time)';
+	}
+
+	return `CPU (user+sys) median ${median(cpu).toFixed(2)} s [${cpu.map((value) => value.toFixed(2)).join(', ')}], peak RSS median ${median(rss).toFixed(0)} MiB [${rss.map((value) => value.toFixed(0)).join(', ')}]`;
 }
 
 /** GET a URL once; resolves with the status and the time to the first body byte. */
