@@ -35,7 +35,7 @@ import {
 	statPath,
 } from './fs-file.js';
 import {readListing} from './fs-listing.js';
-import {resolveInTree} from './no-links.js';
+import {treeResolver} from './no-links.js';
 import type {TreeFile, TreeSource} from './source.js';
 
 /** Limits of one directory source; the defaults suit a server with a few hundred MiB to spare. */
@@ -77,6 +77,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 	});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
+	const resolve = treeResolver(root);
 
 	/**
 	Write bytes `start`..`end` from `fd` through one pooled buffer: the way when the
@@ -207,11 +208,11 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 
 	return {
 		async list(request) {
-			const folder = resolveInTree(root, request.segments);
+			const folder = resolve(request.segments);
 			return folder ? readListing(folder) : undefined;
 		},
 		open({request}) {
-			const file = resolveInTree(root, request.segments);
+			const file = resolve(request.segments);
 			const info = file ? statPath(file) : undefined;
 			if (!file || !info) {
 				return 'missing';
@@ -232,6 +233,16 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			const entry = cache.get(file);
 			// A cached small file is answered at once, without the promises of a read.
 			return entry?.identity === identityOf(info) ? bufferedFile(entry, entry.body) : openSmall(file);
+		},
+		cached(request) {
+			const file = resolve(request.segments);
+			const info = file ? statPath(file) : undefined;
+			if (!file || !info?.isFile() || info.size > BigInt(smallFileBytes)) {
+				return undefined;
+			}
+
+			const entry = cache.get(file);
+			return entry?.identity === identityOf(info) ? entry : undefined;
 		},
 		buffersInUse: () => pool.lentBytes() + blocks.cache.stats().pinnedBytes,
 		blockStats: blocks.cache.stats,
