@@ -4,7 +4,7 @@ path does: two apps over the same tree, one with the fast path off, are asked th
 matrix of requests, and every status line, raw header (but Date), body, access log line
 and request metric must agree, while the fast one's sidecars never reach koa.
 */
-import {mkdir, symlink, writeFile} from 'node:fs/promises';
+import {mkdir, rename, rm, symlink, writeFile} from 'node:fs/promises';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
@@ -233,4 +233,23 @@ test('no fast path over a source that holds nothing in memory or checks the stor
 		undefined,
 	);
 	t.is(typeof fastFiles({...options, source: {...base, cached: () => undefined}}), 'function');
+});
+
+test('a sidecar in memory is not served once a folder on its way is a link, not even to the same file', async (t) => {
+	const dir = await tree(t);
+	const fast = await side(t, dir, true, {draining: false}, false);
+	const target = `/${agent}/${released}.sha512`;
+	t.is((await ask(fast.url, target, 'GET', {})).status, '200 OK');
+	t.is((await ask(fast.url, target, 'GET', {})).status, '200 OK');
+	// The same folder (the same files, the same inodes), reached through a link now.
+	await rename(path.join(dir, 'downloads/beats'), path.join(dir, 'downloads/beats-real'));
+	await symlink(path.join(dir, 'downloads/beats-real'), path.join(dir, 'downloads/beats'));
+	t.is((await ask(fast.url, target, 'GET', {})).status, '404 Not Found');
+	t.is((await ask(fast.url, target, 'HEAD', {})).status, '404 Not Found');
+	// The link gone and the folder back: served again, from memory.
+	await rm(path.join(dir, 'downloads/beats'));
+	await rename(path.join(dir, 'downloads/beats-real'), path.join(dir, 'downloads/beats'));
+	const before = fast.koaRequests();
+	t.is((await ask(fast.url, target, 'GET', {})).status, '200 OK');
+	t.is(fast.koaRequests(), before);
 });

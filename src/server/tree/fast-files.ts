@@ -14,9 +14,9 @@ import type Koa from 'koa';
 import type {Logger} from 'pino';
 import {classifyPath} from '../../agent/catalog.js';
 import {isImmutableFile, treeFileHeaders} from '../../store/headers.js';
-import {prepare, type ResponseTarget} from '../http/conditional.js';
+import {prepare, type ResponseTarget, type SendOptions} from '../http/conditional.js';
 import {whenClosed} from '../http/exchange.js';
-import {isRefusal, parseRequestPath} from '../http/request-path.js';
+import {isRefusal, parseRequestPath, type TreeRequest} from '../http/request-path.js';
 import type {Metrics} from '../metrics.js';
 import {recordRequest} from '../middleware/observe.js';
 import {pageCsp} from '../views/layout.js';
@@ -55,36 +55,84 @@ function clientIp(app: Koa, req: IncomingMessage): string {
 /**
 koa's response, as far as `prepare` uses it: headers go to `res` in the order set (so
 the raw header block is koa's), and a body sets Content-Length as koa's body setter does
-when Content-Type is already set.
+when Content-Type is already set. A class for its prototype: one per request, with no
+closures of its own.
 */
-function responseTarget(req: IncomingMessage, res: ServerResponse): ResponseTarget {
-	let body: unknown;
+class Target implements ResponseTarget {
+	readonly method: string;
+	#body: string | Buffer | undefined;
+	readonly #req: IncomingMessage;
+	readonly #res: ServerResponse;
+
+	constructor(req: IncomingMessage, res: ServerResponse) {
+		this.method = req.method ?? 'GET';
+		this.#req = req;
+		this.#res = res;
+	}
+
+	get(field: string): string {
+		const value = this.#req.headers[field.toLowerCase()];
+		return typeof value === 'string' ? value : '';
+	}
+
+	set(field: string, value: string): void {
+		this.#res.setHeader(field, value);
+	}
+
+	get status(): number {
+		return this.#res.statusCode;
+	}
+
+	set status(code: number) {
+		this.#res.statusCode = code;
+	}
+
+	get length(): number {
+		return Number(this.#res.getHeader('Content-Length'));
+	}
+
+	set length(bytes: number) {
+		this.#res.setHeader('Content-Length', String(bytes));
+	}
+
+	get body(): unknown {
+		return this.#body;
+	}
+
+	/** koa's `ctx.body = value` for a string or buffer (all that `prepare` and this path set). */
+	set body(value: string | Buffer) {
+		this.#body = value;
+		this.#res.setHeader('Content-Length', String(Buffer.byteLength(value)));
+	}
+}
+
+/** What a raw path decides, whatever the file there is now: worked out once per path. */
+type PathFacts = {
+	readonly request: TreeRequest;
+	readonly route: string;
+	readonly options: SendOptions;
+};
+
+/** Paths whose facts are kept; past that, the memo starts over (a mirror has a few thousand sidecars). */
+const maxRemembered = 50_000;
+
+/** The facts of `rawPath`, or undefined when koa answers it (refused, a folder, an artifact). */
+function factsOf(rawPath: string): PathFacts | undefined {
+	const request = parseRequestPath(rawPath);
+	if (isRefusal(request) || request.trailingSlash) {
+		return undefined;
+	}
+
+	const kind = classifyPath(request.relative);
+	if (kind?.kind === 'artifact') {
+		return undefined;
+	}
+
+	const {contentType, cacheControl} = treeFileHeaders(request.relative, kind);
 	return {
-		method: req.method ?? 'GET',
-		get: (field) => {
-			const value = req.headers[field.toLowerCase()];
-			return typeof value === 'string' ? value : '';
-		},
-		set: (field, value) => res.setHeader(field, value),
-		get status() {
-			return res.statusCode;
-		},
-		set status(code: number) {
-			res.statusCode = code;
-		},
-		get body() {
-			return body;
-		},
-		set body(value: unknown) {
-			body = value;
-			res.setHeader('Content-Length', String(Buffer.byteLength(value as string | Buffer)));
-		},
-		get length() {
-			return Number(res.getHeader('Content-Length'));
-		},
-		set length(bytes: number) {
-			res.setHeader('Content-Length', String(bytes));
-		},
+		request,
+		route: kind?.kind ?? 'file',
+		options: {contentType, cacheControl, immutable: isImmutableFile(kind, request.relative)},
 	};
 }
 
@@ -96,6 +144,7 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 		return undefined;
 	}
 
+	const remembered = new Map<string, PathFacts | null>();
 	return (req, res) => {
 		const started = performance.now();
 		const method = req.method;
@@ -111,19 +160,23 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 			return false;
 		}
 
-		const request = parseRequestPath(rawPath);
-		if (isRefusal(request) || request.trailingSlash) {
-			return false;
+		let facts = remembered.get(rawPath);
+		if (facts === undefined) {
+			facts = factsOf(rawPath) ?? null;
+			if (remembered.size >= maxRemembered) {
+				remembered.clear();
+			}
+
+			remembered.set(rawPath, facts);
 		}
 
-		const kind = classifyPath(request.relative);
-		if (kind?.kind === 'artifact') {
+		if (facts === null) {
 			return false;
 		}
 
 		let file: ReturnType<typeof cached>;
 		try {
-			file = cached(request);
+			file = cached(facts.request);
 		} catch {
 			// koa answers the error (and logs it) as it always does.
 			return false;
@@ -133,8 +186,8 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 			return false;
 		}
 
-		const route = kind?.kind ?? 'file';
-		const target = responseTarget(req, res);
+		const {route} = facts;
+		const target = new Target(req, res);
 		metrics.inFlight.inc();
 		whenClosed({req, res}, () => {
 			recordRequest(metrics, logger, {
@@ -154,12 +207,7 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 		});
 		res.setHeader('X-Content-Type-Options', 'nosniff');
 		res.setHeader('Referrer-Policy', 'no-referrer');
-		const {contentType, cacheControl} = treeFileHeaders(request.relative, kind);
-		const range = prepare(target, file, {
-			contentType,
-			cacheControl,
-			immutable: isImmutableFile(kind, request.relative),
-		});
+		const range = prepare(target, file, facts.options);
 		if (range) {
 			target.body = file.body.subarray(range.start, range.end + 1);
 		}
