@@ -113,8 +113,12 @@ type PathFacts = {
 	readonly options: SendOptions;
 };
 
-/** Paths whose facts are kept; past that, the memo starts over (a mirror has a few thousand sidecars). */
-const maxRemembered = 50_000;
+/**
+Paths whose facts are kept (those of files held in memory); past that, the memo starts
+over. The small-file cache holds 32 MiB of files of a few hundred bytes: some 10,000
+sidecars of a large mirror fit both.
+*/
+const maxRemembered = 20_000;
 
 /** The facts of `rawPath`, or undefined when koa answers it (refused, a folder, an artifact). */
 function factsOf(rawPath: string): PathFacts | undefined {
@@ -144,7 +148,7 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 		return undefined;
 	}
 
-	const remembered = new Map<string, PathFacts | null>();
+	const remembered = new Map<string, PathFacts>();
 	return (req, res) => {
 		const started = performance.now();
 		const method = req.method;
@@ -160,17 +164,9 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 			return false;
 		}
 
-		let facts = remembered.get(rawPath);
-		if (facts === undefined) {
-			facts = factsOf(rawPath) ?? null;
-			if (remembered.size >= maxRemembered) {
-				remembered.clear();
-			}
-
-			remembered.set(rawPath, facts);
-		}
-
-		if (facts === null) {
+		const known = remembered.get(rawPath);
+		const facts = known ?? factsOf(rawPath);
+		if (!facts) {
 			return false;
 		}
 
@@ -184,6 +180,16 @@ export function fastFiles(options: FastFilesOptions): FastHandler | undefined {
 
 		if (!file) {
 			return false;
+		}
+
+		// Only the plain spelling of a file held in memory: made-up paths and other spellings
+		// of a file (`//`, escapes) grow nothing, so the memo holds at most one path per file.
+		if (!known && rawPath.length === facts.request.relative.length + 1) {
+			if (remembered.size >= maxRemembered) {
+				remembered.clear();
+			}
+
+			remembered.set(rawPath, facts);
 		}
 
 		const {route} = facts;
