@@ -36,7 +36,7 @@ import {
 	statPath,
 } from './fs-file.js';
 import {readListing} from './fs-listing.js';
-import {statInTree, treeResolver} from './no-links.js';
+import {resolveInTree, statInTree} from './no-links.js';
 import type {TreeFile, TreeSource} from './source.js';
 
 /** Limits of one directory source; the defaults suit a server with a few hundred MiB to spare. */
@@ -78,7 +78,6 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 	});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
-	const resolve = treeResolver(root);
 	const rootPath = path.resolve(root);
 
 	/**
@@ -210,11 +209,11 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 
 	return {
 		async list(request) {
-			const folder = resolve(request.segments);
+			const folder = resolveInTree(root, request.segments);
 			return folder ? readListing(folder) : undefined;
 		},
 		open({request}) {
-			const file = resolve(request.segments);
+			const file = resolveInTree(root, request.segments);
 			const info = file ? statPath(file) : undefined;
 			if (!file || !info) {
 				return 'missing';

@@ -36,38 +36,6 @@ export function resolveInTree(root: string, segments: readonly string[]): string
 }
 
 /**
-`resolveInTree` for one `root`, resolving the root itself again only when a path does
-not land where the last resolution of it said: every request of a file pays for the
-links check of its own path, not of the folders above the mirror (a few syscalls each).
-A path that resolves to the same place below the last real root has no link on its way
-below it; when the root (or a folder above it) is pointed elsewhere, the first path that
-lands elsewhere resolves the root again. The one difference from `resolveInTree`: after
-such a move, a link in the new tree to the very same path in the old one is followed
-until then, to the file the old tree served at that path.
-*/
-export function treeResolver(root: string): (segments: readonly string[]) => string | undefined {
-	let realRoot: string | undefined;
-	return (segments) => {
-		try {
-			const actual = realpathSync.native(path.join(root, ...segments));
-			if (realRoot !== undefined && actual === path.join(realRoot, ...segments)) {
-				return actual;
-			}
-
-			realRoot = realpathSync.native(root);
-			const expected = path.join(realRoot, ...segments);
-			return actual === expected ? expected : undefined;
-		} catch (error) {
-			if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
-				return undefined;
-			}
-
-			throw error;
-		}
-	};
-}
-
-/**
 The lstat of `segments` below `root` when no folder on the way below `root` is a link,
 else undefined (missing, or a link on the way). What `resolveInTree` checks, in one
 lstat per segment rather than a readlink per component from `/`: the last one is the
