@@ -2,6 +2,8 @@
 The Koa application: middleware and routes, without listening, so tests can drive
 it on a port-0 server and the CLI can put it behind HTTP or HTTPS.
 */
+
+import type {IncomingMessage, ServerResponse} from 'node:http';
 import {Router} from '@koa/router';
 import Koa from 'koa';
 import compose from 'koa-compose';
@@ -25,6 +27,7 @@ import {packagesApiRoutes} from './routes/packages-api.js';
 import {pageRoutes} from './routes/pages.js';
 import type {ScheduleInfo} from './schedule.js';
 import type {ServedMirror} from './served-mirror.js';
+import {fastFiles} from './tree/fast-files.js';
 
 /** What the app needs to know. */
 export type AppOptions = {
@@ -44,6 +47,8 @@ export type AppOptions = {
 	readonly metricsOnMainPort?: boolean | undefined;
 	/** `serve --container-repository`: also serve images under ECK's flat names. */
 	readonly containerRepository?: string | undefined;
+	/** Answer small files held in memory before koa (tree/fast-files.ts); default true. */
+	readonly fastFiles?: boolean | undefined;
 };
 
 /** The app and the pieces tests and the server look at. */
@@ -51,6 +56,8 @@ export type MirrorApp = {
 	readonly app: Koa;
 	readonly index: MirrorIndex;
 	readonly metrics: Metrics;
+	/** The request listener for an HTTP server: the fast path of small files, then koa. */
+	readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
 	/** Release connections to the object store. */
 	readonly close: () => void;
 };
@@ -140,5 +147,23 @@ export function createApp(options: AppOptions): MirrorApp {
 
 		return ctx.path.startsWith('/downloads/endpoint/') ? defendTree(ctx, next) : tree(ctx, next);
 	});
-	return {app, index, metrics, close: mirror.close};
+	const fast =
+		options.fastFiles === false
+			? undefined
+			: fastFiles({
+					source: mirror.source,
+					metrics,
+					logger: options.logger,
+					isDraining: options.isDraining ?? (() => false),
+					app,
+				});
+	// Composed on the first request that needs it, as app.callback() does when called.
+	let callback: ReturnType<Koa['callback']> | undefined;
+	const handler = (req: IncomingMessage, res: ServerResponse) => {
+		if (!fast?.(req, res)) {
+			callback ??= app.callback();
+			void callback(req, res);
+		}
+	};
+	return {app, index, metrics, handler, close: mirror.close};
 }

@@ -193,7 +193,7 @@ export async function startServer(
 		metricsOnMainPort: !config.metricsAddress,
 		containerRepository: config.containerRepository,
 	});
-	const handler = mirrorApp.app.callback();
+	const handler = mirrorApp.handler;
 	const server: http.Server = config.tls
 		? https.createServer(await readTls(config.tls), handler)
 		: http.createServer(handler);

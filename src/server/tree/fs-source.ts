@@ -14,6 +14,7 @@ is pinned by other sockets (clients spread all over the file), a response reads 
 block's bytes through one buffer from a pool of the other half, reused rather than
 freed: a thousand clients spread out cost about the budget, in 16 KiB reads.
 */
+import path from 'node:path';
 import type {Context} from 'koa';
 import {type CountSent, pumpBody} from '../http/body.js';
 import type {ByteRange} from '../http/conditional.js';
@@ -35,7 +36,7 @@ import {
 	statPath,
 } from './fs-file.js';
 import {readListing} from './fs-listing.js';
-import {resolveInTree} from './no-links.js';
+import {resolveInTree, statInTree} from './no-links.js';
 import type {TreeFile, TreeSource} from './source.js';
 
 /** Limits of one directory source; the defaults suit a server with a few hundred MiB to spare. */
@@ -77,6 +78,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 	});
 	const cache = createBodyCache<LoadedFile>(limits.cacheBytes ?? 32 * 1024 * 1024);
 	let streaming = 0;
+	const rootPath = path.resolve(root);
 
 	/**
 	Write bytes `start`..`end` from `fd` through one pooled buffer: the way when the
@@ -158,7 +160,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 	}
 
 	/** A small file read whole and kept, or a larger one that replaced it since the stat. */
-	async function openSmall(file: string): Promise<TreeFile | 'missing' | 'folder'> {
+	async function openSmall(file: string, key: string): Promise<TreeFile | 'missing' | 'folder'> {
 		const loaded = await loadSmall(file, smallFileBytes);
 		if (loaded === 'missing') {
 			return 'missing';
@@ -169,7 +171,7 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 			return openLarge(file);
 		}
 
-		cache.set(file, loaded);
+		cache.set(key, loaded);
 		return bufferedFile(loaded, loaded.body);
 	}
 
@@ -229,9 +231,21 @@ export function createFsSource(root: string, limits: FsSourceOptions = {}): FsSo
 				return openLarge(file);
 			}
 
-			const entry = cache.get(file);
+			// Kept by its path in the tree: its identity says whether it is the file there now.
+			const entry = cache.get(request.relative);
 			// A cached small file is answered at once, without the promises of a read.
-			return entry?.identity === identityOf(info) ? bufferedFile(entry, entry.body) : openSmall(file);
+			return entry?.identity === identityOf(info)
+				? bufferedFile(entry, entry.body)
+				: openSmall(file, request.relative);
+		},
+		cached(request) {
+			const info = statInTree(rootPath, request.segments);
+			if (!info?.isFile() || info.size > BigInt(smallFileBytes)) {
+				return undefined;
+			}
+
+			const entry = cache.get(request.relative);
+			return entry?.identity === identityOf(info) ? entry : undefined;
 		},
 		buffersInUse: () => pool.lentBytes() + blocks.cache.stats().pinnedBytes,
 		blockStats: blocks.cache.stats,

@@ -10,7 +10,7 @@ Two checks: the path must resolve to itself (no link in any component), and a fi
 opened for serving must be the one at that path (its descriptor's path, where the
 system tells it), which closes the window between the check and the open.
 */
-import {readlinkSync, realpathSync} from 'node:fs';
+import {type BigIntStats, lstatSync, readlinkSync, realpathSync} from 'node:fs';
 import path from 'node:path';
 
 /** What a lookup that finds nothing (or a link loop) raises. */
@@ -26,6 +26,33 @@ export function resolveInTree(root: string, segments: readonly string[]): string
 		const realRoot = realpathSync.native(root);
 		const expected = path.join(realRoot, ...segments);
 		return realpathSync.native(path.join(root, ...segments)) === expected ? expected : undefined;
+	} catch (error) {
+		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
+			return undefined;
+		}
+
+		throw error;
+	}
+}
+
+/**
+The lstat of `segments` below `root` when no folder on the way below `root` is a link,
+else undefined (missing, or a link on the way). What `resolveInTree` checks, in one
+lstat per segment rather than a readlink per component from `/`: the last one is the
+lstat the caller needs anyway (a link there is neither file nor folder).
+*/
+export function statInTree(root: string, segments: readonly string[]): BigIntStats | undefined {
+	try {
+		let at = root;
+		const last = segments.length - 1;
+		for (let index = 0; index < last; index++) {
+			at = `${at}/${segments[index]}`;
+			if (!lstatSync(at, {throwIfNoEntry: false})?.isDirectory()) {
+				return undefined;
+			}
+		}
+
+		return lstatSync(last < 0 ? root : `${at}/${segments[last]}`, {bigint: true, throwIfNoEntry: false});
 	} catch (error) {
 		if (missingCodes.has((error as NodeJS.ErrnoException).code ?? '')) {
 			return undefined;

@@ -46,6 +46,12 @@ export type TreeSource = {
 	readonly list: (request: TreeRequest) => Promise<ListingEntry[] | undefined>;
 	/** The file at a path; 'folder' when the path is a folder. */
 	readonly open: (lookup: TreeFileLookup) => MaybePromise<TreeFile | 'missing' | 'folder'>;
+	/**
+	The file at a path when its current version is held whole in memory (a small file
+	served before), else undefined: what `open` would answer at once, for the fast path
+	of small files (fast-files.ts). Only a source without `beforeRequest` offers it.
+	*/
+	readonly cached?: ((request: TreeRequest) => (FileMeta & {readonly body: Buffer}) | undefined) | undefined;
 	/** A URL the client may fetch an artifact's bytes from directly, when the store offers one. */
 	readonly redirectUrl?: ((relative: string) => Promise<string>) | undefined;
 };
