@@ -30,6 +30,7 @@ import type {
 	HttpConfig,
 	TextResult,
 } from './types.js';
+import {receivedGarbage} from './young-gc.js';
 
 /** Create the upstream client for one run. */
 export function createHttpClient(config: HttpConfig): HttpClient {
@@ -347,6 +348,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 					received += bytes.length;
 					rate.add(bytes.length);
+					receivedGarbage(bytes.length);
 					target.onProgress?.(received);
 					// Awaited only when there is something to wait for: an await per chunk costs a turn.
 					const hashing = hash.update(bytes);
