@@ -30,7 +30,7 @@ import type {
 	HttpConfig,
 	TextResult,
 } from './types.js';
-import {receivedGarbage} from './young-gc.js';
+import {garbageCounter} from './young-gc.js';
 
 /** Create the upstream client for one run. */
 export function createHttpClient(config: HttpConfig): HttpClient {
@@ -317,6 +317,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			size: total,
 		});
 		const {rate, failure, slow} = watch(url, request);
+		const countGarbage = garbageCounter(total);
 		let received = offset;
 		try {
 			if (offset > 0) {
@@ -348,7 +349,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 					received += bytes.length;
 					rate.add(bytes.length);
-					receivedGarbage(bytes.length);
+					countGarbage?.(bytes.length);
 					target.onProgress?.(received);
 					// Awaited only when there is something to wait for: an await per chunk costs a turn.
 					const hashing = hash.update(bytes);

@@ -8,14 +8,21 @@ they pile up in malloc's heap, which seldom gives memory back: a 256 MiB sync pe
 45 MiB above a no-op one. A young collection every few MiB received (about half a
 millisecond each, a few tens of them per 256 MiB) bounds that pile instead.
 
+Only large downloads count: a sync of many small files has more live young objects
+(several downloads, the plan) that each collection copies, so forcing them there
+costs CPU, and the pile-up it would bound is a few files' worth anyway.
+
 The collection is V8's `gc` function, which is only defined in contexts made after
 `--expose-gc` is set: it is looked up once, in a context of its own.
 */
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-/** Bytes received, over every download of the process, between two young collections. */
+/** Bytes received, over every large download of the process, between two young collections. */
 const collectEveryBytes = 4 * 1024 * 1024;
+
+/** Downloads from this size (or of no declared size) count their bytes. */
+const largeDownloadBytes = 64 * 1024 * 1024;
 
 type GcFunction = (options: {type: 'minor'}) => void;
 
@@ -41,7 +48,7 @@ function gcFunction(): GcFunction | null {
 Count `bytes` just received into buffers that are garbage once handled; after every
 few MiB, collect the young generation, which frees them.
 */
-export function receivedGarbage(bytes: number): void {
+function receivedGarbage(bytes: number): void {
 	sinceCollect += bytes;
 	if (sinceCollect < collectEveryBytes) {
 		return;
@@ -49,4 +56,12 @@ export function receivedGarbage(bytes: number): void {
 
 	sinceCollect = 0;
 	gcFunction()?.({type: 'minor'});
+}
+
+/**
+What a download of `size` bytes (undefined: not declared) calls with each chunk's
+length: the counter above for a large download, nothing for a small one.
+*/
+export function garbageCounter(size: number | undefined): ((bytes: number) => void) | undefined {
+	return size !== undefined && size < largeDownloadBytes ? undefined : receivedGarbage;
 }
