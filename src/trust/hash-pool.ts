@@ -33,7 +33,7 @@ with the network, so a ring much larger than a few notifications is only residen
 const ringBytes = 2 * 1024 * 1024;
 
 /** How many new bytes make the main thread tell the worker: fewer messages, long hash inputs. */
-const notifyBytes = 256 * 1024;
+const notifyBytes = 512 * 1024;
 
 /** Files up to this size are hashed where they are received (a 1 MiB SHA-512 takes about 1 ms). */
 export const localMaxBytes = 1024 * 1024;
