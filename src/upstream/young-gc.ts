@@ -5,8 +5,9 @@ garbage once written and hashed, but V8 frees them only at a young-generation
 collection, which it starts on its own only once 32 MiB of such buffers are young
 (twice its default semi-space, whatever the heap flags say). Between collections
 they pile up in malloc's heap, which seldom gives memory back: a 256 MiB sync peaked
-45 MiB above a no-op one. A young collection every few MiB received (about half a
-millisecond each, a few tens of them per 256 MiB) bounds that pile instead.
+45 MiB above a no-op one. A young collection every 2 MiB received (about half a
+millisecond each with the small young generation of a sync, 128 per 256 MiB) bounds
+that pile to a few MiB; every 4 MiB left the peak 3 MiB higher for the same CPU time.
 
 Only large downloads count: a sync of many small files has more live young objects
 (several downloads, the plan) that each collection copies, so forcing them there
@@ -19,7 +20,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 
 /** Bytes received, over every large download of the process, between two young collections. */
-const collectEveryBytes = 4 * 1024 * 1024;
+const collectEveryBytes = 2 * 1024 * 1024;
 
 /** Downloads from this size (or of no declared size) count their bytes. */
 const largeDownloadBytes = 64 * 1024 * 1024;
