@@ -34,29 +34,36 @@ async function forcedMinorCollections(action: () => void): Promise<number> {
 }
 
 test('a large download forces a young collection every few MiB it receives', async (t) => {
-	const count = garbageCounter(256 * 1024 * 1024);
-	t.truthy(count);
+	const garbage = garbageCounter(256 * 1024 * 1024);
+	t.truthy(garbage);
 	const forced = await forcedMinorCollections(() => {
 		for (let chunk = 0; chunk < 256; chunk++) {
-			count?.(64 * 1024);
+			garbage?.count(64 * 1024);
 		}
 	});
+	garbage?.release();
 	// 16 MiB received: about eight collections (the counter may carry bytes from before).
 	t.true(forced >= 7 && forced <= 9, `${forced} forced young collections`);
 });
 
 test('a download of undeclared size counts too; a small one does not', (t) => {
-	t.truthy(garbageCounter(undefined));
+	const undeclared = garbageCounter(undefined);
+	t.truthy(undeclared);
+	undeclared?.release();
 	t.is(garbageCounter(5 * 1024 * 1024), undefined);
 });
 
-/** The young generation's size after a child process holding many young survivors runs `args`' setting. */
-async function newSpaceAfterLoad(args: string[]): Promise<number> {
+/**
+The young generation's size in a child process that runs `setup` (with `holdForSync`
+and `garbageCounter` in scope), then makes many objects that survive their first
+collections, as loading modules does.
+*/
+async function newSpaceAfter(setup: string): Promise<number> {
 	const script = `
-		const {fixYoungGeneration} = await import(${JSON.stringify(new URL('../src/cli/young-generation.ts', import.meta.url).href)});
+		const {holdForSync} = await import(${JSON.stringify(new URL('../src/cli/young-generation.ts', import.meta.url).href)});
+		const {garbageCounter} = await import(${JSON.stringify(new URL('../src/upstream/young-gc.ts', import.meta.url).href)});
 		const v8 = await import('node:v8');
-		fixYoungGeneration(${JSON.stringify(args)});
-		// Objects that survive their first collections, as a module's do while loading.
+		${setup}
 		const kept = [];
 		for (let index = 0; index < 400_000; index++) kept.push({index, text: 'x' + index});
 		const space = v8.getHeapSpaceStatistics().find((each) => each.space_name === 'new_space');
@@ -66,9 +73,15 @@ async function newSpaceAfterLoad(args: string[]): Promise<number> {
 	return Number(stdout);
 }
 
-test('a sync keeps the young generation at its starting size; serve lets it grow', async (t) => {
-	const sync = await newSpaceAfterLoad(['sync', '--dir', 'x']);
-	const serve = await newSpaceAfterLoad(['serve']);
+test('a sync holds the young generation until its downloads begin, and through a large one', async (t) => {
+	const [sync, serve, afterSmall, inLarge] = await Promise.all([
+		newSpaceAfter("holdForSync(['sync', '--dir', 'x']);"),
+		newSpaceAfter("holdForSync(['serve']);"),
+		newSpaceAfter("holdForSync(['sync']); garbageCounter(1024);"),
+		newSpaceAfter("holdForSync(['sync']); garbageCounter(1024); garbageCounter(undefined);"),
+	]);
 	t.true(sync <= 4 * 1024 * 1024, `sync: ${sync} bytes of young generation`);
+	t.true(inLarge <= 4 * 1024 * 1024, `in a large download: ${inLarge} bytes`);
 	t.true(serve > sync, `serve: ${serve} bytes, sync: ${sync}`);
+	t.true(afterSmall > sync, `after a small download began: ${afterSmall} bytes, before: ${sync}`);
 });

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import process from 'node:process';
 import type {CliContext} from './program.js';
-import {fixYoungGeneration} from './young-generation.js';
+import {holdForSync} from './young-generation.js';
 
 // Before the modules load: their loading is what would grow the young generation.
-fixYoungGeneration(process.argv.slice(2));
+holdForSync(process.argv.slice(2));
 const [{releaseHeldLocks}, {main}] = await Promise.all([import('../store/held.js'), import('./program.js')]);
 
 const context: CliContext = {

@@ -1,16 +1,16 @@
 /**
-The young generation of a sync's heap. V8 doubles its semi-spaces (up to 16 MiB each)
-whenever many objects survive a collection, which loading the modules at start does
-every time; a sync then carries 10 MiB or more of young generation it never fills
-again, since what it allocates while downloading dies young. The growth factor is
-read at each growth, so setting it before the modules load keeps the semi-spaces at
-their starting size for the whole run. Serve and the other commands keep V8's default.
+The young generation of a sync's heap while its modules load. V8 doubles its
+semi-spaces (up to 16 MiB each) whenever many objects survive a collection, which
+loading modules does every time; a sync would then carry 10 MiB or more of young
+generation that a download, whose garbage dies young, never needs. It is held at
+its starting size until the first download (upstream/young-gc.ts, which also holds
+it through each large download). Serve and the other commands keep V8's default.
 */
-import v8 from 'node:v8';
+import {holdUntilDownloads} from '../upstream/young-gc.js';
 
-/** Keep the young generation at its starting size when `args` run a sync. */
-export function fixYoungGeneration(args: readonly string[]): void {
+/** When `args` run a sync, hold the young generation until its downloads begin. */
+export function holdForSync(args: readonly string[]): void {
 	if (args[0] === 'sync') {
-		v8.setFlagsFromString('--semi-space-growth-factor=1');
+		holdUntilDownloads();
 	}
 }

@@ -317,7 +317,6 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			size: total,
 		});
 		const {rate, failure, slow} = watch(url, request);
-		const countGarbage = garbageCounter(total);
 		let received = offset;
 		try {
 			if (offset > 0) {
@@ -332,6 +331,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
 			// The lock is checked right before each write the sink makes, as before each chunk's.
 			const sink = fileSink(file, {beforeWrite: target.beforeWrite});
+			const garbage = garbageCounter(total);
 			try {
 				for await (const chunk of request) {
 					const bytes = chunk as Buffer;
@@ -349,7 +349,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 					received += bytes.length;
 					rate.add(bytes.length);
-					countGarbage?.(bytes.length);
+					garbage?.count(bytes.length);
 					target.onProgress?.(received);
 					// Awaited only when there is something to wait for: an await per chunk costs a turn.
 					const hashing = hash.update(bytes);
@@ -375,6 +375,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				await sink.flush().catch(() => undefined);
 				throw failure(error);
 			} finally {
+				garbage?.release();
 				rate.stop();
 				await file.close();
 			}
