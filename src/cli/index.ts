@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 import process from 'node:process';
-import {releaseHeldLocks} from '../store/held.js';
-import {type CliContext, main} from './program.js';
+import type {CliContext} from './program.js';
+import {holdForSync} from './young-generation.js';
+
+// Before the modules load: their loading is what would grow the young generation.
+holdForSync(process.argv.slice(2));
+const [{releaseHeldLocks}, {main}] = await Promise.all([import('../store/held.js'), import('./program.js')]);
 
 const context: CliContext = {
 	env: process.env,

@@ -26,8 +26,11 @@ export type FileHasher = {
 	abort(): void;
 };
 
-/** The bytes a job may have in its ring, copied and not yet hashed. */
-const ringBytes = 4 * 1024 * 1024;
+/**
+The bytes a job may have in its ring, copied and not yet hashed. The worker keeps up
+with the network, so a ring much larger than a few notifications is only resident memory.
+*/
+const ringBytes = 2 * 1024 * 1024;
 
 /** How many new bytes make the main thread tell the worker: fewer messages, long hash inputs. */
 const notifyBytes = 512 * 1024;

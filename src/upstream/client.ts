@@ -30,6 +30,7 @@ import type {
 	HttpConfig,
 	TextResult,
 } from './types.js';
+import {garbageCounter} from './young-gc.js';
 
 /** Create the upstream client for one run. */
 export function createHttpClient(config: HttpConfig): HttpClient {
@@ -330,6 +331,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
 			// The lock is checked right before each write the sink makes, as before each chunk's.
 			const sink = fileSink(file, {beforeWrite: target.beforeWrite});
+			const garbage = garbageCounter(total);
 			try {
 				for await (const chunk of request) {
 					const bytes = chunk as Buffer;
@@ -347,6 +349,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 
 					received += bytes.length;
 					rate.add(bytes.length);
+					garbage?.count(bytes.length);
 					target.onProgress?.(received);
 					// Awaited only when there is something to wait for: an await per chunk costs a turn.
 					const hashing = hash.update(bytes);
@@ -372,6 +375,7 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 				await sink.flush().catch(() => undefined);
 				throw failure(error);
 			} finally {
+				garbage?.release();
 				rate.stop();
 				await file.close();
 			}

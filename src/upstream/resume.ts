@@ -4,8 +4,12 @@ where to resume, and the sink that appends to it.
 */
 import {type FileHandle, readFile, stat} from 'node:fs/promises';
 
-/** Bytes a sink may hold, received and not yet written, before the receiver waits. */
-const sinkMaxPendingBytes = 4 * 1024 * 1024;
+/**
+Bytes a sink may hold, received and not yet written, before the receiver waits. A
+write to the page cache takes well under a millisecond per MiB: more only adds to
+the peak memory of a download.
+*/
+const sinkMaxPendingBytes = 1024 * 1024;
 
 /**
 Chunks on their way to the end of a file, in order. One write is in flight at a time,
