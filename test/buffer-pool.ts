@@ -48,7 +48,25 @@ test('released buffers are handed out again instead of new ones, and the free li
 		pool.release(buffer);
 	}
 
-	t.is(pool.allocatedBytes(), 100 * 8 * KiB + Math.min(512 * KiB, 2 * MiB - 100 * 8 * KiB));
+	// The first 64 were cut from the free 512 KiB buffer, the other 36 are new.
+	t.is(pool.allocatedBytes(), 100 * 8 * KiB);
+});
+
+test('a smaller size is cut from a larger free buffer instead of allocated, so shrinking makes no garbage', (t) => {
+	const pool = createBufferPool({budgetBytes: 4 * MiB, minBytes: 8 * KiB, maxBytes: MiB, perResponse: 1});
+	const large = pool.acquire(1);
+	t.is(large.length, MiB);
+	pool.release(large);
+	// A wave arrives: each response's share is now 16 KiB.
+	const small = Array.from({length: 64}, () => pool.acquire(256));
+	t.true(small.every((buffer) => buffer.length === 16 * KiB));
+	t.true(
+		small.every((buffer) => buffer.buffer === large.buffer),
+		'views of the free 1 MiB buffer, not new memory',
+	);
+	t.is(new Set(small.map((buffer) => buffer.byteOffset)).size, 64, 'no two views overlap');
+	t.is(pool.allocatedBytes(), MiB);
+	t.is(pool.acquire(256).buffer === large.buffer, false, 'the 65th is new memory');
 });
 
 test('a buffer fits while it is no larger than the share and not 4x smaller', (t) => {
