@@ -28,9 +28,17 @@ export type FileHasher = {
 
 /**
 The bytes a job may have in its ring, copied and not yet hashed. The worker keeps up
-with the network, so a ring much larger than a few notifications is only resident memory.
+with the network, so for a large file a ring much larger than a few notifications is
+only resident memory. A file of a few MiB (a sync of many) fits a larger ring almost
+whole and never waits on the worker: measured on 300 files of 100 KiB-5 MiB, a 2 MiB
+ring (and a 1 MiB write sink) cost about 5% more CPU and wall time than 4 MiB.
 */
-const ringBytes = 2 * 1024 * 1024;
+function ringBytesFor(size: number | undefined): number {
+	return size !== undefined && size < largeFileBytes ? 4 * 1024 * 1024 : 2 * 1024 * 1024;
+}
+
+/** Files from this size (or of no declared size) get the small ring. */
+export const largeFileBytes = 64 * 1024 * 1024;
 
 /** How many new bytes make the main thread tell the worker: fewer messages, long hash inputs. */
 const notifyBytes = 512 * 1024;
@@ -58,6 +66,12 @@ let slots: Slot[] = [];
 let nextId = 1;
 /** Rings of finished jobs, kept for the next: a fresh one costs page faults on every use. */
 const spareRings: SharedArrayBuffer[] = [];
+
+/** A kept ring of `bytes`, or a new one. */
+function takeRing(bytes: number): SharedArrayBuffer {
+	const at = spareRings.findIndex((ring) => ring.byteLength === bytes);
+	return at === -1 ? new SharedArrayBuffer(bytes) : (spareRings.splice(at, 1)[0] as SharedArrayBuffer);
+}
 
 /** The worker's file sits beside this one, compiled (.js) or run from source (.ts, under tsx). */
 function workerUrl(): URL {
@@ -159,13 +173,15 @@ export function createFileHasher(
 	specs: readonly SignedDigestSpec[] = [],
 	options: {size?: number | undefined} = {},
 ): FileHasher {
-	return hashingPath(options.size) === 'local' ? localHasher(specs) : workerHasher(specs);
+	return hashingPath(options.size) === 'local'
+		? localHasher(specs)
+		: workerHasher(specs, ringBytesFor(options.size));
 }
 
-function workerHasher(specs: readonly SignedDigestSpec[]): FileHasher {
+function workerHasher(specs: readonly SignedDigestSpec[], ringBytes: number): FileHasher {
 	const slot = pickSlot();
 	const id = nextId++;
-	const shared = spareRings.pop() ?? new SharedArrayBuffer(ringBytes);
+	const shared = takeRing(ringBytes);
 	const ring = new Uint8Array(shared);
 	let failure: Error | undefined;
 	let released = false;

@@ -13,7 +13,7 @@ import type http from 'node:http';
 import {describeError, MirrorError, NotFoundError, UpstreamError} from '../errors.js';
 import {formatBytes} from '../format.js';
 import {redactText} from '../redact.js';
-import {createFileHasher} from '../trust/hash-pool.js';
+import {createFileHasher, largeFileBytes} from '../trust/hash-pool.js';
 import {feedFile} from '../trust/hashing.js';
 import {createConnection} from './connection.js';
 import {statusError, toUpstreamError, unreachableCode} from './errors.js';
@@ -330,7 +330,11 @@ export function createHttpClient(config: HttpConfig): HttpClient {
 			target.beforeWrite?.();
 			const file = await local(url, () => openFile(target.partPath, offset > 0 ? 'a' : 'w'));
 			// The lock is checked right before each write the sink makes, as before each chunk's.
-			const sink = fileSink(file, {beforeWrite: target.beforeWrite});
+			// A file of a few MiB is written in fewer, larger writes; a large one holds less.
+			const sink = fileSink(file, {
+				beforeWrite: target.beforeWrite,
+				maxPending: total !== undefined && total < largeFileBytes ? 4 * 1024 * 1024 : undefined,
+			});
 			const garbage = garbageCounter(total);
 			try {
 				for await (const chunk of request) {

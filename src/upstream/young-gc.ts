@@ -24,12 +24,13 @@ The collection is V8's `gc` function, which is only defined in contexts made aft
 */
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import {largeFileBytes} from '../trust/hash-pool.js';
 
 /** Bytes received, over every large download of the process, between two young collections. */
 const collectEveryBytes = 2 * 1024 * 1024;
 
-/** Downloads from this size (or of no declared size) count their bytes. */
-const largeDownloadBytes = 64 * 1024 * 1024;
+/** Downloads from this size (or of no declared size) count their bytes: those hashed through the small ring. */
+const largeDownloadBytes = largeFileBytes;
 
 type GcFunction = (options: {type: 'minor'}) => void;
 
