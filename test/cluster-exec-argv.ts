@@ -1,10 +1,11 @@
-/** The V8 heap flags serve --workers N gives its workers, and that flags given to node win. */
+/** The V8 heap flags and the budget share serve --workers N gives its workers, and that flags given to node win. */
 import test from 'ava';
 import {workerExecArgv} from '../src/server/cluster.js';
+import {workerMemoryShare} from '../src/server/serve.js';
 
 test('workers get a share of the young generation and a bounded old generation growth', (t) => {
-	t.deepEqual(workerExecArgv([], 2), ['--max-semi-space-size=4', '--heap-growing-percent=50']);
-	t.deepEqual(workerExecArgv([], 4), ['--max-semi-space-size=2', '--heap-growing-percent=50']);
+	t.deepEqual(workerExecArgv([], 2), ['--max-semi-space-size=2', '--heap-growing-percent=50']);
+	t.deepEqual(workerExecArgv([], 4), ['--max-semi-space-size=1', '--heap-growing-percent=50']);
 	// Never below 1 MiB, however many workers.
 	t.deepEqual(workerExecArgv([], 64), ['--max-semi-space-size=1', '--heap-growing-percent=50']);
 });
@@ -17,6 +18,12 @@ test("node's own heap flags are kept and not overridden; other flags pass throug
 	]);
 	t.deepEqual(workerExecArgv(['--heap-growing-percent=100'], 2), [
 		'--heap-growing-percent=100',
-		'--max-semi-space-size=4',
+		'--max-semi-space-size=2',
 	]);
+});
+
+test('one process keeps the whole budgets; each of N workers gets 1/(2N) of them', (t) => {
+	t.is(workerMemoryShare(1), 1);
+	t.is(workerMemoryShare(2), 1 / 4);
+	t.is(workerMemoryShare(4), 1 / 8);
 });
