@@ -1,7 +1,7 @@
 /** The V8 heap flags and the budget share serve --workers N gives its workers, and that flags given to node win. */
 import test from 'ava';
 import {workerExecArgv} from '../src/server/cluster.js';
-import {workerMemoryShare} from '../src/server/serve.js';
+import {workerMemoryShare} from '../src/server/served-mirror.js';
 
 test('workers get a share of the young generation and a bounded old generation growth', (t) => {
 	t.deepEqual(workerExecArgv([], 2), ['--max-semi-space-size=2', '--heap-growing-percent=50']);
@@ -22,8 +22,8 @@ test("node's own heap flags are kept and not overridden; other flags pass throug
 	]);
 });
 
-test('one process keeps the whole budgets; each of N workers gets 1/(2N) of them', (t) => {
+test("one process keeps a directory mirror's whole budgets; each of N workers gets 3/(4N) of them", (t) => {
 	t.is(workerMemoryShare(1), 1);
-	t.is(workerMemoryShare(2), 1 / 4);
-	t.is(workerMemoryShare(4), 1 / 8);
+	t.is(workerMemoryShare(2), 3 / 8);
+	t.is(workerMemoryShare(4), 3 / 16);
 });

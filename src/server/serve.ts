@@ -141,17 +141,6 @@ export type ServeHooks = {
 	readonly schedule?: (() => ScheduleInfo) | undefined;
 };
 
-/**
-The part of the buffer and cache budgets each of `workers` processes gets. One process
-gets them whole; N workers get 1/(2N) each, so that half of one process's budgets pays
-for what every further worker costs on its own (its heap and young generation, about
-35 MiB idle): with 2 workers, 1,000 slow clients of a 256 MiB file peaked at 216-227 MiB
-with 1/N and 185 MiB with 1/(2N) (and 2 MiB semi-spaces), the target being 200.
-*/
-export function workerMemoryShare(workers: number): number {
-	return workers > 1 ? 1 / (2 * workers) : 1;
-}
-
 /** Start serving the mirror described by `config`. */
 export async function startServer(
 	config: ServeConfig,
@@ -172,7 +161,7 @@ export async function startServer(
 			redirect: config.s3Redirect ?? false,
 			refreshMs: config.indexRefreshMs ?? 5000,
 			blockCacheBytes: config.s3BlockCacheBytes,
-			memoryShare: workerMemoryShare(config.workers ?? 1),
+			workers: config.workers ?? 1,
 			logger,
 		});
 	} catch (error) {
