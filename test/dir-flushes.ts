@@ -190,11 +190,8 @@ test("an artifact's three files are in place, 0644 and dated, when its folder fl
 	}
 });
 
-test('the directory store publishes into a folder it has to make, then lists it', async (t) => {
-	const root = await tempDir(t);
-	const store = directoryStore(layout(root));
-	const lock = await store.lock(() => undefined);
-	t.teardown(() => lock.release());
+/** Publish one artifact ("the bytes", stand-in sidecars) through `store`; its ref. */
+async function publishOne(store: ReturnType<typeof directoryStore>): Promise<ArtifactRef> {
 	const ref = {
 		path: 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
 		fileName: 'elastic-agent-9.1.3-linux-x86_64.tar.gz',
@@ -210,6 +207,15 @@ test('the directory store publishes into a folder it has to make, then lists it'
 		modified: undefined,
 		replacing: false,
 	});
+	return ref;
+}
+
+test('the directory store publishes into a folder it has to make, then lists it', async (t) => {
+	const root = await tempDir(t);
+	const store = directoryStore(layout(root));
+	const lock = await store.lock(() => undefined);
+	t.teardown(() => lock.release());
+	const ref = await publishOne(store);
 	t.is(await readFile(path.join(root, ref.path), 'utf8'), 'the bytes');
 	t.is((await stat(path.dirname(path.join(root, ref.path)))).mode & 0o777, 0o755);
 	await store.writeManifest(emptyManifest());
@@ -222,22 +228,8 @@ test('the directory store writes the manifest only once the folders of what it p
 	const store = directoryStore(layout(root), undefined, flush);
 	const lock = await store.lock(() => undefined);
 	t.teardown(() => lock.release());
-	const ref = {
-		path: 'downloads/beats/elastic-agent/elastic-agent-9.1.3-linux-x86_64.tar.gz',
-		fileName: 'elastic-agent-9.1.3-linux-x86_64.tar.gz',
-	} as ArtifactRef;
-	const partPath = path.join(store.tmp, `${tempName(ref.path)}.part`);
-	await writeFile(partPath, 'the bytes');
 	// The publish itself does not flush the folder: the next manifest write does, once for all...
-	await store.publishArtifact({
-		ref,
-		partPath,
-		sha512: 'x',
-		sha512Sidecar: Buffer.from('sum'),
-		ascSidecar: Buffer.from('sig'),
-		modified: undefined,
-		replacing: false,
-	});
+	const ref = await publishOne(store);
 	await tick();
 	t.deepEqual(started, []);
 

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test, {type ExecutionContext} from 'ava';
-import {request} from './helpers/http.js';
+import {connectOutcome, request} from './helpers/http.js';
 import {runCli, startCli} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
 import {createCertificates, createRsaKey} from './helpers/tls.js';
@@ -105,14 +105,7 @@ test('SIGTERM stops accepting, lets an in-flight download finish whole, then exi
 	serving.child.kill('SIGTERM');
 	await waitForLog(serving, 'draining');
 	const port = new URL(serving.url).port;
-	const refused = await new Promise<string>((resolve) => {
-		const socket = net.connect(Number(port), '127.0.0.1');
-		socket.on('connect', () => {
-			socket.destroy();
-			resolve('connected');
-		});
-		socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-	});
+	const refused = await connectOutcome(Number(port));
 	t.is(refused, 'ECONNREFUSED');
 	t.is(serving.child.exitCode, null, 'exited before the download finished');
 

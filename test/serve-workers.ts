@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import test, {type ExecutionContext} from 'ava';
-import {getJson, request} from './helpers/http.js';
+import {connectOutcome, getJson, request} from './helpers/http.js';
 import {createTestKey} from './helpers/keys.js';
 import {runCli, startCli, syncFlags} from './helpers/run.js';
 import {tempDir} from './helpers/temp.js';
@@ -161,14 +161,7 @@ test('SIGTERM to the primary: no worker accepts, an in-flight download finishes 
 	serving.child.kill('SIGTERM');
 	await until(() => serving.stdoutSoFar().includes('draining'), 'draining');
 	t.is(logCount(serving, 'draining'), 1);
-	const refused = await new Promise<string>((resolve) => {
-		const socket = net.connect(Number(new URL(serving.url).port), '127.0.0.1');
-		socket.on('connect', () => {
-			socket.destroy();
-			resolve('connected');
-		});
-		socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-	});
+	const refused = await connectOutcome(Number(new URL(serving.url).port));
 	t.is(refused, 'ECONNREFUSED');
 	t.is(serving.child.exitCode, null, 'exited before the download finished');
 

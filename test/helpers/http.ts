@@ -5,6 +5,7 @@ what a client on the wire sees.
 */
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 
 export type RawResponse = {
 	readonly status: number;
@@ -60,4 +61,16 @@ export async function getJson<T = Record<string, unknown>>(base: string, path: s
 	}
 
 	return JSON.parse(response.text) as T;
+}
+
+/** What a TCP connection to `port` on 127.0.0.1 meets: 'connected', or the error code (ECONNREFUSED once a server stopped listening). */
+export function connectOutcome(port: number): Promise<string> {
+	return new Promise<string>((resolve) => {
+		const socket = net.connect(port, '127.0.0.1');
+		socket.on('connect', () => {
+			socket.destroy();
+			resolve('connected');
+		});
+		socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+	});
 }
